@@ -1,0 +1,1 @@
+"""Alert delivery: webhooks, Slack-compatible webhooks and Alertmanager."""

@@ -1,0 +1,1 @@
+"""The kubedrift command line: parse input, call the core, format, exit."""

@@ -1,0 +1,1 @@
+"""The continuous controller: list+watch, incremental re-diff, timeline, alerts."""

@@ -1,0 +1,1 @@
+"""Desired state: manifests from files, folders, Git, Kustomize and Helm."""

@@ -1,0 +1,1 @@
+"""Object normalization and comparison of desired against live (pure: no I/O)."""

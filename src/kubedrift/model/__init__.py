@@ -1,0 +1,20 @@
+"""Frozen value types shared by every layer: object references, findings, errors (pure)."""
+
+from kubedrift.model.errors import ClusterError, InputError, KubedriftError
+from kubedrift.model.findings import Category, Finding, Impact, Severity
+from kubedrift.model.refs import ObjectRef, ref_of
+from kubedrift.model.types import JSON, JSONObject
+
+__all__ = [
+    "JSON",
+    "Category",
+    "ClusterError",
+    "Finding",
+    "Impact",
+    "InputError",
+    "JSONObject",
+    "KubedriftError",
+    "ObjectRef",
+    "Severity",
+    "ref_of",
+]

@@ -1,0 +1,1 @@
+"""Remediation plans (pure) and their execution against the cluster."""

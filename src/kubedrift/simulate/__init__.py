@@ -1,0 +1,1 @@
+"""Deterministic GPU fleet simulator shared by tests, the demo and the benchmarks."""

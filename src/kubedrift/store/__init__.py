@@ -1,0 +1,1 @@
+"""The drift timeline store (SQLite and PostgreSQL)."""
