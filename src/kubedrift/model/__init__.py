@@ -1,12 +1,15 @@
 """Frozen value types shared by every layer: object references, findings, errors (pure)."""
 
 from kubedrift.model.errors import ClusterError, InputError, KubedriftError
-from kubedrift.model.findings import Category, Finding, Impact, Severity
+from kubedrift.model.findings import MISSING, Category, Finding, Impact, Severity
 from kubedrift.model.refs import ObjectRef, ref_of
+from kubedrift.model.report import SCHEMA, PoolSummary, Report
 from kubedrift.model.types import JSON, JSONObject
 
 __all__ = [
     "JSON",
+    "MISSING",
+    "SCHEMA",
     "Category",
     "ClusterError",
     "Finding",
@@ -15,6 +18,8 @@ __all__ = [
     "JSONObject",
     "KubedriftError",
     "ObjectRef",
+    "PoolSummary",
+    "Report",
     "Severity",
     "ref_of",
 ]
