@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from support.apiserver import ApiServer, missing_binaries, start_apiserver  # noqa: E402
+from support.apiserver import ApiServer, missing_binaries, start_apiserver
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

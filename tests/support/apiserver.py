@@ -24,7 +24,7 @@ from pathlib import Path
 
 KUBE_VERSION = "v1.20.2"
 DEFAULT_BIN = Path.home() / ".cache" / "kubedrift" / f"kube-{KUBE_VERSION}" / "bin"
-ADMIN_TOKEN = "kubedrift-test-admin-token"  # noqa: S105 - a throwaway test credential
+ADMIN_TOKEN = "kubedrift-test-admin-token"  # a throwaway credential of the test bed
 
 
 def kube_bin_dir() -> Path:
@@ -35,7 +35,8 @@ def kube_bin_dir() -> Path:
 def missing_binaries() -> list[str]:
     """Names of the binaries the test bed needs and cannot find."""
     bin_dir = kube_bin_dir()
-    missing = [n for n in ("kube-apiserver", "kube-controller-manager") if not (bin_dir / n).exists()]
+    names = ("kube-apiserver", "kube-controller-manager")
+    missing = [n for n in names if not (bin_dir / n).exists()]
     if shutil.which("etcd") is None:
         missing.append("etcd")
     return missing

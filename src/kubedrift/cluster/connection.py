@@ -1,0 +1,178 @@
+"""One authenticated HTTP connection to a Kubernetes API server, returning raw JSON.
+
+lightkube resolves the configuration (kubeconfig file and context, in-cluster service
+account, `KUBECONFIG`) and builds the TLS/auth-configured HTTP client; kubedrift sends its
+own requests through it so objects stay plain dicts decoded once by msgspec, which is what
+the diff needs. Library exceptions are translated to `ClusterError` here and go no further.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx2 as httpx
+import msgspec
+from lightkube import ConfigError, KubeConfig
+from lightkube.config.client_adapter import AsyncClient as _adapter_client
+from lightkube.config.client_adapter import ConnectionParams
+from lightkube.config.kubeconfig import SingleConfig
+
+from kubedrift.model import ClusterError
+
+_decoder = msgspec.json.Decoder()
+SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterTarget:
+    """Which cluster to talk to: a kubeconfig (default `KUBECONFIG`/~/.kube/config) and context.
+
+    `in_cluster=True` uses the pod's service account; with neither a kubeconfig nor a
+    context given, the in-cluster account is used when present (as kubectl does).
+    """
+
+    kubeconfig: Path | None = None
+    context: str | None = None
+    in_cluster: bool = False
+    timeout: float = 30.0
+
+
+def resolve_config(target: ClusterTarget) -> SingleConfig:
+    """The lightkube configuration for `target`, or a ClusterError saying what is wrong."""
+    try:
+        if target.in_cluster:
+            return _single(KubeConfig.from_service_account(), None, "in-cluster")
+        if target.kubeconfig is not None:
+            return _single(
+                KubeConfig.from_file(target.kubeconfig), target.context, str(target.kubeconfig)
+            )
+        if not os.environ.get("KUBECONFIG") and _in_pod() and target.context is None:
+            return _single(KubeConfig.from_service_account(), None, "in-cluster")
+        return _single(KubeConfig.from_env(), target.context, "kubeconfig")
+    except ConfigError as err:
+        where = str(target.kubeconfig or os.environ.get("KUBECONFIG") or "kubeconfig")
+        raise ClusterError(str(err), where=where) from None
+    except OSError as err:
+        raise ClusterError(f"cannot read: {err.strerror}", where=str(err.filename)) from None
+
+
+def _single(config: KubeConfig, context: str | None, where: str) -> SingleConfig:
+    single = config.get(context_name=context)
+    if single is None:
+        raise ClusterError(f"context {context!r} not found", where=where)
+    return single
+
+
+def _in_pod() -> bool:
+    return (SERVICE_ACCOUNT_DIR / "token").exists() and "KUBERNETES_SERVICE_HOST" in os.environ
+
+
+class Connection:
+    """An open connection; use `async with Connection(target) as conn:`."""
+
+    def __init__(self, target: ClusterTarget) -> None:
+        self.target = target
+        self.config = resolve_config(target)
+        self.server = self.config.cluster.server
+        self.context = self.config.context_name
+        self._http: httpx.AsyncClient | None = None
+
+    async def __aenter__(self) -> Connection:
+        timeout = httpx.Timeout(self.target.timeout)
+        try:
+            self._http = _adapter_client(self.config, ConnectionParams(timeout=timeout))
+        except (ConfigError, OSError) as err:
+            raise ClusterError(f"cannot set up the connection: {err}", where=self.server) from None
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The underlying client (only inside `async with`)."""
+        if self._http is None:
+            raise RuntimeError("Connection used outside `async with`")
+        return self._http
+
+    async def get_json(
+        self, path: str, params: Mapping[str, str] | None = None, *, what: str | None = None
+    ) -> dict[str, Any] | None:
+        """GET `path` and decode it; None on 404. `what` names the object in errors."""
+        try:
+            resp = await self.http.get(path, params=dict(params or {}))
+        except httpx.HTTPError as err:
+            raise self._transport_error(err) from None
+        if resp.status_code == 404:
+            return None
+        self._raise_for_status(resp, what or path)
+        return decode(resp.content, where=what or path)
+
+    async def stream_lines(
+        self, path: str, params: Mapping[str, str], *, what: str
+    ) -> AsyncIterator[bytes]:
+        """Stream a watch response line by line (no read timeout)."""
+        timeout = httpx.Timeout(self.target.timeout, read=None)
+        try:
+            async with self.http.stream("GET", path, params=dict(params), timeout=timeout) as resp:
+                if resp.status_code >= 400:
+                    await resp.aread()
+                    self._raise_for_status(resp, what)
+                async for line in resp.aiter_lines():
+                    if line:
+                        yield line.encode()
+        except httpx.HTTPError as err:
+            raise self._transport_error(err) from None
+
+    def _transport_error(self, err: httpx.HTTPError) -> ClusterError:
+        reason = str(err) or type(err).__name__
+        return ClusterError(f"cannot reach the API server: {reason}", where=self.server)
+
+    def _raise_for_status(self, resp: httpx.Response, what: str) -> None:
+        if resp.status_code < 400:
+            return
+        message = _status_message(resp)
+        if resp.status_code == 401:
+            raise ClusterError(f"unauthorized (check the credentials): {message}", where=what)
+        if resp.status_code == 403:
+            raise ClusterError(f"forbidden: {message}", where=what)
+        raise ClusterError(f"HTTP {resp.status_code}: {message}", where=what)
+
+
+def _status_message(resp: httpx.Response) -> str:
+    try:
+        body = _decoder.decode(resp.content)
+    except msgspec.DecodeError:
+        return resp.text[:200].strip() or resp.reason_phrase
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        return str(body["message"])
+    return resp.reason_phrase
+
+
+def decode(data: bytes, *, where: str) -> dict[str, Any]:
+    """Decode one JSON document with the collector paused (bulk decode allocates a lot)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        value = _decoder.decode(data)
+    except msgspec.DecodeError as err:
+        raise ClusterError(f"invalid JSON from the API server: {err}", where=where) from None
+    finally:
+        if was_enabled:
+            gc.enable()
+    if not isinstance(value, dict):
+        raise ClusterError("expected a JSON object from the API server", where=where)
+    return value
