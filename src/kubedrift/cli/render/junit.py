@@ -1,0 +1,81 @@
+"""The `junit` format: JUnit XML for CI test reports (GitLab, Jenkins, GitHub test reporters).
+
+One testsuite `kubedrift`; one testcase per drifted object (a Node for node findings) with one
+`<failure>` that lists every finding of the object, one line each. A single failure per
+testcase is on purpose: Jenkins reads only a testcase's first `<failure>`, and GitLab turns
+repeated elements into an array it shows raw. With no findings there is one passing testcase.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from kubedrift.cli.render.groups import by_object
+from kubedrift.cli.render.values import changed_text, has_values, plural, scalar_text, shorten
+from kubedrift.model import Finding, ObjectRef, Report
+
+SUITE = "kubedrift"
+MAX_VALUE = 200
+# Characters XML 1.0 forbids, or that would drive a terminal reading the file.
+_NOT_XML = re.compile("[^\t\n\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def render_junit(report: Report) -> str:
+    """The JUnit XML document, indented, with an XML declaration and a trailing newline."""
+    suite = ET.Element("testsuite", name=SUITE)
+    _properties(suite, report)
+    objects = by_object(report.findings)
+    for ref, findings in objects.items():
+        _failed_case(suite, ref, findings)
+    if not objects:
+        ET.SubElement(suite, "testcase", name="no drift", classname=SUITE, time="0")
+    counts = {"tests": str(max(len(objects), 1)), "failures": str(len(objects))}
+    suite.attrib.update({**counts, "errors": "0", "skipped": "0", "time": "0"})
+    root = ET.Element("testsuites", {"name": SUITE, **counts, "errors": "0", "time": "0"})
+    root.append(suite)
+    ET.indent(root)
+    body = ET.tostring(root, encoding="unicode")
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
+
+
+def xml_text(value: str) -> str:
+    """`value` with every character XML 1.0 cannot hold spelled out as `\\uXXXX`."""
+    return _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
+
+
+def _properties(suite: ET.Element, report: Report) -> None:
+    found = [("revision", report.revision), ("live_source", report.live_source)]
+    pairs = [(k, v) for k, v in found if v]
+    if pairs:
+        props = ET.SubElement(suite, "properties")
+        for key, value in pairs:
+            ET.SubElement(props, "property", name=key, value=xml_text(value))
+
+
+def _failed_case(suite: ET.Element, ref: ObjectRef, findings: list[Finding]) -> None:
+    case = ET.SubElement(
+        suite, "testcase", name=xml_text(str(ref)), classname=f"{SUITE}.{xml_text(ref.kind)}"
+    )
+    case.set("time", "0")
+    failure = ET.SubElement(case, "failure", message=xml_text(_message(findings)))
+    failure.set("type", xml_text(findings[0].rule))
+    failure.text = xml_text("\n".join(_line(f) for f in findings))
+
+
+def _message(findings: list[Finding]) -> str:
+    first = findings[0].message
+    if len(findings) == 1:
+        return first
+    worst = max(f.severity for f in findings).value
+    return f"{plural(len(findings), 'finding')}, worst {worst}: {first}"
+
+
+def _line(finding: Finding) -> str:
+    """`[high] /spec/replicas: 4 → 8 — message (rule …; changed by …)`."""
+    head = f"[{finding.severity.value}] {finding.path or '(whole object)'}"
+    if has_values(finding):
+        desired = shorten(scalar_text(finding.desired), MAX_VALUE)
+        head += f": {desired} → {shorten(scalar_text(finding.live), MAX_VALUE)}"
+    extra = [f"rule {finding.rule}", changed_text(finding.manager, finding.changed_at)]
+    return f"{head} — {finding.message} ({'; '.join(e for e in extra if e)})"

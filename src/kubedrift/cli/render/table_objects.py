@@ -1,0 +1,87 @@
+"""The `table` format's object groups: per finding a badge, the path, a `-`/`+` diff, provenance.
+
+Workload findings put what they risk first (GPUs, GPU-hours, workloads), then their message.
+"""
+
+from __future__ import annotations
+
+from rich.console import Group as Stack
+from rich.console import RenderableType
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+
+from kubedrift.cli.render.groups import POOL_DETAIL, Group
+from kubedrift.cli.render.table_style import (
+    BADGE_WIDTH,
+    DESIRED_STYLE,
+    DIM,
+    LIVE_STYLE,
+    badge,
+    line,
+)
+from kubedrift.cli.render.values import cap_lines, changed_text, has_values, safe, value_lines
+from kubedrift.model import Category, Finding, Impact
+
+MAX_VALUE_LINES = 12
+MAX_WORKLOADS = 3
+WHOLE_OBJECT = "(whole object)"
+
+
+def object_group(group: Group, revision: str | None) -> RenderableType:
+    """An object's title, then one badge-and-body row per finding."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=BADGE_WIDTH, no_wrap=True)
+    grid.add_column(ratio=1)
+    for finding in group.findings:
+        grid.add_row(badge(finding.severity), _body(finding, revision))
+    title = Text(safe(group.title), style="bold")
+    return Stack(title, Padding(grid, (0, 0, 0, 2)))
+
+
+def _body(finding: Finding, revision: str | None) -> RenderableType:
+    parts: list[RenderableType] = []
+    if finding.category is Category.WORKLOAD:
+        parts += _impact(finding.impact)
+        parts.append(Text(safe(finding.message)))
+    else:
+        path = Text(safe(finding.path) or WHOLE_OBJECT, style="bold")
+        parts.append(path.append(f" · {safe(finding.message)}", style=DIM))
+    if has_values(finding):
+        parts += _diff(finding)
+    parts.append(Text(" · ".join(_provenance(finding, revision)), style=DIM))
+    return Stack(*parts)
+
+
+def _impact(impact: Impact | None) -> list[Text]:
+    if impact is None:
+        return []
+    risk = f"{impact.gpus:,} GPUs · {impact.gpu_hours:,.1f} GPU-hours at risk"
+    out = [Text(risk, style="bold")]
+    if impact.workloads:
+        out.append(line("workloads: " + _names(impact.workloads)))
+    return out
+
+
+def _names(names: tuple[str, ...]) -> str:
+    shown = ", ".join(safe(n) for n in names[:MAX_WORKLOADS])
+    hidden = len(names) - MAX_WORKLOADS
+    return f"{shown} and {hidden} more" if hidden > 0 else shown
+
+
+def _diff(finding: Finding) -> list[Text]:
+    minus = cap_lines(value_lines(finding.desired), MAX_VALUE_LINES)
+    plus = cap_lines(value_lines(finding.live), MAX_VALUE_LINES)
+    return [line(f"- {text}", DESIRED_STYLE) for text in minus] + [
+        line(f"+ {text}", LIVE_STYLE) for text in plus
+    ]
+
+
+def _provenance(finding: Finding, revision: str | None) -> list[str]:
+    changed = changed_text(finding.manager, finding.changed_at)
+    parts = [changed] if changed else []
+    if finding.revision and finding.revision != revision:
+        parts.append(f"revision {safe(finding.revision)}")
+    parts += [f"{safe(k)}={safe(v)}" for k, v in finding.details if k != POOL_DETAIL]
+    parts.append(f"rule {safe(finding.rule)}")
+    return parts
