@@ -1,0 +1,96 @@
+"""The `KubedriftConfig` file: ignore rules and trusted controllers, checked where they are read.
+
+    apiVersion: kubedrift.io/v1alpha1
+    kind: KubedriftConfig
+    ignoreDifferences:                  # the raw form of `kubedrift.diff.ignore`
+      - group: apps
+        kind: Deployment
+        name: "trainer-*"
+        jsonPointers: [/spec/replicas]
+    trustedManagers:                    # the raw form of `kubedrift.diff.trusted`
+      - name: keda
+        kind: Deployment
+        managers: ["keda-operator*"]
+        jsonPointers: [/spec/replicas]
+
+The rule language belongs to `kubedrift.diff`, which compiles it; each entry is checked
+here by that same compiler so that a mistake is reported with the file and the entry
+(`kubedrift.yaml, trustedManagers[1]`). The entries are returned as written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kubedrift.desired.documents import read_documents
+from kubedrift.diff import compile_ignore_rules, compile_trusted_rules
+from kubedrift.model import InputError
+
+API_VERSION = "kubedrift.io/v1alpha1"
+KIND = "KubedriftConfig"
+
+_Compiler = Callable[[Sequence[Mapping[str, Any]]], object]
+_SECTIONS: dict[str, _Compiler] = {
+    "ignoreDifferences": compile_ignore_rules,
+    "trustedManagers": compile_trusted_rules,
+}
+_TOP_FIELDS = {"apiVersion", "kind", "metadata", *_SECTIONS}
+
+
+@dataclass(frozen=True, slots=True)
+class KubedriftConfig:
+    """Ignore rules and trusted-controller rules as written (each checked), and their file."""
+
+    ignore_differences: tuple[Mapping[str, Any], ...] = ()
+    trusted_managers: tuple[Mapping[str, Any], ...] = ()
+    source: str | None = None
+
+
+def load_config(path: Path) -> KubedriftConfig:
+    """Read a KubedriftConfig file (YAML or JSON, one document)."""
+    where = str(path)
+    documents = read_documents(path, where)
+    if len(documents) != 1:
+        raise InputError(f"expected one {KIND} document, found {len(documents)}", where=where)
+    return parse_config(documents[0].body, where)
+
+
+def parse_config(body: Any, where: str) -> KubedriftConfig:
+    """Check one KubedriftConfig document; `where` names it in errors."""
+    if not isinstance(body, dict):
+        raise InputError(f"expected a {KIND} mapping", where=where)
+    if body.get("apiVersion") != API_VERSION or body.get("kind") != KIND:
+        raise InputError(
+            f"expected apiVersion {API_VERSION} and kind {KIND}, found "
+            f"{body.get('apiVersion')!r} and {body.get('kind')!r}",
+            where=where,
+        )
+    unknown = sorted(set(body) - _TOP_FIELDS)
+    if unknown:
+        raise InputError(
+            f"unknown field {unknown[0]!r} (expected: {', '.join(sorted(_TOP_FIELDS))})",
+            where=where,
+        )
+    return KubedriftConfig(
+        ignore_differences=_section(body, "ignoreDifferences", where),
+        trusted_managers=_section(body, "trustedManagers", where),
+        source=where,
+    )
+
+
+def _section(body: dict[str, Any], key: str, where: str) -> tuple[Mapping[str, Any], ...]:
+    entries = body.get(key)
+    if entries is None:
+        return ()
+    if not isinstance(entries, list):
+        raise InputError(f"{key} must be a list", where=where)
+    compile_rules = _SECTIONS[key]
+    for index, entry in enumerate(entries):
+        try:
+            compile_rules([entry])
+        except InputError as exc:
+            raise InputError(exc.message, where=f"{where}, {key}[{index}]") from None
+    return tuple(entries)

@@ -1,0 +1,318 @@
+"""Manifest documents: YAML and JSON files parsed into validated objects that know their source.
+
+A file holds documents (a YAML stream separated by `---`, or one JSON value); a document
+is one object, or a `List` whose items are objects (`kind: List`, or `DeploymentList` and
+friends as `kubectl get -o json` writes them, whose items lack apiVersion and kind: those
+are filled in from the list). Every object carries its `Location` so errors and findings
+can name the file, the document and the item.
+
+Parsing follows the measured costs (DESIGN.md, "Performance facts"): YAML through
+libyaml's `CSafeLoader`, JSON through msgspec, the garbage collector paused meanwhile.
+YAML timestamps stay strings, as Kubernetes' own YAML decoding keeps them.
+"""
+
+from __future__ import annotations
+
+import gc
+import gzip
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import yaml
+
+from kubedrift.model import InputError, ObjectRef, ref_of
+
+YAML_SUFFIXES = frozenset({".yaml", ".yml"})
+JSON_SUFFIXES = frozenset({".json"})
+MANIFEST_SUFFIXES = YAML_SUFFIXES | JSON_SUFFIXES
+
+_CONFIG_KIND = ("kubedrift.io", "KubedriftConfig")
+"""The one kind that needs no metadata.name: a config file is not an object of the cluster."""
+
+_JSON_DECODER = msgspec.json.Decoder()
+_BYTE_OFFSET = re.compile(r"\s*\(byte (\d+)\)$")
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
+
+class _Loader(yaml.CSafeLoader):
+    """libyaml's safe loader, minus the timestamp resolver (Kubernetes keeps them strings)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP_TAG]
+    for first, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where an object came from: a file (or rendered output), its document, its List item.
+
+    `document` counts from 1 in a YAML stream, empty documents included, and is None for
+    JSON; `item` is the 0-based index in a List's `items`, None outside a List.
+    """
+
+    path: str
+    document: int | None = None
+    item: int | None = None
+
+    def __str__(self) -> str:
+        parts = [self.path]
+        if self.document is not None:
+            parts.append(f"document {self.document}")
+        if self.item is not None:
+            parts.append(f"items[{self.item}]")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class SourcedObject:
+    """One Kubernetes object (a plain decoded mapping, never mutated) and where it came from.
+
+    `revision` is the Git commit the object was read at, when known.
+    `namespace_defaulted` says the namespace was not in the file but given by the caller,
+    so a caller that learns the kind is cluster-scoped can drop it again.
+    """
+
+    obj: dict[str, Any]
+    location: Location
+    revision: str | None = None
+    namespace_defaulted: bool = False
+
+    @property
+    def ref(self) -> ObjectRef:
+        """The object's identity (apiVersion, kind, namespace, name)."""
+        return ref_of(self.obj)
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One parsed, non-empty document of a file and its 1-based index (None for JSON)."""
+
+    index: int | None
+    body: Any
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: bulk decoding builds millions of acyclic objects."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def parse_yaml(data: bytes | str, path: str) -> list[Document]:
+    """Parse a YAML stream; empty documents are skipped but still counted."""
+    documents: list[Document] = []
+    count = 0
+    try:
+        with gc_paused():
+            for body in yaml.load_all(data, Loader=_Loader):
+                count += 1
+                if body is not None:
+                    documents.append(Document(count, body))
+    except yaml.YAMLError as exc:
+        raise InputError(_yaml_message(exc), where=f"{path}, document {count + 1}") from None
+    return documents
+
+
+def parse_json(data: bytes, path: str) -> list[Document]:
+    """Parse one JSON value (msgspec, collector paused)."""
+    try:
+        with gc_paused():
+            body = _JSON_DECODER.decode(data)
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        raise InputError(_json_message(exc, data), where=path) from None
+    return [Document(None, body)]
+
+
+def read_documents(path: Path, display: str | None = None) -> list[Document]:
+    """Read a `.yaml`, `.yml` or `.json` file (optionally gzipped, `.json.gz`).
+
+    `display` is how errors name the file (default: the path as given).
+    """
+    where = display or str(path)
+    suffix, compressed = _suffix(path)
+    if suffix not in MANIFEST_SUFFIXES:
+        raise InputError(
+            f"unknown file type {suffix or '(no extension)'!r}: expected .yaml, .yml or .json",
+            where=where,
+        )
+    data = _read_bytes(path, where, compressed=compressed)
+    return parse_json(data, where) if suffix in JSON_SUFFIXES else parse_yaml(data, where)
+
+
+def read_objects(
+    path: Path, display: str | None = None, *, revision: str | None = None
+) -> list[SourcedObject]:
+    """Read a file and return its objects, Lists flattened, each validated."""
+    where = display or str(path)
+    return objects_of(read_documents(path, where), where, revision=revision)
+
+
+def objects_of(
+    documents: list[Document], path: str, *, revision: str | None = None
+) -> list[SourcedObject]:
+    """Flatten and validate the documents of one file (or of a program's output)."""
+    out: list[SourcedObject] = []
+    for doc in documents:
+        if _is_list(doc.body):
+            out.extend(_list_items(doc.body, Location(path, doc.index), revision))
+            continue
+        location = Location(path, doc.index)
+        check_object(doc.body, location)
+        out.append(SourcedObject(doc.body, location, revision))
+    return out
+
+
+def check_object(body: Any, location: Location) -> None:
+    """Raise InputError unless `body` is a mapping with apiVersion, kind and metadata.name."""
+    if _looks_valid(body):
+        return
+    if not isinstance(body, dict):
+        raise InputError(
+            f"expected a Kubernetes object (a mapping), found {_type_name(body)}",
+            where=str(location),
+        )
+    _require_string(body.get("kind"), "kind", location)
+    _require_string(body.get("apiVersion"), "apiVersion", location, body["kind"])
+    meta = body.get("metadata")
+    if meta is not None and not isinstance(meta, dict):
+        raise InputError(
+            f"metadata must be a mapping, found {_type_name(meta)}", where=str(location)
+        )
+    meta = meta or {}
+    namespace = meta.get("namespace")
+    if namespace is not None and not isinstance(namespace, str):
+        raise InputError("metadata.namespace must be a string", where=str(location))
+    if (body["apiVersion"].rpartition("/")[0], body["kind"]) != _CONFIG_KIND:
+        _check_name(meta, location, body["kind"])
+
+
+def _looks_valid(body: Any) -> bool:
+    """The common case, checked fast (snapshots hold tens of thousands of objects)."""
+    if type(body) is not dict:
+        return False
+    meta = body.get("metadata")
+    if type(meta) is not dict:
+        return False
+    name, namespace = meta.get("name"), meta.get("namespace")
+    return (
+        _non_empty_str(body.get("kind"))
+        and _non_empty_str(body.get("apiVersion"))
+        and _non_empty_str(name)
+        and (namespace is None or type(namespace) is str)
+    )
+
+
+def _non_empty_str(value: Any) -> bool:
+    return type(value) is str and value != ""
+
+
+def _check_name(meta: dict[str, Any], location: Location, kind: str) -> None:
+    name = meta.get("name")
+    if name is None and meta.get("generateName"):
+        raise InputError(
+            "has metadata.generateName but no metadata.name: the server would give it a new "
+            "random name on every create, so it cannot be paired with a live object; "
+            "give it a fixed metadata.name",
+            where=str(location),
+        )
+    _require_string(name, "metadata.name", location, kind)
+
+
+def _require_string(value: Any, key: str, location: Location, kind: Any = None) -> None:
+    where = str(location)
+    if value is None or value == "":
+        hint = f" ({kind})" if isinstance(kind, str) and kind else ""
+        raise InputError(f"missing {key}{hint}", where=where)
+    if not isinstance(value, str):
+        raise InputError(f"{key} must be a string, found {_type_name(value)}", where=where)
+
+
+def _is_list(body: Any) -> bool:
+    """`kind: List`, or any `<Kind>List` that has `items` (a CRD kind may end in "List")."""
+    if not isinstance(body, dict):
+        return False
+    kind = body.get("kind")
+    return isinstance(kind, str) and kind.endswith("List") and "items" in body
+
+
+def _list_items(
+    body: dict[str, Any], location: Location, revision: str | None
+) -> Iterator[SourcedObject]:
+    items = body.get("items")
+    if items is None:
+        return
+    if not isinstance(items, list):
+        raise InputError(f"items must be a list, found {_type_name(items)}", where=str(location))
+    item_kind = body["kind"][: -len("List")]
+    api_version = body.get("apiVersion")
+    for index, item in enumerate(items):
+        item_location = Location(location.path, location.document, index)
+        if item_kind and isinstance(item, dict):
+            # `kubectl get deployments -o json` items carry neither; they are the list's.
+            item.setdefault("kind", item_kind)
+            if api_version:
+                item.setdefault("apiVersion", api_version)
+        check_object(item, item_location)
+        yield SourcedObject(item, item_location, revision)
+
+
+def _suffix(path: Path) -> tuple[str, bool]:
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        return (suffixes[-2] if len(suffixes) > 1 else ""), True
+    return (suffixes[-1] if suffixes else ""), False
+
+
+def _read_bytes(path: Path, where: str, *, compressed: bool) -> bytes:
+    try:
+        data = path.read_bytes()
+        return gzip.decompress(data) if compressed else data
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", where=where) from None
+    except (gzip.BadGzipFile, EOFError) as exc:
+        raise InputError(f"not a valid gzip file: {exc}", where=where) from None
+
+
+def _yaml_message(exc: yaml.YAMLError) -> str:
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
+        mark = exc.problem_mark
+        context = f" ({exc.context})" if exc.context else ""
+        at = f"line {mark.line + 1} column {mark.column + 1}"
+        return f"invalid YAML at {at}: {exc.problem}{context}"
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return f"invalid YAML: {first_line}"
+
+
+def _json_message(exc: Exception, data: bytes) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return f"invalid JSON: not UTF-8 text (byte {exc.start})"
+    text = str(exc).removeprefix("JSON is malformed: ")
+    match = _BYTE_OFFSET.search(text)
+    if match is None:
+        return f"invalid JSON: {text}"
+    offset = int(match.group(1))
+    line = data.count(b"\n", 0, offset) + 1
+    column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+    return f"invalid JSON at line {line} column {column}: {text[: match.start()]}"
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    return f"{type(value).__name__} {value!r}"[:60]

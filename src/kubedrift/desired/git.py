@@ -1,0 +1,201 @@
+"""Git as a source of desired state, through the `git` program.
+
+A spec names a Git source in one of these ways:
+
+- a URL, `https://host/org/repo.git`, `ssh://…`, `git://…`, `file:///…` (a `git+` prefix
+  is allowed, as in `git+file:///srv/repo`), or scp-style `git@host:org/repo.git`;
+- a local path followed by `@REV` (`/path/repo@v1.2`, `deploy/prod@main`).
+
+Both take an optional `@REV` (branch, tag or commit, full or abbreviated) at the end, and a
+URL an optional sub-path after `//` (Flux and Argo CD style): `repo.git//manifests@main`.
+Such a source is fetched into a temporary folder, shallow when the server allows it,
+checked out at REV (default: the remote HEAD) and removed afterwards.
+
+A local path without `@REV` is read from the work tree as it is; when it lies in a Git
+work tree its HEAD commit is recorded, and whether the path has uncommitted changes.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn
+
+from kubedrift.desired.tools import DEFAULT_TIMEOUT, run, which
+from kubedrift.model import InputError
+
+_URL = re.compile(r"^(?:git\+)?(?P<base>(?:https?|ssh|git|file)://[^/]*)(?P<path>/.*)$", re.I)
+_SCP = re.compile(r"^(?P<base>[\w.+-]+@[\w.-]+:)(?P<path>[^/].*)$")
+_FULL_SHA = re.compile(r"[0-9a-f]{13,64}")
+_REV_REFUSED = re.compile(
+    r"couldn't find remote ref|not our ref|unadvertised object|no such remote ref", re.I
+)
+"""git's messages for a revision a shallow fetch cannot name (as opposed to a bad URL)."""
+_ENV = {"GIT_TERMINAL_PROMPT": "0"}
+"""Never prompt for credentials: fail with git's message instead of hanging."""
+
+
+@dataclass(frozen=True, slots=True)
+class GitSpec:
+    """A Git source: what to fetch (`url`), at which revision, and the sub-path to read.
+
+    `repo` is how locations name the repository (the URL, or the local repository path).
+    """
+
+    url: str
+    rev: str | None
+    subdir: str
+    repo: str
+
+    def name(self, revision: str, relative: str) -> str:
+        """How a location names a file of this source: `REPO@REV:path` (git's own notation)."""
+        at = self.rev or revision
+        if _FULL_SHA.fullmatch(at):
+            at = at[:12]
+        return f"{self.repo}@{at}:{relative}" if relative not in ("", ".") else f"{self.repo}@{at}"
+
+
+@dataclass(frozen=True, slots=True)
+class Checkout:
+    """A temporary checkout of a Git source at one commit (full SHA)."""
+
+    root: Path
+    revision: str
+
+
+@dataclass(frozen=True, slots=True)
+class WorktreeState:
+    """A local path's Git state: HEAD's commit (None outside Git) and uncommitted changes."""
+
+    revision: str | None
+    dirty: bool = False
+
+
+def parse_git_spec(spec: str, *, timeout: float = DEFAULT_TIMEOUT) -> GitSpec | None:
+    """The Git source a spec names, or None when it is a plain local path."""
+    match = _URL.match(spec) or _SCP.match(spec)
+    if match is not None:
+        repo_and_sub, rev = _split_rev(match.group("path"))
+        repo, _, subdir = repo_and_sub.partition("//")
+        url = match.group("base") + repo
+        return GitSpec(url=url, rev=rev, subdir=subdir.strip("/"), repo=url)
+    if Path(spec).exists() or "@" not in spec:
+        return None
+    base, _, rev = spec.rpartition("@")
+    if not rev or not Path(base).exists():
+        return None
+    top = _toplevel(Path(base), spec, timeout)
+    subdir = Path(base).resolve().relative_to(top).as_posix()
+    return GitSpec(url=top.as_uri(), rev=rev, subdir="" if subdir == "." else subdir, repo=str(top))
+
+
+def _split_rev(path: str) -> tuple[str, str | None]:
+    if "@" not in path:
+        return path, None
+    head, _, rev = path.rpartition("@")
+    return (head, rev) if rev else (head, None)
+
+
+def _toplevel(path: Path, spec: str, timeout: float) -> Path:
+    git = _git(spec)
+    folder = path if path.is_dir() else path.parent
+    try:
+        out = run([git, "-C", folder, "rev-parse", "--show-toplevel"], where=spec, timeout=timeout)
+    except InputError:
+        raise InputError(
+            f"@REV needs a Git repository, but {path} is not inside a Git work tree", where=spec
+        ) from None
+    return Path(out.decode().strip()).resolve()
+
+
+@contextmanager
+def checkout(spec: GitSpec, *, where: str, timeout: float = DEFAULT_TIMEOUT) -> Iterator[Checkout]:
+    """Fetch a Git source into a temporary folder, check out its revision, clean up after."""
+    git = _git(where)
+    with tempfile.TemporaryDirectory(prefix="kubedrift-git-") as tmp:
+        run([git, "init", "-q", tmp], where=where, timeout=timeout)
+        repo = _Scratch(git, Path(tmp), where, timeout)
+        sha = _fetch(repo, spec)
+        repo.git("-c", "advice.detachedHead=false", "checkout", "-q", sha)
+        yield Checkout(root=repo.root, revision=sha)
+
+
+@dataclass(frozen=True, slots=True)
+class _Scratch:
+    """The temporary repository a source is fetched into."""
+
+    program: str
+    root: Path
+    where: str
+    timeout: float
+
+    def git(self, *args: str) -> bytes:
+        return run([self.program, "-C", self.root, *args], where=self.where, timeout=self.timeout)
+
+    def fetch(self, spec: GitSpec, *args: str) -> None:
+        argv: list[str | Path] = [self.program, "-C", self.root, "fetch", "-q", *args]
+        try:
+            run(argv, where=self.where, timeout=self.timeout, env=_ENV)
+        except InputError as exc:
+            reason = exc.message.removeprefix("git failed: ")
+            raise InputError(f"cannot fetch from {spec.repo}: {reason}", where=self.where) from None
+
+    def resolve(self, rev: str) -> str | None:
+        try:
+            return self.git("rev-parse", "--verify", "-q", f"{rev}^{{commit}}").decode().strip()
+        except InputError:
+            return None
+
+
+def _fetch(repo: _Scratch, spec: GitSpec) -> str:
+    """Fetch REV (or the remote HEAD) and return its full commit SHA."""
+    try:
+        repo.fetch(spec, "--depth", "1", "--no-tags", spec.url, spec.rev or "HEAD")
+    except InputError as exc:
+        if spec.rev is None or not _REV_REFUSED.search(exc.message):
+            raise
+    else:
+        return repo.resolve("FETCH_HEAD") or _unknown(spec, repo.where)
+    # A server refuses a shallow fetch of an abbreviated SHA, and of a commit that no ref
+    # points at unless it allows any SHA: fetch every branch and tag, then resolve locally.
+    repo.fetch(spec, spec.url, "+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*")
+    return (
+        repo.resolve(spec.rev) or repo.resolve(f"origin/{spec.rev}") or _unknown(spec, repo.where)
+    )
+
+
+def _unknown(spec: GitSpec, where: str) -> NoReturn:
+    raise InputError(
+        f"unknown revision {spec.rev or 'HEAD'!r}: not a branch, tag or commit of {spec.repo}",
+        where=where,
+    )
+
+
+def worktree_state(path: Path, *, timeout: float = DEFAULT_TIMEOUT) -> WorktreeState:
+    """HEAD's commit and dirtiness of the work tree holding `path` (not in Git: no revision)."""
+    git = which("git")
+    if git is None:
+        return WorktreeState(revision=None)
+    folder, scope = (path, ".") if path.is_dir() else (path.parent, path.name)
+    where = str(path)
+    try:
+        head = run(
+            [git, "-C", folder, "rev-parse", "--verify", "-q", "HEAD"], where=where, timeout=timeout
+        )
+    except InputError:
+        return WorktreeState(revision=None)
+    status = run(
+        [git, "-C", folder, "status", "--porcelain", "--", scope], where=where, timeout=timeout
+    )
+    return WorktreeState(revision=head.decode().strip(), dirty=bool(status.strip()))
+
+
+def _git(where: str) -> str:
+    git = which("git")
+    if git is None:
+        raise InputError("names a Git source but git is not on PATH", where=where)
+    return git

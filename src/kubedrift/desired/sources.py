@@ -1,0 +1,151 @@
+"""Desired state from every spec a user gave (files, folders, Git) as one `DesiredSet`.
+
+Each spec is a file, a folder (read by the folder rules of `kubedrift.desired.tree`:
+kustomizations and charts are rendered), or a Git source (`kubedrift.desired.git`: a URL,
+or a path with `@REV`, optionally with a `//sub-path`). kubedrift's own documents
+(apiVersion `kubedrift.io/…`) are set apart: `NodeProfile`s in `profiles`,
+`KubedriftConfig`s in `configs`. The same object (group, kind, namespace, name) named
+twice is an error naming both places, since it is unclear which one is desired.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from kubedrift.desired.documents import SourcedObject
+from kubedrift.desired.git import GitSpec, checkout, parse_git_spec, worktree_state
+from kubedrift.desired.render import RenderOptions
+from kubedrift.desired.scope import is_cluster_scoped
+from kubedrift.desired.tree import read_tree
+from kubedrift.model import InputError
+
+KUBEDRIFT_GROUP = "kubedrift.io"
+NODE_PROFILE_KIND = "NodeProfile"
+CONFIG_KIND = "KubedriftConfig"
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredSet:
+    """Everything desired, in the order read (specs in order, folders sorted).
+
+    `revision` is the full commit SHA when the Git-backed sources agree on one (each
+    object also carries its own); `dirty` says a local work tree had uncommitted changes
+    under a spec, so the files read differ from `revision`.
+    """
+
+    objects: tuple[SourcedObject, ...]
+    revision: str | None
+    sources: tuple[str, ...]
+    profiles: tuple[SourcedObject, ...] = ()
+    configs: tuple[SourcedObject, ...] = ()
+    dirty: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    objects: list[SourcedObject]
+    revision: str | None
+    dirty: bool = False
+
+
+def load_desired(
+    specs: Sequence[str],
+    *,
+    default_namespace: str | None = None,
+    options: RenderOptions | None = None,
+) -> DesiredSet:
+    """Read every spec; objects without a namespace get `default_namespace` when given.
+
+    Well-known cluster-scoped kinds never get it (`kubedrift.desired.scope`); other kinds
+    that get it are marked `namespace_defaulted`. Raises InputError naming the file,
+    document or item at fault.
+    """
+    options = options or RenderOptions()
+    if options.namespace is None and default_namespace:
+        options = replace(options, namespace=default_namespace)
+    loaded = [_load_spec(spec, options) for spec in specs]
+    objects, profiles, configs = _split(o for part in loaded for o in part.objects)
+    if default_namespace:
+        objects = [_with_namespace(o, default_namespace) for o in objects]
+    _check_unique(objects)
+    _check_unique(profiles)
+    revisions = {part.revision for part in loaded if part.revision}
+    return DesiredSet(
+        objects=tuple(objects),
+        revision=revisions.pop() if len(revisions) == 1 else None,
+        sources=tuple(specs),
+        profiles=tuple(profiles),
+        configs=tuple(configs),
+        dirty=any(part.dirty for part in loaded),
+    )
+
+
+def _load_spec(spec: str, options: RenderOptions) -> _Loaded:
+    git_spec = parse_git_spec(spec, timeout=options.timeout)
+    if git_spec is not None:
+        return _load_git(spec, git_spec, options)
+    path = Path(spec)
+    if not path.exists():
+        raise InputError("no such file, folder or Git repository", where=spec)
+    state = worktree_state(path, timeout=options.timeout)
+    return _Loaded(read_tree(path, str, options, state.revision), state.revision, state.dirty)
+
+
+def _load_git(spec: str, git_spec: GitSpec, options: RenderOptions) -> _Loaded:
+    with checkout(git_spec, where=spec, timeout=options.timeout) as repo:
+        root = repo.root.resolve()
+        target = (root / git_spec.subdir).resolve()
+        if not target.is_relative_to(root) or not target.exists():
+            raise InputError(
+                f"{git_spec.subdir!r} does not exist at commit {repo.revision[:12]}", where=spec
+            )
+
+        def name(path: Path) -> str:
+            return git_spec.name(repo.revision, path.resolve().relative_to(root).as_posix())
+
+        objects = read_tree(target, name, options, repo.revision)
+    return _Loaded(objects, repo.revision)
+
+
+def _split(
+    objects: Iterable[SourcedObject],
+) -> tuple[list[SourcedObject], list[SourcedObject], list[SourcedObject]]:
+    """Cluster objects, NodeProfiles, KubedriftConfigs."""
+    plain: list[SourcedObject] = []
+    profiles: list[SourcedObject] = []
+    configs: list[SourcedObject] = []
+    for o in objects:
+        if o.obj["apiVersion"].rpartition("/")[0] != KUBEDRIFT_GROUP:
+            plain.append(o)
+        elif o.obj["kind"] == NODE_PROFILE_KIND:
+            profiles.append(o)
+        elif o.obj["kind"] == CONFIG_KIND:
+            configs.append(o)
+        else:
+            raise InputError(
+                f"unknown kind {o.obj['kind']!r} in {KUBEDRIFT_GROUP}: "
+                f"expected {NODE_PROFILE_KIND} or {CONFIG_KIND}",
+                where=str(o.location),
+            )
+    return plain, profiles, configs
+
+
+def _with_namespace(o: SourcedObject, namespace: str) -> SourcedObject:
+    meta = o.obj.get("metadata") or {}
+    if meta.get("namespace") or is_cluster_scoped(o.obj["apiVersion"], o.obj["kind"]):
+        return o
+    obj = {**o.obj, "metadata": {**meta, "namespace": namespace}}
+    return replace(o, obj=obj, namespace_defaulted=True)
+
+
+def _check_unique(objects: Iterable[SourcedObject]) -> None:
+    seen: dict[tuple[str, str, str, str], SourcedObject] = {}
+    for o in objects:
+        first = seen.setdefault(o.ref.pairing_key(), o)
+        if first is not o:
+            raise InputError(
+                f"{o.ref} is defined twice; the first is at {first.location}",
+                where=str(o.location),
+            )

@@ -1,0 +1,108 @@
+"""Files and folders to objects: the folder rules of desired state.
+
+A folder is read by these rules, applied again in every subfolder:
+
+1. A folder holding `kustomization.yaml` (or `.yml`, or `Kustomization`) is rendered
+   with kustomize; its files are not read raw and its subfolders are not walked (they
+   are the kustomization's to use).
+2. Otherwise a folder holding `Chart.yaml` is rendered with `helm template`, likewise.
+3. Otherwise its entries are taken in sorted order: `.yaml`, `.yml` and `.json` files are
+   read, subfolders are walked, anything else (README.md, scripts) is skipped, and so is
+   every hidden entry (`.git`, `.github`, `.pre-commit-config.yaml`).
+
+A file named explicitly is read whatever its place, and must have one of those
+extensions; naming a `kustomization.yaml` or `Chart.yaml` renders its folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from kubedrift.desired.documents import MANIFEST_SUFFIXES, SourcedObject, objects_of
+from kubedrift.desired.documents import read_objects as read_file_objects
+from kubedrift.desired.render import (
+    CHART_FILE,
+    KUSTOMIZATION_FILES,
+    RenderOptions,
+    helm_template,
+    is_chart,
+    kustomization_file,
+    kustomize,
+)
+from kubedrift.model import InputError
+
+Namer = Callable[[Path], str]
+"""How a location names a file or folder (the path as given, or `URL@REV:path` for Git)."""
+
+
+def read_tree(
+    path: Path, name: Namer, options: RenderOptions, revision: str | None = None
+) -> list[SourcedObject]:
+    """Every object under `path` (a file or a folder), by the folder rules above."""
+    if path.is_dir():
+        return _read_folder(path, name, options, revision, set())
+    if not path.exists():
+        raise InputError("no such file or folder", where=name(path))
+    if path.name in KUSTOMIZATION_FILES or path.name == CHART_FILE:
+        return _render(path.parent, name, options, revision)
+    return read_file_objects(path, name(path), revision=revision)
+
+
+def manifest_files(folder: Path) -> Iterator[Path]:
+    """Manifest files under a folder in sorted order, hidden entries skipped, no rendering."""
+    seen: set[Path] = set()
+    yield from _files(folder, seen)
+
+
+def _files(folder: Path, seen: set[Path]) -> Iterator[Path]:
+    for entry in _entries(folder, str(folder), seen):
+        if entry.is_dir():
+            yield from _files(entry, seen)
+        elif _is_manifest(entry):
+            yield entry
+
+
+def _read_folder(
+    folder: Path, name: Namer, options: RenderOptions, revision: str | None, seen: set[Path]
+) -> list[SourcedObject]:
+    if kustomization_file(folder) or is_chart(folder):
+        return _render(folder, name, options, revision)
+    out: list[SourcedObject] = []
+    for entry in _entries(folder, name(folder), seen):
+        if entry.is_dir():
+            out += _read_folder(entry, name, options, revision, seen)
+        elif _is_manifest(entry):
+            out += read_file_objects(entry, name(entry), revision=revision)
+    return out
+
+
+def _render(
+    folder: Path, name: Namer, options: RenderOptions, revision: str | None
+) -> list[SourcedObject]:
+    display = name(folder)
+    if kustomization_file(folder):
+        documents = kustomize(folder, display, options)
+        return objects_of(documents, f"{display} (kustomize)", revision=revision)
+    documents = helm_template(folder, display, options)
+    return objects_of(documents, f"{display} (helm template)", revision=revision)
+
+
+def _entries(folder: Path, where: str, seen: set[Path]) -> list[Path]:
+    """Visible entries of a folder, sorted; a folder reached twice (symlink loop) is empty."""
+    real = folder.resolve()
+    if real in seen:
+        return []
+    seen.add(real)
+    try:
+        entries = [e for e in folder.iterdir() if not e.name.startswith(".")]
+    except OSError as exc:
+        raise InputError(f"cannot read folder: {exc.strerror or exc}", where=where) from None
+    return sorted(entries, key=lambda e: e.name)
+
+
+def _is_manifest(path: Path) -> bool:
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes.pop()
+    return bool(suffixes) and suffixes[-1] in MANIFEST_SUFFIXES and path.is_file()
