@@ -1,0 +1,104 @@
+"""Database URLs and engines: SQLite tuned for a shared file, PostgreSQL through psycopg 3.
+
+Accepted locations:
+
+    timeline.db, ./state/timeline.db          a SQLite file (folders are created)
+    sqlite:///relative.db, sqlite:////abs.db  the same, as a URL
+    postgresql://user@host/db                 PostgreSQL through psycopg 3
+    postgresql+psycopg://user@host/db         the same, explicitly
+
+SQLite connections run in WAL mode with `synchronous=NORMAL` and foreign keys on, and wait
+up to `SQLITE_BUSY_TIMEOUT` seconds for another process's write. SQLAlchemy does not let
+the `sqlite3` module open transactions: the `begin` event emits `BEGIN`, and `BEGIN
+IMMEDIATE` on connections from `writing()`, so a writer takes the file's write lock before
+it reads and never fails to upgrade a read lock mid-transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from kubedrift.store.delta import to_json_text
+from kubedrift.store.errors import StoreError
+
+SQLITE_BUSY_TIMEOUT = 30.0
+"""Seconds a SQLite connection waits for another writer before giving up."""
+
+_WRITE = "kubedrift_write"
+
+
+def parse_url(location: str) -> URL:
+    """The SQLAlchemy URL of a store location (see the module docstring)."""
+    if "://" not in location:
+        return URL.create("sqlite", database=str(Path(location).expanduser()))
+    try:
+        url = make_url(location)
+    except ArgumentError as err:
+        raise StoreError(f"not a database URL: {err}") from None
+    if url.drivername in ("postgresql", "postgres"):
+        return url.set(drivername="postgresql+psycopg")
+    if url.drivername in ("sqlite", "sqlite+pysqlite", "postgresql+psycopg"):
+        return url
+    raise StoreError(
+        "unsupported database (use a SQLite file or postgresql://)",
+        where=redacted(url),
+    )
+
+
+def redacted(url: URL) -> str:
+    """The URL as text with the password hidden, for messages."""
+    return url.render_as_string(hide_password=True)
+
+
+def create_store_engine(url: URL) -> Engine:
+    """An engine for a store URL, with the per-backend settings above."""
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    return create_engine(url, json_serializer=to_json_text, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    if url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        json_serializer=to_json_text,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT},
+    )
+    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _sqlite_connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    dbapi_connection.isolation_level = None  # transactions are begun by _sqlite_begin
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+        dbapi_connection.execute(f"PRAGMA {pragma}").close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    mode = "IMMEDIATE" if connection.get_execution_options().get(_WRITE) else "DEFERRED"
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """One write transaction: committed when the block ends, rolled back on any error."""
+    with engine.connect() as connection:
+        connection.execution_options(**{_WRITE: True})
+        with connection.begin():
+            yield connection
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """One read transaction, rolled back at the end (it wrote nothing)."""
+    with engine.connect() as connection, connection.begin():
+        yield connection

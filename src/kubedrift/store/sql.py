@@ -1,0 +1,120 @@
+"""`SqlStore`: the timeline in SQLite (default, one file) or PostgreSQL (central, shared).
+
+    with SqlStore.open("timeline.db") as store:          # or postgresql://…
+        delta = store.record_scan("prod-a", findings, at=datetime.now(UTC))
+
+`open` migrates the database to the newest schema. Each `record_scan` is one transaction:
+a failure anywhere leaves the store as the previous commit left it. Every database error
+leaves this class as a `StoreError` naming the database (password hidden).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Self
+
+from alembic.util import CommandError
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from kubedrift.model import Finding, ObjectRef
+from kubedrift.store import reads, writes
+from kubedrift.store.delta import check_scan, event_scope
+from kubedrift.store.engine import create_store_engine, parse_url, reading, redacted, writing
+from kubedrift.store.errors import StoreError
+from kubedrift.store.filters import ALL, EVERYTHING, HistoryFilter, ScanScope
+from kubedrift.store.migrate import upgrade_to_head
+from kubedrift.store.records import ScanDelta, StoredFinding, ValueChange
+from kubedrift.store.stats import TimelineStats, timeline_stats
+
+
+class SqlStore:
+    """The timeline in a SQL database, through SQLAlchemy Core."""
+
+    def __init__(self, engine: Engine, where: str) -> None:
+        """Wrap an engine whose database is already at the newest schema (see `open`)."""
+        self._engine = engine
+        self.where = where
+
+    @classmethod
+    def open(cls, location: str) -> SqlStore:
+        """Open (creating and migrating as needed) the store at a file path or URL."""
+        url = parse_url(location)
+        where = redacted(url)
+        with _translated(where):
+            engine = create_store_engine(url)
+            try:
+                upgrade_to_head(engine)
+            except BaseException:
+                engine.dispose()
+                raise
+        return cls(engine, where)
+
+    def record_scan(
+        self,
+        cluster: str,
+        findings: Sequence[Finding],
+        *,
+        at: datetime,
+        scope: ScanScope | None = None,
+    ) -> ScanDelta:
+        """See `Store.record_scan`: one transaction, all or nothing."""
+        check_scan(cluster, at)
+        with _translated(self.where), writing(self._engine) as connection:
+            return writes.record_scan(connection, cluster, findings, at, scope or EVERYTHING)
+
+    def record_event(
+        self, cluster: str, ref: ObjectRef, findings: Sequence[Finding], *, at: datetime
+    ) -> ScanDelta:
+        """See `Store.record_event`."""
+        return self.record_scan(cluster, findings, at=at, scope=event_scope(ref, findings))
+
+    def open_findings(self, filters: HistoryFilter = ALL) -> list[StoredFinding]:
+        """See `Store.open_findings`."""
+        return self.history(dataclasses.replace(filters, open_only=True))
+
+    def history(self, filters: HistoryFilter = ALL) -> list[StoredFinding]:
+        """See `Store.history`."""
+        with _translated(self.where), reading(self._engine) as connection:
+            return reads.episodes(connection, filters)
+
+    def changes(self, finding_id: int) -> list[ValueChange]:
+        """See `Store.changes`."""
+        with _translated(self.where), reading(self._engine) as connection:
+            return reads.value_changes(connection, finding_id)
+
+    def stats(self, filters: HistoryFilter = ALL, *, now: datetime | None = None) -> TimelineStats:
+        """See `Store.stats`."""
+        with _translated(self.where), reading(self._engine) as connection:
+            return timeline_stats(reads.spans(connection, filters), now or datetime.now(UTC))
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+@contextmanager
+def _translated(where: str) -> Iterator[None]:
+    """Library errors become `StoreError`s; the driver's first line says what went wrong."""
+    try:
+        yield
+    except SQLAlchemyError as err:
+        cause = getattr(err, "orig", None) or err
+        raise StoreError(str(cause).strip().splitlines()[0], where=where) from err
+    except CommandError as err:
+        raise StoreError(f"cannot migrate: {err}", where=where) from err

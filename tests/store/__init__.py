@@ -1,0 +1,1 @@
+"""Tests of the drift timeline store (kubedrift.store) on SQLite, PostgreSQL and the fake."""
