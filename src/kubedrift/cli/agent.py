@@ -1,0 +1,149 @@
+"""`kubedrift agent`: collect this node's host and GPU facts and publish them for the scanner.
+
+Exit codes: 0 published (or, with `--dry-run`, printed); 1 error (no node name, a bad
+option, the cluster unreachable or refusing the write in `--once` mode). In the loop a
+failed publish is logged and retried; SIGTERM or SIGINT ends it with 0.
+
+Until the command is registered on the main app, `python -m kubedrift.cli.agent` runs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kubedrift.agent.collect import collect
+from kubedrift.agent.nvml import PynvmlApi
+from kubedrift.agent.options import CollectOptions, ConfigFile
+from kubedrift.agent.service import AgentConfig, run_once, serve
+from kubedrift.cluster.connection import ClusterTarget
+from kubedrift.cluster.publish import DEFAULT_NAMESPACE
+from kubedrift.model import InputError, KubedriftError
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
+
+# typer >= 0.2x vendors click as `typer._click` and raises its exceptions (as main.py notes).
+ClickException: type[Exception]
+try:
+    ClickException = importlib.import_module("typer._click.exceptions").ClickException
+except ImportError:  # older typer on plain click
+    ClickException = importlib.import_module("click.exceptions").ClickException
+
+
+def agent(
+    node_name: Annotated[
+        str | None,
+        typer.Option(
+            "--node-name",
+            envvar="NODE_NAME",
+            help="This node's name (the DaemonSet sets NODE_NAME from spec.nodeName).",
+        ),
+    ] = None,
+    host_root: Annotated[
+        Path, typer.Option(help="Where the host's files are mounted (/host in the DaemonSet).")
+    ] = Path("/"),
+    proc_root: Annotated[
+        Path | None, typer.Option(help="Where /proc is read (default: HOST_ROOT/proc).")
+    ] = None,
+    sys_root: Annotated[
+        Path | None, typer.Option(help="Where /sys is read (default: HOST_ROOT/sys).")
+    ] = None,
+    namespace: Annotated[
+        str, typer.Option("--namespace", "-n", help="Namespace of the facts ConfigMap.")
+    ] = DEFAULT_NAMESPACE,
+    once: Annotated[bool, typer.Option(help="Collect and publish once, then exit.")] = False,
+    interval: Annotated[
+        float, typer.Option(min=1.0, help="Seconds between publishes (±10% jitter).")
+    ] = 300.0,
+    dry_run: Annotated[
+        bool, typer.Option(help="Print the facts as JSON to stdout; publish nothing.")
+    ] = False,
+    sysctl: Annotated[
+        list[str] | None, typer.Option(help="Another sysctl to read (vm.swappiness). Repeatable.")
+    ] = None,
+    module: Annotated[
+        list[str] | None, typer.Option(help="Another kernel module pattern (nvidia_*). Repeatable.")
+    ] = None,
+    package: Annotated[
+        list[str] | None, typer.Option(help="Another package name pattern (cuda-*). Repeatable.")
+    ] = None,
+    file: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Another file to hash, ID=PATH; a PATH ending in /* hashes each "
+            "file of that folder. Repeatable."
+        ),
+    ] = None,
+    kubeconfig: Annotated[Path | None, typer.Option(help="Kubeconfig file.")] = None,
+    context: Annotated[str | None, typer.Option(help="Kubeconfig context.")] = None,
+    in_cluster: Annotated[bool, typer.Option(help="Use the pod's service account.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also log what could not be read.")
+    ] = False,
+) -> int:
+    """Collect this node's kernel, package, config-file and GPU facts and publish them."""
+    options = CollectOptions(host_root=host_root, proc_root=proc_root, sys_root=sys_root)
+    options = options.with_extra(
+        sysctls=tuple(sysctl or ()),
+        modules=tuple(module or ()),
+        packages=tuple(package or ()),
+        files=tuple(ConfigFile.parse(spec) for spec in file or ()),
+    )
+    if dry_run:
+        return _print_facts(options)
+    if not node_name:
+        raise InputError("--node-name (or NODE_NAME) is required to publish")
+    _configure_logging(verbose)
+    config = AgentConfig(
+        node=node_name,
+        target=ClusterTarget(kubeconfig=kubeconfig, context=context, in_cluster=in_cluster),
+        collect=options,
+        namespace=namespace,
+        interval=interval,
+    )
+    if once:
+        asyncio.run(run_once(config, PynvmlApi.load()))
+    else:
+        asyncio.run(serve(config, PynvmlApi.load))
+    return 0
+
+
+def _print_facts(options: CollectOptions) -> int:
+    collection = collect(options, PynvmlApi.load())
+    for note in collection.notes:
+        typer.echo(f"kubedrift: note: {note}", err=True)
+    typer.echo(json.dumps(dict(collection.facts), indent=2, sort_keys=True, ensure_ascii=False))
+    return 0
+
+
+def _configure_logging(verbose: bool) -> None:
+    logging.basicConfig(format=LOG_FORMAT, stream=sys.stderr)
+    logging.getLogger("kubedrift.agent").setLevel(logging.DEBUG if verbose else logging.INFO)
+
+
+def main() -> None:
+    """Run `agent` as a program of its own (`python -m kubedrift.cli.agent`)."""
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    app.command()(agent)
+    try:
+        code = app(standalone_mode=False)
+    except ClickException as err:
+        err.show()  # type: ignore[attr-defined]
+        sys.exit(1)
+    except (typer.Abort, KeyboardInterrupt):
+        sys.exit(130)
+    except KubedriftError as err:
+        typer.echo(f"kubedrift: error: {err}", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,201 @@
+"""Publishing a node's agent facts where the scanner reads them: Node annotations + a ConfigMap.
+
+On the Node (merge patch, field manager `kubedrift-agent`):
+
+- `kubedrift.io/facts`: the facts as canonical JSON, a flat object of strings with keys
+  sorted and no spaces; left out (removed) when it would reach 64 KiB;
+- `kubedrift.io/facts-digest`: `sha256:<hex>` of exactly that text
+  (`kubedrift.analysis.facts.facts_digest`, which the scanner checks);
+- `kubedrift.io/facts-configmap`: `<namespace>/<name>` of the ConfigMap below.
+
+The ConfigMap `kubedrift-facts-<node>` (default namespace `kubedrift-system`) holds the same
+text under `facts.json` whatever its size, plus `digest`, `node`, `agent-version`,
+`collected-at` (RFC 3339, UTC) and `notes` (what could not be read, one per line). The
+Node owns it, so the garbage collector removes it with the Node.
+
+Nothing is written when nothing changed: the Node is patched only when one of its three
+annotations differs, the ConfigMap only when its content (all but `collected-at`) or its
+owner differs. `collected-at` therefore says when these facts were first seen.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from kubedrift.analysis.facts import DIGEST_ANNOTATION, FACTS_ANNOTATION, facts_digest
+from kubedrift.cluster.connection import Connection
+from kubedrift.cluster.rest import MERGE_PATCH, Conflict, send_json
+from kubedrift.model import ClusterError
+
+FIELD_MANAGER = "kubedrift-agent"
+DEFAULT_NAMESPACE = "kubedrift-system"
+CONFIGMAP_ANNOTATION = "kubedrift.io/facts-configmap"
+NODE_KEY = "kubedrift.io/node"
+MAX_ANNOTATION_BYTES = 64 * 1024
+_PREFIX = "kubedrift-facts-"
+_MAX_NAME = 253
+_MAX_LABEL_VALUE = 63
+_PARAMS = {"fieldManager": FIELD_MANAGER}
+
+
+class Outcome(enum.Enum):
+    """What a publish did to one object."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True, slots=True)
+class FactsDocument:
+    """The facts of one node as the agent collected them, with their collection metadata."""
+
+    node: str
+    facts: Mapping[str, str]
+    agent_version: str
+    collected_at: datetime
+    notes: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """The result of one publish; `inline` is False when the facts were too large for the
+    annotation and only the digest and the ConfigMap carry them."""
+
+    node: str
+    digest: str
+    facts: int
+    size: int
+    inline: bool
+    annotations: Outcome
+    configmap: Outcome
+    configmap_ref: str
+
+
+def encode_facts(facts: Mapping[str, str]) -> str:
+    """The canonical JSON text of a fact map: keys sorted, no whitespace, UTF-8 as is."""
+    return json.dumps(dict(facts), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def configmap_name(node: str) -> str:
+    """`kubedrift-facts-<node>`, shortened with a hash when the name would pass 253 chars."""
+    name = _PREFIX + node
+    if len(name) <= _MAX_NAME:
+        return name
+    suffix = "-" + hashlib.sha256(node.encode()).hexdigest()[:10]
+    return name[: _MAX_NAME - len(suffix)].rstrip(".-") + suffix
+
+
+async def publish_facts(
+    conn: Connection, doc: FactsDocument, *, namespace: str = DEFAULT_NAMESPACE
+) -> Published:
+    """Write the ConfigMap, then the Node's annotations, each only when it changed."""
+    node = await conn.get_json(f"/api/v1/nodes/{doc.node}", what=f"Node/{doc.node}")
+    if node is None:
+        raise ClusterError("node not found (check --node-name)", where=f"Node/{doc.node}")
+    text = encode_facts(doc.facts)
+    digest = facts_digest(text)
+    size = len(text.encode())
+    inline = size < MAX_ANNOTATION_BYTES
+    name = configmap_name(doc.node)
+    cm_outcome = await _write_configmap(conn, namespace, name, _configmap(doc, text, digest, node))
+    ref = f"{namespace}/{name}"
+    wanted: dict[str, str | None] = {
+        FACTS_ANNOTATION: text if inline else None,  # None removes a stale one
+        DIGEST_ANNOTATION: digest,
+        CONFIGMAP_ANNOTATION: ref,
+    }
+    node_outcome = await _annotate_node(conn, node, doc.node, wanted)
+    return Published(
+        node=doc.node,
+        digest=digest,
+        facts=len(doc.facts),
+        size=size,
+        inline=inline,
+        annotations=node_outcome,
+        configmap=cm_outcome,
+        configmap_ref=ref,
+    )
+
+
+async def _annotate_node(
+    conn: Connection, node: Mapping[str, Any], name: str, wanted: dict[str, str | None]
+) -> Outcome:
+    current = (node.get("metadata") or {}).get("annotations") or {}
+    if all(current.get(key) == value for key, value in wanted.items()):
+        return Outcome.UNCHANGED
+    patch = {"metadata": {"annotations": wanted}}
+    await _patch(conn, f"/api/v1/nodes/{name}", patch, what=f"Node/{name}")
+    return Outcome.UPDATED
+
+
+def _configmap(
+    doc: FactsDocument, text: str, digest: str, node: Mapping[str, Any]
+) -> dict[str, Any]:
+    labels = {"app.kubernetes.io/part-of": "kubedrift", "app.kubernetes.io/managed-by": "agent"}
+    if len(doc.node) <= _MAX_LABEL_VALUE:
+        labels[NODE_KEY] = doc.node
+    owner = {"apiVersion": "v1", "kind": "Node", "name": doc.node, "uid": _uid(node)}
+    data = {
+        "facts.json": text,
+        "digest": digest,
+        "node": doc.node,
+        "agent-version": doc.agent_version,
+        "collected-at": doc.collected_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "notes": "\n".join(doc.notes),
+    }
+    metadata = {"labels": labels, "annotations": {NODE_KEY: doc.node}, "ownerReferences": [owner]}
+    return {"metadata": metadata, "data": data}
+
+
+def _uid(node: Mapping[str, Any]) -> str:
+    return str((node.get("metadata") or {}).get("uid") or "")
+
+
+async def _write_configmap(
+    conn: Connection, namespace: str, name: str, body: dict[str, Any]
+) -> Outcome:
+    path = f"/api/v1/namespaces/{namespace}/configmaps"
+    what = f"ConfigMap/{namespace}/{name}"
+    current = await conn.get_json(f"{path}/{name}", what=what)
+    if current is None:
+        created = {"apiVersion": "v1", "kind": "ConfigMap", **body}
+        created["metadata"] = {"name": name, "namespace": namespace, **body["metadata"]}
+        try:
+            await send_json(conn, "POST", path, created, what=what, params=_PARAMS)
+            return Outcome.CREATED
+        except Conflict:
+            pass  # another writer created it meanwhile: patch it like any existing one
+    elif _configmap_current(current, body):
+        return Outcome.UNCHANGED
+    await _patch(conn, f"{path}/{name}", body, what=what)
+    return Outcome.UPDATED
+
+
+def _configmap_current(current: Mapping[str, Any], body: Mapping[str, Any]) -> bool:
+    data = current.get("data") or {}
+    wanted = body["data"]
+    if any(data.get(k) != v for k, v in wanted.items() if k != "collected-at"):
+        return False
+    meta = current.get("metadata") or {}
+    owners = [(o.get("kind"), o.get("uid")) for o in meta.get("ownerReferences") or ()]
+    want = body["metadata"]["ownerReferences"][0]
+    return owners == [(want["kind"], want["uid"])] and _has(meta, body["metadata"])
+
+
+def _has(meta: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
+    return all(
+        (meta.get(part) or {}).get(k) == v
+        for part in ("labels", "annotations")
+        for k, v in wanted[part].items()
+    )
+
+
+async def _patch(conn: Connection, path: str, patch: Mapping[str, Any], *, what: str) -> None:
+    await send_json(conn, "PATCH", path, patch, what=what, content_type=MERGE_PATCH, params=_PARAMS)

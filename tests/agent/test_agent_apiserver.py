@@ -1,0 +1,167 @@
+"""The agent for real: this machine's facts published on the real apiserver, as the
+admin and as the DaemonSet's own service account, once and in a loop ended by a signal."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+import yaml
+from typer.testing import CliRunner
+
+from kubedrift.analysis.facts import facts_digest
+from kubedrift.cli.agent import agent
+from kubedrift.model import ClusterError
+from support.apiserver import ApiServer
+
+from .kube import (
+    DEPLOY,
+    NAMESPACE,
+    annotations,
+    apply,
+    configmap,
+    ensure_namespace,
+    read,
+    register_node,
+    request,
+)
+
+app = typer.Typer()
+app.command()(agent)
+THIS_CMDLINE = Path("/proc/cmdline").read_text().strip()
+
+
+def _run_agent(kubeconfig: Path, node: str, *extra: str) -> Any:
+    args = ["--once", "--node-name", node, "--kubeconfig", str(kubeconfig), *extra]
+    return CliRunner().invoke(app, args, env={"NODE_NAME": ""})
+
+
+def _rv(obj: dict[str, Any]) -> str:
+    return str(obj["metadata"]["resourceVersion"])
+
+
+@pytest.fixture(scope="module")
+def namespace(apiserver: ApiServer) -> str:
+    ensure_namespace(apiserver)
+    return NAMESPACE
+
+
+def test_once_publishes_this_machines_facts_then_writes_nothing(
+    apiserver: ApiServer, namespace: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    register_node(apiserver, "agent-once")
+    caplog.set_level(logging.INFO, logger="kubedrift.agent")
+    result = _run_agent(apiserver.kubeconfig, "agent-once")
+    assert result.exit_code == 0, result.output
+
+    notes = annotations(apiserver, "agent-once")
+    facts = json.loads(notes["kubedrift.io/facts"])
+    assert isinstance(facts, dict)
+    assert all(isinstance(k, str) and isinstance(v, str) for k, v in facts.items())
+    assert facts["kernel.cmdline"] == THIS_CMDLINE
+    assert facts["os.id"] == "debian"
+    assert (
+        facts["sysctl.vm.max_map_count"] == Path("/proc/sys/vm/max_map_count").read_text().strip()
+    )
+    assert notes["kubedrift.io/facts-digest"] == facts_digest(notes["kubedrift.io/facts"])
+    cm = configmap(apiserver, "kubedrift-facts-agent-once")
+    assert cm["data"]["facts.json"] == notes["kubedrift.io/facts"]
+    assert cm["data"]["agent-version"] == "0.1.0"
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "kubedrift.agent"]
+    assert line.startswith(f"node agent-once: {len(facts)} facts (")
+    assert line.endswith(
+        "annotations updated, ConfigMap kubedrift-system/kubedrift-facts-agent-once created"
+    )
+
+    node_rv = _rv(read(apiserver, "/api/v1/nodes/agent-once"))
+    cm_rv = _rv(cm)
+    caplog.clear()
+    assert _run_agent(apiserver.kubeconfig, "agent-once").exit_code == 0
+    assert _rv(read(apiserver, "/api/v1/nodes/agent-once")) == node_rv
+    assert _rv(configmap(apiserver, "kubedrift-facts-agent-once")) == cm_rv
+    assert "annotations unchanged" in caplog.records[-1].getMessage()
+
+
+def test_once_against_an_unknown_node_fails(apiserver: ApiServer, namespace: str) -> None:
+    result = _run_agent(apiserver.kubeconfig, "agent-nowhere")
+    assert isinstance(result.exception, ClusterError)
+    assert "Node/agent-nowhere: node not found" in str(result.exception)
+
+
+def _service_account_token(apiserver: ApiServer) -> str:
+    """Install the deploy/agent RBAC for real and get a token for its ServiceAccount."""
+    for doc in yaml.safe_load_all((DEPLOY / "rbac.yaml").read_text()):
+        status, answer = apply(apiserver, doc, dry_run=False)
+        assert status in (200, 201), answer
+    path = f"/api/v1/namespaces/{NAMESPACE}/serviceaccounts/kubedrift-agent/token"
+    body = {
+        "apiVersion": "authentication.k8s.io/v1",
+        "kind": "TokenRequest",
+        "spec": {"expirationSeconds": 600},
+    }
+    status, answer = request(apiserver, "POST", path, body)
+    assert status == 201, answer
+    return str(answer["status"]["token"])
+
+
+def test_the_agents_own_role_is_enough_and_no_more(
+    apiserver: ApiServer, namespace: str, tmp_path: Path
+) -> None:
+    token = _service_account_token(apiserver)
+    kubeconfig = apiserver.kubeconfig_for(token, tmp_path / "agent-kubeconfig")
+    register_node(apiserver, "agent-rbac")
+
+    result = _run_agent(kubeconfig, "agent-rbac")
+    assert result.exit_code == 0, result.exception
+    assert "kubedrift.io/facts" in annotations(apiserver, "agent-rbac")
+    assert configmap(apiserver, "kubedrift-facts-agent-rbac")["data"]["node"] == "agent-rbac"
+    assert _run_agent(kubeconfig, "agent-rbac").exit_code == 0  # the no-change path reads only
+
+    elsewhere = _run_agent(kubeconfig, "agent-rbac", "--namespace", "default")
+    assert isinstance(elsewhere.exception, ClusterError)
+    assert "forbidden" in str(elsewhere.exception)
+    for path in ("/api/v1/nodes", "/api/v1/secrets", f"/api/v1/namespaces/{NAMESPACE}/configmaps"):
+        assert apiserver.get(path, token=token)[0] == 403, path
+    status, _ = request(apiserver, "DELETE", "/api/v1/nodes/agent-rbac", token=token)
+    assert status == 403
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_the_loop_publishes_until_a_signal_and_exits_0(
+    apiserver: ApiServer, namespace: str, sig: signal.Signals
+) -> None:
+    node = f"agent-loop-{sig.name.lower()}"
+    register_node(apiserver, node)
+    argv = [sys.executable, "-m", "kubedrift.cli.agent", "--node-name", node]
+    argv += ["--kubeconfig", str(apiserver.kubeconfig), "--interval", "1"]
+    proc = subprocess.Popen(
+        argv, stderr=subprocess.PIPE, text=True, env={**os.environ, "NODE_NAME": ""}
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while "kubedrift.io/facts" not in annotations(apiserver, node):
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            assert time.monotonic() < deadline, "the agent never published"
+            time.sleep(0.2)
+        time.sleep(2.5)  # at least one more cycle
+        proc.send_signal(sig)
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, stderr
+    lines = stderr.splitlines()
+    assert any("annotations updated" in line for line in lines), stderr
+    assert any("annotations unchanged" in line for line in lines), stderr
+    assert "stopped after" in lines[-1]
+    assert "Traceback" not in stderr
