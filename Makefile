@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 KUBE_CACHE ?= $(HOME)/.cache/kubedrift
 
-.PHONY: install demo test test-fast lint bench kube clean
+.PHONY: install demo test test-fast lint bench kube postgres clean
 
 # The stamp files make re-runs instant; they depend on pyproject.toml so a changed
 # dependency list reinstalls.
@@ -33,11 +33,14 @@ lint: $(VENV)/.test-installed ## ruff, mypy --strict, import-linter
 kube: ## build (or reuse) kube-apiserver + kube-controller-manager v1.20.2 and etcd
 	KUBEDRIFT_CACHE=$(KUBE_CACHE) scripts/build-kube.sh
 
-test: $(VENV)/.test-installed kube lint ## everything CI runs, real components included
+postgres: ## install Debian's PostgreSQL (tests start their own throwaway server)
+	scripts/ensure-postgres.sh
+
+test: $(VENV)/.test-installed kube postgres lint ## everything CI runs, real components included
 	KUBEDRIFT_KUBE_BIN=$(KUBE_CACHE)/kube-v1.20.2/bin $(BIN)/pytest
 
 test-fast: $(VENV)/.test-installed ## unit tests only, no real components
-	$(BIN)/pytest -m "not apiserver"
+	$(BIN)/pytest -m "not apiserver and not postgres"
 
 bench: $(VENV)/.installed ## benchmarks: figures and ratios to a baseline measured in the same run
 	$(BIN)/python bench/run.py

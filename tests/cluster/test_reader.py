@@ -112,7 +112,9 @@ def test_watch_sees_a_label_change(apiserver: ApiServer, seeded: str) -> None:
             stream = watch(conn, res, resource_version=rv, timeout_seconds=20)
             patch = asyncio.create_task(_relabel(apiserver.kubeconfig, f"{seeded}-n1"))
             async for event in stream:
-                if event.type is EventType.MODIFIED:
+                # Other writers may touch the node first: wait for the event with our change.
+                labels = event.obj.get("metadata", {}).get("labels", {})
+                if event.type is EventType.MODIFIED and labels.get("pool") == "a100":
                     await patch
                     return event.obj
             raise AssertionError("watch ended without the change")

@@ -1,5 +1,164 @@
-"""Entry point of the `kubedrift` command (placeholder until the CLI lands)."""
+"""The `kubedrift` command: parse options, call the engine, render, and exit 0 / 2 / 1.
+
+Exit codes are part of the contract: 0 no drift at or above `--fail-on`, 2 drift, 1 error
+(bad input, unreachable cluster, bad usage). Click's own usage errors exit with 2, which
+would read as "drift", so `run()` runs click outside standalone mode and maps them to 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kubedrift import __version__
+from kubedrift.cli.output import emit, fail_exit_code
+from kubedrift.cli.progress import Progress
+from kubedrift.cli.render import Format
+from kubedrift.cluster.connection import ClusterTarget
+from kubedrift.engine import DiffRequest, ScanRequest, run_diff, run_scan
+from kubedrift.model import KubedriftError, Severity
+
+# typer >= 0.2x vendors click as `typer._click`, and raises its exceptions, not click's.
+ClickException: type[Exception]
+try:
+    ClickException = importlib.import_module("typer._click.exceptions").ClickException
+except ImportError:  # older typer on plain click
+    ClickException = importlib.import_module("click.exceptions").ClickException
+
+app = typer.Typer(
+    name="kubedrift",
+    help="Find infrastructure drift in Kubernetes clusters running AI workloads.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+OutputOpt = Annotated[
+    Format | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="table (default on a terminal), json, yaml, markdown, sarif or junit.",
+        case_sensitive=False,
+    ),
+]
+FailOnOpt = Annotated[
+    Severity,
+    typer.Option(
+        "--fail-on",
+        help="Exit 2 when a finding is at or above this severity.",
+        case_sensitive=False,
+    ),
+]
+ColorOpt = Annotated[
+    bool | None, typer.Option("--color/--no-color", help="Colour the table (default: on a tty).")
+]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", help="KubedriftConfig file with ignore rules and trusted managers."),
+]
+
+
+@app.command()
+def scan(
+    desired: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--desired",
+            "-d",
+            help="Manifests or NodeProfiles: a file, folder, "
+            "kustomization, chart, or Git repo/URL with @REV. Repeatable.",
+        ),
+    ] = None,
+    live: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--live",
+            "-l",
+            help="Snapshot file or folder (a List as `kubectl get "
+            "-o json` writes) instead of the cluster. Repeatable.",
+        ),
+    ] = None,
+    kubeconfig: Annotated[Path | None, typer.Option(help="Kubeconfig file.")] = None,
+    context: Annotated[str | None, typer.Option(help="Kubeconfig context.")] = None,
+    in_cluster: Annotated[bool, typer.Option(help="Use the pod's service account.")] = False,
+    namespace: Annotated[
+        str | None,
+        typer.Option("--namespace", "-n", help="Namespace for desired objects that name none."),
+    ] = None,
+    config: ConfigOpt = None,
+    nodes: Annotated[bool, typer.Option(help="Check nodes against peers and GPU rules.")] = True,
+    pool_label: Annotated[
+        str | None, typer.Option(help="Node label that defines pools for peer comparison.")
+    ] = None,
+    output: OutputOpt = None,
+    fail_on: FailOnOpt = Severity.LOW,
+    color: ColorOpt = None,
+) -> int:
+    """Compare desired state (and node pools) with a cluster or a snapshot."""
+    request = ScanRequest(
+        desired=tuple(desired or ()),
+        snapshots=tuple(live or ()),
+        target=ClusterTarget(kubeconfig=kubeconfig, context=context, in_cluster=in_cluster),
+        namespace=namespace,
+        config=config,
+        check_nodes=nodes,
+        pool_label=pool_label,
+    )
+    with Progress() as progress:
+        report = asyncio.run(run_scan(request, progress=progress.update))
+    emit(report, output, color)
+    return fail_exit_code(report, fail_on)
+
+
+@app.command()
+def diff(
+    desired: Annotated[Path, typer.Argument(help="File or folder of desired objects.")],
+    live: Annotated[Path, typer.Argument(help="File or folder of live objects.")],
+    config: ConfigOpt = None,
+    output: OutputOpt = None,
+    fail_on: FailOnOpt = Severity.LOW,
+    color: ColorOpt = None,
+) -> int:
+    """Compare two files of objects, pairing them by apiVersion/kind/namespace/name."""
+    with Progress() as progress:
+        report = run_diff(DiffRequest(desired=desired, live=live, config=config), progress.update)
+    emit(report, output, color)
+    return fail_exit_code(report, fail_on)
+
+
+@app.command()
+def version() -> int:
+    """Print kubedrift's version."""
+    typer.echo(f"kubedrift {__version__}")
+    return 0
+
+
+def _register_subcommands() -> None:
+    from kubedrift.cli.agent import agent
+    from kubedrift.cli.simulate import simulate
+
+    app.command()(simulate)
+    app.command()(agent)
 
 
 def run() -> None:
-    """Run the command line."""
+    """Console-script entry point: run and exit with the contract's exit code."""
+    _register_subcommands()
+    try:
+        code = app(standalone_mode=False)
+    except ClickException as err:
+        err.show()  # type: ignore[attr-defined]
+        sys.exit(1)
+    except (typer.Abort, KeyboardInterrupt):
+        sys.exit(130)
+    except KubedriftError as err:
+        typer.echo(f"kubedrift: error: {err}", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

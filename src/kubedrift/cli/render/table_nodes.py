@@ -23,10 +23,13 @@ MAX_VALUE = 64
 INDENT = 2
 GAP = 2
 HEADERS = ("node", "fact", "expected", "actual", "severity")
-# Natural widths are capped here; a narrow terminal then takes width from the values first
-# (they fold onto more lines and lose nothing), then from names and facts (cut with `…`).
+# Natural widths are capped here; a narrow terminal then takes width from node names first
+# (cloud node names differ in their head, `ip-10-16-1-11.us-east-2…`), then from values
+# (they fold onto more lines and lose nothing; a version split mid-way reads badly), then
+# from facts (cut with `…`).
 CAPS = (48, 48, 32, 32, 8)
-FLOORS = (10, 10, 10, 10, 8)
+FLOORS = (20, 12, 10, 10, 8)
+SHRINK_ORDER = ((0,), (2, 3), (1,))
 OVERFLOW: tuple[OverflowMethod, ...] = ("ellipsis", "ellipsis", "fold", "fold", "ellipsis")
 
 
@@ -92,7 +95,7 @@ def _natural_widths(rows: list[tuple[Text, ...]]) -> list[int]:
 def _fit(widths: list[int], available: int) -> list[int]:
     """Narrow the widest column that may give way, values first, until the table fits."""
     out = list(widths)
-    for group in ((2, 3), (0, 1)):
+    for group in SHRINK_ORDER:
         while sum(out) > available:
             index = max(group, key=lambda i: out[i])
             if out[index] <= FLOORS[index]:

@@ -1,0 +1,34 @@
+"""Writing a report to stdout in the chosen format, and the exit code it implies."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+
+from kubedrift.cli.render import Format, render
+from kubedrift.model import Report, Severity
+
+EXIT_CLEAN = 0
+EXIT_DRIFT = 2
+
+
+def choose_format(fmt: Format | None) -> Format:
+    """The table for people at a terminal, JSON for scripts reading a pipe."""
+    if fmt is not None:
+        return fmt
+    return Format.TABLE if sys.stdout.isatty() else Format.JSON
+
+
+def emit(report: Report, fmt: Format | None, color: bool | None) -> None:
+    """Render `report` to stdout; colour defaults to on for a terminal."""
+    chosen = choose_format(fmt)
+    use_color = sys.stdout.isatty() if color is None else color
+    width = shutil.get_terminal_size((120, 40)).columns if sys.stdout.isatty() else 120
+    sys.stdout.write(render(report, chosen, color=use_color, width=width))
+    sys.stdout.flush()
+
+
+def fail_exit_code(report: Report, fail_on: Severity) -> int:
+    """2 when any finding is at or above `fail_on`, else 0."""
+    worst = report.max_severity()
+    return EXIT_DRIFT if worst is not None and worst >= fail_on else EXIT_CLEAN

@@ -1,0 +1,122 @@
+"""Live state for a scan: from a cluster (only what desired names, plus nodes) or snapshots."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kubedrift.cluster.connection import ClusterTarget, Connection
+from kubedrift.cluster.discovery import ApiResource, Discovery
+from kubedrift.cluster.reader import fetch_desired, list_objects
+from kubedrift.cluster.snapshot import load_snapshot
+from kubedrift.model import ClusterError, ObjectRef, ref_of
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class LiveState:
+    """Live objects paired later by the diff, nodes for node analysis, and what was skipped."""
+
+    objects: tuple[dict[str, Any], ...]
+    nodes: tuple[dict[str, Any], ...]
+    source: str
+    default_namespace: str
+    scope: dict[tuple[str, str], bool] = field(default_factory=dict)
+    """(group, kind) → cluster-scoped, where the cluster told us."""
+    unserved: tuple[ObjectRef, ...] = ()
+
+
+def from_snapshots(paths: Sequence[Path], namespace: str | None) -> LiveState:
+    """Every object in the snapshot files; nodes are the `Node` objects among them."""
+    snapshot = load_snapshot(list(paths))
+    objects = tuple(s.obj for s in snapshot.objects)
+    nodes = tuple(o for o in objects if o.get("kind") == "Node")
+    return LiveState(
+        objects=objects,
+        nodes=nodes,
+        source="snapshot " + ", ".join(snapshot.sources),
+        default_namespace=namespace or "default",
+    )
+
+
+async def from_cluster(
+    target: ClusterTarget,
+    desired: Sequence[dict[str, Any]],
+    *,
+    namespace: str | None,
+    with_nodes: bool,
+    progress: Progress,
+) -> LiveState:
+    """The live counterparts of desired objects, HPAs (for replicas), and all nodes."""
+    async with Connection(target) as conn:
+        default_ns = namespace or conn.config.namespace or "default"
+        discovery = Discovery(conn)
+        progress(
+            f"discovering {len({(o.get('apiVersion'), o.get('kind')) for o in desired})} kinds"
+        )
+        scope = await _scope(discovery, desired)
+        refs = [_ref_in(obj, scope, default_ns) for obj in desired]
+        progress(f"reading {len(refs)} live objects from {conn.server}")
+        live = await fetch_desired(conn, refs, discovery)
+        objects = [o for o in live.objects.values() if o is not None]
+        objects += await _autoscalers(conn, discovery, desired)
+        nodes = await _nodes(conn, discovery, progress) if with_nodes else ()
+    return LiveState(
+        objects=tuple(objects),
+        nodes=nodes,
+        source=f"cluster {conn.context or conn.server}",
+        default_namespace=default_ns,
+        scope=scope,
+        unserved=live.unserved,
+    )
+
+
+async def _scope(
+    discovery: Discovery, desired: Sequence[dict[str, Any]]
+) -> dict[tuple[str, str], bool]:
+    scope: dict[tuple[str, str], bool] = {}
+    for api_version, kind in {(str(o["apiVersion"]), str(o["kind"])) for o in desired}:
+        resource = await discovery.resource_for(api_version, kind)
+        if resource is not None:
+            scope[(api_version.rpartition("/")[0], kind)] = not resource.namespaced
+    return scope
+
+
+def _ref_in(obj: dict[str, Any], scope: dict[tuple[str, str], bool], default_ns: str) -> ObjectRef:
+    ref = ref_of(obj)
+    if scope.get((ref.group, ref.kind)):
+        return ObjectRef(ref.api_version, ref.kind, None, ref.name)
+    return ObjectRef(ref.api_version, ref.kind, ref.namespace or default_ns, ref.name)
+
+
+async def _autoscalers(
+    conn: Connection, discovery: Discovery, desired: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """HPAs in the namespaces desired touches: they own the replicas of their targets."""
+    if not any(o.get("kind") in {"Deployment", "StatefulSet", "ReplicaSet"} for o in desired):
+        return []
+    resource = await discovery.resource_for("autoscaling/v1", "HorizontalPodAutoscaler")
+    return await _list_or_empty(conn, resource)
+
+
+async def _nodes(
+    conn: Connection, discovery: Discovery, progress: Progress
+) -> tuple[dict[str, Any], ...]:
+    progress("listing nodes")
+    resource = await discovery.resource_for("v1", "Node")
+    return tuple(await _list_or_empty(conn, resource))
+
+
+async def _list_or_empty(conn: Connection, resource: ApiResource | None) -> list[dict[str, Any]]:
+    """A cluster-wide list, or nothing when the kind is not served or not permitted."""
+    if resource is None:
+        return []
+    try:
+        return [o async for o in list_objects(conn, resource)]
+    except ClusterError as err:
+        if "forbidden" in err.message:
+            return []
+        raise

@@ -1,0 +1,37 @@
+"""What a caller asks the engine for: frozen requests with documented defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from kubedrift.cluster.connection import ClusterTarget
+
+
+@dataclass(frozen=True, slots=True)
+class ScanRequest:
+    """A scan of desired state and nodes against a cluster, or against snapshot files.
+
+    `snapshots` empty means the live cluster named by `target`. `namespace` is given to
+    namespaced desired objects that name none (default: the kubeconfig context's namespace
+    for a cluster, `default` for a snapshot), as `kubectl apply` does.
+    """
+
+    desired: tuple[str, ...] = ()
+    snapshots: tuple[Path, ...] = ()
+    target: ClusterTarget = field(default_factory=ClusterTarget)
+    namespace: str | None = None
+    config: Path | None = None
+    check_nodes: bool = True
+    pool_label: str | None = None
+    now: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DiffRequest:
+    """`kubedrift diff DESIRED LIVE`: two files or folders of objects, paired by identity."""
+
+    desired: Path
+    live: Path
+    config: Path | None = None
