@@ -20,7 +20,7 @@ $(VENV)/.test-installed: $(VENV)/.installed
 install: $(VENV)/.installed ## create .venv with the kubedrift command
 
 demo: install ## scan the bundled example (no cluster needed)
-	@$(BIN)/kubedrift scan --desired examples/gpu-platform/desired --live examples/gpu-platform/live.json; \
+	@$(BIN)/kubedrift scan --desired examples/gpu-platform/desired --live examples/gpu-platform/live.json -o table; \
 	  rc=$$?; if [ $$rc -eq 2 ]; then echo "(exit code 2: drift found, as expected for the example)"; \
 	  elif [ $$rc -ne 0 ]; then exit $$rc; fi
 

@@ -39,6 +39,14 @@ def object_group(group: Group, revision: str | None) -> RenderableType:
     return Stack(title, Padding(grid, (0, 0, 0, 2)))
 
 
+def _message(finding: Finding) -> str:
+    """The message without a leading "<path>: ", which the line already shows."""
+    prefix = f"{finding.path}: "
+    if finding.path and finding.message.startswith(prefix):
+        return finding.message[len(prefix) :]
+    return finding.message
+
+
 def _body(finding: Finding, revision: str | None) -> RenderableType:
     parts: list[RenderableType] = []
     if finding.category is Category.WORKLOAD:
@@ -46,7 +54,9 @@ def _body(finding: Finding, revision: str | None) -> RenderableType:
         parts.append(Text(safe(finding.message)))
     else:
         path = Text(safe(finding.path) or WHOLE_OBJECT, style="bold")
-        parts.append(path.append(f" · {safe(finding.message)}", style=DIM))
+        if not (finding.rule == "field-changed" and has_values(finding)):  # the -/+ lines say it
+            path.append(f" · {safe(_message(finding))}", style=DIM)
+        parts.append(path)
     if has_values(finding):
         parts += _diff(finding)
     parts.append(Text(" · ".join(_provenance(finding, revision)), style=DIM))
