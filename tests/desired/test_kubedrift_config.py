@@ -30,7 +30,7 @@ ignoreDifferences:
     kind: Service
     jsonPointers: [/spec/clusterIP]
 trustedManagers:
-  - name: keda
+  - controller: keda
     kind: Deployment
     managers: ["keda-operator*"]
     jsonPointers: [/spec/replicas]
@@ -53,7 +53,7 @@ def test_valid_config_returns_entries_as_written(tmp_path: Path) -> None:
     assert config.source == str(path)
     assert [e.get("kind") for e in config.ignore_differences] == ["Deployment", "Service"]
     assert config.ignore_differences[0]["name"] == "trainer-*"
-    assert [e["name"] for e in config.trusted_managers] == ["keda"]
+    assert [e["controller"] for e in config.trusted_managers] == ["keda"]
 
 
 def test_entries_compile_in_the_diff_layer(tmp_path: Path) -> None:
@@ -109,7 +109,7 @@ def test_json_config(tmp_path: Path) -> None:
         (
             "trustedManagers:\n  - {kind: Deployment, jsonPointers: [/spec/replicas]}\n",
             "trustedManagers[0]",
-            "'name' is required",
+            "'controller' is required",
         ),
         ("trustedManagers:\n  - just-a-name\n", "trustedManagers[0]", "a rule must be a mapping"),
         ("ignoreDifference: []\n", None, "unknown field 'ignoreDifference'"),

@@ -8,7 +8,7 @@
         name: "trainer-*"
         jsonPointers: [/spec/replicas]
     trustedManagers:                    # the raw form of `kubedrift.diff.trusted`
-      - name: keda
+      - controller: keda
         kind: Deployment
         managers: ["keda-operator*"]
         jsonPointers: [/spec/replicas]
