@@ -234,3 +234,56 @@ def test_finalizers_added_by_controllers_are_not_drift() -> None:
     assert diff_object(desired, live) == []
     live["metadata"]["finalizers"] = ["kubernetes.io/pvc-protection"]
     assert paths(diff_object(desired, live)) == [("list-item-missing", "/metadata/finalizers/0")]
+
+
+def test_endpoints_repacked_by_the_apiserver_are_not_drift() -> None:
+    # The apiserver sorts Endpoints addresses and ports (RepackSubsets); order is not drift.
+    desired = {
+        "apiVersion": "v1",
+        "kind": "Endpoints",
+        "metadata": {"name": "solr", "namespace": "default"},
+        "subsets": [
+            {
+                "addresses": [{"ip": "10.0.0.9"}, {"ip": "10.0.0.10"}],
+                "ports": [
+                    {"name": "http", "port": 8080},
+                    {"name": "node", "port": 8983, "protocol": "UDP"},
+                ],
+            }
+        ],
+    }
+    live = copy.deepcopy(desired)
+    subset = live["subsets"][0]
+    subset["addresses"].reverse()
+    subset["ports"] = [
+        {"name": "node", "port": 8983, "protocol": "UDP"},
+        {"name": "http", "port": 8080, "protocol": "TCP"},
+    ]
+    assert diff_object(desired, live) == []
+    subset["addresses"].append({"ip": "10.0.0.11"})
+    assert paths(diff_object(desired, live)) == [
+        ("list-item-extra", "/subsets/0/addresses/ip=10.0.0.11")
+    ]
+
+
+def test_service_ports_by_port_and_protocol() -> None:
+    desired = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "llm", "namespace": "ml"},
+        "spec": {
+            "selector": {"app": "llm"},
+            "ports": [{"port": 80, "targetPort": "8080"}, {"port": 53, "protocol": "UDP"}],
+        },
+    }
+    live = copy.deepcopy(desired)
+    live["spec"].update(clusterIP="10.96.0.12", type="ClusterIP", sessionAffinity="None")
+    live["spec"]["ports"] = [
+        {"port": 53, "protocol": "UDP", "targetPort": 53},
+        {"port": 80, "protocol": "TCP", "targetPort": 8080},
+    ]
+    assert diff_object(desired, live) == []
+    live["spec"]["ports"][1]["targetPort"] = 9090
+    assert paths(diff_object(desired, live)) == [
+        ("field-changed", "/spec/ports/port=80,protocol=TCP/targetPort")
+    ]

@@ -204,3 +204,12 @@ def test_label_selector_requirements(
     expression: Requirement, labels: dict[str, str], matches: bool
 ) -> None:
     assert expression.matches(labels) is matches
+
+
+def test_ignore_rules_also_cover_three_way_removals() -> None:
+    before = deployment()
+    before["metadata"]["labels"]["team"] = "ml"
+    live = served(before, last_applied=before)
+    assert [f.path for f in diff_object(deployment(), live)] == ["/metadata/labels/team"]
+    rules = compile_ignore_rules([{"jsonPointers": ["/metadata/labels/team"]}])
+    assert diff_object(deployment(), live, DiffOptions(ignore_rules=rules)) == []

@@ -98,7 +98,8 @@ def test_normalize_object_canonical_copy() -> None:
                     "stdin": False,
                 }
             ],
-            "tolerations": [{"key": "k", "effect": "NoSchedule"}],
+            "tolerations": [{"key": "k", "effect": "NoSchedule", "value": ""}],
+            "volumes": [{"name": "", "emptyDir": {}}],
         },
     }
     original = copy.deepcopy(obj)
@@ -108,11 +109,12 @@ def test_normalize_object_canonical_copy() -> None:
             "containers": [
                 {
                     "name": "a",
-                    "ports": [{"containerPort": 80, "protocol": "TCP"}],
+                    "ports": [{"containerPort": 80}],
                     "resources": {"limits": {"cpu": "1", "memory": "1073741824"}},
                 }
             ],
-            "tolerations": [{"key": "k", "operator": "Equal", "effect": "NoSchedule"}],
+            "tolerations": [{"key": "k", "effect": "NoSchedule", "value": ""}],  # key fields stay
+            "volumes": [{"name": ""}],
         },
     }
     assert obj == original  # never mutated

@@ -2,6 +2,10 @@
 
     findings = diff_objects(desired_objects, live_objects, DiffOptions(revision="4f1c2e0"))
 
+Finding paths are JSON pointers with keyed list elements named by key, e.g.
+`/spec/template/spec/containers/name=trainer/image` (format: `pointers.py`); rules are in
+`differences.Rule`, severities in `severity.py`, built-in trusted controllers in `trusted.py`.
+
 Modules, one responsibility each:
 
     engine         diff_object / diff_objects: the steps below, per pair
@@ -9,7 +13,8 @@ Modules, one responsibility each:
     plan           DiffOptions compiled: rules per kind, pattern trees built once
     compare        two-way walk: what desired says against live
     three_way      fields we set before (last-applied, SSA Apply) removed from desired
-    normalize      canonical values: empty ≡ absent, quantities, ports, YAML strings
+    normalize      empty ≡ absent; normalize_object (a canonical copy)
+    canonical      canonical scalars: quantities, int-or-string ports, YAML strings
     quantities     resource quantities by value
     merge_keys     keyed lists (containers by name, ports by port+protocol, …)
     managed_fields fieldsV1 parsing, attribution (who wrote a field, when)

@@ -103,8 +103,18 @@ class Comparer:
         keyed = keyed_lists(name, desired, live)
         if keyed is None:
             self._positional(desired, live, path, state)
-            return
-        spec, (desired_keys, live_keys) = keyed
+        else:
+            self._keyed(keyed, desired, live, (path, state))
+
+    def _keyed(
+        self,
+        keyed: tuple[KeySpec, list[list[Any]]],
+        desired: list[Any],
+        live: list[Any],
+        where: tuple[Path, State],
+    ) -> None:
+        """Elements matched by key; order and extras only matter for some lists."""
+        (spec, (desired_keys, live_keys)), (path, state) = keyed, where
         if desired_keys == live_keys:  # same elements in the same order: pair by position
             self._pairs(spec, zip(desired_keys, desired, live, strict=True), path, state)
             return

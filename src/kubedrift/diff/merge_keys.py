@@ -90,6 +90,12 @@ KEY_TABLE: Mapping[str, tuple[KeySpec, ...]] = {
 # compared without order, and a Service port live has and desired lacks is drift either way
 # (nothing injects Service ports), so one SET entry serves both.
 
+# Every key field of a list, whichever spec applies (for normalization).
+KEY_FIELDS: Mapping[str, tuple[str, ...]] = {
+    name: tuple(dict.fromkeys(f for spec in specs for f in spec.fields))
+    for name, specs in KEY_TABLE.items()
+}
+
 # Key fields the apiserver defaults: a key written without them must still match live.
 KEY_DEFAULTS: Mapping[str, Scalar] = {"protocol": "TCP", "operator": "Equal"}
 

@@ -10,7 +10,7 @@ display, tests and the idempotence property). Inputs are never mutated.
   live, so a live `0` vs desired absent never reaches this rule.)
 - scalars in canonical form (canonical.py): quantities by value, int-or-string ports, YAML
   scalars in string fields;
-- keyed list elements keep their key fields, defaults included (`protocol: TCP`).
+- elements of keyed lists keep their key fields as written, even empty ones.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kubedrift.diff.canonical import canonical_scalar
-from kubedrift.diff.merge_keys import element_key, key_spec
+from kubedrift.diff.merge_keys import KEY_FIELDS
 from kubedrift.model import JSON, MISSING
 
 
@@ -75,20 +75,13 @@ def _normalize(value: JSON, key: object, parent: object) -> JSON:
 
 
 def _normalize_list(items: list[Any], name: object) -> list[Any]:
-    out = [_normalize(item, None, name) for item in items]
-    keyed, sources = key_spec(name, items, ()), items
-    if keyed is None:  # normalizing may make a list keyable (an unhashable empty key dropped)
-        keyed, sources = key_spec(name, out, ()), out
-    if keyed is None:
-        return out
-    # Keep key fields, defaults included, even when empty: the key is the element's identity.
-    return [
-        _with_key(item, element_key(keyed, src).as_dict())
-        for item, src in zip(out, sources, strict=True)
-    ]
+    key_fields = KEY_FIELDS.get(name, ()) if isinstance(name, str) else ()
+    return [_normalize_item(item, name, key_fields) for item in items]
 
 
-def _with_key(item: JSON, key: Mapping[str, Any]) -> JSON:
-    if isinstance(item, dict):
-        return {**key, **item}
-    return item
+def _normalize_item(item: JSON, name: object, key_fields: tuple[str, ...]) -> JSON:
+    out = _normalize(item, None, name)
+    if key_fields and isinstance(item, dict):
+        # Key fields stay as written even when empty: they are the element's identity.
+        out.update({f: _normalize(item[f], f, None) for f in key_fields if f in item})
+    return out

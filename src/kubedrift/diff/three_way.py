@@ -205,15 +205,17 @@ def _element_segment(tag: str, body: Any, index: int, item: JSON, path: Path) ->
 
 
 def removed_secret_keys(
-    previous: Mapping[str, Any] | None,
-    field_sets: Iterable[FieldNode],
+    records: tuple[Mapping[str, Any] | None, Iterable[FieldNode]],
     desired: Mapping[str, Any],
     live: Mapping[str, Any],
     state: State,
-    *,
     hash_key: bytes,
 ) -> list[RawDiff]:
-    """Secret keys we set before (either record), gone from desired, still live; masked."""
+    """Secret keys we set before (last-applied, `Apply` sets), gone from desired, still live.
+
+    Only the keys of the records are read; the finding shows a keyed hash of live's value.
+    """
+    previous, field_sets = records
     before = secrets.secret_keys(previous) if previous is not None else set()
     for node in field_sets:
         before.update(_owned_secret_keys(node))
