@@ -15,6 +15,7 @@ from kubedrift.diff import DiffOptions, compile_ignore_rules, compile_trusted_ru
 from kubedrift.diff.trusted import BUILTIN_TRUSTED_RULES
 from kubedrift.engine import live as live_state
 from kubedrift.engine.clock import snapshot_time
+from kubedrift.engine.namespaces import with_namespaces
 from kubedrift.engine.requests import DiffRequest, ScanRequest
 from kubedrift.model import Category, Finding, ObjectRef, Report, Severity
 
@@ -106,7 +107,12 @@ def _object_findings(
     objects: Sequence[dict[str, Any]], live: live_state.LiveState, options: DiffOptions
 ) -> list[Finding]:
     unserved = {(r.group, r.kind) for r in live.unserved}
-    served = [o for o in objects if _group_kind(o) not in unserved]
+    scope = live.scope.get
+    served = with_namespaces(
+        [o for o in objects if _group_kind(o) not in unserved],
+        live.default_namespace,
+        lambda group, kind: scope((group, kind)),
+    )
     findings = diff_objects(
         served,
         live.objects,
