@@ -299,6 +299,8 @@ def _json_message(exc: Exception, data: bytes) -> str:
     if isinstance(exc, UnicodeDecodeError):
         return f"invalid JSON: not UTF-8 text (byte {exc.start})"
     text = str(exc).removeprefix("JSON is malformed: ")
+    if "UTF-8" in text:  # msgspec >= 0.19 reports bad UTF-8 as a DecodeError, no offset
+        return _utf8_message(data)
     match = _BYTE_OFFSET.search(text)
     if match is None:
         return f"invalid JSON: {text}"
@@ -306,6 +308,14 @@ def _json_message(exc: Exception, data: bytes) -> str:
     line = data.count(b"\n", 0, offset) + 1
     column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
     return f"invalid JSON at line {line} column {column}: {text[: match.start()]}"
+
+
+def _utf8_message(data: bytes) -> str:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"invalid JSON: not UTF-8 text (byte {exc.start})"
+    return "invalid JSON: not UTF-8 text"
 
 
 def _type_name(value: Any) -> str:
