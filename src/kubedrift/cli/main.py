@@ -94,6 +94,9 @@ def scan(
     ] = None,
     config: ConfigOpt = None,
     nodes: Annotated[bool, typer.Option(help="Check nodes against peers and GPU rules.")] = True,
+    workloads: Annotated[
+        bool, typer.Option(help="Judge AI workloads: drift impact, gangs, quota, backups, images.")
+    ] = True,
     pool_label: Annotated[
         str | None, typer.Option(help="Node label that defines pools for peer comparison.")
     ] = None,
@@ -109,6 +112,7 @@ def scan(
         namespace=namespace,
         config=config,
         check_nodes=nodes,
+        check_workloads=workloads,
         pool_label=pool_label,
     )
     with Progress() as progress:

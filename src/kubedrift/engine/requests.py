@@ -15,7 +15,9 @@ class ScanRequest:
 
     `snapshots` empty means the live cluster named by `target`. `namespace` is given to
     namespaced desired objects that name none (default: the kubeconfig context's namespace
-    for a cluster, `default` for a snapshot), as `kubectl apply` does.
+    for a cluster, `default` for a snapshot), as `kubectl apply` does. `check_workloads`
+    reads running AI workloads (every object of a snapshot; the workload kinds, listed from
+    a cluster) to judge what node drift puts at risk and to run the AI workload rules.
     """
 
     desired: tuple[str, ...] = ()
@@ -24,6 +26,7 @@ class ScanRequest:
     namespace: str | None = None
     config: Path | None = None
     check_nodes: bool = True
+    check_workloads: bool = True
     pool_label: str | None = None
     now: datetime | None = None
 

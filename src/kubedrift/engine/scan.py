@@ -1,4 +1,5 @@
-"""The scan and diff pipelines: read desired and live, diff objects, analyse nodes, rank."""
+"""The scan and diff pipelines: read desired and live, diff objects, analyse nodes and AI
+workloads, rank."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from typing import Any
 from kubedrift.analysis import nodes as node_analysis
 from kubedrift.analysis.profiles import compile_profiles
 from kubedrift.analysis.ranking import rank
+from kubedrift.analysis.workloads import analyze_workloads
 from kubedrift.desired import DesiredSet, KubedriftConfig, load_config, load_desired
 from kubedrift.desired.config import parse_config
 from kubedrift.diff import DiffOptions, compile_ignore_rules, compile_trusted_rules, diff_objects
 from kubedrift.diff.trusted import BUILTIN_TRUSTED_RULES
 from kubedrift.engine import live as live_state
+from kubedrift.engine import workloads as workload_objects
 from kubedrift.engine.clock import snapshot_time
 from kubedrift.engine.namespaces import with_namespaces
 from kubedrift.engine.requests import DiffRequest, ScanRequest
@@ -54,13 +57,24 @@ async def run_scan(request: ScanRequest, progress: Progress = _quiet) -> Report:
         if live.unserved
         else []
     )
+    now = request.now or _judging_time(live, bool(request.snapshots))
+    node_findings: tuple[Finding, ...] = ()
     if request.check_nodes:
         progress(f"analysing {len(live.nodes)} nodes")
-        now = request.now or _judging_time(live, bool(request.snapshots))
         analysis = _analyse_nodes(live.nodes, desired, request, now)
-        findings += analysis.findings
+        node_findings = analysis.findings
         pools = analysis.pools
         notes += analysis.notes
+    if request.check_workloads:
+        work = await _workload_objects(request, live, progress)
+        progress("analysing AI workloads")
+        impact = analyze_workloads(
+            work.objects, now=now, nodes=live.nodes, node_findings=node_findings
+        )
+        node_findings = impact.node_findings
+        findings += impact.findings
+        notes += work.notes
+    findings += node_findings
     return Report(
         findings=rank(findings),
         objects_checked=len(objects),
@@ -70,6 +84,14 @@ async def run_scan(request: ScanRequest, progress: Progress = _quiet) -> Report:
         pools=tuple(pools),
         notes=tuple(notes),
     )
+
+
+async def _workload_objects(
+    request: ScanRequest, live: live_state.LiveState, progress: Progress
+) -> workload_objects.WorkloadObjects:
+    if request.snapshots:
+        return workload_objects.from_snapshot(live.objects)
+    return await workload_objects.from_cluster(request.target, progress)
 
 
 def run_diff(request: DiffRequest, progress: Progress = _quiet) -> Report:

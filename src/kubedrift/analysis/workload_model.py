@@ -1,0 +1,241 @@
+"""The workload model: running pods resolved to their top-level owners, with GPUs and run time.
+
+A pod counts as running when its phase is `Running`, or `Pending` with a `nodeName` (bound,
+still starting: its GPUs are already held). Each running pod is walked up its controller
+`ownerReferences` (Pod → ReplicaSet → Deployment, Pod → Job → CronJob or JobSet, Pod →
+StatefulSet → LeaderWorkerSet, Pod → PyTorchJob/RayCluster, …) to the last owner: the
+*workload*. An owner that is not among the given objects (a CRD kind not read, say) is still
+named from the reference that points at it, and the walk stops there.
+
+GPUs held by a pod are the `nvidia.com/gpu` units (and MIG slices `nvidia.com/mig-*`) in
+its containers' limits, or in their requests where limits name none. GPU-hours are GPUs ×
+hours since the pod's `status.startTime`, summed over the workload's pods.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from kubedrift.model import ObjectRef, ref_of
+
+__all__ = [
+    "GPU_RESOURCE",
+    "RunningPod",
+    "Workload",
+    "WorkloadModel",
+    "build_model",
+    "gpu_units",
+    "parse_time",
+]
+
+GPU_RESOURCE = "nvidia.com/gpu"
+_MIG_PREFIX = "nvidia.com/mig-"
+_MAX_DEPTH = 8  # owner chains are 3 deep in practice; this only guards against cycles
+
+
+@dataclass(frozen=True, slots=True)
+class RunningPod:
+    """One running pod as the rules see it."""
+
+    ref: ObjectRef
+    owner: ObjectRef
+    node: str
+    gpus: int
+    started: datetime | None
+    images: tuple[str, ...]
+    image_ids: tuple[str, ...]
+    claims: tuple[str, ...]
+    obj: Mapping[str, Any]
+
+    def hours(self, now: datetime) -> float:
+        """Hours since the pod started (0 when unknown or in the future)."""
+        if self.started is None:
+            return 0.0
+        return max((now - self.started).total_seconds(), 0.0) / 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    """A top-level owner and its running pods."""
+
+    owner: ObjectRef
+    pods: tuple[RunningPod, ...]
+
+    @property
+    def gpus(self) -> int:
+        """GPUs held by all running pods."""
+        return sum(p.gpus for p in self.pods)
+
+    @property
+    def nodes(self) -> tuple[str, ...]:
+        """The distinct nodes the pods run on, sorted."""
+        return tuple(sorted({p.node for p in self.pods}))
+
+    @property
+    def multi_node(self) -> bool:
+        """Whether the workload spans two nodes or more."""
+        return len(self.nodes) >= 2
+
+    def gpu_hours(self, now: datetime) -> float:
+        """GPUs × hours running, summed over pods."""
+        return sum(p.gpus * p.hours(now) for p in self.pods)
+
+    def label(self) -> str:
+        """How reports name it: `Job/ml-training/pretrain-1`."""
+        return str(self.owner)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkloadModel:
+    """Every running workload, with the indexes the rules look things up by."""
+
+    workloads: tuple[Workload, ...]
+    objects: Mapping[tuple[str, str, str], Mapping[str, Any]]
+    """(kind, namespace, name) → object, for every object given."""
+    _by_kind: Mapping[str, tuple[Mapping[str, Any], ...]]
+    _by_owner: Mapping[tuple[str, str, str], Workload]
+    _by_node: Mapping[str, tuple[Workload, ...]]
+
+    def on_node(self, node: str) -> tuple[Workload, ...]:
+        """Workloads with at least one running pod on `node`."""
+        return self._by_node.get(node, ())
+
+    def of_kind(self, *kinds: str) -> tuple[Mapping[str, Any], ...]:
+        """Objects of the given kinds, in a stable order."""
+        return tuple(o for kind in kinds for o in self._by_kind.get(kind, ()))
+
+    def workload(self, owner: ObjectRef) -> Workload | None:
+        """The running workload whose top-level owner is `owner` (by kind, namespace, name)."""
+        return self._by_owner.get((owner.kind, owner.namespace or "", owner.name))
+
+
+def build_model(objects: Iterable[Mapping[str, Any]]) -> WorkloadModel:
+    """Resolve every running pod among `objects` to its top-level owner."""
+    index: dict[tuple[str, str, str], Mapping[str, Any]] = {}
+    for obj in objects:
+        ref = ref_of(obj)
+        index[(ref.kind, ref.namespace or "", ref.name)] = obj
+    grouped: dict[ObjectRef, list[RunningPod]] = defaultdict(list)
+    for (kind, _, _), obj in index.items():
+        if kind == "Pod" and is_running(obj):
+            pod = _running_pod(obj, index)
+            grouped[pod.owner].append(pod)
+    workloads = tuple(
+        Workload(o, tuple(sorted(p, key=lambda x: x.ref))) for o, p in sorted(grouped.items())
+    )
+    by_kind: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for (kind, _, _), obj in sorted(index.items()):
+        by_kind[kind].append(obj)
+    by_node: dict[str, list[Workload]] = defaultdict(list)
+    for w in workloads:
+        for node in w.nodes:
+            by_node[node].append(w)
+    return WorkloadModel(
+        workloads=workloads,
+        objects=index,
+        _by_kind={k: tuple(v) for k, v in by_kind.items()},
+        _by_owner={(w.owner.kind, w.owner.namespace or "", w.owner.name): w for w in workloads},
+        _by_node={n: tuple(ws) for n, ws in by_node.items()},
+    )
+
+
+def is_running(pod: Mapping[str, Any]) -> bool:
+    """Running, or bound to a node and still Pending."""
+    phase = (pod.get("status") or {}).get("phase")
+    node = (pod.get("spec") or {}).get("nodeName")
+    return phase == "Running" or (phase == "Pending" and bool(node))
+
+
+def gpu_units(container: Mapping[str, Any]) -> int:
+    """GPU units of one container: from limits, else from requests."""
+    resources = container.get("resources") or {}
+    for side in ("limits", "requests"):
+        units = _gpu_sum(resources.get(side) or {})
+        if units:
+            return units
+    return 0
+
+
+def _gpu_sum(quantities: Mapping[str, Any]) -> int:
+    total = 0
+    for name, value in quantities.items():
+        if name == GPU_RESOURCE or str(name).startswith(_MIG_PREFIX):
+            total += _int(value)
+    return total
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        return 0
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An RFC 3339 timestamp as an aware datetime, or None."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else None
+
+
+def _running_pod(
+    pod: Mapping[str, Any], index: Mapping[tuple[str, str, str], Mapping[str, Any]]
+) -> RunningPod:
+    spec = pod.get("spec") or {}
+    status = pod.get("status") or {}
+    containers = list(spec.get("containers") or ())
+    return RunningPod(
+        ref=ref_of(pod),
+        owner=top_owner(pod, index),
+        node=str(spec.get("nodeName") or ""),
+        gpus=sum(gpu_units(c) for c in containers),
+        started=parse_time(status.get("startTime")),
+        images=tuple(str(c.get("image") or "") for c in containers),
+        image_ids=tuple(str(s.get("imageID") or "") for s in status.get("containerStatuses") or ()),
+        claims=tuple(
+            str(v["persistentVolumeClaim"].get("claimName") or "")
+            for v in spec.get("volumes") or ()
+            if v.get("persistentVolumeClaim")
+        ),
+        obj=pod,
+    )
+
+
+def top_owner(
+    obj: Mapping[str, Any], index: Mapping[tuple[str, str, str], Mapping[str, Any]]
+) -> ObjectRef:
+    """Walk controller ownerReferences up to the last owner; the object itself if none."""
+    current = ref_of(obj)
+    node = obj
+    for _ in range(_MAX_DEPTH):
+        owner = _controller(node)
+        if owner is None:
+            return current
+        current = ObjectRef(
+            str(owner.get("apiVersion") or ""),
+            str(owner.get("kind") or ""),
+            current.namespace,
+            str(owner.get("name") or ""),
+        )
+        found = index.get((current.kind, current.namespace or "", current.name))
+        if found is None:
+            return current
+        node = found
+    return current
+
+
+def _controller(obj: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The controlling owner reference, or the only one when none is marked controller."""
+    refs = list((obj.get("metadata") or {}).get("ownerReferences") or ())
+    controllers = [r for r in refs if r.get("controller")]
+    if controllers:
+        return dict(controllers[0])
+    return dict(refs[0]) if len(refs) == 1 else None

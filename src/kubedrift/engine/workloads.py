@@ -1,0 +1,102 @@
+"""Reading the objects AI workload analysis needs: from a snapshot, or listed from a cluster.
+
+A snapshot gives every object it holds. From a cluster, the built-in kinds (Pods, Jobs,
+Deployments, StatefulSets, ReplicaSets, PVCs) and each CRD kind below are listed cluster-wide
+through discovery; a kind the cluster does not serve (its CRD is not installed) or that we
+may not list is skipped, and a note says which.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kubedrift.cluster.connection import ClusterTarget, Connection
+from kubedrift.cluster.discovery import Discovery
+from kubedrift.cluster.reader import list_objects
+from kubedrift.model import ClusterError
+
+Progress = Callable[[str], None]
+
+BUILTIN_KINDS: tuple[tuple[str, str], ...] = (
+    ("v1", "Pod"),
+    ("v1", "PersistentVolumeClaim"),
+    ("batch/v1", "Job"),
+    ("apps/v1", "Deployment"),
+    ("apps/v1", "StatefulSet"),
+    ("apps/v1", "ReplicaSet"),
+)
+"""Kinds every cluster serves; the version is a hint, discovery picks the served one."""
+
+CRD_KINDS: tuple[tuple[str, str], ...] = (
+    ("jobset.x-k8s.io/v1alpha2", "JobSet"),
+    ("leaderworkerset.x-k8s.io/v1", "LeaderWorkerSet"),
+    ("kubeflow.org/v1", "PyTorchJob"),
+    ("ray.io/v1", "RayCluster"),
+    ("ray.io/v1", "RayJob"),
+    ("serving.kserve.io/v1beta1", "InferenceService"),
+    ("kueue.x-k8s.io/v1beta1", "Workload"),
+    ("scheduling.volcano.sh/v1beta1", "PodGroup"),
+    ("velero.io/v1", "Schedule"),
+    ("velero.io/v1", "Backup"),
+)
+"""Kinds served only where their CRD is installed."""
+
+_NOT_FINISHED = "status.phase!=Succeeded,status.phase!=Failed"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkloadObjects:
+    """The objects workload analysis reads, and notes on kinds that were skipped."""
+
+    objects: tuple[dict[str, Any], ...]
+    notes: tuple[str, ...] = ()
+
+
+def from_snapshot(objects: Sequence[dict[str, Any]]) -> WorkloadObjects:
+    """A snapshot already holds every object it has; nothing is skipped."""
+    return WorkloadObjects(objects=tuple(objects))
+
+
+async def from_cluster(target: ClusterTarget, progress: Progress) -> WorkloadObjects:
+    """List every workload kind the cluster serves."""
+    async with Connection(target) as conn:
+        return await read_kinds(conn, Discovery(conn), progress)
+
+
+async def read_kinds(
+    conn: Connection,
+    discovery: Discovery,
+    progress: Progress,
+    kinds: Sequence[tuple[str, str]] = BUILTIN_KINDS + CRD_KINDS,
+) -> WorkloadObjects:
+    """List `kinds` cluster-wide; unserved or forbidden kinds are noted, not fatal."""
+    objects: list[dict[str, Any]] = []
+    unserved: list[str] = []
+    forbidden: list[str] = []
+    for api_version, kind in kinds:
+        resource = await discovery.resource_for(api_version, kind)
+        if resource is None:
+            unserved.append(kind)
+            continue
+        progress(f"listing {resource.plural}")
+        selector = _NOT_FINISHED if kind == "Pod" else None
+        try:
+            objects += [o async for o in list_objects(conn, resource, field_selector=selector)]
+        except ClusterError as err:
+            if "forbidden" not in err.message:
+                raise
+            forbidden.append(kind)
+    return WorkloadObjects(objects=tuple(objects), notes=_notes(unserved, forbidden))
+
+
+def _notes(unserved: list[str], forbidden: list[str]) -> tuple[str, ...]:
+    notes = []
+    if unserved:
+        notes.append(
+            f"workload kinds not served (CRD not installed), skipped: {', '.join(unserved)}"
+        )
+    if forbidden:
+        notes.append(f"workload kinds we may not list, skipped: {', '.join(forbidden)}")
+    return tuple(notes)
