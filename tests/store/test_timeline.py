@@ -3,11 +3,12 @@ resolution within a scope, and what each scan reports back."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from kubedrift.model import MISSING, Impact, ObjectRef, Severity
+from kubedrift.model import MISSING, Category, Impact, ObjectRef, Severity
 from kubedrift.store import ScanScope, Store, ValueChange
 
 from .builders import at, finding, node_finding
@@ -119,6 +120,33 @@ def test_a_namespace_scope_does_not_cover_cluster_scoped_objects(store: Store) -
 
     delta = store.record_scan("prod-a", [], at=at(6), scope=ScanScope(namespaces=frozenset({""})))
     assert [r.finding.object.kind for r in delta.resolved] == ["Node"]
+
+
+def test_a_category_scope_resolves_only_that_category(store: Store) -> None:
+    """The watcher's node analysis must not resolve object findings on the same kind."""
+    node_fact = node_finding("gpu-7", "h100")
+    node_object = finding("gpu-7", kind="Node", path="/metadata/labels/team")
+    node_object = dataclasses.replace(node_object, category=Category.OBJECT)
+    store.record_scan("prod-a", [node_fact, node_object], at=at(0))
+
+    delta = store.record_scan(
+        "prod-a", [], at=at(5), scope=ScanScope(categories=frozenset({"node"}))
+    )
+
+    assert [r.finding for r in delta.resolved] == [node_fact]
+    assert [e.finding for e in store.open_findings()] == [node_object]
+
+
+def test_an_event_among_many_open_findings_sees_its_own_episode(store: Store) -> None:
+    """record_event reads only the object's open episodes; it must still find them."""
+    others = [finding(f"web-{i}", namespace="shop") for i in range(100)]
+    mine = finding("trainer", live=3)
+    store.record_scan("prod-a", [*others, mine], at=at(0))
+
+    delta = store.record_event("prod-a", mine.object, [finding("trainer", live=5)], at=at(1))
+
+    assert (len(delta.new), len(delta.changed), len(delta.resolved)) == (0, 1, 0)
+    assert len(store.open_findings()) == 101
 
 
 def test_findings_outside_the_scope_are_still_recorded(store: Store) -> None:

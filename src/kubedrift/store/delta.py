@@ -73,6 +73,7 @@ class OpenEpisode:
     kind: str
     namespace: str
     name: str
+    category: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +110,7 @@ def plan_scan(
     resolved = tuple(
         e
         for e in open_by_key.values()
-        if e.key not in seen_keys and scope.covers(e.group, e.kind, e.namespace, e.name)
+        if e.key not in seen_keys and scope.covers(e.group, e.kind, e.namespace, e.name, e.category)
     )
     return ScanPlan(tuple(seen), new, changed, resolved)
 

@@ -23,20 +23,27 @@ class ScanScope:
 
     Each field left `None` does not limit; set fields must all match. `namespaces` holds
     "" for cluster-scoped objects (a scan of namespace `ml` does not cover Nodes).
+    `categories` holds `Category` values: the watcher's node analysis covers `node`
+    findings only, so it never resolves an object finding on the same kind.
     Findings outside the scope are still recorded when present; only resolution is limited.
     """
 
     kinds: frozenset[str] | None = None
     namespaces: frozenset[str] | None = None
     objects: frozenset[ObjectKey] | None = None
+    categories: frozenset[str] | None = None
 
     @classmethod
     def of_objects(cls, refs: Iterable[ObjectRef]) -> ScanScope:
         """The scope of an incremental update: exactly these objects."""
         return cls(objects=frozenset(r.pairing_key() for r in refs))
 
-    def covers(self, group: str, kind: str, namespace: str, name: str) -> bool:
-        """Whether a finding on this object was in reach of the scan."""
+    def covers(
+        self, group: str, kind: str, namespace: str, name: str, category: str | None = None
+    ) -> bool:
+        """Whether a finding on this object (of this category) was in reach of the scan."""
+        if self.categories is not None and category not in self.categories:
+            return False
         if self.kinds is not None and kind not in self.kinds:
             return False
         if self.namespaces is not None and namespace not in self.namespaces:

@@ -120,7 +120,14 @@ class MemoryStore:
                 digest = value_digest(f.desired, f.live)
                 out.append(
                     OpenEpisode(
-                        episode_id, key, digest, ref.group, ref.kind, ref.namespace or "", ref.name
+                        episode_id,
+                        key,
+                        digest,
+                        ref.group,
+                        ref.kind,
+                        ref.namespace or "",
+                        ref.name,
+                        f.category.value,
                     )
                 )
         return out

@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, Connection, Row, Select, and_, or_, select
 
 from kubedrift.model import MISSING, Category, Finding, Impact, ObjectRef, Severity
 from kubedrift.store.delta import OpenEpisode
-from kubedrift.store.filters import HistoryFilter
+from kubedrift.store.filters import HistoryFilter, ObjectKey
 from kubedrift.store.records import StoredFinding, ValueChange
 from kubedrift.store.schema import finding_changes, findings
 from kubedrift.store.stats import EpisodeSpan
@@ -84,12 +84,30 @@ def spans(connection: Connection, filters: HistoryFilter) -> Iterable[EpisodeSpa
         yield EpisodeSpan(row.first_seen, row.resolved_at, row.episode, Severity(row.severity))
 
 
-def open_episodes(connection: Connection, cluster: str) -> list[OpenEpisode]:
-    """A cluster's open episodes, as the scan partition needs them."""
-    query = select(f.id, f.key, f.value_digest, f.api_group, f.kind, f.namespace, f.name).where(
-        f.cluster == cluster, f.resolved_at.is_(None)
-    )
+def open_episodes(
+    connection: Connection, cluster: str, objects: frozenset[ObjectKey] | None = None
+) -> list[OpenEpisode]:
+    """A cluster's open episodes (only those on `objects`, when given and few), as the scan
+    partition needs them.
+
+    An update about a few objects (the watcher's events) reads only theirs: a cluster with
+    thousands of open findings must not be read whole on every watch event. The caller
+    narrows only when every finding it records is on one of `objects`.
+    """
+    query = select(
+        f.id, f.key, f.value_digest, f.api_group, f.kind, f.namespace, f.name, f.category
+    ).where(f.cluster == cluster, f.resolved_at.is_(None))
+    if objects and len(objects) <= _FEW_OBJECTS:
+        query = query.where(or_(*(_object_is(key) for key in sorted(objects))))
     return [OpenEpisode(*row) for row in connection.execute(query)]
+
+
+_FEW_OBJECTS = 64
+
+
+def _object_is(key: ObjectKey) -> ColumnElement[bool]:
+    group, kind, namespace, name = key
+    return and_(f.api_group == group, f.kind == kind, f.namespace == namespace, f.name == name)
 
 
 def open_ids(connection: Connection, keys: Sequence[str]) -> dict[str, int]:

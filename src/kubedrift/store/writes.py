@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from kubedrift.model import JSON, MISSING, Finding, Impact
 from kubedrift.store import reads
-from kubedrift.store.delta import ScanPlan, Seen, key_findings, plan_scan, pool_of
+from kubedrift.store.delta import OpenEpisode, ScanPlan, Seen, key_findings, plan_scan, pool_of
 from kubedrift.store.filters import ScanScope
 from kubedrift.store.records import Changed, ScanDelta
 from kubedrift.store.schema import clusters, finding_changes, findings
@@ -52,7 +52,9 @@ def record_scan(
 ) -> ScanDelta:
     """Write one scan; the caller owns the transaction."""
     _touch_cluster(connection, cluster, at)
-    plan = plan_scan(key_findings(cluster, found), reads.open_episodes(connection, cluster), scope)
+    plan = plan_scan(
+        key_findings(cluster, found), _open_episodes(connection, cluster, found, scope), scope
+    )
     before = reads.latest_changes(connection, [e.id for _, e in plan.changed])
     _upsert(connection, cluster, plan, at)
     new_ids = reads.open_ids(connection, [s.key for s in plan.new])
@@ -69,6 +71,15 @@ def record_scan(
         resolved=tuple(rows[e.id] for e in plan.resolved),
         unchanged=len(plan.seen) - len(plan.new) - len(plan.changed),
     )
+
+
+def _open_episodes(
+    connection: Connection, cluster: str, found: Sequence[Finding], scope: ScanScope
+) -> list[OpenEpisode]:
+    """All open episodes, or only those on the scope's objects when every finding is on one."""
+    objects = scope.objects
+    inside = objects is not None and all(f.object.pairing_key() in objects for f in found)
+    return reads.open_episodes(connection, cluster, objects if inside else None)
 
 
 def upsert(
