@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 KUBE_CACHE ?= $(HOME)/.cache/kubedrift
 
-.PHONY: install demo test test-fast lint bench kube postgres clean
+.PHONY: install demo test test-fast lint bench kube postgres monitoring clean
 
 # The stamp files make re-runs instant; they depend on pyproject.toml so a changed
 # dependency list reinstalls.
@@ -36,11 +36,14 @@ kube: ## build (or reuse) kube-apiserver + kube-controller-manager v1.20.2 and e
 postgres: ## install Debian's PostgreSQL (tests start their own throwaway server)
 	scripts/ensure-postgres.sh
 
-test: $(VENV)/.test-installed kube postgres lint ## everything CI runs, real components included
+monitoring: ## install Debian's prometheus and prometheus-alertmanager (tests start their own)
+	scripts/ensure-monitoring.sh
+
+test: $(VENV)/.test-installed kube postgres monitoring lint ## everything CI runs, real components included
 	KUBEDRIFT_KUBE_BIN=$(KUBE_CACHE)/kube-v1.20.2/bin $(BIN)/pytest
 
 test-fast: $(VENV)/.test-installed ## unit tests only, no real components
-	$(BIN)/pytest -m "not apiserver and not postgres"
+	$(BIN)/pytest -m "not apiserver and not postgres and not prometheus and not alertmanager"
 
 bench: $(VENV)/.installed ## benchmarks: figures and ratios to a baseline measured in the same run
 	$(BIN)/python bench/run.py
