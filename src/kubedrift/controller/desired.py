@@ -1,0 +1,138 @@
+"""Desired state as the watcher holds it: objects by pairing key, diff options, profiles.
+
+`load` reads the `--desired` specs (files, folders, Git at a revision, Kustomize, Helm) and
+compiles what a watch needs once per revision: the desired objects of each kind, keyed by
+`(group, kind, namespace, name)` after namespaces are filled in, the diff options (ignore
+and trust rules), the node profiles, and a `version` that changes exactly when the content
+does — the Git commit when every source is Git-backed and clean, else a digest of the
+objects — so polling can tell a new revision from the same one read again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from kubedrift.analysis.profiles import NodeProfile, compile_profiles
+from kubedrift.cluster.discovery import ApiResource
+from kubedrift.desired import DesiredSet, load_desired
+from kubedrift.diff import DiffOptions
+from kubedrift.engine.namespaces import with_namespaces
+from kubedrift.engine.requests import ScanRequest
+from kubedrift.engine.scan import diff_options
+from kubedrift.model import ObjectRef, ref_of
+
+GroupKind = tuple[str, str]
+PairingKey = tuple[str, str, str, str]
+"""group, kind, namespace ("" when cluster-scoped), name: `ObjectRef.pairing_key()`."""
+
+_encoder = msgspec.json.Encoder(order="sorted")
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredKind:
+    """The desired objects of one kind, as served by the cluster (`resource`)."""
+
+    resource: ApiResource
+    objects: Mapping[PairingKey, dict[str, Any]]
+
+    @property
+    def namespaces(self) -> frozenset[str]:
+        """The namespaces its objects live in ("" for a cluster-scoped kind)."""
+        return frozenset(key[2] for key in self.objects)
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredState:
+    """One revision of desired state, compiled for watching."""
+
+    version: str
+    revision: str | None
+    sources: tuple[str, ...]
+    objects: tuple[dict[str, Any], ...]
+    options: DiffOptions
+    profiles: tuple[NodeProfile, ...] = ()
+    kinds: Mapping[GroupKind, DesiredKind] = field(default_factory=dict)
+    unserved: tuple[ObjectRef, ...] = ()
+
+    @property
+    def count(self) -> int:
+        """How many desired objects the watch covers."""
+        return len(self.objects)
+
+
+def load(specs: tuple[str, ...], config: Path | None) -> DesiredState:
+    """Read and compile desired state (blocking: Git and renderers run subprocesses).
+
+    Raises `InputError` naming the file or document at fault.
+    """
+    desired = load_desired(list(specs)) if specs else DesiredSet((), None, ())
+    objects = tuple(o.obj for o in desired.objects)
+    profiles = compile_profiles([(str(p.location), p.obj) for p in desired.profiles])
+    return DesiredState(
+        version=_version(desired),
+        revision=desired.revision,
+        sources=desired.sources,
+        objects=objects,
+        options=diff_options(desired, ScanRequest(config=config)),
+        profiles=tuple(profiles),
+    )
+
+
+def resolve(
+    state: DesiredState,
+    resources: Mapping[GroupKind, ApiResource | None],
+    default_namespace: str,
+) -> DesiredState:
+    """Group the objects by served kind, namespaces filled in; note the unserved ones."""
+    served = {gk: r for gk, r in resources.items() if r is not None}
+
+    def scoped(group: str, kind: str) -> bool | None:
+        resource = served.get((group, kind))
+        return None if resource is None else not resource.namespaced
+
+    by_kind: dict[GroupKind, dict[PairingKey, dict[str, Any]]] = {}
+    unserved: list[ObjectRef] = []
+    for obj in with_namespaces(list(state.objects), default_namespace, scoped):
+        ref = ref_of(obj)
+        if (ref.group, ref.kind) not in served:
+            unserved.append(ref)
+            continue
+        by_kind.setdefault((ref.group, ref.kind), {})[_key(ref, served[ref.group, ref.kind])] = obj
+    kinds = {gk: DesiredKind(served[gk], objs) for gk, objs in by_kind.items()}
+    return DesiredState(
+        version=state.version,
+        revision=state.revision,
+        sources=state.sources,
+        objects=state.objects,
+        options=state.options,
+        profiles=state.profiles,
+        kinds=kinds,
+        unserved=tuple(unserved),
+    )
+
+
+def group_kinds(state: DesiredState) -> set[tuple[str, str]]:
+    """(apiVersion, kind) of every desired object, for discovery."""
+    return {(str(o.get("apiVersion") or ""), str(o.get("kind") or "")) for o in state.objects}
+
+
+def _key(ref: ObjectRef, resource: ApiResource) -> PairingKey:
+    namespace = (ref.namespace or "") if resource.namespaced else ""
+    return (ref.group, ref.kind, namespace, ref.name)
+
+
+def _version(desired: DesiredSet) -> str:
+    """The commit when it stands for the content; a digest of the objects otherwise."""
+    if desired.revision and not desired.dirty and desired.sources:
+        return desired.revision
+    digest = hashlib.sha256()
+    for part in (desired.objects, desired.profiles, desired.configs):
+        for item in part:
+            digest.update(_encoder.encode(item.obj))
+    return "sha256:" + digest.hexdigest()[:16]

@@ -1,0 +1,246 @@
+"""Node and AI-workload drift, continuously: watched nodes, analysis passes, one at a time.
+
+Nodes are list+watched with `node_fingerprint`, so heartbeats and condition timestamps do
+not wake anything; each node is kept as a *projection* holding only what node analysis reads
+(labels, kubedrift's annotations, taints, capacity, allocatable, nodeInfo, condition types) —
+a few KB, not the 20–30 KB of a whole Node. A change marks the fleet dirty; after a short
+quiet period (`debounce`, bounded by `max_delay` under constant churn) one *pass* runs node
+analysis over every projection — peers are pool-wide, so one node's change can move its
+pool's majority — and AI workload analysis over the workload objects last listed. The
+workload kinds are re-listed every `workload_interval` (they are not watched yet), and a
+pass also runs on that timer, which keeps time-based rules (stale GFD labels, backup age)
+current. Each pass is reported whole (`FleetPass`), to be recorded with a node+workload
+scope so it resolves what it no longer sees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from kubedrift.analysis import nodes as node_analysis
+from kubedrift.analysis.profiles import NodeProfile
+from kubedrift.analysis.workloads import analyze_workloads
+from kubedrift.cluster.connection import Connection
+from kubedrift.cluster.discovery import Discovery
+from kubedrift.cluster.informer import (
+    ApiSource,
+    ChangeType,
+    Informer,
+    InformerOptions,
+    node_fingerprint,
+)
+from kubedrift.engine import workloads as workload_objects
+from kubedrift.model import ClusterError, Finding, PoolSummary
+
+KEPT_ANNOTATION_PREFIX = "kubedrift.io/"
+WORKLOAD_RETRY = 5.0
+"""Seconds before listing the workload kinds again after a failure."""
+
+log = logging.getLogger(__name__)
+
+
+_NODE_OPTIONS = node_analysis.NodeOptions()
+_INFORMER_OPTIONS = InformerOptions()
+
+
+@dataclass(frozen=True, slots=True)
+class FleetOptions:
+    """How often the fleet is re-analysed; the defaults suit a production cluster."""
+
+    debounce: float = 0.2
+    max_delay: float = 2.0
+    workload_interval: float = 60.0
+    check_workloads: bool = True
+    node_options: node_analysis.NodeOptions = _NODE_OPTIONS
+
+
+@dataclass(frozen=True, slots=True)
+class FleetPass:
+    """One analysis of the whole fleet: every node and workload finding it found."""
+
+    findings: tuple[Finding, ...]
+    pools: tuple[PoolSummary, ...]
+    nodes: int
+    workloads: int
+    triggered: float
+    """`time.monotonic()` of the oldest node change this pass answers (or the timer)."""
+
+
+Report = Callable[[FleetPass], Awaitable[None]]
+DEFAULT_FLEET_OPTIONS = FleetOptions()
+
+
+def project_node(node: Mapping[str, Any]) -> dict[str, Any]:
+    """What node analysis reads of a Node, and nothing else."""
+    meta = node.get("metadata") or {}
+    spec = node.get("spec") or {}
+    status = node.get("status") or {}
+    annotations = {
+        k: v for k, v in (meta.get("annotations") or {}).items()
+        if k.startswith(KEPT_ANNOTATION_PREFIX)
+    }  # fmt: skip
+    conditions = [
+        {"type": c.get("type"), "status": c.get("status")} for c in status.get("conditions") or ()
+    ]
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": meta.get("name"),
+            "labels": dict(meta.get("labels") or {}),
+            "annotations": annotations,
+            "creationTimestamp": meta.get("creationTimestamp"),
+        },
+        "spec": {k: spec[k] for k in ("taints", "unschedulable", "providerID") if k in spec},
+        "status": {
+            "capacity": status.get("capacity") or {},
+            "allocatable": status.get("allocatable") or {},
+            "nodeInfo": status.get("nodeInfo") or {},
+            "conditions": conditions,
+        },
+    }
+
+
+class FleetTracker:
+    """Watches nodes, re-lists workloads, and reports a `FleetPass` after each change."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        report: Report,
+        *,
+        profiles: Sequence[NodeProfile] = (),
+        options: FleetOptions = DEFAULT_FLEET_OPTIONS,
+        informer_options: InformerOptions = _INFORMER_OPTIONS,
+    ) -> None:
+        self.report = report
+        self.profiles = tuple(profiles)
+        self.options = options
+        self.synced = asyncio.Event()
+        self.informer: Informer | None = None
+        self.passes = 0
+        self.notes: tuple[str, ...] = ()
+        self._conn = conn
+        self._informer_options = informer_options
+        self._nodes: dict[str, dict[str, Any]] = {}
+        self._workloads: tuple[dict[str, Any], ...] = ()
+        self._dirty_since: float | None = None
+        self._wake = asyncio.Event()
+        self._listed = asyncio.Event()
+
+    def __len__(self) -> int:
+        """How many nodes are tracked."""
+        return len(self._nodes)
+
+    async def run(self) -> None:
+        """Track until cancelled."""
+        resource = await Discovery(self._conn).resource_for("v1", "Node")
+        if resource is None:  # pragma: no cover - every cluster serves Nodes
+            return
+        source = ApiSource(self._conn, resource, options=self._informer_options)
+        self.informer = Informer(
+            source, fingerprint=node_fingerprint, options=self._informer_options
+        )
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._watch_nodes(self.informer))
+            group.create_task(self._list_workloads())
+            group.create_task(self._passes())
+
+    async def _watch_nodes(self, informer: Informer) -> None:
+        try:
+            async for change in informer.changes():
+                name = change.key[1]
+                if change.type is ChangeType.DELETED:
+                    self._nodes.pop(name, None)
+                else:
+                    self._nodes[name] = project_node(change.obj)
+                if informer.synced.is_set():
+                    self._mark_dirty()
+        finally:
+            await informer.aclose()
+
+    def poke(self) -> None:
+        """Run a pass soon (e.g. the node profiles changed with a new desired revision)."""
+        self._mark_dirty()
+
+    def _mark_dirty(self) -> None:
+        if self._dirty_since is None:
+            self._dirty_since = time.monotonic()
+        self._wake.set()
+
+    async def _list_workloads(self) -> None:
+        while True:
+            delay = self.options.workload_interval
+            if self.options.check_workloads:
+                try:
+                    listed = await workload_objects.read_kinds(
+                        self._conn, Discovery(self._conn), lambda _: None
+                    )
+                    self._workloads, self.notes = listed.objects, listed.notes
+                except ClusterError as err:  # the apiserver away: keep the last list, retry
+                    log.warning("listing workloads failed, retrying: %s", err)
+                    delay = min(delay, WORKLOAD_RETRY)
+            self._listed.set()
+            self._mark_dirty()
+            await asyncio.sleep(delay)
+
+    async def _passes(self) -> None:
+        assert self.informer is not None
+        await self.informer.synced.wait()
+        await self._listed.wait()
+        while True:
+            await self._wake.wait()
+            await self._settle()
+            self._wake.clear()
+            triggered, self._dirty_since = self._dirty_since or time.monotonic(), None
+            await self.report(self.analyse(triggered))
+            self.passes += 1
+            self.synced.set()
+
+    async def _settle(self) -> None:
+        """Wait for a quiet `debounce`, but no longer than `max_delay` since the first change."""
+        start = self._dirty_since or time.monotonic()
+        while True:
+            self._wake.clear()
+            remaining = self.options.max_delay - (time.monotonic() - start)
+            if remaining <= 0:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), min(self.options.debounce, remaining))
+                continue
+            return
+
+    def analyse(self, triggered: float) -> FleetPass:
+        """One pass over the projections and the last listed workloads (pure, CPU-bound)."""
+        nodes, now = list(self._nodes.values()), datetime.now(UTC)
+        gc_was_enabled = gc.isenabled()
+        gc.disable()  # the pass allocates many short-lived values: no full collections
+        try:
+            analysis = node_analysis.analyze_nodes(
+                nodes, profiles=self.profiles, options=self.options.node_options, now=now
+            )
+            node_findings: tuple[Finding, ...] = analysis.findings
+            findings: tuple[Finding, ...] = ()
+            if self.options.check_workloads:
+                impact = analyze_workloads(
+                    self._workloads, now=now, nodes=nodes, node_findings=node_findings
+                )
+                node_findings, findings = impact.node_findings, impact.findings
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+        return FleetPass(
+            findings=node_findings + findings,
+            pools=tuple(analysis.pools),
+            nodes=len(nodes),
+            workloads=len(self._workloads),
+            triggered=triggered,
+        )

@@ -1,0 +1,154 @@
+"""Object drift, continuously: one tracker per desired kind, re-diffing only what changed.
+
+A tracker runs informers (list+watch) over the collection of its kind — one per namespace
+when desired objects of the kind sit in a few namespaces, else one cluster-wide — and for
+each change of an object desired names, diffs that one object against its desired twin
+and reports the findings (`Report`). Objects desired does not name are dropped at once:
+the informer keeps only their resourceVersion and a fingerprint hash, and the tracker keeps
+nothing of any live object, so memory per watched object stays at the informer's few
+hundred bytes. Once the initial lists are read, desired objects the cluster does not have
+are reported missing; a deleted object is reported missing when its DELETED arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubedrift.cluster.connection import Connection
+from kubedrift.cluster.informer import ApiSource, Change, ChangeType, Informer, InformerOptions
+from kubedrift.controller.desired import DesiredKind, PairingKey
+from kubedrift.diff import DiffOptions
+from kubedrift.diff.engine import diff_object
+from kubedrift.model import Finding, ObjectRef, ref_of
+
+_INFORMER_OPTIONS = InformerOptions()
+MAX_NAMESPACED_INFORMERS = 4
+"""Above this many namespaces for one kind, one cluster-wide informer is cheaper."""
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectEvent:
+    """The findings of one desired object after a change, and when the change arrived."""
+
+    ref: ObjectRef
+    findings: tuple[Finding, ...]
+    received: float
+    """`time.monotonic()` when the watch event (or list item) was received."""
+    initial: bool
+    """True while the tracker reads its initial list (before `synced`)."""
+
+
+Report = Callable[[ObjectEvent], Awaitable[None]]
+
+
+@dataclass
+class TrackerStats:
+    """What a tracker has done, for metrics."""
+
+    events: int = 0
+    diffs: int = 0
+    restarts: int = 0
+    synced_at: float | None = None
+    informers: list[Informer] = field(default_factory=list)
+
+    def sync_restarts(self) -> int:
+        """Watch restarts across its informers (after errors and 410s)."""
+        self.restarts = sum(i.restarts for i in self.informers)
+        return self.restarts
+
+
+class ObjectTracker:
+    """Watches one desired kind and reports the findings of each changed desired object."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        kind: DesiredKind,
+        options: DiffOptions,
+        report: Report,
+        *,
+        autoscaled: frozenset[tuple[str, str, str]] = frozenset(),
+        informer_options: InformerOptions = _INFORMER_OPTIONS,
+    ) -> None:
+        self.kind = kind
+        self.options = options
+        self.report = report
+        self.autoscaled = autoscaled
+        self.synced = asyncio.Event()
+        self.stats = TrackerStats()
+        self._seen: set[PairingKey] = set()
+        self._conn = conn
+        self._informer_options = informer_options
+
+    @property
+    def name(self) -> str:
+        """The kind's plural, e.g. `deployments`."""
+        return self.kind.resource.plural
+
+    def informers(self) -> list[Informer]:
+        """One informer per namespace, or one cluster-wide."""
+        resource, namespaces = self.kind.resource, self.kind.namespaces
+        scopes: Iterable[str | None] = (
+            sorted(namespaces)
+            if resource.namespaced and len(namespaces) <= MAX_NAMESPACED_INFORMERS
+            else [None]
+        )
+        return [
+            Informer(
+                ApiSource(self._conn, resource, namespace=ns, options=self._informer_options),
+                options=self._informer_options,
+            )
+            for ns in scopes
+        ]
+
+    async def run(self) -> None:
+        """Track until cancelled."""
+        informers = self.informers()
+        self.stats.informers = informers
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._when_synced(informers))
+            for informer in informers:
+                group.create_task(self._consume(informer))
+
+    async def _consume(self, informer: Informer) -> None:
+        try:
+            async for change in informer.changes():
+                await self._changed(change, initial=not self.synced.is_set())
+        finally:
+            await informer.aclose()
+
+    async def _changed(self, change: Change, *, initial: bool) -> None:
+        received = time.monotonic()
+        self.stats.events += 1
+        namespace, name = change.key
+        resource = self.kind.resource
+        key = (resource.group, resource.kind, namespace if resource.namespaced else "", name)
+        desired = self.kind.objects.get(key)
+        if desired is None:
+            return
+        self._seen.add(key)
+        live = None if change.type is ChangeType.DELETED else change.obj
+        await self.report(ObjectEvent(ref_of(desired), self.diff(desired, live), received, initial))
+
+    def diff(self, desired: dict[str, Any], live: dict[str, Any] | None) -> tuple[Finding, ...]:
+        """The findings of one desired object against its live state (None: absent)."""
+        self.stats.diffs += 1
+        meta = desired.get("metadata") or {}
+        target = (str(meta.get("namespace") or ""), str(desired.get("kind")), str(meta["name"]))
+        scaled = target in self.autoscaled
+        return tuple(diff_object(desired, live, self.options, autoscaled=scaled))
+
+    async def _when_synced(self, informers: list[Informer]) -> None:
+        for informer in informers:
+            await informer.synced.wait()
+        received = time.monotonic()
+        for key, desired in self.kind.objects.items():
+            if key not in self._seen:
+                event = ObjectEvent(ref_of(desired), self.diff(desired, None), received, True)
+                await self.report(event)
+        self.stats.synced_at = time.time()
+        self.synced.set()

@@ -1,0 +1,131 @@
+"""Writing the watcher's findings to the timeline, and fanning each change out.
+
+Every store write runs on one worker thread, in order (the store's API is synchronous and a
+SQLite or PostgreSQL commit must not stall the event loop). Each recorded `ScanDelta` goes
+to the `Listener`s — the alert dispatcher, the metrics, a test or benchmark hook — and the
+recorder keeps the count of open findings by category and severity that `/metrics` shows,
+seeded from the store at start and moved by each delta, never re-read whole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol, TypeVar
+
+from kubedrift.model import Category, Finding, ObjectRef
+from kubedrift.store import HistoryFilter, ScanDelta, ScanScope, Store
+
+OBJECT_SCOPE = frozenset({Category.OBJECT.value})
+FLEET_SCOPE = frozenset({Category.NODE.value, Category.WORKLOAD.value})
+
+Identity = tuple[str, str, str, str, str, str]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """One write: what changed, which stream it came from, and when its input arrived."""
+
+    delta: ScanDelta
+    source: str
+    """`objects:<plural>`, `fleet` or `initial`."""
+    received: tuple[float, ...]
+    """`time.monotonic()` of each input event (for the detection-latency histogram)."""
+    committed: float
+
+
+class Listener(Protocol):
+    """Something that wants each recorded delta (alerts, metrics, tests)."""
+
+    def __call__(self, recorded: Recorded) -> None:
+        """Called on the event loop after the write committed; must not block."""
+
+
+class Recorder:
+    """Serializes writes for one cluster and tells listeners what each one changed."""
+
+    def __init__(self, store: Store, cluster: str, listeners: Sequence[Listener] = ()) -> None:
+        self.store = store
+        self.cluster = cluster
+        self.listeners = list(listeners)
+        self.open: dict[Identity, tuple[str, str]] = {}
+        self.writes = 0
+        self.write_seconds = 0.0
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kubedrift-store")
+
+    async def start(self) -> None:
+        """Read the cluster's open findings once, for the counts."""
+        stored = await self._run(
+            lambda: self.store.open_findings(HistoryFilter(cluster=self.cluster))
+        )
+        self.open = {s.finding.identity(): _labels(s.finding) for s in stored}
+
+    def close(self) -> None:
+        """Wait for the last write and stop the worker thread."""
+        self._executor.shutdown(wait=True)
+
+    def counts(self) -> Counter[tuple[str, str]]:
+        """Open findings by (category, severity)."""
+        return Counter(self.open.values())
+
+    async def record_objects(
+        self,
+        findings: Sequence[Finding],
+        refs: Sequence[ObjectRef] | None,
+        *,
+        source: str,
+        received: tuple[float, ...],
+    ) -> Recorded:
+        """Object findings: of these objects only (`refs`), or of every object (None)."""
+        scope = (
+            ScanScope(objects=ScanScope.of_objects(refs).objects, categories=OBJECT_SCOPE)
+            if refs is not None
+            else ScanScope(categories=OBJECT_SCOPE)
+        )
+        return await self._record(findings, scope, source, received)
+
+    async def record_fleet(self, findings: Sequence[Finding], *, received: float) -> Recorded:
+        """Node and workload findings of one whole fleet pass."""
+        scope = ScanScope(categories=FLEET_SCOPE)
+        return await self._record(findings, scope, "fleet", (received,))
+
+    async def _record(
+        self,
+        findings: Sequence[Finding],
+        scope: ScanScope,
+        source: str,
+        received: tuple[float, ...],
+    ) -> Recorded:
+        at = datetime.now(UTC)
+        started = time.perf_counter()
+        delta = await self._run(
+            lambda: self.store.record_scan(self.cluster, findings, at=at, scope=scope)
+        )
+        self.writes += 1
+        self.write_seconds += time.perf_counter() - started
+        self._count(delta)
+        recorded = Recorded(delta, source, received, time.monotonic())
+        for listener in self.listeners:
+            listener(recorded)
+        return recorded
+
+    def _count(self, delta: ScanDelta) -> None:
+        for stored in delta.new:
+            self.open[stored.finding.identity()] = _labels(stored.finding)
+        for changed in delta.changed:
+            self.open[changed.finding.finding.identity()] = _labels(changed.finding.finding)
+        for stored in delta.resolved:
+            self.open.pop(stored.finding.identity(), None)
+
+    async def _run(self, call: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+
+def _labels(finding: Finding) -> tuple[str, str]:
+    return (finding.category.value, finding.severity.value)

@@ -1,0 +1,255 @@
+"""The continuous watcher: desired state against the live cluster, as changes happen.
+
+One `Watcher` per cluster. It loads desired state, discovers the kinds it names, and runs a
+*generation*: an `ObjectTracker` per desired kind and, for the whole run, one
+`FleetTracker` for nodes and AI workloads. Object changes flow through one queue to one
+consumer, so writes to the timeline keep the order the apiserver gave:
+
+- until every tracker has read its initial list, the findings are collected and then
+  recorded as one scan covering every object finding, which also resolves what an earlier
+  run or revision left open;
+- after that, each burst of changes (whatever is queued, up to `BATCH`) is one write
+  scoped to the objects it is about.
+
+Desired state is re-read every `desired_interval` and whenever `reload()` is called (the
+Git webhook); a new `version` (commit, or digest of the content) starts a new generation,
+which re-lists and re-diffs everything against the new revision. A bad revision (an
+`InputError`) keeps the running generation and is logged: a typo pushed to Git must not
+blind the watcher.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kubedrift.cluster.connection import ClusterTarget, Connection
+from kubedrift.cluster.discovery import ApiResource, Discovery
+from kubedrift.cluster.informer import InformerOptions
+from kubedrift.controller import desired as desired_state
+from kubedrift.controller.desired import DesiredState, GroupKind, PairingKey
+from kubedrift.controller.fleet import (
+    DEFAULT_FLEET_OPTIONS,
+    FleetOptions,
+    FleetPass,
+    FleetTracker,
+)
+from kubedrift.controller.objects import ObjectEvent, ObjectTracker
+from kubedrift.controller.recorder import Recorder
+from kubedrift.diff.trusted import autoscaled_targets
+from kubedrift.engine.live import _autoscalers
+from kubedrift.model import Category, Finding, InputError, ObjectRef, Severity
+
+log = logging.getLogger(__name__)
+
+_INFORMER_OPTIONS = InformerOptions()
+BATCH = 256
+"""Most object events recorded in one write."""
+
+
+@dataclass(frozen=True, slots=True)
+class WatchOptions:
+    """What `kubedrift watch` watches and how; defaults suit a production cluster."""
+
+    desired: tuple[str, ...] = ()
+    config: Path | None = None
+    target: ClusterTarget = field(default_factory=ClusterTarget)
+    cluster: str = "default"
+    namespace: str | None = None
+    desired_interval: float = 60.0
+    check_nodes: bool = True
+    fleet: FleetOptions = DEFAULT_FLEET_OPTIONS
+    informer: InformerOptions = _INFORMER_OPTIONS
+
+
+class _Synced:
+    """Marker queued after the last initial event of a generation."""
+
+
+Item = ObjectEvent | _Synced
+Hook = Callable[[DesiredState], None]
+
+
+class Watcher:
+    """Runs until cancelled; `reload()` re-reads desired state now."""
+
+    def __init__(
+        self,
+        options: WatchOptions,
+        recorder: Recorder,
+        *,
+        on_desired: Hook | None = None,
+        on_synced: Callable[[], None] | None = None,
+    ) -> None:
+        self.options = options
+        self.recorder = recorder
+        self.on_desired = on_desired
+        self.on_synced = on_synced
+        self.state: DesiredState | None = None
+        self.trackers: list[ObjectTracker] = []
+        self.fleet: FleetTracker | None = None
+        self.generations = 0
+        self.initial_recorded = asyncio.Event()
+        self._reload = asyncio.Event()
+
+    def reload(self) -> None:
+        """Re-read desired state as soon as possible (the Git webhook calls this)."""
+        self._reload.set()
+
+    async def run(self) -> None:
+        """Load desired state (errors here are fatal: nothing to watch) and watch."""
+        state = await asyncio.to_thread(
+            desired_state.load, self.options.desired, self.options.config
+        )
+        async with Connection(self.options.target) as conn, asyncio.TaskGroup() as group:
+            if self.options.check_nodes:
+                self.fleet = FleetTracker(
+                    conn,
+                    self._fleet_pass,
+                    profiles=state.profiles,
+                    options=self.options.fleet,
+                    informer_options=self.options.informer,
+                )
+                group.create_task(self.fleet.run(), name="fleet")
+            group.create_task(self._generations(conn, state), name="generations")
+
+    async def _generations(self, conn: Connection, state: DesiredState) -> None:
+        default_ns = self.options.namespace or conn.config.namespace or "default"
+        while True:
+            resolved = await self._resolve(conn, state, default_ns)
+            self._adopt(resolved)
+            generation = asyncio.create_task(self._generation(conn, resolved))
+            try:
+                state = await self._next_state(resolved)
+            finally:
+                generation.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await generation
+            log.info("desired state changed to %s: re-reading the cluster", state.version)
+
+    def _adopt(self, state: DesiredState) -> None:
+        self.state = state
+        self.generations += 1
+        if self.fleet is not None and self.fleet.profiles != state.profiles:
+            self.fleet.profiles = state.profiles
+            self.fleet.poke()
+        if self.on_desired is not None:
+            self.on_desired(state)
+
+    async def _next_state(self, current: DesiredState) -> DesiredState:
+        """Wait for a reload or the poll interval; return the first state that differs."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._reload.wait(), self.options.desired_interval)
+            self._reload.clear()
+            try:
+                state = await asyncio.to_thread(
+                    desired_state.load, self.options.desired, self.options.config
+                )
+            except InputError as err:
+                log.error("desired state not reloaded, keeping %s: %s", current.version, err)
+                continue
+            if state.version != current.version:
+                return state
+
+    async def _resolve(
+        self, conn: Connection, state: DesiredState, default_ns: str
+    ) -> DesiredState:
+        discovery = Discovery(conn)
+        resources: dict[GroupKind, ApiResource | None] = {}
+        for api_version, kind in sorted(desired_state.group_kinds(state)):
+            resources[(api_version.rpartition("/")[0], kind)] = await discovery.resource_for(
+                api_version, kind
+            )
+        return desired_state.resolve(state, resources, default_ns)
+
+    async def _generation(self, conn: Connection, state: DesiredState) -> None:
+        queue: asyncio.Queue[Item] = asyncio.Queue()
+        autoscaled = await self._autoscaled(conn, state)
+        self.trackers = [
+            ObjectTracker(
+                conn,
+                kind,
+                state.options,
+                queue.put,
+                autoscaled=autoscaled,
+                informer_options=self.options.informer,
+            )
+            for _, kind in sorted(state.kinds.items())
+        ]
+        async with asyncio.TaskGroup() as group:
+            for tracker in self.trackers:
+                group.create_task(tracker.run(), name=f"objects {tracker.name}")
+            group.create_task(self._mark_synced(queue))
+            group.create_task(self._consume(queue, state))
+
+    async def _autoscaled(
+        self, conn: Connection, state: DesiredState
+    ) -> frozenset[tuple[str, str, str]]:
+        """Targets of HPAs and ScaledObjects in desired and (listed once) in the cluster."""
+        default_ns = self.options.namespace or conn.config.namespace or "default"
+        live = await _autoscalers(conn, Discovery(conn), list(state.objects))
+        return autoscaled_targets([*state.objects, *live], default_ns)
+
+    async def _mark_synced(self, queue: asyncio.Queue[Item]) -> None:
+        for tracker in self.trackers:
+            await tracker.synced.wait()
+        await queue.put(_Synced())
+
+    async def _consume(self, queue: asyncio.Queue[Item], state: DesiredState) -> None:
+        pending: dict[PairingKey, ObjectEvent] = {}
+        while True:
+            item = await queue.get()
+            if isinstance(item, _Synced):
+                break
+            pending[item.ref.pairing_key()] = item
+        await self._record_initial(list(pending.values()), state)
+        while True:
+            batch = [await queue.get()]
+            while len(batch) < BATCH and not queue.empty():
+                batch.append(queue.get_nowait())
+            events = [e for e in batch if isinstance(e, ObjectEvent)]
+            await self._record_events(events)
+
+    async def _record_initial(self, events: list[ObjectEvent], state: DesiredState) -> None:
+        findings = [f for e in events for f in e.findings]
+        findings += [_unserved(ref, state.revision) for ref in state.unserved]
+        received = tuple(e.received for e in events) or (time.monotonic(),)
+        await self.recorder.record_objects(findings, None, source="initial", received=received)
+        self.initial_recorded.set()
+        if self.on_synced is not None:
+            self.on_synced()
+
+    async def _record_events(self, events: list[ObjectEvent]) -> None:
+        latest: dict[PairingKey, ObjectEvent] = {}
+        for event in events:  # a burst about one object: its last state is the one to keep
+            latest[event.ref.pairing_key()] = event
+        kinds = sorted({e.ref.kind for e in latest.values()})
+        await self.recorder.record_objects(
+            [f for e in latest.values() for f in e.findings],
+            [e.ref for e in latest.values()],
+            source="objects:" + ",".join(kinds),
+            received=tuple(e.received for e in events),
+        )
+
+    async def _fleet_pass(self, fleet_pass: FleetPass) -> None:
+        await self.recorder.record_fleet(fleet_pass.findings, received=fleet_pass.triggered)
+
+
+def _unserved(ref: ObjectRef, revision: str | None) -> Finding:
+    return Finding(
+        category=Category.OBJECT,
+        severity=Severity.HIGH,
+        object=ref,
+        path="",
+        desired=ref.api_version,
+        live=None,
+        rule="kind-not-served",
+        message=f"the cluster serves no {ref.kind} at {ref.api_version} (CRD not installed?)",
+        revision=revision,
+    )
