@@ -1,0 +1,97 @@
+"""Alerts as values: what a store's `ScanDelta` means for the people watching a cluster.
+
+A new episode *fires*, a change of its value is an *update* of that alert, its end
+*resolves* it. An alert's `key` (cluster, fingerprint, episode) is what deduplication is
+keyed on; its `fingerprint` — a short hash of the finding's identity (object, path, rule) —
+is the same in every episode and every sink, so a receiver can join them up.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from kubedrift.model import Finding, Severity
+from kubedrift.store.records import ScanDelta, StoredFinding, ValueChange
+
+AlertKey = tuple[str, str, int]
+"""(cluster, fingerprint, episode): one episode of one finding in one cluster."""
+
+
+class AlertStatus(enum.Enum):
+    """What a receiver is told: the drift is there, or it is gone."""
+
+    FIRING = "firing"
+    RESOLVED = "resolved"
+
+
+class AlertEvent(enum.Enum):
+    """Why an alert is sent."""
+
+    NEW = "new"
+    CHANGED = "changed"
+    RESOLVED = "resolved"
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One event of one finding episode; `previous` holds the values before a change."""
+
+    cluster: str
+    event: AlertEvent
+    stored: StoredFinding
+    previous: ValueChange | None = None
+
+    @property
+    def status(self) -> AlertStatus:
+        """Resolved for a resolution, firing otherwise."""
+        return AlertStatus.RESOLVED if self.event is AlertEvent.RESOLVED else AlertStatus.FIRING
+
+    @property
+    def finding(self) -> Finding:
+        """The finding, as last recorded."""
+        return self.stored.finding
+
+    @property
+    def severity(self) -> Severity:
+        """The finding's severity."""
+        return self.stored.finding.severity
+
+    @property
+    def fingerprint(self) -> str:
+        """A short hash of the finding's identity, stable across episodes."""
+        return fingerprint(self.stored.finding)
+
+    @property
+    def key(self) -> AlertKey:
+        """What deduplication is keyed on."""
+        return (self.cluster, self.fingerprint, self.stored.episode)
+
+
+def fingerprint(finding: Finding) -> str:
+    """16 hex digits of SHA-256 over the finding's identity (object, path, rule)."""
+    raw = json.dumps(finding.identity(), separators=(",", ":"))
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def alerts_from_delta(cluster: str, delta: ScanDelta) -> list[Alert]:
+    """The alerts of one recorded scan or event: new, then changed, then resolved."""
+    return [
+        *(Alert(cluster, AlertEvent.NEW, s) for s in delta.new),
+        *(Alert(cluster, AlertEvent.CHANGED, c.finding, c.before) for c in delta.changed),
+        *(Alert(cluster, AlertEvent.RESOLVED, s) for s in delta.resolved),
+    ]
+
+
+def rfc3339(at: datetime) -> str:
+    """A UTC timestamp as Alertmanager and JSON consumers expect: `2026-03-02T09:00:00Z`."""
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def firing_and_resolved(alerts: list[Alert]) -> tuple[list[Alert], list[Alert]]:
+    """The alerts split by status, each part in its original order."""
+    firing = [a for a in alerts if a.status is AlertStatus.FIRING]
+    return firing, [a for a in alerts if a.status is AlertStatus.RESOLVED]

@@ -1,0 +1,109 @@
+"""Deltas, policies and transports for the alert tests: realistic, and fast to run.
+
+Deltas come from a real `MemoryStore` (a scan with a finding, then one without it), not
+from hand-built records; `Recorder` is the `httpx2.MockTransport` handler that scripts a
+sink's answers and keeps what it was sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import httpx2
+
+from kubedrift.alerts import AlertPolicy
+from kubedrift.model import Finding
+from kubedrift.store import MemoryStore, ScanDelta
+from store.builders import T0
+
+T = TypeVar("T")
+
+FAST = AlertPolicy(
+    group_wait=0.05,
+    rate_per_minute=60_000,
+    burst=100,
+    backoff_initial=0.01,
+    backoff_max=0.04,
+    resend_interval=0,
+    timeout=2.0,
+    trust_env=False,
+)
+SLACK_URL = "https://hooks.slack.example/services/T000/B000/XXXXsecretTOKENxxxx"
+HOOK_URL = "https://hooks.example.com/kubedrift/9f8e7d6c-token"
+AM_URL = "http://alertmanager.example:9093/api/v2/alerts"
+
+
+def run(coro: Awaitable[T]) -> T:
+    """Run a coroutine on a fresh event loop (the project's tests use no async plugin)."""
+
+    async def main() -> T:
+        return await coro
+
+    return asyncio.run(main())
+
+
+class Timeline:
+    """One cluster's findings recorded scan by scan in a MemoryStore, one minute apart."""
+
+    def __init__(self, cluster: str = "prod-a", start: datetime = T0, step: float = 60) -> None:
+        self.cluster = cluster
+        self.store = MemoryStore()
+        self._at = start
+        self._step = timedelta(seconds=step)
+
+    def scan(self, *findings: Finding) -> ScanDelta:
+        """Record a full scan that saw exactly `findings`."""
+        self._at += self._step
+        return self.store.record_scan(self.cluster, list(findings), at=self._at)
+
+
+def recent_timeline(cluster: str) -> Timeline:
+    """A timeline whose scans lie in the recent past (Alertmanager compares with its clock)."""
+    return Timeline(cluster, start=datetime.now(UTC) - timedelta(minutes=10), step=1)
+
+
+Answer = httpx2.Response | Exception | int
+
+
+class Recorder:
+    """A MockTransport handler: answers from a script (then 200), keeps every request."""
+
+    def __init__(self, answers: Iterable[Answer] = ()) -> None:
+        self.answers = list(answers)
+        self.requests: list[httpx2.Request] = []
+
+    def __call__(self, request: httpx2.Request) -> httpx2.Response:
+        self.requests.append(request)
+        answer = self.answers.pop(0) if self.answers else 200
+        if isinstance(answer, Exception):
+            raise answer
+        if isinstance(answer, int):
+            return httpx2.Response(answer)
+        return answer
+
+    @property
+    def bodies(self) -> list[Any]:
+        """The JSON bodies received, in order."""
+        return [json.loads(r.content) for r in self.requests]
+
+    def transport(self) -> httpx2.MockTransport:
+        """A transport that sends to this recorder."""
+        return httpx2.MockTransport(self)
+
+
+def alerts_in(bodies: list[Any]) -> list[dict[str, Any]]:
+    """Every alert of every webhook body."""
+    return [a for body in bodies for a in body["alerts"]]
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 3.0) -> None:
+    """Wait until `check()` holds (polling), or fail."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.01)

@@ -1,0 +1,306 @@
+"""The dispatcher over a mock transport: grouping, dedup, filter, rate limit, overflow,
+re-sends, restore, shutdown, and one sink's trouble never reaching another."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import replace
+
+import httpx2
+import pytest
+
+from kubedrift.alerts import AlertDispatcher, AlertPolicy, Sink, alerts_from_delta, sink_from_url
+from kubedrift.alerts.worker import SinkWorker
+from kubedrift.model import Severity
+from store.builders import T0, finding
+
+from .helpers import (
+    AM_URL,
+    FAST,
+    HOOK_URL,
+    SLACK_URL,
+    Recorder,
+    Timeline,
+    alerts_in,
+    eventually,
+    run,
+)
+
+HOOK = sink_from_url("webhook", HOOK_URL)
+
+
+async def dispatch(
+    recorder: Recorder, policy: AlertPolicy, *steps: object, sinks: list[Sink] | None = None
+) -> AlertDispatcher:
+    """Run a dispatcher over `recorder`: each step is a (cluster, delta) to submit or a pause."""
+    async with AlertDispatcher(sinks or [HOOK], policy, transport=recorder.transport()) as d:
+        for step in steps:
+            if isinstance(step, float):
+                await asyncio.sleep(step)
+            else:
+                d.submit(*step)  # type: ignore[misc]
+    return d
+
+
+def test_alerts_arriving_together_leave_in_one_request_per_cluster() -> None:
+    a, b = Timeline("a"), Timeline("b")
+    recorder = Recorder()
+    d = run(
+        dispatch(
+            recorder,
+            replace(FAST, group_wait=0.4),
+            ("a", a.scan(finding("x"))),
+            ("b", b.scan(finding("x"))),
+            ("a", a.scan(finding("x"), finding("y"))),
+            0.1,
+            ("a", a.scan(finding("x"), finding("y"), finding("z"))),
+        )
+    )
+    clusters = sorted((body["cluster"], len(body["alerts"])) for body in recorder.bodies)
+    assert clusters == [("a", 3), ("b", 1)]
+    assert d.stats().sinks[0].requests == 2
+
+
+def test_alerts_after_the_window_go_in_a_new_request() -> None:
+    t = Timeline()
+    recorder = Recorder()
+    run(dispatch(recorder, FAST, ("prod-a", t.scan(finding("x"))), 0.2, ("prod-a", t.scan())))
+    assert [body["status"] for body in recorder.bodies] == ["firing", "resolved"]
+
+
+def test_a_finding_fires_once_and_resolves_once() -> None:
+    t = Timeline()
+    fired, resolved = t.scan(finding()), t.scan()
+    recorder = Recorder()
+    d = run(
+        dispatch(
+            recorder,
+            FAST,
+            ("prod-a", fired),
+            ("prod-a", fired),
+            0.1,
+            ("prod-a", fired),
+            ("prod-a", resolved),
+            ("prod-a", resolved),
+        )
+    )
+    assert [a["event"] for a in alerts_in(recorder.bodies)] == ["new", "resolved"]
+    stats = d.stats().sinks[0]
+    assert (stats.sent, stats.deduplicated) == (2, 3)
+
+
+def test_value_changes_update_quietly_by_default() -> None:
+    t = Timeline()
+    recorder = Recorder()
+    steps = [("prod-a", t.scan(finding(live=2))), 0.1, ("prod-a", t.scan(finding(live=3)))]
+    run(dispatch(recorder, FAST, *steps))
+    assert [a["event"] for a in alerts_in(recorder.bodies)] == ["new"]
+
+
+def test_value_changes_are_announced_when_asked() -> None:
+    t = Timeline()
+    recorder = Recorder()
+    steps = [("prod-a", t.scan(finding(live=2))), 0.1, ("prod-a", t.scan(finding(live=3)))]
+    run(dispatch(recorder, replace(FAST, notify_changes=True), *steps))
+    changed = alerts_in(recorder.bodies)[1]
+    assert changed["event"] == "changed"
+    assert changed["status"] == "firing"
+    assert (changed["previous"]["live"], changed["finding"]["live"]) == (2, 3)
+
+
+def test_a_waiting_alert_carries_its_latest_values() -> None:
+    t = Timeline()
+    recorder = Recorder()
+    steps = [("prod-a", t.scan(finding(live=2))), ("prod-a", t.scan(finding(live=3)))]
+    run(dispatch(recorder, replace(FAST, notify_changes=True), *steps))
+    (alert,) = alerts_in(recorder.bodies)
+    assert (alert["event"], alert["finding"]["live"]) == ("new", 3)
+
+
+def test_each_sink_filters_by_its_own_minimum_severity() -> None:
+    t = Timeline()
+    medium, high = finding("m"), finding("h", severity=Severity.HIGH)
+    picky = sink_from_url("webhook", "https://picky.example/hook", Severity.HIGH)
+    recorder = Recorder()
+    steps = [("prod-a", t.scan(medium, high)), 0.1, ("prod-a", t.scan())]
+    d = run(dispatch(recorder, FAST, *steps, sinks=[HOOK, picky]))
+    by_host: dict[str, list[str]] = {}
+    for request, body in zip(recorder.requests, recorder.bodies, strict=True):
+        names = [f"{a['status']}:{a['finding']['object']['name']}" for a in body["alerts"]]
+        by_host.setdefault(request.url.host, []).extend(names)
+    assert sorted(by_host["picky.example"]) == ["firing:h", "resolved:h"]
+    assert len(by_host["hooks.example.com"]) == 4
+    assert d.stats().sink("webhook:https://picky.example").filtered == 2
+
+
+def test_over_the_rate_limit_alerts_wait_and_join_the_next_request() -> None:
+    t = Timeline()
+    recorder = Recorder()
+    policy = replace(FAST, group_wait=0.0, rate_per_minute=300, burst=1)  # 1 per 0.2 s
+    found = []
+    steps: list[object] = []
+    for i in range(5):
+        found.append(finding(f"app-{i}"))
+        steps += [("prod-a", t.scan(*found)), 0.02]
+    started = time.monotonic()
+    d = run(dispatch(recorder, policy, *steps))
+    assert [len(body["alerts"]) for body in recorder.bodies] == [1, 4]
+    assert time.monotonic() - started >= 0.15  # the second request waited for its token
+    assert (d.stats().total("sent"), d.stats().total("dropped")) == (5, 0)
+
+
+def test_queue_overflow_drops_the_oldest_and_counts_them() -> None:
+    t = Timeline()
+    recorder = Recorder()
+    d = AlertDispatcher([HOOK], replace(FAST, queue_size=3), transport=recorder.transport())
+    d.submit("prod-a", t.scan(*(finding(f"app-{i}") for i in range(5))))
+    run(d.aclose())
+    names = [a["finding"]["object"]["name"] for a in alerts_in(recorder.bodies)]
+    assert names == ["app-2", "app-3", "app-4"]
+    stats = d.stats().sinks[0]
+    assert (stats.sent, stats.dropped, stats.pending) == (3, 2, 0)
+
+
+def test_requests_carry_at_most_max_batch_alerts() -> None:
+    t = Timeline()
+    recorder = Recorder()
+    run(dispatch(recorder, replace(FAST, max_batch=2), ("c", t.scan(*map(finding, "abcde")))))
+    assert [len(body["alerts"]) for body in recorder.bodies] == [2, 2, 1]
+
+
+def test_shutdown_flushes_without_waiting_for_the_group_window() -> None:
+    t = Timeline()
+    recorder = Recorder()
+    started = time.monotonic()
+    run(dispatch(recorder, replace(FAST, group_wait=30), ("prod-a", t.scan(finding()))))
+    assert time.monotonic() - started < 5
+    assert len(alerts_in(recorder.bodies)) == 1
+
+
+def test_shutdown_gives_up_after_its_timeout_and_counts_the_loss() -> None:
+    t = Timeline()
+    recorder = Recorder([503] * 100)
+    policy = replace(FAST, backoff_initial=5, backoff_max=5)
+
+    async def go() -> AlertDispatcher:
+        d = AlertDispatcher([HOOK], policy, transport=recorder.transport())
+        await d.start()
+        d.submit("prod-a", t.scan(finding("a"), finding("b")))
+        await eventually(lambda: bool(recorder.requests))
+        await d.aclose(timeout=0.1)
+        assert all(task.done() for task in d._tasks)
+        return d
+
+    stats = run(go()).stats().sinks[0]
+    assert (stats.sent, stats.dropped, stats.pending) == (0, 2, 0)
+
+
+def test_a_failing_sink_does_not_hold_up_another() -> None:
+    t = Timeline()
+    broken = sink_from_url("slack", SLACK_URL)
+    answers: dict[str, int] = {"hooks.slack.example": 404}
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(answers.get(request.url.host, 200))
+
+    async def go() -> AlertDispatcher:
+        transport = httpx2.MockTransport(handler)
+        async with AlertDispatcher([broken, HOOK], FAST, transport=transport) as d:
+            d.submit("prod-a", t.scan(finding()))
+        return d
+
+    stats = run(go()).stats()
+    assert (stats.sinks[0].failed, stats.sinks[0].sent) == (1, 0)
+    assert (stats.sinks[1].failed, stats.sinks[1].sent) == (0, 1)
+    assert "HTTP 404" in (stats.sinks[0].last_error or "")
+
+
+def test_alertmanager_alerts_are_resent_while_open() -> None:
+    t = Timeline()
+    recorder = Recorder()
+    am = sink_from_url("alertmanager", AM_URL)
+    policy = replace(FAST, resend_interval=0.1, firing_ttl=1)
+
+    async def go() -> AlertDispatcher:
+        async with AlertDispatcher([am], policy, transport=recorder.transport()) as d:
+            d.submit("prod-a", t.scan(finding("a"), finding("b")))
+            await eventually(lambda: d.stats().sinks[0].resent >= 4)
+            d.submit("prod-a", t.scan(finding("b")))
+            await eventually(lambda: d.stats().sinks[0].sent == 3)
+            before = len(recorder.requests)
+            await asyncio.sleep(0.25)
+            last = recorder.bodies[before:]
+        assert last
+        assert all([x["labels"]["name"] for x in body] == ["b"] for body in last)
+        return d
+
+    stats = run(go()).stats().sinks[0]
+    assert stats.sent == 3  # two firings and a resolution; re-sends are counted apart
+
+
+def test_restored_findings_are_not_announced_but_resolve() -> None:
+    t = Timeline()
+    delta = t.scan(finding("a"))
+    recorder = Recorder()
+
+    async def go() -> None:
+        async with AlertDispatcher([HOOK], FAST, transport=recorder.transport()) as d:
+            d.restore("prod-a", t.store.open_findings())
+            d.submit("prod-a", delta)  # replayed after a restart
+            await asyncio.sleep(0.1)
+            d.submit("prod-a", t.scan())
+
+    run(go())
+    assert [a["event"] for a in alerts_in(recorder.bodies)] == ["resolved"]
+
+
+def test_submit_after_close_is_an_error() -> None:
+    d = AlertDispatcher([HOOK], FAST, transport=Recorder().transport())
+    run(d.aclose())
+    run(d.aclose())  # idempotent
+    with pytest.raises(RuntimeError, match="after aclose"):
+        d.submit("prod-a", Timeline().scan(finding()))
+
+
+def test_sinks_get_unique_names() -> None:
+    same = [HOOK, HOOK, sink_from_url("alertmanager", AM_URL)]
+    d = AlertDispatcher(same, FAST, transport=Recorder().transport())
+    assert [s.name for s in d.stats().sinks] == [
+        "webhook:https://hooks.example.com",
+        "webhook:https://hooks.example.com#2",
+        "alertmanager:http://alertmanager.example:9093",
+    ]
+    run(d.aclose())
+
+
+def test_regression_a_planned_resend_never_reopens_a_resolved_alert() -> None:
+    """A re-send planned before a resolution arrived used to carry the stale firing copy."""
+    t = Timeline()
+    am = sink_from_url("alertmanager", AM_URL)
+    policy = replace(FAST, group_wait=0, resend_interval=60, firing_ttl=240)
+    worker = SinkWorker("am", am, policy, now=lambda: T0, rng=random.Random(0))
+    for alert in alerts_from_delta("prod-a", t.scan(finding("a"), finding("b"))):
+        worker.offer(alert)
+    first = worker._take()
+    assert first is not None
+    assert len(first.alerts) == 2
+    worker._plan_resend(now=0.0)
+    for alert in alerts_from_delta("prod-a", t.scan(finding("b"))):
+        worker.offer(alert)  # "a" resolves after the re-send was planned
+    resolution, resend = worker._take(), worker._take()
+    assert resolution is not None
+    assert [a.event.value for a in resolution.alerts] == ["resolved"]
+    assert resend is not None
+    assert resend.resend
+    assert [a.finding.object.name for a in resend.alerts] == ["b"]
+
+
+def test_no_sinks_is_a_dispatcher_that_does_nothing() -> None:
+    async def go() -> AlertDispatcher:
+        async with AlertDispatcher([], FAST) as d:
+            d.submit("prod-a", Timeline().scan(finding()))
+        return d
+
+    assert run(go()).stats().sinks == ()
