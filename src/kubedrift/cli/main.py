@@ -147,9 +147,11 @@ def version() -> int:
 def _register_subcommands() -> None:
     from kubedrift.cli.agent import agent
     from kubedrift.cli.simulate import simulate
+    from kubedrift.cli.watch import watch
 
     app.command()(simulate)
     app.command()(agent)
+    app.command()(watch)
 
 
 def run() -> None:

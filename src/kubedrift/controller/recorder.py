@@ -57,6 +57,7 @@ class Recorder:
         self.open: dict[Identity, tuple[str, str]] = {}
         self.writes = 0
         self.write_seconds = 0.0
+        self.last_write_seconds = 0.0
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kubedrift-store")
 
     async def start(self) -> None:
@@ -108,7 +109,8 @@ class Recorder:
             lambda: self.store.record_scan(self.cluster, findings, at=at, scope=scope)
         )
         self.writes += 1
-        self.write_seconds += time.perf_counter() - started
+        self.last_write_seconds = time.perf_counter() - started
+        self.write_seconds += self.last_write_seconds
         self._count(delta)
         recorded = Recorded(delta, source, received, time.monotonic())
         for listener in self.listeners:

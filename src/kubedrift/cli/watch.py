@@ -1,0 +1,186 @@
+"""`kubedrift watch`: the continuous controller, until SIGTERM or SIGINT.
+
+Exit codes: 0 after a clean shutdown on SIGTERM/SIGINT; 1 when it cannot start (bad desired
+state, an unreachable cluster or store, a bad option, a port in use) with one line naming
+what is at fault. Logs go to stderr, one line per event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import socket
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kubedrift.alerts import AlertPolicy, sinks_from_options
+from kubedrift.analysis.options import NodeOptions
+from kubedrift.cluster.connection import ClusterTarget
+from kubedrift.controller.fleet import FleetOptions
+from kubedrift.controller.run import ControllerOptions, LeaderOptions, run_controller
+from kubedrift.controller.watcher import WatchOptions
+from kubedrift.model import InputError, Severity
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+DEFAULT_STORE = "kubedrift-timeline.db"
+
+
+def watch(
+    desired: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--desired",
+            "-d",
+            help="Manifests or NodeProfiles: a file, folder, kustomization, chart, "
+            "or Git repo/URL with @REV. Repeatable.",
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="KubedriftConfig file with ignore rules.")
+    ] = None,
+    kubeconfig: Annotated[Path | None, typer.Option(help="Kubeconfig file.")] = None,
+    context: Annotated[str | None, typer.Option(help="Kubeconfig context.")] = None,
+    in_cluster: Annotated[bool, typer.Option(help="Use the pod's service account.")] = False,
+    namespace: Annotated[
+        str | None,
+        typer.Option("--namespace", "-n", help="Namespace for desired objects that name none."),
+    ] = None,
+    cluster: Annotated[
+        str | None,
+        typer.Option(help="Name of this cluster in the timeline (default: the context's)."),
+    ] = None,
+    store: Annotated[
+        str,
+        typer.Option(
+            envvar="KUBEDRIFT_STORE",
+            help="Timeline store: a SQLite file, or postgresql://user:pass@host/db.",
+        ),
+    ] = DEFAULT_STORE,
+    listen: Annotated[
+        str, typer.Option(help="HOST:PORT for /metrics, /healthz, /readyz, /hooks/git; '' off.")
+    ] = "127.0.0.1:8080",
+    desired_interval: Annotated[
+        float, typer.Option(help="Seconds between checks for a new desired revision.")
+    ] = 60.0,
+    workload_interval: Annotated[
+        float, typer.Option(help="Seconds between re-lists of the AI workload kinds.")
+    ] = 60.0,
+    nodes: Annotated[bool, typer.Option(help="Watch nodes: peers, profiles, GPU rules.")] = True,
+    workloads: Annotated[bool, typer.Option(help="Judge AI workloads on drifted nodes.")] = True,
+    pool_label: Annotated[
+        str | None, typer.Option(help="Node label that defines pools for peer comparison.")
+    ] = None,
+    alert_webhook: Annotated[
+        list[str] | None, typer.Option(help="POST kubedrift-alert/v1 JSON here. Repeatable.")
+    ] = None,
+    alert_slack: Annotated[
+        list[str] | None, typer.Option(help="Slack-compatible incoming webhook. Repeatable.")
+    ] = None,
+    alertmanager: Annotated[
+        list[str] | None, typer.Option(help="Alertmanager base URL (v2 API). Repeatable.")
+    ] = None,
+    alert_min_severity: Annotated[
+        Severity, typer.Option(help="Alert on findings at or above this.", case_sensitive=False)
+    ] = Severity.LOW,
+    alert_group_wait: Annotated[
+        float, typer.Option(help="Seconds alerts wait to be sent together.")
+    ] = 2.0,
+    leader_elect: Annotated[
+        bool, typer.Option(help="Watch only while holding the Lease (for replicas > 1).")
+    ] = False,
+    lease_namespace: Annotated[
+        str, typer.Option(envvar="POD_NAMESPACE", help="Namespace of the Lease.")
+    ] = "kubedrift-system",
+    lease_name: Annotated[str, typer.Option(help="Name of the Lease.")] = "kubedrift-controller",
+    identity: Annotated[
+        str | None,
+        typer.Option(envvar="POD_NAME", help="This replica's name in the Lease (default: host)."),
+    ] = None,
+    webhook_secret: Annotated[
+        str | None,
+        typer.Option(
+            envvar="KUBEDRIFT_WEBHOOK_SECRET",
+            help="Shared secret that Git webhooks must sign with (GitHub/Gitea HMAC, GitLab).",
+        ),
+    ] = None,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+) -> int:
+    """Watch the cluster continuously: drift as it happens, a timeline, metrics, alerts."""
+    _logging(log_level)
+    target = ClusterTarget(kubeconfig=kubeconfig, context=context, in_cluster=in_cluster)
+    options = ControllerOptions(
+        watch=WatchOptions(
+            desired=tuple(desired or ()),
+            config=config,
+            target=target,
+            cluster=cluster or context or ("in-cluster" if in_cluster else "default"),
+            namespace=namespace,
+            desired_interval=_positive("--desired-interval", desired_interval),
+            check_nodes=nodes,
+            fleet=FleetOptions(
+                workload_interval=_positive("--workload-interval", workload_interval),
+                check_workloads=workloads,
+                node_options=NodeOptions(pool_label=pool_label) if pool_label else NodeOptions(),
+            ),
+        ),
+        store=store,
+        listen=_address(listen),
+        sinks=sinks_from_options(
+            webhooks=alert_webhook or (),
+            slack=alert_slack or (),
+            alertmanagers=alertmanager or (),
+            min_severity=alert_min_severity,
+        ),
+        alert_policy=AlertPolicy(group_wait=alert_group_wait),
+        leader=(
+            LeaderOptions(lease_namespace, lease_name, identity or socket.gethostname())
+            if leader_elect
+            else None
+        ),
+        webhook_secret=webhook_secret or None,
+    )
+    asyncio.run(_until_signalled(options))
+    return 0
+
+
+async def _until_signalled(options: ControllerOptions) -> None:
+    """Run the controller; SIGTERM and SIGINT cancel it, which shuts it down in order."""
+    task = asyncio.current_task()
+    assert task is not None
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        await run_controller(options)
+    except asyncio.CancelledError:
+        logging.getLogger("kubedrift").info("stopped")
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+
+
+def _address(listen: str) -> tuple[str, int] | None:
+    if not listen:
+        return None
+    host, sep, port = listen.rpartition(":")
+    if not sep or not port.isdigit() or int(port) > 65535:
+        raise InputError(f"--listen {listen!r}: expected HOST:PORT, e.g. 0.0.0.0:8080")
+    return (host.strip("[]") or "0.0.0.0", int(port))
+
+
+def _positive(option: str, value: float) -> float:
+    if value <= 0:
+        raise InputError(f"{option} must be positive, not {value}")
+    return value
+
+
+def _logging(level: str) -> None:
+    numeric = logging.getLevelName(level.upper())
+    if not isinstance(numeric, int):
+        raise InputError(f"--log-level {level!r}: expected debug, info, warning or error")
+    logging.basicConfig(level=numeric, format=LOG_FORMAT, force=True)
+    if numeric > logging.DEBUG:
+        logging.getLogger("httpx2").setLevel(logging.WARNING)

@@ -1,0 +1,185 @@
+"""`kubedrift watch` as users run it: a process with the read-only account, end to end.
+
+The command runs with a token of the `kubedrift-controller` service account, which holds
+only the `kubedrift-reader` ClusterRole and the leader-election Role from `deploy/` (RBAC
+on), elects itself leader on the Lease, and alerts a real Alertmanager and a webhook. A
+change made by another client must reach the timeline, both alert sinks and `/metrics`;
+its revert must resolve all of them; SIGTERM must stop it cleanly and release the Lease.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from alerts.receiver import Receiver
+from kubedrift.store import HistoryFilter, SqlStore
+from support.alertmanager import Alertmanager, alertmanager_binary, start_alertmanager
+from support.apiserver import ApiServer, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+KUBEDRIFT = Path(sys.executable).parent / "kubedrift"
+NS = "watch-cli"
+LEASE_NS = "kubedrift-system"
+DESIRED = """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: trainer-config, namespace: watch-cli}
+data: {checkpoint_every: "500", nccl_debug: WARN}
+"""
+
+
+def kubectl(server: ApiServer, *args: str, kubeconfig: Path | None = None) -> str:
+    argv = ["kubectl", f"--kubeconfig={kubeconfig or server.kubeconfig}", *args]
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise AssertionError(f"kubectl {' '.join(args)}: {done.stderr}")
+    return done.stdout
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout: float = 30) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def http_get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return int(resp.status), resp.read().decode()
+    except urllib.error.HTTPError as err:
+        return int(err.code), err.read().decode()
+    except OSError:
+        return 0, ""
+
+
+@pytest.fixture(scope="module")
+def alertmanager_server() -> Iterator[Alertmanager]:
+    binary = alertmanager_binary()
+    if binary is None:
+        pytest.fail("prometheus-alertmanager not found: run `make monitoring`")
+    server = start_alertmanager(binary)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def reader_kubeconfig(apiserver: ApiServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A kubeconfig holding a token of the controller account, bound as deploy/ binds it."""
+    for name in ("namespace", "serviceaccount", "reader", "leader-election"):
+        kubectl(apiserver, "apply", "-f", str(ROOT / "deploy" / "controller" / f"{name}.yaml"))
+    token = kubectl(apiserver, "create", "token", "kubedrift-controller", "-n", LEASE_NS).strip()
+    return apiserver.kubeconfig_for(token, tmp_path_factory.mktemp("reader") / "kubeconfig")
+
+
+def _firing(receiver: Receiver, path: str, status: str) -> list[dict[str, Any]]:
+    return [
+        alert
+        for request in receiver.requests
+        for alert in request.body["alerts"]
+        if alert["finding"]["path"] == path and alert["status"] == status
+    ]
+
+
+def _metric(body: str, name: str, **labels: str) -> float | None:
+    """The sum of the samples of `name` whose labels include `labels` (None: no sample)."""
+    values = [
+        float(line.rsplit(" ", 1)[1])
+        for line in body.splitlines()
+        if line.split("{", 1)[0].split(" ", 1)[0] == name
+        and all(f'{k}="{v}"' in line for k, v in labels.items())
+    ]
+    return sum(values) if values else None
+
+
+def test_watch_with_the_reader_account_alerts_records_and_resolves(
+    apiserver: ApiServer,
+    reader_kubeconfig: Path,
+    alertmanager_server: Alertmanager,
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "desired").mkdir()
+    (tmp_path / "desired" / "config.yaml").write_text(DESIRED)
+    kubectl(apiserver, "create", "namespace", NS)
+    kubectl(apiserver, "apply", "-f", str(tmp_path / "desired" / "config.yaml"))
+    port, db = free_port(), tmp_path / "timeline.db"
+    argv = [
+        str(KUBEDRIFT), "watch",
+        "--kubeconfig", str(reader_kubeconfig), "--desired", str(tmp_path / "desired"),
+        "--cluster", "cli-e2e", "--store", str(db), "--listen", f"127.0.0.1:{port}",
+        "--alertmanager", alertmanager_server.url, "--alert-group-wait", "0.2",
+        "--leader-elect", "--lease-namespace", LEASE_NS, "--identity", "watch-test-1",
+    ]  # fmt: skip
+    with Receiver() as receiver:
+        argv += ["--alert-webhook", receiver.url]
+        log = (tmp_path / "watch.log").open("w")
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            _scenario(apiserver, alertmanager_server, receiver, f"http://127.0.0.1:{port}")
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=20) == 0, (tmp_path / "watch.log").read_text()
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            log.close()
+    output = (tmp_path / "watch.log").read_text()
+    assert "Traceback" not in output, output
+    assert "s3cr3t-token" not in output, "a webhook URL's secret path reached the log"
+    lease = json.loads(kubectl(apiserver, "get", "lease", "-n", LEASE_NS, "-o", "json",
+                               "kubedrift-controller"))  # fmt: skip
+    assert not lease["spec"].get("holderIdentity"), "SIGTERM must release the Lease"
+    with SqlStore.open(str(db)) as store:
+        (episode,) = [
+            s for s in store.history(HistoryFilter(cluster="cli-e2e"))
+            if s.finding.path == "/data/checkpoint_every"
+        ]  # fmt: skip
+        assert episode.resolved_at is not None
+        assert episode.finding.manager == "kubectl-patch"
+
+
+def _scenario(server: ApiServer, am: Alertmanager, receiver: Receiver, base: str) -> None:
+    wait_for("/readyz", lambda: http_get(base + "/readyz")[0] == 200)
+    status, body = http_get(base + "/healthz")
+    assert status == 200
+    assert json.loads(body)["leader"] is True
+
+    kubectl(server, "patch", "configmap", "trainer-config", "-n", NS,
+            "-p", '{"data": {"checkpoint_every": "5000"}}')  # fmt: skip
+    path = "/data/checkpoint_every"
+    (alert,) = wait_for("the webhook alert", lambda: _firing(receiver, path, "firing"))
+    assert alert["finding"]["live"] == "5000"
+    assert alert["finding"]["manager"] == "kubectl-patch"
+    wait_for("the Alertmanager alert", lambda: am.alerts('path="/data/checkpoint_every"'))
+    metrics = wait_for(
+        "the open-findings gauge",
+        lambda: (
+            (b := http_get(base + "/metrics")[1])
+            and (_metric(b, "kubedrift_open_findings", category="object") or 0) >= 1
+            and b
+        ),
+    )
+    assert _metric(metrics, "kubedrift_detection_latency_seconds_count") is not None
+    assert _metric(metrics, "kubedrift_leader") == 1.0
+
+    kubectl(server, "patch", "configmap", "trainer-config", "-n", NS,
+            "-p", '{"data": {"checkpoint_every": "500"}}')  # fmt: skip
+    wait_for("the resolution", lambda: _firing(receiver, path, "resolved"))
+    wait_for("Alertmanager's resolution", lambda: not am.alerts('path="/data/checkpoint_every"'))
