@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +23,7 @@ from kubedrift.cluster.informer import InformerOptions
 from kubedrift.controller.recorder import Recorded, Recorder
 from kubedrift.controller.watcher import Watcher, WatchOptions
 from kubedrift.store import HistoryFilter, SqlStore, StoredFinding
-from support.apiserver import ApiServer, missing_binaries, start_apiserver
+from support.apiserver import ApiServer
 
 NS = "watch-e2e"
 CLUSTER = "e2e"
@@ -200,19 +200,6 @@ def test_a_new_desired_revision_is_picked_up_on_reload(
             await timeline.until("the revert in Git", lambda: timeline.open() == [])
 
     asyncio.run(scenario())
-
-
-@pytest.fixture(scope="module")
-def private_server() -> Iterator[ApiServer]:
-    """A server of its own (no controller-manager), so restarting it disturbs no other test."""
-    missing = missing_binaries()
-    if missing:
-        pytest.fail(f"test bed binaries missing ({', '.join(missing)}): run `make kube` first")
-    server = start_apiserver(controller_manager=False)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.mark.apiserver
