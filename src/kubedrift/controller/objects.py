@@ -127,10 +127,11 @@ class ObjectTracker:
         namespace, name = change.key
         resource = self.kind.resource
         key = (resource.group, resource.kind, namespace if resource.namespaced else "", name)
-        desired = self.kind.objects.get(key)
+        desired = self.kind.get(key)
         if desired is None:
             return
-        self._seen.add(key)
+        if not self.synced.is_set():
+            self._seen.add(key)
         live = None if change.type is ChangeType.DELETED else change.obj
         await self.report(ObjectEvent(ref_of(desired), self.diff(desired, live), received, initial))
 
@@ -146,9 +147,11 @@ class ObjectTracker:
         for informer in informers:
             await informer.synced.wait()
         received = time.monotonic()
-        for key, desired in self.kind.objects.items():
-            if key not in self._seen:
+        for key in self.kind.objects:
+            desired = self.kind.get(key)
+            if key not in self._seen and desired is not None:
                 event = ObjectEvent(ref_of(desired), self.diff(desired, None), received, True)
                 await self.report(event)
         self.stats.synced_at = time.time()
         self.synced.set()
+        self._seen = set()  # only the initial list needed it

@@ -43,7 +43,7 @@ from kubedrift.controller.fleet import (
 from kubedrift.controller.objects import ObjectEvent, ObjectTracker
 from kubedrift.controller.recorder import Recorder
 from kubedrift.diff.trusted import autoscaled_targets
-from kubedrift.engine.live import _autoscalers
+from kubedrift.engine.live import SCALABLE_KINDS, list_autoscalers
 from kubedrift.model import Category, Finding, InputError, ObjectRef, Severity
 
 log = logging.getLogger(__name__)
@@ -97,6 +97,7 @@ class Watcher:
         self.generations = 0
         self.initial_recorded = asyncio.Event()
         self._reload = asyncio.Event()
+        self._last_fingerprint: str | None = None
 
     def reload(self) -> None:
         """Re-read desired state as soon as possible (the Git webhook calls this)."""
@@ -104,6 +105,7 @@ class Watcher:
 
     async def run(self) -> None:
         """Load desired state (errors here are fatal: nothing to watch) and watch."""
+        self._last_fingerprint = await asyncio.to_thread(self._fingerprint)
         state = await asyncio.to_thread(
             desired_state.load, self.options.desired, self.options.config
         )
@@ -118,11 +120,13 @@ class Watcher:
                 )
                 group.create_task(self.fleet.run(), name="fleet")
             group.create_task(self._generations(conn, state), name="generations")
+            del state  # _generations owns it now, and lets it go once resolved
 
     async def _generations(self, conn: Connection, state: DesiredState) -> None:
         default_ns = self.options.namespace or conn.config.namespace or "default"
         while True:
             resolved = await self._resolve(conn, state, default_ns)
+            del state  # the parsed objects: only their encodings in `resolved` stay
             self._adopt(resolved)
             generation = asyncio.create_task(self._generation(conn, resolved))
             try:
@@ -147,7 +151,12 @@ class Watcher:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._reload.wait(), self.options.desired_interval)
+            forced = self._reload.is_set()
             self._reload.clear()
+            fingerprint = await asyncio.to_thread(self._fingerprint)
+            if not forced and fingerprint is not None and fingerprint == self._last_fingerprint:
+                continue
+            self._last_fingerprint = fingerprint
             try:
                 state = await asyncio.to_thread(
                     desired_state.load, self.options.desired, self.options.config
@@ -157,6 +166,9 @@ class Watcher:
                 continue
             if state.version != current.version:
                 return state
+
+    def _fingerprint(self) -> str | None:
+        return desired_state.local_fingerprint(self.options.desired, self.options.config)
 
     async def _resolve(
         self, conn: Connection, state: DesiredState, default_ns: str
@@ -193,9 +205,11 @@ class Watcher:
         self, conn: Connection, state: DesiredState
     ) -> frozenset[tuple[str, str, str]]:
         """Targets of HPAs and ScaledObjects in desired and (listed once) in the cluster."""
+        if not any(kind in SCALABLE_KINDS for _, kind in state.kinds):
+            return state.autoscaled
         default_ns = self.options.namespace or conn.config.namespace or "default"
-        live = await _autoscalers(conn, Discovery(conn), list(state.objects))
-        return autoscaled_targets([*state.objects, *live], default_ns)
+        live = await list_autoscalers(conn, Discovery(conn))
+        return state.autoscaled | autoscaled_targets(live, default_ns)
 
     async def _mark_synced(self, queue: asyncio.Queue[Item]) -> None:
         for tracker in self.trackers:
@@ -210,6 +224,7 @@ class Watcher:
                 break
             pending[item.ref.pairing_key()] = item
         await self._record_initial(list(pending.values()), state)
+        pending.clear()
         while True:
             batch = [await queue.get()]
             while len(batch) < BATCH and not queue.empty():

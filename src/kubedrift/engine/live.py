@@ -96,8 +96,17 @@ async def _autoscalers(
     conn: Connection, discovery: Discovery, desired: Sequence[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """HPAs in the namespaces desired touches: they own the replicas of their targets."""
-    if not any(o.get("kind") in {"Deployment", "StatefulSet", "ReplicaSet"} for o in desired):
+    if not any(o.get("kind") in SCALABLE_KINDS for o in desired):
         return []
+    return await list_autoscalers(conn, discovery)
+
+
+SCALABLE_KINDS = frozenset({"Deployment", "StatefulSet", "ReplicaSet"})
+"""Kinds an HPA can own the replicas of."""
+
+
+async def list_autoscalers(conn: Connection, discovery: Discovery) -> list[dict[str, Any]]:
+    """Every HPA of the cluster (none when the kind is not served or not permitted)."""
     resource = await discovery.resource_for("autoscaling/v1", "HorizontalPodAutoscaler")
     return await _list_or_empty(conn, resource)
 
