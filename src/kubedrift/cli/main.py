@@ -146,12 +146,16 @@ def version() -> int:
 
 def _register_subcommands() -> None:
     from kubedrift.cli.agent import agent
+    from kubedrift.cli.history import history
     from kubedrift.cli.simulate import simulate
+    from kubedrift.cli.timeline import timeline
     from kubedrift.cli.watch import watch
 
     app.command()(simulate)
     app.command()(agent)
     app.command()(watch)
+    app.command()(history)
+    app.command()(timeline)
 
 
 def run() -> None:
