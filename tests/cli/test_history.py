@@ -15,6 +15,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from kubedrift.cli import reading
 from kubedrift.cli.history import history, ordered, render_list
 from kubedrift.cli.main import _register_subcommands, app
 from kubedrift.cli.reading import (
@@ -91,6 +92,12 @@ def episodes(db: str, *args: str) -> list[dict[str, Any]]:
 def label(e: dict[str, Any]) -> str:
     obj = e["finding"]["object"]
     return f"{e['cluster']}:{obj['kind']}/{obj['name']}#{e['episode']}"
+
+
+@pytest.fixture(autouse=True)
+def _frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Durations are measured at NOW, however long the session took to reach this test."""
+    monkeypatch.setattr(reading, "utc_now", lambda: NOW)
 
 
 def kubedrift(*args: str, cwd: Path = ROOT, **env: str) -> subprocess.CompletedProcess[str]:

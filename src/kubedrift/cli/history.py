@@ -25,7 +25,7 @@ The `json` format (`yaml` is the same document), schema `kubedrift-history/v1`:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
@@ -33,6 +33,7 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from kubedrift.cli import reading
 from kubedrift.cli.reading import (
     DEFAULT_STORE,
     TABLE_LIMIT,
@@ -264,7 +265,7 @@ def history(
     color: ColorOpt = None,
 ) -> int:
     """Open and past drift episodes from the timeline store the watcher records."""
-    now = datetime.now(UTC)
+    now = reading.utc_now()
     fmt = choose_format(output)
     window = (since, until)
     filters = history_filter(

@@ -24,6 +24,12 @@ from kubedrift.cli.render.yaml_doc import dump_yaml
 from kubedrift.model import JSON, InputError, Severity
 from kubedrift.store import HistoryFilter
 
+
+def utc_now() -> datetime:
+    """The time durations and windows are measured at (the one seam tests replace)."""
+    return datetime.now(UTC)
+
+
 DEFAULT_STORE = "./kubedrift-timeline.db"
 TABLE_LIMIT = 50
 MAX_VALUE = 60

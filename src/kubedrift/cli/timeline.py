@@ -36,6 +36,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from kubedrift.cli import reading
 from kubedrift.cli.reading import (
     DEFAULT_STORE,
     WHEN,
@@ -317,7 +318,7 @@ def timeline(
     color: ColorOpt = None,
 ) -> int:
     """Drift statistics over a window: opened, resolved, open, time to resolve, and a chart."""
-    now = datetime.now(UTC)
+    now = reading.utc_now()
     fmt = choose_format(output)
     filters = history_filter(cluster, namespace, kind, pool, severity, (since, until), now=now)
     window = Window(filters.since or now, filters.until or now)
