@@ -66,7 +66,8 @@ def watch(
         float, typer.Option(help="Seconds between checks for a new desired revision.")
     ] = 60.0,
     workload_interval: Annotated[
-        float, typer.Option(help="Seconds between re-lists of the AI workload kinds.")
+        float,
+        typer.Option(help="Seconds between fleet re-analyses when nothing changed (backup age)."),
     ] = 60.0,
     nodes: Annotated[bool, typer.Option(help="Watch nodes: peers, profiles, GPU rules.")] = True,
     workloads: Annotated[bool, typer.Option(help="Judge AI workloads on drifted nodes.")] = True,

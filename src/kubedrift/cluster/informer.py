@@ -109,12 +109,14 @@ class ApiSource:
         *,
         namespace: str | None = None,
         label_selector: str | None = None,
+        field_selector: str | None = None,
         options: InformerOptions = InformerOptions(),
     ) -> None:
         self.conn = conn
         self.resource = resource
         self.namespace = namespace
         self.label_selector = label_selector
+        self.field_selector = field_selector
         self.options = options
 
     async def list_pages(self) -> AsyncGenerator[Page, None]:
@@ -125,6 +127,8 @@ class ApiSource:
         params = {"limit": str(self.options.page_size)}
         if self.label_selector:
             params["labelSelector"] = self.label_selector
+        if self.field_selector:
+            params["fieldSelector"] = self.field_selector
         path, what = self.resource.path(self.namespace), f"list {self.resource.plural}"
         while True:
             body = await self.conn.get_json(path, params, what=what) or {}
@@ -146,6 +150,7 @@ class ApiSource:
             namespace=self.namespace,
             resource_version=resource_version,
             label_selector=self.label_selector,
+            field_selector=self.field_selector,
             timeout_seconds=self.options.timeout_seconds,
             bookmarks=True,
         )

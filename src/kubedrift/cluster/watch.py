@@ -57,15 +57,21 @@ async def watch(
     namespace: str | None = None,
     resource_version: str | None = None,
     label_selector: str | None = None,
+    field_selector: str | None = None,
     timeout_seconds: int = 300,
     bookmarks: bool = True,
 ) -> AsyncIterator[WatchEvent]:
-    """Yield events until the server ends the stream (after `timeout_seconds`)."""
+    """Yield events until the server ends the stream (after `timeout_seconds`).
+
+    With a field selector, an object that stops matching arrives as DELETED.
+    """
     params = {"watch": "1", "timeoutSeconds": str(timeout_seconds)}
     if resource_version:
         params["resourceVersion"] = resource_version
     if label_selector:
         params["labelSelector"] = label_selector
+    if field_selector:
+        params["fieldSelector"] = field_selector
     if bookmarks:
         params["allowWatchBookmarks"] = "true"
     what = f"watch {resource.plural}"

@@ -6,11 +6,13 @@ not wake anything; each node is kept as a *projection* holding only what node an
 a few KB, not the 20–30 KB of a whole Node. A change marks the fleet dirty; after a short
 quiet period (`debounce`, bounded by `max_delay` under constant churn) one *pass* runs node
 analysis over every projection — peers are pool-wide, so one node's change can move its
-pool's majority — and AI workload analysis over the workload objects last listed. The
-workload kinds are re-listed every `workload_interval` (they are not watched yet), and a
-pass also runs on that timer, which keeps time-based rules (stale GFD labels, backup age)
-current. Each pass is reported whole (`FleetPass`), to be recorded with a node+workload
-scope so it resolves what it no longer sees.
+pool's majority — and AI workload analysis over the workload objects, which a
+`WorkloadTracker` list+watches as projections too. A workload change (pods come and go all
+the time in a busy cluster) triggers a pass at most every `workload_min_interval`; a node
+change at once. A pass also runs every `workload_interval` when nothing changed, which
+keeps time-based rules (stale GFD labels, backup age, GPU-hours) current. Each pass is
+reported whole (`FleetPass`), to be recorded with a node+workload scope so it resolves
+what it no longer sees.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -37,14 +38,10 @@ from kubedrift.cluster.informer import (
     InformerOptions,
     node_fingerprint,
 )
-from kubedrift.engine import workloads as workload_objects
-from kubedrift.model import ClusterError, Finding, PoolSummary
+from kubedrift.controller.workloads import WorkloadTracker
+from kubedrift.model import Finding, PoolSummary
 
 KEPT_ANNOTATION_PREFIX = "kubedrift.io/"
-WORKLOAD_RETRY = 5.0
-"""Seconds before listing the workload kinds again after a failure."""
-
-log = logging.getLogger(__name__)
 
 
 _NODE_OPTIONS = node_analysis.NodeOptions()
@@ -58,6 +55,7 @@ class FleetOptions:
     debounce: float = 0.2
     max_delay: float = 2.0
     workload_interval: float = 60.0
+    workload_min_interval: float = 5.0
     check_workloads: bool = True
     node_options: node_analysis.NodeOptions = _NODE_OPTIONS
 
@@ -127,14 +125,14 @@ class FleetTracker:
         self.synced = asyncio.Event()
         self.informer: Informer | None = None
         self.passes = 0
-        self.notes: tuple[str, ...] = ()
         self._conn = conn
         self._informer_options = informer_options
         self._nodes: dict[str, dict[str, Any]] = {}
-        self._workloads: tuple[dict[str, Any], ...] = ()
+        self.workloads: WorkloadTracker | None = None
         self._dirty_since: float | None = None
+        self._urgent = False
+        self._last_pass = 0.0
         self._wake = asyncio.Event()
-        self._listed = asyncio.Event()
 
     def __len__(self) -> int:
         """How many nodes are tracked."""
@@ -149,9 +147,15 @@ class FleetTracker:
         self.informer = Informer(
             source, fingerprint=node_fingerprint, options=self._informer_options
         )
+        if self.options.check_workloads:
+            self.workloads = WorkloadTracker(
+                self._conn, self._workload_changed, informer_options=self._informer_options
+            )
         async with asyncio.TaskGroup() as group:
             group.create_task(self._watch_nodes(self.informer))
-            group.create_task(self._list_workloads())
+            if self.workloads is not None:
+                group.create_task(self.workloads.run())
+            group.create_task(self._timer())
             group.create_task(self._passes())
 
     async def _watch_nodes(self, informer: Informer) -> None:
@@ -163,47 +167,58 @@ class FleetTracker:
                 else:
                     self._nodes[name] = project_node(change.obj)
                 if informer.synced.is_set():
-                    self._mark_dirty()
+                    self._mark_dirty(urgent=True)
         finally:
             await informer.aclose()
 
     def poke(self) -> None:
         """Run a pass soon (e.g. the node profiles changed with a new desired revision)."""
-        self._mark_dirty()
+        self._mark_dirty(urgent=True)
 
-    def _mark_dirty(self) -> None:
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the last pass could not look at (workload kinds skipped)."""
+        return self.workloads.notes if self.workloads is not None else ()
+
+    def _mark_dirty(self, *, urgent: bool) -> None:
         if self._dirty_since is None:
             self._dirty_since = time.monotonic()
+        self._urgent = self._urgent or urgent
         self._wake.set()
 
-    async def _list_workloads(self) -> None:
+    def _workload_changed(self) -> None:
+        self._mark_dirty(urgent=False)
+
+    async def _timer(self) -> None:
         while True:
-            delay = self.options.workload_interval
-            if self.options.check_workloads:
-                try:
-                    listed = await workload_objects.read_kinds(
-                        self._conn, Discovery(self._conn), lambda _: None
-                    )
-                    self._workloads, self.notes = listed.objects, listed.notes
-                except ClusterError as err:  # the apiserver away: keep the last list, retry
-                    log.warning("listing workloads failed, retrying: %s", err)
-                    delay = min(delay, WORKLOAD_RETRY)
-            self._listed.set()
-            self._mark_dirty()
-            await asyncio.sleep(delay)
+            await asyncio.sleep(self.options.workload_interval)
+            self._mark_dirty(urgent=False)
 
     async def _passes(self) -> None:
         assert self.informer is not None
         await self.informer.synced.wait()
-        await self._listed.wait()
+        if self.workloads is not None:
+            await self.workloads.synced.wait()
+        self._mark_dirty(urgent=True)  # the first pass, even for a cluster with no nodes
         while True:
             await self._wake.wait()
             await self._settle()
+            if not self._urgent:  # only workloads changed: at most one pass per interval
+                await self._not_before(self._last_pass + self.options.workload_min_interval)
             self._wake.clear()
             triggered, self._dirty_since = self._dirty_since or time.monotonic(), None
+            self._urgent = False
             await self.report(self.analyse(triggered))
+            self._last_pass = time.monotonic()
             self.passes += 1
             self.synced.set()
+
+    async def _not_before(self, moment: float) -> None:
+        """Sleep until `moment`, unless an urgent change arrives first."""
+        while not self._urgent and (wait := moment - time.monotonic()) > 0:
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), wait)
 
     async def _settle(self) -> None:
         """Wait for a quiet `debounce`, but no longer than `max_delay` since the first change."""
@@ -229,9 +244,10 @@ class FleetTracker:
             )
             node_findings: tuple[Finding, ...] = analysis.findings
             findings: tuple[Finding, ...] = ()
+            workloads = self.workloads.objects() if self.workloads is not None else ()
             if self.options.check_workloads:
                 impact = analyze_workloads(
-                    self._workloads, now=now, nodes=nodes, node_findings=node_findings
+                    workloads, now=now, nodes=nodes, node_findings=node_findings
                 )
                 node_findings, findings = impact.node_findings, impact.findings
         finally:
@@ -241,6 +257,6 @@ class FleetTracker:
             findings=node_findings + findings,
             pools=tuple(analysis.pools),
             nodes=len(nodes),
-            workloads=len(self._workloads),
+            workloads=len(workloads),
             triggered=triggered,
         )
