@@ -251,3 +251,66 @@ def test_findings_left_open_by_an_earlier_run_resolve_at_the_next_start(
             assert episode.resolved_at is not None
 
     asyncio.run(scenario())
+
+
+NARROW = """\
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: narrow, namespace: watch-rbac}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: configmaps-only, namespace: watch-rbac}
+rules:
+  - {apiGroups: [""], resources: [configmaps], verbs: [get, list, watch]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: narrow, namespace: watch-rbac}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: configmaps-only}
+subjects:
+  - {kind: ServiceAccount, name: narrow, namespace: watch-rbac}
+"""
+
+RBAC_DESIRED = """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: tokenizer, namespace: watch-rbac}
+data: {vocab_size: "128256"}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: hf-token, namespace: watch-rbac}
+stringData: {token: hf_neverShownAnywhere}
+"""
+
+
+def test_a_kind_rbac_forbids_is_reported_and_the_rest_is_watched(
+    apiserver: ApiServer, tmp_path: Path
+) -> None:
+    """A 403 must not stall the initial sync forever: the kind is reported, not watched."""
+    kubectl(apiserver, "create", "namespace", "watch-rbac")
+    (tmp_path / "rbac.yaml").write_text(NARROW)
+    (tmp_path / "desired").mkdir()
+    (tmp_path / "desired" / "app.yaml").write_text(RBAC_DESIRED)
+    kubectl(apiserver, "apply", "-f", str(tmp_path / "rbac.yaml"))
+    kubectl(apiserver, "apply", "-f", str(tmp_path / "desired" / "app.yaml"))
+    token = kubectl(apiserver, "create", "token", "narrow", "-n", "watch-rbac").strip()
+    narrow = ApiServer(apiserver.workdir)
+    narrow.kubeconfig = apiserver.kubeconfig_for(token, tmp_path / "narrow.kubeconfig")
+
+    async def scenario() -> None:
+        async with watching(narrow, tmp_path / "desired", tmp_path / "t.db") as (_, timeline):
+            (stored,) = timeline.open()
+            assert str(stored.finding.object) == "Secret/watch-rbac/hf-token"
+            assert stored.finding.rule == "kind-not-readable"
+            assert "RBAC" in stored.finding.message
+
+            kubectl(
+                apiserver, "patch", "configmap", "tokenizer", "-n", "watch-rbac",
+                "-p", '{"data": {"vocab_size": "32000"}}',
+            )  # fmt: skip
+            key = ("ConfigMap/watch-rbac/tokenizer", "/data/vocab_size")
+            await timeline.until("the edit", lambda: key in _paths(timeline))
+
+    asyncio.run(scenario())

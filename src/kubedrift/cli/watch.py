@@ -22,7 +22,7 @@ from kubedrift.cluster.connection import ClusterTarget
 from kubedrift.controller.fleet import FleetOptions
 from kubedrift.controller.run import ControllerOptions, LeaderOptions, run_controller
 from kubedrift.controller.watcher import WatchOptions
-from kubedrift.model import InputError, Severity
+from kubedrift.model import InputError, KubedriftError, Severity
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 DEFAULT_STORE = "kubedrift-timeline.db"
@@ -158,9 +158,23 @@ async def _until_signalled(options: ControllerOptions) -> None:
         await run_controller(options)
     except asyncio.CancelledError:
         logging.getLogger("kubedrift").info("stopped")
+    except BaseExceptionGroup as group:  # tasks of a TaskGroup: report the cause, one line
+        raise _first_error(group) from None
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
+
+
+def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The first `KubedriftError` among the group's leaves (else the group itself)."""
+    stack: list[BaseException] = [group]
+    while stack:
+        error = stack.pop(0)
+        if isinstance(error, BaseExceptionGroup):
+            stack[:0] = list(error.exceptions)
+        elif isinstance(error, KubedriftError):
+            return error
+    return group
 
 
 def _address(listen: str) -> tuple[str, int] | None:
@@ -183,5 +197,6 @@ def _logging(level: str) -> None:
     if not isinstance(numeric, int):
         raise InputError(f"--log-level {level!r}: expected debug, info, warning or error")
     logging.basicConfig(level=numeric, format=LOG_FORMAT, force=True)
-    if numeric > logging.DEBUG:
-        logging.getLogger("httpx2").setLevel(logging.WARNING)
+    if numeric > logging.DEBUG:  # their INFO lines repeat ours or say nothing useful
+        for noisy in ("httpx2", "alembic", "uvicorn.error"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -15,7 +15,7 @@ from typing import Any
 
 from kubedrift.cluster.connection import Connection
 from kubedrift.cluster.discovery import ApiResource, Discovery
-from kubedrift.model import ObjectRef
+from kubedrift.model import ClusterError, ObjectRef
 
 LIST_THRESHOLD = 8
 """Desired objects per (resource, namespace) above which a paged LIST beats single GETs."""
@@ -118,3 +118,20 @@ class _Fetcher:
             obj.setdefault("apiVersion", resource.api_version)
             obj.setdefault("kind", resource.kind)
         self.found[ref] = obj
+
+
+async def may_list(conn: Connection, resource: ApiResource, namespace: str | None = None) -> bool:
+    """Whether RBAC lets us list `resource` (in `namespace`): one LIST of at most one item.
+
+    A watcher asks before it starts an informer, which would otherwise retry a 403 forever
+    and never finish its initial sync. Errors other than 403 propagate.
+    """
+    try:
+        await conn.get_json(
+            resource.path(namespace), {"limit": "1"}, what=f"list {resource.plural}"
+        )
+    except ClusterError as err:
+        if err.message.startswith("forbidden"):
+            return False
+        raise
+    return True

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +61,14 @@ class TrackerStats:
         return self.restarts
 
 
+def informer_scopes(kind: DesiredKind) -> Sequence[str | None]:
+    """The namespaces a tracker watches its kind in (None: cluster-wide)."""
+    namespaces = kind.namespaces
+    if kind.resource.namespaced and len(namespaces) <= MAX_NAMESPACED_INFORMERS:
+        return sorted(namespaces)
+    return [None]
+
+
 class ObjectTracker:
     """Watches one desired kind and reports the findings of each changed desired object."""
 
@@ -91,18 +99,13 @@ class ObjectTracker:
 
     def informers(self) -> list[Informer]:
         """One informer per namespace, or one cluster-wide."""
-        resource, namespaces = self.kind.resource, self.kind.namespaces
-        scopes: Iterable[str | None] = (
-            sorted(namespaces)
-            if resource.namespaced and len(namespaces) <= MAX_NAMESPACED_INFORMERS
-            else [None]
-        )
+        resource = self.kind.resource
         return [
             Informer(
                 ApiSource(self._conn, resource, namespace=ns, options=self._informer_options),
                 options=self._informer_options,
             )
-            for ns in scopes
+            for ns in informer_scopes(self.kind)
         ]
 
     async def run(self) -> None:

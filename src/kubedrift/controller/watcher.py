@@ -29,22 +29,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kubedrift.cluster.backoff import Backoff
 from kubedrift.cluster.connection import ClusterTarget, Connection
 from kubedrift.cluster.discovery import ApiResource, Discovery
 from kubedrift.cluster.informer import InformerOptions
+from kubedrift.cluster.reader import may_list
 from kubedrift.controller import desired as desired_state
-from kubedrift.controller.desired import DesiredState, GroupKind, PairingKey
+from kubedrift.controller.desired import DesiredKind, DesiredState, GroupKind, PairingKey
 from kubedrift.controller.fleet import (
     DEFAULT_FLEET_OPTIONS,
     FleetOptions,
     FleetPass,
     FleetTracker,
 )
-from kubedrift.controller.objects import ObjectEvent, ObjectTracker
+from kubedrift.controller.objects import ObjectEvent, ObjectTracker, informer_scopes
 from kubedrift.controller.recorder import Recorder
 from kubedrift.diff.trusted import autoscaled_targets
 from kubedrift.engine.live import SCALABLE_KINDS, list_autoscalers
-from kubedrift.model import Category, Finding, InputError, ObjectRef, Severity
+from kubedrift.model import Category, ClusterError, Finding, InputError, ObjectRef, Severity
 
 log = logging.getLogger(__name__)
 
@@ -124,11 +126,13 @@ class Watcher:
 
     async def _generations(self, conn: Connection, state: DesiredState) -> None:
         default_ns = self.options.namespace or conn.config.namespace or "default"
+        fatal = True  # at start an unreachable cluster is an error; later it is waited out
         while True:
-            resolved = await self._resolve(conn, state, default_ns)
+            resolved, plan = await self._prepare(conn, state, default_ns, fatal=fatal)
+            fatal = False
             del state  # the parsed objects: only their encodings in `resolved` stay
             self._adopt(resolved)
-            generation = asyncio.create_task(self._generation(conn, resolved))
+            generation = asyncio.create_task(self._generation(conn, resolved, plan))
             try:
                 state = await self._next_state(resolved)
             finally:
@@ -170,6 +174,24 @@ class Watcher:
     def _fingerprint(self) -> str | None:
         return desired_state.local_fingerprint(self.options.desired, self.options.config)
 
+    async def _prepare(
+        self, conn: Connection, state: DesiredState, default_ns: str, *, fatal: bool
+    ) -> tuple[DesiredState, _Plan]:
+        """Discovery, autoscalers and permissions for a revision, retried unless `fatal`."""
+        backoff = Backoff(1.0, 30.0)
+        while True:
+            try:
+                resolved = await self._resolve(conn, state, default_ns)
+                plan = _Plan(
+                    await self._autoscaled(conn, resolved), await _forbidden(conn, resolved)
+                )
+                return resolved, plan
+            except ClusterError as err:
+                if fatal:
+                    raise
+                log.warning("cannot read the cluster for the new revision, retrying: %s", err)
+                await asyncio.sleep(backoff.next_delay())
+
     async def _resolve(
         self, conn: Connection, state: DesiredState, default_ns: str
     ) -> DesiredState:
@@ -181,25 +203,25 @@ class Watcher:
             )
         return desired_state.resolve(state, resources, default_ns)
 
-    async def _generation(self, conn: Connection, state: DesiredState) -> None:
+    async def _generation(self, conn: Connection, state: DesiredState, plan: _Plan) -> None:
         queue: asyncio.Queue[Item] = asyncio.Queue()
-        autoscaled = await self._autoscaled(conn, state)
         self.trackers = [
             ObjectTracker(
                 conn,
                 kind,
                 state.options,
                 queue.put,
-                autoscaled=autoscaled,
+                autoscaled=plan.autoscaled,
                 informer_options=self.options.informer,
             )
-            for _, kind in sorted(state.kinds.items())
+            for gk, kind in sorted(state.kinds.items())
+            if gk not in plan.forbidden
         ]
         async with asyncio.TaskGroup() as group:
             for tracker in self.trackers:
                 group.create_task(tracker.run(), name=f"objects {tracker.name}")
             group.create_task(self._mark_synced(queue))
-            group.create_task(self._consume(queue, state))
+            group.create_task(self._consume(queue, state, plan))
 
     async def _autoscaled(
         self, conn: Connection, state: DesiredState
@@ -216,14 +238,14 @@ class Watcher:
             await tracker.synced.wait()
         await queue.put(_Synced())
 
-    async def _consume(self, queue: asyncio.Queue[Item], state: DesiredState) -> None:
+    async def _consume(self, queue: asyncio.Queue[Item], state: DesiredState, plan: _Plan) -> None:
         pending: dict[PairingKey, ObjectEvent] = {}
         while True:
             item = await queue.get()
             if isinstance(item, _Synced):
                 break
             pending[item.ref.pairing_key()] = item
-        await self._record_initial(list(pending.values()), state)
+        await self._record_initial(list(pending.values()), state, plan)
         pending.clear()
         while True:
             batch = [await queue.get()]
@@ -232,9 +254,16 @@ class Watcher:
             events = [e for e in batch if isinstance(e, ObjectEvent)]
             await self._record_events(events)
 
-    async def _record_initial(self, events: list[ObjectEvent], state: DesiredState) -> None:
+    async def _record_initial(
+        self, events: list[ObjectEvent], state: DesiredState, plan: _Plan
+    ) -> None:
         findings = [f for e in events for f in e.findings]
         findings += [_unserved(ref, state.revision) for ref in state.unserved]
+        findings += [
+            _not_readable(ref, state.kinds[gk].resource.plural, state.revision)
+            for gk in sorted(plan.forbidden)
+            for ref in _refs(state.kinds[gk])
+        ]
         received = tuple(e.received for e in events) or (time.monotonic(),)
         await self.recorder.record_objects(findings, None, source="initial", received=received)
         _freeze_long_lived()
@@ -256,6 +285,45 @@ class Watcher:
 
     async def _fleet_pass(self, fleet_pass: FleetPass) -> None:
         await self.recorder.record_fleet(fleet_pass.findings, received=fleet_pass.triggered)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What a generation needs besides desired state: autoscaled targets, unreadable kinds."""
+
+    autoscaled: frozenset[tuple[str, str, str]]
+    forbidden: frozenset[GroupKind]
+
+
+async def _forbidden(conn: Connection, state: DesiredState) -> frozenset[GroupKind]:
+    """Desired kinds RBAC does not let us list where their trackers would watch them."""
+    out = set()
+    for gk, kind in state.kinds.items():
+        for namespace in informer_scopes(kind):
+            if not await may_list(conn, kind.resource, namespace):
+                out.add(gk)
+                break
+    return frozenset(out)
+
+
+def _refs(kind: DesiredKind) -> list[ObjectRef]:
+    version = kind.resource.api_version
+    return [ObjectRef(version, k, ns or None, name) for _, k, ns, name in kind.objects]
+
+
+def _not_readable(ref: ObjectRef, plural: str, revision: str | None) -> Finding:
+    return Finding(
+        category=Category.OBJECT,
+        severity=Severity.HIGH,
+        object=ref,
+        path="",
+        desired="readable",
+        live=None,
+        rule="kind-not-readable",
+        message=f"kubedrift may not list {plural} (RBAC): grant get, list and watch on them "
+        "to check this object",
+        revision=revision,
+    )
 
 
 def _freeze_long_lived() -> None:

@@ -25,8 +25,8 @@ import msgspec
 from kubedrift.cluster.connection import Connection
 from kubedrift.cluster.discovery import ApiResource, Discovery
 from kubedrift.cluster.informer import ApiSource, ChangeType, Informer, InformerOptions
+from kubedrift.cluster.reader import may_list
 from kubedrift.engine.workloads import BUILTIN_KINDS, CRD_KINDS
-from kubedrift.model import ClusterError
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 RUNNING_PODS = "status.phase!=Succeeded,status.phase!=Failed"
@@ -140,21 +140,12 @@ class WorkloadTracker:
             resource = await discovery.resource_for(api_version, kind)
             if resource is None:
                 unserved.append(kind)
-            elif not await self._may_list(resource):
+            elif not await may_list(self._conn, resource):
                 forbidden.append(kind)
             else:
                 served.append(resource)
         self.notes = _notes(unserved, forbidden)
         return served
-
-    async def _may_list(self, resource: ApiResource) -> bool:
-        try:
-            await self._conn.get_json(resource.path(), {"limit": "1"}, what="list")
-        except ClusterError as err:
-            if "forbidden" in err.message.lower() or "403" in err.message:
-                return False
-            raise
-        return True
 
     async def _when_synced(self) -> None:
         for informer in self.informers:
