@@ -24,6 +24,7 @@ from kubedrift.controller.recorder import Recorded, Recorder
 from kubedrift.controller.watcher import Watcher, WatchOptions
 from kubedrift.store import HistoryFilter, SqlStore, StoredFinding
 from support.apiserver import ApiServer
+from support.tcpproxy import TcpProxy
 
 NS = "watch-e2e"
 CLUSTER = "e2e"
@@ -314,3 +315,46 @@ def test_a_kind_rbac_forbids_is_reported_and_the_rest_is_watched(
             await timeline.until("the edit", lambda: key in _paths(timeline))
 
     asyncio.run(scenario())
+
+
+def test_changes_made_while_the_apiserver_is_away_are_not_lost(
+    apiserver: ApiServer, desired: Path, tmp_path: Path
+) -> None:
+    """The watcher loses its apiserver (a proxy cut between them, connections reset) while
+    another client keeps changing things; when the apiserver is back, every change made
+    meanwhile is found: a new edit, and the revert of an earlier drift."""
+    port = int(apiserver.url.rsplit(":", 1)[1])
+    with TcpProxy("127.0.0.1", port) as proxy:
+        away = ApiServer(apiserver.workdir)
+        away.kubeconfig = tmp_path / "via-proxy.kubeconfig"
+        away.kubeconfig.write_text(
+            apiserver.kubeconfig.read_text().replace(f":{port}", f":{proxy.port}")
+        )
+
+        async def scenario() -> None:
+            async with watching(away, desired, tmp_path / "t.db") as (_, timeline):
+                kubectl(apiserver, "scale", "deployment", "llm", "-n", NS, "--replicas=4")
+                scaled = ("Deployment/watch-e2e/llm", "/spec/replicas")
+                await timeline.until("the scale", lambda: scaled in _paths(timeline))
+
+                proxy.cut()
+                kubectl(
+                    apiserver, "patch", "configmap", "serving-config", "-n", NS,
+                    "-p", '{"data": {"max_model_len": "2048"}}',
+                )  # fmt: skip
+                kubectl(apiserver, "scale", "deployment", "llm", "-n", NS, "--replicas=2")
+                await asyncio.sleep(1.5)  # the watch is broken: the watcher backs off
+                assert _paths(timeline) == {scaled}, "nothing can be seen while away"
+                proxy.restore()
+
+                edited = ("ConfigMap/watch-e2e/serving-config", "/data/max_model_len")
+                await timeline.until(
+                    "the changes made while away", lambda: _paths(timeline) == {edited}
+                )
+                kubectl(
+                    apiserver, "patch", "configmap", "serving-config", "-n", NS,
+                    "-p", '{"data": {"max_model_len": "8192"}}',
+                )  # fmt: skip
+                await timeline.until("its revert", lambda: timeline.open() == [])
+
+        asyncio.run(scenario())
