@@ -56,6 +56,8 @@ def test_a_multi_node_job_on_disagreeing_nodes_is_reported(
     (finding,) = rule_findings(INCONSISTENT, job_pods("train", n), nodes)
     assert fact in finding.path
     assert dict(finding.details)["nodes"] == n[3]
+    assert isinstance(finding.live, dict)
+    assert list(finding.live) == [n[3]], "live names only the nodes that differ"
     assert finding.impact is not None
     assert finding.impact.gpus == 32
 
