@@ -358,3 +358,39 @@ def test_changes_made_while_the_apiserver_is_away_are_not_lost(
                 await timeline.until("its revert", lambda: timeline.open() == [])
 
         asyncio.run(scenario())
+
+
+HPA = """\
+apiVersion: autoscaling/v1
+kind: HorizontalPodAutoscaler
+metadata: {name: llm, namespace: watch-e2e}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: llm}
+  minReplicas: 1
+  maxReplicas: 8
+"""
+
+
+def test_an_hpa_created_or_deleted_mid_watch_moves_the_replicas_finding(
+    apiserver: ApiServer, desired: Path, tmp_path: Path
+) -> None:
+    """Replicas an HPA owns are not drift: an HPA appearing resolves the finding, one
+    going away brings it back, without any change to the Deployment itself."""
+    (tmp_path / "hpa.yaml").write_text(HPA)
+    scaled = ("Deployment/watch-e2e/llm", "/spec/replicas")
+
+    async def scenario() -> None:
+        async with watching(apiserver, desired, tmp_path / "t.db") as (_, timeline):
+            kubectl(apiserver, "scale", "deployment", "llm", "-n", NS, "--replicas=6")
+            await timeline.until("the scale", lambda: scaled in _paths(timeline))
+
+            kubectl(apiserver, "apply", "-f", str(tmp_path / "hpa.yaml"))
+            await timeline.until("the HPA taking over", lambda: scaled not in _paths(timeline))
+
+            kubectl(apiserver, "delete", "-f", str(tmp_path / "hpa.yaml"))
+            await timeline.until("the HPA gone", lambda: scaled in _paths(timeline))
+
+            kubectl(apiserver, "scale", "deployment", "llm", "-n", NS, "--replicas=2")
+            await timeline.until("the revert", lambda: timeline.open() == [])
+
+    asyncio.run(scenario())

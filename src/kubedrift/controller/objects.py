@@ -61,6 +61,12 @@ class TrackerStats:
         return self.restarts
 
 
+def _target(desired: dict[str, Any]) -> tuple[str, str, str]:
+    """The object as an autoscaler names its target: (namespace, kind, name)."""
+    meta = desired.get("metadata") or {}
+    return (str(meta.get("namespace") or ""), str(desired.get("kind")), str(meta.get("name")))
+
+
 def informer_scopes(kind: DesiredKind) -> Sequence[str | None]:
     """The namespaces a tracker watches its kind in (None: cluster-wide)."""
     namespaces = kind.namespaces
@@ -138,12 +144,29 @@ class ObjectTracker:
         live = None if change.type is ChangeType.DELETED else change.obj
         await self.report(ObjectEvent(ref_of(desired), self.diff(desired, live), received, initial))
 
+    async def retarget(self, autoscaled: frozenset[tuple[str, str, str]]) -> None:
+        """Autoscalers changed: re-diff the objects of this kind whose membership changed.
+
+        Their live state is read again (one GET each): the tracker keeps no live objects.
+        """
+        changed, self.autoscaled = autoscaled ^ self.autoscaled, autoscaled
+        resource = self.kind.resource
+        for key in self.kind.objects:
+            desired = self.kind.get(key)
+            if desired is None or _target(desired) not in changed:
+                continue
+            namespace = key[2] or None
+            path = resource.path(namespace, key[3])
+            live = await self._conn.get_json(path, what=f"{resource.kind}/{key[3]}")
+            received = time.monotonic()
+            await self.report(
+                ObjectEvent(ref_of(desired), self.diff(desired, live), received, False)
+            )
+
     def diff(self, desired: dict[str, Any], live: dict[str, Any] | None) -> tuple[Finding, ...]:
         """The findings of one desired object against its live state (None: absent)."""
         self.stats.diffs += 1
-        meta = desired.get("metadata") or {}
-        target = (str(meta.get("namespace") or ""), str(desired.get("kind")), str(meta["name"]))
-        scaled = target in self.autoscaled
+        scaled = _target(desired) in self.autoscaled
         return tuple(diff_object(desired, live, self.options, autoscaled=scaled))
 
     async def _when_synced(self, informers: list[Informer]) -> None:

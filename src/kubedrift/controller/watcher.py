@@ -35,6 +35,7 @@ from kubedrift.cluster.discovery import ApiResource, Discovery
 from kubedrift.cluster.informer import InformerOptions
 from kubedrift.cluster.reader import may_list
 from kubedrift.controller import desired as desired_state
+from kubedrift.controller.autoscalers import AutoscalerWatch
 from kubedrift.controller.desired import DesiredKind, DesiredState, GroupKind, PairingKey
 from kubedrift.controller.fleet import (
     DEFAULT_FLEET_OPTIONS,
@@ -220,6 +221,15 @@ class Watcher:
         async with asyncio.TaskGroup() as group:
             for tracker in self.trackers:
                 group.create_task(tracker.run(), name=f"objects {tracker.name}")
+            if any(kind in SCALABLE_KINDS for _, kind in state.kinds):
+                autoscalers = AutoscalerWatch(
+                    conn,
+                    state.autoscaled,
+                    self._retarget,
+                    default_namespace=self.options.namespace or conn.config.namespace or "default",
+                    informer_options=self.options.informer,
+                )
+                group.create_task(autoscalers.run(plan.autoscaled), name="autoscalers")
             group.create_task(self._mark_synced(queue))
             group.create_task(self._consume(queue, state, plan))
 
@@ -232,6 +242,14 @@ class Watcher:
         default_ns = self.options.namespace or conn.config.namespace or "default"
         live = await list_autoscalers(conn, Discovery(conn))
         return state.autoscaled | autoscaled_targets(live, default_ns)
+
+    async def _retarget(self, autoscaled: frozenset[tuple[str, str, str]]) -> None:
+        for tracker in self.trackers:
+            if tracker.kind.resource.kind in SCALABLE_KINDS:
+                try:
+                    await tracker.retarget(autoscaled)
+                except ClusterError as err:  # the apiserver away: the next change corrects it
+                    log.warning("re-diff after an autoscaler change failed: %s", err)
 
     async def _mark_synced(self, queue: asyncio.Queue[Item]) -> None:
         for tracker in self.trackers:
