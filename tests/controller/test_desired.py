@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 from kubedrift.cluster.discovery import ApiResource
@@ -73,22 +74,48 @@ def test_the_version_is_a_content_digest_outside_git(tmp_path: Path) -> None:
     assert desired_state.load((str(tmp_path),), None).version != first.version
 
 
-def test_the_local_fingerprint_moves_only_when_a_file_does(tmp_path: Path) -> None:
+def test_the_source_fingerprint_moves_only_when_a_file_does(tmp_path: Path) -> None:
     (tmp_path / "app.yaml").write_text(MANIFESTS)
     (tmp_path / ".git").mkdir()
     specs = (str(tmp_path),)
-    before = desired_state.local_fingerprint(specs, None)
+    before = desired_state.source_fingerprint(specs, None)
     assert before is not None
-    assert desired_state.local_fingerprint(specs, None) == before
+    assert desired_state.source_fingerprint(specs, None) == before
 
     (tmp_path / ".git" / "index").write_text("ignored: not a manifest")
-    assert desired_state.local_fingerprint(specs, None) == before
+    assert desired_state.source_fingerprint(specs, None) == before
 
     stat = (tmp_path / "app.yaml").stat()
     os.utime(tmp_path / "app.yaml", ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
-    assert desired_state.local_fingerprint(specs, None) != before
+    assert desired_state.source_fingerprint(specs, None) != before
 
 
-def test_a_git_url_has_no_local_fingerprint() -> None:
-    spec = "https://git.example.com/platform/gitops.git//clusters/prod@main"
-    assert desired_state.local_fingerprint((spec,), None) is None
+def _git(repo: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}  # fmt: skip
+    done = subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, env=env, check=True
+    )
+    return done.stdout.strip()
+
+
+def test_a_git_source_is_fingerprinted_by_the_commit_its_revision_names(tmp_path: Path) -> None:
+    repo = tmp_path / "gitops"
+    (repo / "clusters" / "prod").mkdir(parents=True)
+    (repo / "clusters" / "prod" / "app.yaml").write_text(MANIFESTS)
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "first")
+    spec = (f"file://{repo}//clusters/prod@main",)
+    before = desired_state.source_fingerprint(spec, None)
+    assert before is not None
+    assert desired_state.source_fingerprint(spec, None) == before
+
+    (repo / "clusters" / "prod" / "app.yaml").write_text(MANIFESTS.replace("8192", "4096"))
+    _git(repo, "commit", "-q", "-am", "second")
+    assert desired_state.source_fingerprint(spec, None) != before
+
+    pinned = (f"file://{repo}//clusters/prod@{_git(repo, 'rev-parse', 'HEAD~1')}",)
+    assert desired_state.source_fingerprint(pinned, None) is not None
+    short = (f"file://{repo}//clusters/prod@{_git(repo, 'rev-parse', '--short', 'HEAD')}",)
+    assert desired_state.source_fingerprint(short, None) is None  # only a fetch can tell

@@ -22,7 +22,7 @@ import msgspec
 from kubedrift.analysis.profiles import NodeProfile, compile_profiles
 from kubedrift.cluster.discovery import ApiResource
 from kubedrift.desired import DesiredSet, load_desired
-from kubedrift.desired.git import parse_git_spec
+from kubedrift.desired.git import parse_git_spec, remote_revision
 from kubedrift.diff import DiffOptions
 from kubedrift.diff.trusted import autoscaled_targets
 from kubedrift.engine.namespaces import with_namespaces
@@ -173,18 +173,25 @@ def _version(desired: DesiredSet) -> str:
     return "sha256:" + digest.hexdigest()[:16]
 
 
-def local_fingerprint(specs: tuple[str, ...], config: Path | None) -> str | None:
-    """A digest of the name, size and mtime of every file the specs (and config) cover.
+def source_fingerprint(specs: tuple[str, ...], config: Path | None) -> str | None:
+    """A digest of what the specs (and config) would read: for a Git source the commit its
+    revision names on the remote now (`git ls-remote`), for a local path the name, size and
+    mtime of every file under it.
 
-    Polling compares it before parsing anything: an unchanged folder of 10,000 manifests
-    costs a directory walk, not a second of YAML parsing competing with the watch loop.
-    None when a spec names a Git URL or revision, which only a fetch can tell about.
+    Polling compares it before fetching or parsing anything: an unchanged repository or
+    folder of 10,000 manifests costs a `ls-remote` or a directory walk, not a second of
+    YAML parsing competing with the watch loop. None when only a full read can tell.
     """
     digest = hashlib.sha256()
     paths = [*specs, *([str(config)] if config else [])]
     for spec in paths:
-        if parse_git_spec(spec) is not None:
-            return None
+        git_spec = parse_git_spec(spec)
+        if git_spec is not None:
+            revision = remote_revision(git_spec, where=spec)
+            if revision is None:
+                return None
+            digest.update(f"{spec}\0{revision}\n".encode())
+            continue
         for path in _files(Path(spec)):
             try:
                 info = path.stat()

@@ -173,7 +173,11 @@ class Watcher:
                 return state
 
     def _fingerprint(self) -> str | None:
-        return desired_state.local_fingerprint(self.options.desired, self.options.config)
+        try:
+            return desired_state.source_fingerprint(self.options.desired, self.options.config)
+        except InputError as err:  # the remote unreachable: read it in full, which says why
+            log.warning("cannot check desired sources cheaply: %s", err)
+            return None
 
     async def _prepare(
         self, conn: Connection, state: DesiredState, default_ns: str, *, fatal: bool

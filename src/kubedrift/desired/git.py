@@ -168,6 +168,29 @@ def _fetch(repo: _Scratch, spec: GitSpec) -> str:
     )
 
 
+def remote_revision(spec: GitSpec, *, where: str, timeout: float = DEFAULT_TIMEOUT) -> str | None:
+    """The commit REV (or HEAD) names on the remote now, from `git ls-remote` alone.
+
+    Cheap enough to poll: nothing is fetched. None when only a fetch can tell (an
+    abbreviated SHA, a commit no ref points at).
+    """
+    rev = spec.rev or "HEAD"
+    if _FULL_SHA.fullmatch(rev):
+        return rev.lower()
+    out = run([_git(where), "ls-remote", spec.url, rev], where=where, timeout=timeout, env=_ENV)
+    refs: dict[str, str] = {}
+    for line in out.decode().splitlines():
+        sha, _, name = line.partition("\t")
+        refs.setdefault(name, sha)
+    for name in (rev, f"refs/heads/{rev}", f"refs/tags/{rev}^{{}}", f"refs/tags/{rev}"):
+        if name in refs:
+            return refs[name]
+    return None
+
+
+_FULL_SHA = re.compile(r"[0-9a-fA-F]{40}")
+
+
 def _unknown(spec: GitSpec, where: str) -> NoReturn:
     raise InputError(
         f"unknown revision {spec.rev or 'HEAD'!r}: not a branch, tag or commit of {spec.repo}",
