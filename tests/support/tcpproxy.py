@@ -41,7 +41,7 @@ class TcpProxy:
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.cut()
+        self._call(self._shutdown())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
         self._loop.close()
@@ -64,6 +64,14 @@ class TcpProxy:
                 self._pipe, "127.0.0.1", self.port, reuse_address=True
             )
 
+    async def _shutdown(self) -> None:
+        """Cut, then end every piping task, so no transport outlives the loop."""
+        await self._cut()
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     async def _cut(self) -> None:
         server, self._server = self._server, None
         if server is not None:
@@ -74,6 +82,9 @@ class TcpProxy:
                 if sock is not None:  # RST, as a vanished server's kernel would answer
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             writer.close()
+        for writer in list(self._writers):
+            with contextlib.suppress(OSError, ConnectionError):
+                await writer.wait_closed()
         self._writers.clear()
         if server is not None:
             await server.wait_closed()
