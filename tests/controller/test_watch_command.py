@@ -183,3 +183,91 @@ def _scenario(server: ApiServer, am: Alertmanager, receiver: Receiver, base: str
             "-p", '{"data": {"checkpoint_every": "500"}}')  # fmt: skip
     wait_for("the resolution", lambda: _firing(receiver, path, "resolved"))
     wait_for("Alertmanager's resolution", lambda: not am.alerts('path="/data/checkpoint_every"'))
+
+
+HA_NS = "watch-ha"
+HA_DESIRED = DESIRED.replace("watch-cli", HA_NS)
+
+
+def _leader(bases: list[str]) -> list[bool]:
+    out = []
+    for base in bases:
+        status, body = http_get(base + "/healthz")
+        out.append(status == 200 and bool(json.loads(body).get("leader")))
+    return out
+
+
+def _start(argv: list[str], log_path: Path) -> subprocess.Popen[bytes]:
+    with log_path.open("w") as log:
+        return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> int:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            return proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    return proc.returncode
+
+
+def test_two_replicas_alert_once_and_the_standby_takes_over(
+    apiserver: ApiServer, tmp_path: Path
+) -> None:
+    """Two `kubedrift watch` processes on one Lease and one store: each drift is alerted
+    exactly once, and when the leader stops the other carries on without re-alerting."""
+    (tmp_path / "desired").mkdir()
+    (tmp_path / "desired" / "config.yaml").write_text(HA_DESIRED)
+    kubectl(apiserver, "create", "namespace", HA_NS)
+    kubectl(apiserver, "apply", "-f", str(tmp_path / "desired" / "config.yaml"))
+    ports, db = [free_port(), free_port()], tmp_path / "timeline.db"
+    bases = [f"http://127.0.0.1:{p}" for p in ports]
+    path = "/data/checkpoint_every"
+
+    def patch(value: str) -> None:
+        kubectl(apiserver, "patch", "configmap", "trainer-config", "-n", HA_NS,
+                "-p", json.dumps({"data": {"checkpoint_every": value}}))  # fmt: skip
+
+    with Receiver() as receiver:
+        procs = []
+        for i, port in enumerate(ports):
+            argv = [
+                str(KUBEDRIFT), "watch", "--no-nodes",
+                "--kubeconfig", str(apiserver.kubeconfig), "--desired", str(tmp_path / "desired"),
+                "--cluster", "ha", "--store", str(db), "--listen", f"127.0.0.1:{port}",
+                "--alert-webhook", receiver.url, "--alert-group-wait", "0.2",
+                "--leader-elect", "--lease-namespace", "default", "--lease-name", "kubedrift-ha",
+                "--identity", f"replica-{i}",
+            ]  # fmt: skip
+            procs.append(_start(argv, tmp_path / f"replica-{i}.log"))
+        try:
+            wait_for("a leader", lambda: sum(_leader(bases)) == 1)
+            wait_for("both ready", lambda: all(http_get(b + "/readyz")[0] == 200 for b in bases))
+            leader = _leader(bases).index(True)
+
+            patch("5000")
+            wait_for("the alert", lambda: _firing(receiver, path, "firing"))
+            time.sleep(2.0)  # time for a duplicate to arrive, if the standby alerted too
+            assert len(_firing(receiver, path, "firing")) == 1
+            assert _leader(bases).count(True) == 1
+
+            assert _stop(procs[leader]) == 0
+            standby = 1 - leader
+            wait_for("the takeover", lambda: _leader(bases)[standby], timeout=40)
+            wait_for("the standby ready", lambda: http_get(bases[standby] + "/readyz")[0] == 200)
+
+            patch("500")
+            wait_for("the resolution", lambda: _firing(receiver, path, "resolved"), timeout=40)
+            patch("250")
+            wait_for("the next alert", lambda: len(_firing(receiver, path, "firing")) == 2)
+            time.sleep(2.0)
+            assert len(_firing(receiver, path, "firing")) == 2, "the first drift re-alerted"
+            assert len(_firing(receiver, path, "resolved")) == 1
+        finally:
+            codes = [_stop(p) for p in procs]
+            patch("500")
+        logs = [(tmp_path / f"replica-{i}.log").read_text() for i in range(2)]
+        assert codes == [0, 0], logs
+        assert all("Traceback" not in text for text in logs), logs

@@ -87,12 +87,6 @@ class Controller:
 
     async def run(self) -> None:
         """Serve, lead (or stand by), watch; clean up in order when cancelled."""
-        await self.recorder.start()
-        cluster = self.options.watch.cluster
-        self.alerts.restore(
-            cluster, await asyncio.to_thread(self.store.open_findings, HistoryFilter(cluster))
-        )
-        self.metrics.set_open_findings(self.recorder.counts())
         await self.alerts.start()
         try:
             async with asyncio.TaskGroup() as group:
@@ -131,7 +125,16 @@ class Controller:
                     self.health.set_ready(True)
 
     async def _watch(self) -> None:
+        """Watch as the leader. What the store holds is read now, not at start: a standby
+        taking over must know what the old leader announced, so it neither repeats those
+        alerts nor drops their resolutions."""
         self.health.set_ready(False)
+        await self.recorder.start()
+        cluster = self.options.watch.cluster
+        self.alerts.restore(
+            cluster, await asyncio.to_thread(self.store.open_findings, HistoryFilter(cluster))
+        )
+        self.metrics.set_open_findings(self.recorder.counts())
         self.watcher = Watcher(
             self.options.watch,
             self.recorder,
