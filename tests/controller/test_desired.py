@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from kubedrift.cluster.discovery import ApiResource
 from kubedrift.controller import desired as desired_state
+from kubedrift.controller.loader import DesiredLoader
+from kubedrift.model import InputError
 
 MANIFESTS = """\
 apiVersion: v1
@@ -119,3 +124,30 @@ def test_a_git_source_is_fingerprinted_by_the_commit_its_revision_names(tmp_path
     assert desired_state.source_fingerprint(pinned, None) is not None
     short = (f"file://{repo}//clusters/prod@{_git(repo, 'rev-parse', '--short', 'HEAD')}",)
     assert desired_state.source_fingerprint(short, None) is None  # only a fetch can tell
+
+
+def test_the_worker_process_reads_what_this_process_would(tmp_path: Path) -> None:
+    (tmp_path / "app.yaml").write_text(MANIFESTS)
+    here = desired_state.load((str(tmp_path),), None)
+
+    async def in_worker() -> desired_state.DesiredState:
+        with DesiredLoader() as loader:
+            return await loader.load((str(tmp_path),), None)
+
+    there = asyncio.run(in_worker())
+    assert (there.version, there.objects, there.count) == (here.version, here.objects, 4)
+    assert there.group_kinds == here.group_kinds
+
+
+def test_a_bad_manifest_read_in_the_worker_names_its_file_and_document(tmp_path: Path) -> None:
+    (tmp_path / "app.yaml").write_text(MANIFESTS + "---\nkind: ConfigMap\nmetadata: {name: [\n")
+
+    async def in_worker() -> None:
+        with DesiredLoader() as loader:
+            await loader.load((str(tmp_path),), None)
+
+    with pytest.raises(InputError) as caught:
+        asyncio.run(in_worker())
+    assert caught.value.where is not None
+    assert "app.yaml, document 5" in caught.value.where
+    assert "invalid YAML" in caught.value.message

@@ -21,7 +21,7 @@ import msgspec
 
 from kubedrift.analysis.profiles import NodeProfile, compile_profiles
 from kubedrift.cluster.discovery import ApiResource
-from kubedrift.desired import DesiredSet, load_desired
+from kubedrift.desired import DesiredSet, SourcedObject, load_desired
 from kubedrift.desired.git import parse_git_spec, remote_revision
 from kubedrift.diff import DiffOptions
 from kubedrift.diff.trusted import autoscaled_targets
@@ -64,13 +64,30 @@ class DesiredKind:
 
 
 @dataclass(frozen=True, slots=True)
+class LoadedDesired:
+    """Desired state as read, before compiling: plain values, so it crosses from the
+    worker process that reads it (`controller.loader`) to the watcher by pickling."""
+
+    version: str
+    revision: str | None
+    sources: tuple[str, ...]
+    objects: tuple[bytes, ...]
+    """Each object's compact JSON: 10,000 of them are ~6 MB, not ~30 MB of dicts."""
+    group_kinds: frozenset[tuple[str, str]]
+    """(apiVersion, kind) of the objects, for discovery."""
+    profiles: tuple[tuple[str, dict[str, Any]], ...]
+    configs: tuple[SourcedObject, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class DesiredState:
     """One revision of desired state, compiled for watching."""
 
     version: str
     revision: str | None
     sources: tuple[str, ...]
-    objects: tuple[dict[str, Any], ...]
+    objects: tuple[bytes, ...]
+    """Encoded objects, as read (`kinds` holds them resolved, and then this is empty)."""
     options: DiffOptions
     profiles: tuple[NodeProfile, ...] = ()
     kinds: Mapping[GroupKind, DesiredKind] = field(default_factory=dict)
@@ -79,25 +96,47 @@ class DesiredState:
     """Objects that desired HPAs or ScaledObjects target (namespace, kind, name)."""
     count: int = 0
     """How many desired objects the watch covers (`objects` is emptied once resolved)."""
+    group_kinds: frozenset[tuple[str, str]] = frozenset()
 
 
-def load(specs: tuple[str, ...], config: Path | None) -> DesiredState:
-    """Read and compile desired state (blocking: Git and renderers run subprocesses).
+def read(specs: tuple[str, ...]) -> LoadedDesired:
+    """Read desired state (blocking: Git and renderers run subprocesses), encoded.
 
     Raises `InputError` naming the file or document at fault.
     """
     desired = load_desired(list(specs)) if specs else DesiredSet((), None, ())
-    objects = tuple(o.obj for o in desired.objects)
-    profiles = compile_profiles([(str(p.location), p.obj) for p in desired.profiles])
-    return DesiredState(
+    return LoadedDesired(
         version=_version(desired),
         revision=desired.revision,
         sources=desired.sources,
-        objects=objects,
-        options=diff_options(desired, ScanRequest(config=config)),
-        profiles=tuple(profiles),
-        count=len(objects),
+        objects=tuple(_encode(o.obj) for o in desired.objects),
+        group_kinds=frozenset(
+            (str(o.obj.get("apiVersion") or ""), str(o.obj.get("kind") or ""))
+            for o in desired.objects
+        ),
+        profiles=tuple((str(p.location), p.obj) for p in desired.profiles),
+        configs=desired.configs,
     )
+
+
+def compile_loaded(loaded: LoadedDesired, config: Path | None) -> DesiredState:
+    """Compile what `read` returned: profiles, ignore and trust rules (`--config` too)."""
+    configs_only = DesiredSet((), loaded.revision, loaded.sources, configs=loaded.configs)
+    return DesiredState(
+        version=loaded.version,
+        revision=loaded.revision,
+        sources=loaded.sources,
+        objects=loaded.objects,
+        options=diff_options(configs_only, ScanRequest(config=config)),
+        profiles=tuple(compile_profiles(list(loaded.profiles))),
+        count=len(loaded.objects),
+        group_kinds=loaded.group_kinds,
+    )
+
+
+def load(specs: tuple[str, ...], config: Path | None) -> DesiredState:
+    """`read` and `compile_loaded` in this process."""
+    return compile_loaded(read(specs), config)
 
 
 def resolve(
@@ -117,8 +156,11 @@ def resolve(
 
     by_kind: dict[GroupKind, dict[PairingKey, bytes]] = {}
     unserved: list[ObjectRef] = []
-    for obj in with_namespaces(list(state.objects), default_namespace, scoped):
+    autoscaled: set[tuple[str, str, str]] = set()
+    for data in state.objects:  # one at a time: never all of them decoded at once
+        (obj,) = with_namespaces([decode(data)], default_namespace, scoped)
         ref = ref_of(obj)
+        autoscaled |= autoscaled_targets([obj], default_namespace)
         resource = served.get((ref.group, ref.kind))
         if resource is None:
             unserved.append(ref)
@@ -134,8 +176,9 @@ def resolve(
         profiles=state.profiles,
         kinds=kinds,
         unserved=tuple(unserved),
-        autoscaled=autoscaled_targets(state.objects, default_namespace),
+        autoscaled=frozenset(autoscaled),
         count=state.count,
+        group_kinds=state.group_kinds,
     )
 
 
@@ -154,7 +197,7 @@ def _encode(obj: dict[str, Any]) -> bytes:
 
 def group_kinds(state: DesiredState) -> set[tuple[str, str]]:
     """(apiVersion, kind) of every desired object, for discovery."""
-    return {(str(o.get("apiVersion") or ""), str(o.get("kind") or "")) for o in state.objects}
+    return set(state.group_kinds)
 
 
 def _key(ref: ObjectRef, resource: ApiResource) -> PairingKey:

@@ -43,6 +43,7 @@ from kubedrift.controller.fleet import (
     FleetPass,
     FleetTracker,
 )
+from kubedrift.controller.loader import DesiredLoader
 from kubedrift.controller.objects import ObjectEvent, ObjectTracker, informer_scopes
 from kubedrift.controller.recorder import Recorder
 from kubedrift.diff.trusted import autoscaled_targets
@@ -101,6 +102,7 @@ class Watcher:
         self.initial_recorded = asyncio.Event()
         self._reload = asyncio.Event()
         self._last_fingerprint: str | None = None
+        self._loader = DesiredLoader(in_process=True)
 
     def reload(self) -> None:
         """Re-read desired state as soon as possible (the Git webhook calls this)."""
@@ -108,10 +110,12 @@ class Watcher:
 
     async def run(self) -> None:
         """Load desired state (errors here are fatal: nothing to watch) and watch."""
+        with DesiredLoader(in_process=not self.options.desired) as self._loader:
+            await self._run()
+
+    async def _run(self) -> None:
         self._last_fingerprint = await asyncio.to_thread(self._fingerprint)
-        state = await asyncio.to_thread(
-            desired_state.load, self.options.desired, self.options.config
-        )
+        state = await self._loader.load(self.options.desired, self.options.config)
         async with Connection(self.options.target) as conn, asyncio.TaskGroup() as group:
             if self.options.check_nodes:
                 self.fleet = FleetTracker(
@@ -163,9 +167,7 @@ class Watcher:
                 continue
             self._last_fingerprint = fingerprint
             try:
-                state = await asyncio.to_thread(
-                    desired_state.load, self.options.desired, self.options.config
-                )
+                state = await self._loader.load(self.options.desired, self.options.config)
             except InputError as err:
                 log.error("desired state not reloaded, keeping %s: %s", current.version, err)
                 continue

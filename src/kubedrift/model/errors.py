@@ -21,6 +21,19 @@ class KubedriftError(Exception):
     def __str__(self) -> str:
         return f"{self.where}: {self.message}" if self.where else self.message
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Exception pickles its args only, which would drop `where` (errors cross from
+        # the process that reads desired state); rebuild without calling __init__, whose
+        # signature subclasses may change.
+        return (_rebuild, (type(self), self.message, self.where))
+
+
+def _rebuild(cls: type[KubedriftError], message: str, where: str | None) -> KubedriftError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.message, error.where = message, where
+    return error
+
 
 class InputError(KubedriftError):
     """Malformed input; `where` names the file, and the document or object within it."""
