@@ -158,14 +158,16 @@ def resolve(
     unserved: list[ObjectRef] = []
     autoscaled: set[tuple[str, str, str]] = set()
     for data in state.objects:  # one at a time: never all of them decoded at once
-        (obj,) = with_namespaces([decode(data)], default_namespace, scoped)
+        decoded = decode(data)
+        (obj,) = with_namespaces([decoded], default_namespace, scoped)
         ref = ref_of(obj)
         autoscaled |= autoscaled_targets([obj], default_namespace)
         resource = served.get((ref.group, ref.kind))
         if resource is None:
             unserved.append(ref)
             continue
-        by_kind.setdefault((ref.group, ref.kind), {})[_key(ref, resource)] = _encode(obj)
+        encoded = data if obj is decoded else _encode(obj)  # no copy unless it changed
+        by_kind.setdefault((ref.group, ref.kind), {})[_key(ref, resource)] = encoded
     kinds = {gk: DesiredKind(served[gk], objs) for gk, objs in by_kind.items()}
     return DesiredState(
         version=state.version,
