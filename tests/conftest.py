@@ -19,7 +19,8 @@ SHARED = ROOT.parent / "shared"
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test that uses the real apiserver, so `-m "not apiserver"` skips them."""
     for item in items:
-        if "apiserver" in getattr(item, "fixturenames", ()):
+        fixtures = getattr(item, "fixturenames", ())
+        if "apiserver" in fixtures or "private_server" in fixtures:
             item.add_marker(pytest.mark.apiserver)
 
 
@@ -30,6 +31,20 @@ def apiserver() -> Iterator[ApiServer]:
     if missing:
         pytest.fail(f"test bed binaries missing ({', '.join(missing)}): run `make kube` first")
     server = start_apiserver()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def private_server() -> Iterator[ApiServer]:
+    """An apiserver of one test module's own (no controller-manager): restarting it or
+    filling it with a fleet disturbs no other test."""
+    missing = missing_binaries()
+    if missing:
+        pytest.fail(f"test bed binaries missing ({', '.join(missing)}): run `make kube` first")
+    server = start_apiserver(controller_manager=False)
     try:
         yield server
     finally:

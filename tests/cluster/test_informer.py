@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import random
 import subprocess
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ from kubedrift.cluster.informer import (
 )
 from kubedrift.cluster.watch import EventType, WatchEvent
 from kubedrift.model import ClusterError
-from support.apiserver import ApiServer, missing_binaries, start_apiserver
+from support.apiserver import ApiServer
 
 CONFIGMAPS = ApiResource("", "v1", "ConfigMap", "configmaps", True)
 MINE = "informer=test"  # not kube-root-ca.crt, which the controller-manager adds
@@ -437,18 +437,6 @@ def _short() -> InformerOptions:
 
 
 # -- apiserver restarts (a private server, so the shared one stays up) -----------------------
-
-
-@pytest.fixture(scope="module")
-def private_server() -> Iterator[ApiServer]:
-    missing = missing_binaries()
-    if missing:
-        pytest.fail(f"test bed binaries missing ({', '.join(missing)}): run `make kube` first")
-    server = start_apiserver(controller_manager=False)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.mark.apiserver

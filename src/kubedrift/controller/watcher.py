@@ -48,6 +48,7 @@ from kubedrift.controller.objects import ObjectEvent, ObjectTracker, informer_sc
 from kubedrift.controller.recorder import Recorder
 from kubedrift.diff.trusted import autoscaled_targets
 from kubedrift.engine.live import SCALABLE_KINDS, list_autoscalers
+from kubedrift.engine.scan import unserved_finding
 from kubedrift.model import Category, ClusterError, Finding, InputError, ObjectRef, Severity
 
 log = logging.getLogger(__name__)
@@ -282,7 +283,7 @@ class Watcher:
         self, events: list[ObjectEvent], state: DesiredState, plan: _Plan
     ) -> None:
         findings = [f for e in events for f in e.findings]
-        findings += [_unserved(ref, state.revision) for ref in state.unserved]
+        findings += [unserved_finding(ref, state.revision) for ref in state.unserved]
         findings += [
             _not_readable(ref, state.kinds[gk].resource.plural, state.revision)
             for gk in sorted(plan.forbidden)
@@ -356,17 +357,3 @@ def _freeze_long_lived() -> None:
     generation-2 run and stall the loop (0.6 s per 20k cached objects, DESIGN.md)."""
     gc.collect()
     gc.freeze()
-
-
-def _unserved(ref: ObjectRef, revision: str | None) -> Finding:
-    return Finding(
-        category=Category.OBJECT,
-        severity=Severity.HIGH,
-        object=ref,
-        path="",
-        desired=ref.api_version,
-        live=None,
-        rule="kind-not-served",
-        message=f"the cluster serves no {ref.kind} at {ref.api_version} (CRD not installed?)",
-        revision=revision,
-    )

@@ -26,7 +26,7 @@ from kubedrift.cluster.connection import Connection
 from kubedrift.cluster.discovery import ApiResource, Discovery
 from kubedrift.cluster.informer import ApiSource, ChangeType, Informer, InformerOptions
 from kubedrift.cluster.reader import may_list
-from kubedrift.engine.workloads import BUILTIN_KINDS, CRD_KINDS
+from kubedrift.engine.workloads import BUILTIN_KINDS, CRD_KINDS, skipped_notes
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 RUNNING_PODS = "status.phase!=Succeeded,status.phase!=Failed"
@@ -144,7 +144,7 @@ class WorkloadTracker:
                 forbidden.append(kind)
             else:
                 served.append(resource)
-        self.notes = _notes(unserved, forbidden)
+        self.notes = skipped_notes(unserved, forbidden)
         return served
 
     async def _when_synced(self) -> None:
@@ -166,14 +166,3 @@ class WorkloadTracker:
                     self.on_change()
         finally:
             await informer.aclose()
-
-
-def _notes(unserved: list[str], forbidden: list[str]) -> tuple[str, ...]:
-    notes = []
-    if unserved:
-        notes.append(
-            f"workload kinds not served (CRD not installed), skipped: {', '.join(unserved)}"
-        )
-    if forbidden:
-        notes.append(f"workload kinds we may not list, skipped: {', '.join(forbidden)}")
-    return tuple(notes)

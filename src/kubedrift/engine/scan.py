@@ -142,14 +142,15 @@ def _object_findings(
         cluster_scoped=lambda group, kind: live.scope.get((group, kind)),
         default_namespace=live.default_namespace,
     )
-    return findings + [_unserved(ref, options.revision) for ref in live.unserved]
+    return findings + [unserved_finding(ref, options.revision) for ref in live.unserved]
 
 
 def _group_kind(obj: dict[str, Any]) -> tuple[str, str]:
     return (str(obj.get("apiVersion") or "").rpartition("/")[0], str(obj.get("kind")))
 
 
-def _unserved(ref: ObjectRef, revision: str | None) -> Finding:
+def unserved_finding(ref: ObjectRef, revision: str | None) -> Finding:
+    """A desired object of a kind the cluster does not serve (its CRD not installed?)."""
     return Finding(
         category=Category.OBJECT,
         severity=Severity.HIGH,

@@ -88,10 +88,11 @@ async def read_kinds(
             if "forbidden" not in err.message:
                 raise
             forbidden.append(kind)
-    return WorkloadObjects(objects=tuple(objects), notes=_notes(unserved, forbidden))
+    return WorkloadObjects(objects=tuple(objects), notes=skipped_notes(unserved, forbidden))
 
 
-def _notes(unserved: list[str], forbidden: list[str]) -> tuple[str, ...]:
+def skipped_notes(unserved: list[str], forbidden: list[str]) -> tuple[str, ...]:
+    """What a summary says of workload kinds not served, or not permitted, and skipped."""
     notes = []
     if unserved:
         notes.append(
