@@ -132,7 +132,9 @@ def test_watch_with_the_reader_account_alerts_records_and_resolves(
         log = (tmp_path / "watch.log").open("w")
         proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
-            _scenario(apiserver, alertmanager_server, receiver, f"http://127.0.0.1:{port}")
+            base = f"http://127.0.0.1:{port}"
+            _scenario(apiserver, alertmanager_server, receiver, base)
+            _git_hook_reloads(tmp_path / "desired" / "config.yaml", receiver, base)
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(timeout=20) == 0, (tmp_path / "watch.log").read_text()
         finally:
@@ -183,6 +185,23 @@ def _scenario(server: ApiServer, am: Alertmanager, receiver: Receiver, base: str
             "-p", '{"data": {"checkpoint_every": "500"}}')  # fmt: skip
     wait_for("the resolution", lambda: _firing(receiver, path, "resolved"))
     wait_for("Alertmanager's resolution", lambda: not am.alerts('path="/data/checkpoint_every"'))
+
+
+def _git_hook_reloads(desired: Path, receiver: Receiver, base: str) -> None:
+    """A push to Git (the desired file changed) is picked up when the webhook calls, long
+    before the 60 s poll: the live value now differs from the new desired one."""
+    desired.write_text(DESIRED.replace("nccl_debug: WARN", "nccl_debug: INFO"))
+    body = json.dumps({"ref": "refs/heads/main", "after": "0" * 40}).encode()
+    request = urllib.request.Request(
+        base + "/hooks/git", data=body, method="POST",
+        headers={"Content-Type": "application/json", "X-GitHub-Event": "push"},
+    )  # fmt: skip
+    with urllib.request.urlopen(request, timeout=5) as resp:
+        assert resp.status == 202
+    (alert,) = wait_for(
+        "the new revision's drift", lambda: _firing(receiver, "/data/nccl_debug", "firing")
+    )
+    assert (alert["finding"]["desired"], alert["finding"]["live"]) == ("INFO", "WARN")
 
 
 HA_NS = "watch-ha"
