@@ -16,6 +16,8 @@ it reads and never fails to upgrade a read lock mid-transaction.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -79,8 +81,29 @@ def _sqlite_engine(url: URL) -> Engine:
 
 def _sqlite_connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
     dbapi_connection.isolation_level = None  # transactions are begun by _sqlite_begin
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+    _enable_wal(dbapi_connection)
+    for pragma in ("synchronous=NORMAL", "foreign_keys=ON"):
         dbapi_connection.execute(f"PRAGMA {pragma}").close()
+
+
+def _enable_wal(dbapi_connection: Any) -> None:
+    """Switch the file to WAL once (it stays so), waiting out other processes doing the same.
+
+    Switching needs an exclusive lock, and SQLite answers "database is locked" at once,
+    without the busy timeout, while another process opening a new store holds it: two
+    watchers or writers started together on one file met exactly that.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT
+    while True:
+        try:
+            (mode,) = dbapi_connection.execute("PRAGMA journal_mode").fetchone()
+            if str(mode).lower() != "wal":
+                dbapi_connection.execute("PRAGMA journal_mode=WAL").close()
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _sqlite_begin(connection: Connection) -> None:
