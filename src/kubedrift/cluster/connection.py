@@ -8,6 +8,7 @@ the diff needs. Library exceptions are translated to `ClusterError` here and go 
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
 from collections.abc import AsyncIterator, Mapping
@@ -97,9 +98,14 @@ class Connection:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
+        http, self._http = self._http, None
+        if http is not None:
+            await http.aclose()
+            # asyncio closes a socket transport one loop turn after close(), TLS ones two:
+            # without these turns a loop that ends right after (asyncio.run) leaves them to
+            # the garbage collector, "unclosed transport" (pydantic/httpx2#302)
+            for _ in range(3):
+                await asyncio.sleep(0)
 
     @property
     def http(self) -> httpx.AsyncClient:
