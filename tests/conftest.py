@@ -1,4 +1,9 @@
-"""Shared fixtures: the real kube-apiserver test bed and paths to peer test data."""
+"""Shared fixtures: the real components (kube-apiserver test bed, Prometheus, Alertmanager)
+and paths to peer test data.
+
+Each real component's fixture marks the tests that use it (`MARKS`), so that, say,
+`-m "not alertmanager"` skips them and never starts the component.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +15,29 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from support.alertmanager import Alertmanager, alertmanager_binary, start_alertmanager
 from support.apiserver import ApiServer, missing_binaries, start_apiserver
+from support.prometheus import Prometheus, prometheus_binary, start_prometheus
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 
 
+MARKS = {
+    "apiserver": "apiserver",
+    "private_server": "apiserver",
+    "prometheus_server": "prometheus",
+    "alertmanager": "alertmanager",
+}
+"""Fixture name → the marker of the real component it starts."""
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that uses the real apiserver, so `-m "not apiserver"` skips them."""
+    """Mark every test by the real components its fixtures start."""
     for item in items:
-        fixtures = getattr(item, "fixturenames", ())
-        if "apiserver" in fixtures or "private_server" in fixtures:
-            item.add_marker(pytest.mark.apiserver)
+        for fixture in getattr(item, "fixturenames", ()):
+            if fixture in MARKS:
+                item.add_marker(getattr(pytest.mark, MARKS[fixture]))
 
 
 @pytest.fixture(scope="session")
@@ -45,6 +61,32 @@ def private_server() -> Iterator[ApiServer]:
     if missing:
         pytest.fail(f"test bed binaries missing ({', '.join(missing)}): run `make kube` first")
     server = start_apiserver(controller_manager=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def prometheus_server() -> Iterator[Prometheus]:
+    """Debian's Prometheus for the whole session, stopped (process group) at the end."""
+    binary = prometheus_binary()
+    if binary is None:
+        pytest.fail("prometheus binary not found (/usr/bin/prometheus): run `make monitoring`")
+    server = start_prometheus(binary)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def alertmanager() -> Iterator[Alertmanager]:
+    """Debian's prometheus-alertmanager on a free loopback port, for the whole session."""
+    binary = alertmanager_binary()
+    if binary is None:
+        pytest.fail("prometheus-alertmanager not found: run `make monitoring` first")
+    server = start_alertmanager(binary)
     try:
         yield server
     finally:

@@ -17,7 +17,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ import pytest
 
 from alerts.receiver import Receiver
 from kubedrift.store import HistoryFilter, SqlStore
-from support.alertmanager import Alertmanager, alertmanager_binary, start_alertmanager
+from support.alertmanager import Alertmanager
 from support.apiserver import ApiServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,18 +69,6 @@ def http_get(url: str) -> tuple[int, str]:
 
 
 @pytest.fixture(scope="module")
-def alertmanager_server() -> Iterator[Alertmanager]:
-    binary = alertmanager_binary()
-    if binary is None:
-        pytest.fail("prometheus-alertmanager not found: run `make monitoring`")
-    server = start_alertmanager(binary)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
 def reader_kubeconfig(apiserver: ApiServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A kubeconfig holding a token of the controller account, bound as deploy/ binds it."""
     for name in ("namespace", "serviceaccount", "reader", "leader-election"):
@@ -112,7 +100,7 @@ def _metric(body: str, name: str, **labels: str) -> float | None:
 def test_watch_with_the_reader_account_alerts_records_and_resolves(
     apiserver: ApiServer,
     reader_kubeconfig: Path,
-    alertmanager_server: Alertmanager,
+    alertmanager: Alertmanager,
     tmp_path: Path,
 ) -> None:
     (tmp_path / "desired").mkdir()
@@ -124,7 +112,7 @@ def test_watch_with_the_reader_account_alerts_records_and_resolves(
         str(KUBEDRIFT), "watch",
         "--kubeconfig", str(reader_kubeconfig), "--desired", str(tmp_path / "desired"),
         "--cluster", "cli-e2e", "--store", str(db), "--listen", f"127.0.0.1:{port}",
-        "--alertmanager", alertmanager_server.url, "--alert-group-wait", "0.2",
+        "--alertmanager", alertmanager.url, "--alert-group-wait", "0.2",
         "--leader-elect", "--lease-namespace", LEASE_NS, "--identity", "watch-test-1",
     ]  # fmt: skip
     with Receiver() as receiver:
@@ -133,7 +121,7 @@ def test_watch_with_the_reader_account_alerts_records_and_resolves(
         proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             base = f"http://127.0.0.1:{port}"
-            _scenario(apiserver, alertmanager_server, receiver, base)
+            _scenario(apiserver, alertmanager, receiver, base)
             _git_hook_reloads(tmp_path / "desired" / "config.yaml", receiver, base)
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(timeout=20) == 0, (tmp_path / "watch.log").read_text()
