@@ -152,12 +152,12 @@ class ObjectTracker:
         changed, self.autoscaled = autoscaled ^ self.autoscaled, autoscaled
         resource = self.kind.resource
         for key in self.kind.objects:
-            desired = self.kind.get(key)
-            if desired is None or _target(desired) not in changed:
+            _, kind, namespace, name = key
+            desired = self.kind.get(key) if (namespace, kind, name) in changed else None
+            if desired is None:  # the key tells: the others are not decoded at all
                 continue
-            namespace = key[2] or None
-            path = resource.path(namespace, key[3])
-            live = await self._conn.get_json(path, what=f"{resource.kind}/{key[3]}")
+            path = resource.path(namespace or None, name)
+            live = await self._conn.get_json(path, what=f"{kind}/{namespace}/{name}")
             received = time.monotonic()
             await self.report(
                 ObjectEvent(ref_of(desired), self.diff(desired, live), received, False)

@@ -130,8 +130,12 @@ class Watcher:
             group.create_task(self._generations(conn, state), name="generations")
             del state  # _generations owns it now, and lets it go once resolved
 
+    def _default_namespace(self, conn: Connection) -> str:
+        """Where desired objects that name no namespace live, as `kubectl apply` decides."""
+        return self.options.namespace or conn.config.namespace or "default"
+
     async def _generations(self, conn: Connection, state: DesiredState) -> None:
-        default_ns = self.options.namespace or conn.config.namespace or "default"
+        default_ns = self._default_namespace(conn)
         fatal = True  # at start an unreachable cluster is an error; later it is waited out
         while True:
             resolved, plan = await self._prepare(conn, state, default_ns, fatal=fatal)
@@ -228,12 +232,12 @@ class Watcher:
         async with asyncio.TaskGroup() as group:
             for tracker in self.trackers:
                 group.create_task(tracker.run(), name=f"objects {tracker.name}")
-            if any(kind in SCALABLE_KINDS for _, kind in state.kinds):
+            if _scalable(state):
                 autoscalers = AutoscalerWatch(
                     conn,
                     state.autoscaled,
                     self._retarget,
-                    default_namespace=self.options.namespace or conn.config.namespace or "default",
+                    default_namespace=self._default_namespace(conn),
                     informer_options=self.options.informer,
                 )
                 group.create_task(autoscalers.run(plan.autoscaled), name="autoscalers")
@@ -244,11 +248,10 @@ class Watcher:
         self, conn: Connection, state: DesiredState
     ) -> frozenset[tuple[str, str, str]]:
         """Targets of HPAs and ScaledObjects in desired and (listed once) in the cluster."""
-        if not any(kind in SCALABLE_KINDS for _, kind in state.kinds):
+        if not _scalable(state):
             return state.autoscaled
-        default_ns = self.options.namespace or conn.config.namespace or "default"
         live = await list_autoscalers(conn, Discovery(conn))
-        return state.autoscaled | autoscaled_targets(live, default_ns)
+        return state.autoscaled | autoscaled_targets(live, self._default_namespace(conn))
 
     async def _retarget(self, autoscaled: frozenset[tuple[str, str, str]]) -> None:
         for tracker in self.trackers:
@@ -310,6 +313,11 @@ class Watcher:
 
     async def _fleet_pass(self, fleet_pass: FleetPass) -> None:
         await self.recorder.record_fleet(fleet_pass.findings, received=fleet_pass.triggered)
+
+
+def _scalable(state: DesiredState) -> bool:
+    """Whether desired names a kind an HPA can own the replicas of."""
+    return any(kind in SCALABLE_KINDS for _, kind in state.kinds)
 
 
 @dataclass(frozen=True, slots=True)
