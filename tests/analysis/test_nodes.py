@@ -1,4 +1,3 @@
-import time
 from datetime import datetime, timedelta
 
 import pytest
@@ -90,12 +89,10 @@ def test_options_and_profiles_default_to_peers_and_rules_only():
     assert result.findings == ()
 
 
-def test_five_thousand_nodes_are_analysed_in_well_under_a_second():
+def test_five_thousand_nodes_find_exactly_the_injected_kernels():
+    """Correctness at fleet size; the time is measured by `make bench`, not asserted here."""
     nodes = [gpu_node(i) for i in range(4000)] + [cpu_node(4000 + i) for i in range(1000)]
     for i in range(0, 4000, 97):
         nodes[i] = with_changes(nodes[i], info={"kernelVersion": "5.15.0-1060-aws"})
-    started = time.perf_counter()
     result = analyze_nodes(nodes, now=NOW)
-    elapsed = time.perf_counter() - started
     assert len(result.findings) == 42 * 2  # peer kernel + NFD label left behind
-    assert elapsed < 1.0, f"{elapsed:.2f} s"
