@@ -11,10 +11,13 @@ finding then says `unknown`, with the applier's recorded value as the reason.
 
 A field live lacks (`field-missing`) was either never applied — the last-applied annotation
 does not have it: desired changed since — or removed after the last apply. A removal leaves
-no ownership behind (structured-merge-diff drops removed fields from every manager's set, and
-deletes an entry left empty), so the remover is named only when exactly one person's entry
-was written after the last write of an author (its `time` moves on every write, even one that
-only removes); otherwise `unknown`.
+no record in managedFields: structured-merge-diff drops removed fields from every manager's
+set and deletes an entry left empty, and an entry's `time` does not move when a write only
+removes (seen on v1.20.2: `kubectl label svc web tier-` leaves `kubectl-label`'s time at its
+earlier write). Naming the one person who wrote since the last apply would be a guess, so the
+finding says `unknown` and gives the evidence in `details`: the time of the last apply (the
+removal came later) and the people whose entries were written since. A removal inside an
+atomic field (an element out of `args`) is a change of that field, credited to its owner.
 
 A live object without managedFields (a snapshot taken without `--show-managed-fields`, a
 file) says nothing about writers: its findings carry no manager rather than `unknown`.
@@ -109,12 +112,12 @@ class Attributor:
         entries = [e for e in self.managed.entries if e.subresource != "status"]
         last_apply = max((e.time or "" for e in entries if self._is(e, Role.AUTHOR)), default="")
         later = [e for e in entries if self._is(e, Role.PERSON) and (e.time or "") > last_apply]
-        if last_apply and len(later) == 1:
-            note = "inferred: the only write by a person since the last apply"
-            return Attribution(later[0].manager, later[0].time, (("removed", note),))
-        names = ", ".join(sorted({e.manager for e in later}))
-        note = f"one of {names}" if len(later) > 1 else "managedFields keep no record of removals"
-        return Attribution(UNKNOWN, None, (("removed", note),))
+        details = [("removed", "managedFields keep no record of who removes a field")]
+        if last_apply:
+            details.append(("removed_after", last_apply))
+        if later:
+            details.append(("writers_since", ", ".join(sorted({e.manager for e in later}))))
+        return Attribution(UNKNOWN, None, tuple(details))
 
     def _is(self, entry: ManagedEntry, role: Role) -> bool:
         return self.role_of(entry.manager, entry.operation) is role
