@@ -13,11 +13,16 @@ Modules, one responsibility each:
     plan           DiffOptions compiled: rules per kind, pattern trees built once
     compare        two-way walk: what desired says against live
     three_way      fields we set before (last-applied, SSA Apply) removed from desired
+    additions      fields people set that desired leaves out (field-added, default-overridden)
+    api_defaults   API defaults of common fields, for default-overridden
+    not_served     desired fields the apiserver dropped (field-not-served, info)
+    managers       field managers' roles: author, controller, person
+    attribution    who made a difference and when, or "unknown" with the evidence
     normalize      empty ≡ absent; normalize_object (a canonical copy)
     canonical      canonical scalars: quantities, int-or-string ports, YAML strings
     quantities     resource quantities by value
     merge_keys     keyed lists (containers by name, ports by port+protocol, …)
-    managed_fields fieldsV1 parsing, attribution (who wrote a field, when)
+    managed_fields fieldsV1 parsing, ownership (which entry owns a field)
     last_applied   the kubectl last-applied annotation
     prune          pointer patterns with globs, compiled into trees
     ignore         ignore rules (user config)

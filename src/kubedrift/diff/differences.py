@@ -31,6 +31,15 @@ class Rule(enum.StrEnum):
     """An element of a SET list (atomic for the apiserver) is live and not in desired."""
     LIST_ORDER_CHANGED = "list-order-changed"
     """A keyed list whose order is behaviour (init containers) is in a different order."""
+    FIELD_ADDED = "field-added"
+    """Not in desired, set live by a person or an unknown client (per `managedFields`), not by
+    our applier, API defaulting, an admission webhook or a trusted controller (`additions.py`)."""
+    DEFAULT_OVERRIDDEN = "default-overridden"
+    """Desired leaves the field to its API default (shown as desired); a person set another
+    value live (`additions.py`, defaults in `api_defaults.py`)."""
+    FIELD_NOT_SERVED = "field-not-served"
+    """Desired sets a field the apiserver does not keep (newer than the server, or disabled):
+    the server recorded it for our applier and dropped it. Info, not drift (`not_served.py`)."""
 
 
 @dataclass(frozen=True, slots=True)

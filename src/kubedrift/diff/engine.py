@@ -1,8 +1,10 @@
 """The object diff: one desired object against its live counterpart, or many paired.
 
 For each pair: select the rules (plan.py), compare desired against live (compare.py), find
-fields we set before and removed from desired (three_way.py), drop differences a trusted
-controller's manager wrote, and build findings (findings.py). Inputs are never mutated.
+fields we set before and removed from desired (three_way.py) and fields people added that
+desired leaves out (additions.py), turn what the server does not keep into info
+(not_served.py), drop differences a trusted controller's manager wrote, attribute each one
+(attribution.py) and build findings (findings.py). Inputs are never mutated.
 """
 
 from __future__ import annotations
@@ -12,15 +14,18 @@ from dataclasses import replace
 from itertools import chain
 from typing import Any
 
-from kubedrift.diff import secrets, three_way
+from kubedrift.diff import additions, secrets, three_way
+from kubedrift.diff.attribution import Attributor
 from kubedrift.diff.compare import Comparer
 from kubedrift.diff.differences import RawDiff, Rule
 from kubedrift.diff.findings import FindingContext, build_finding
 from kubedrift.diff.last_applied import last_applied
 from kubedrift.diff.managed_fields import FieldNode, ManagedFields
+from kubedrift.diff.managers import Role
+from kubedrift.diff.not_served import mark_not_served
 from kubedrift.diff.options import DiffOptions
 from kubedrift.diff.pairing import ClusterScoped, pair_objects
-from kubedrift.diff.plan import CompiledRule, plan_for
+from kubedrift.diff.plan import CompiledRule, Plan, plan_for
 from kubedrift.diff.prune import State, is_pruned
 from kubedrift.diff.trusted import autoscaled_targets
 from kubedrift.model import MISSING, Finding, JSONObject, ObjectRef, ref_of
@@ -40,7 +45,8 @@ def diff_object(
     `autoscaled` says an HPA or KEDA ScaledObject targets the object (`diff_objects` works
     it out from the objects it is given).
     """
-    selection = plan_for(options).select(desired, live, autoscaled)
+    plan = plan_for(options)
+    selection = plan.select(desired, live, autoscaled)
     if is_pruned(selection.state):  # an ignore rule with the pointer "" covers the object
         return []
     secret = secrets.is_secret(desired)
@@ -48,14 +54,16 @@ def diff_object(
         missing = RawDiff((), Rule.OBJECT_MISSING, "present", MISSING)
         return [build_finding(missing, _context(desired, None, secret, options), None)]
     pair = _PairDiff(desired, live, selection.state, secret)
-    raws = pair.differences(options)
+    raws = pair.differences(options, plan)
     if not raws:
         return []
     managed = pair.managed()
+    raws = mark_not_served(raws, (desired, live), managed, plan.role_of)
     if selection.by_manager and managed.entries:
         raws = [r for r in raws if not _trusted(r, selection.by_manager, managed)]
     ctx = _context(desired, live, secret, options)
-    return [build_finding(raw, ctx, managed) for raw in raws]
+    who = Attributor(managed, None if secret else pair.previous(), plan.role_of)
+    return [build_finding(raw, ctx, who.of(raw)) for raw in raws]
 
 
 def _context(
@@ -79,13 +87,23 @@ def _trusted(raw: RawDiff, rules: tuple[CompiledRule, ...], managed: ManagedFiel
 class _PairDiff:
     """The raw differences of one pair; a Secret's values are compared apart, as bytes."""
 
-    __slots__ = ("_managed", "desired", "desired_fields", "live", "live_fields", "secret", "state")
+    __slots__ = (
+        "_managed",
+        "_previous",
+        "desired",
+        "desired_fields",
+        "live",
+        "live_fields",
+        "secret",
+        "state",
+    )
 
     def __init__(self, desired: JSONObject, live: JSONObject, state: State, secret: bool) -> None:
         self.desired, self.live, self.state, self.secret = desired, live, state, secret
         self.desired_fields = _without_values(desired) if secret else desired
         self.live_fields = _without_values(live) if secret else live
         self._managed: ManagedFields | None = None
+        self._previous: Any = MISSING
 
     def managed(self) -> ManagedFields:
         """Live's managedFields, parsed once and only when needed."""
@@ -93,8 +111,15 @@ class _PairDiff:
             self._managed = ManagedFields(self.live)
         return self._managed
 
-    def differences(self, options: DiffOptions) -> list[RawDiff]:
-        """Two-way differences first, then three-way removals, one per path."""
+    def previous(self) -> dict[str, Any] | None:
+        """The last-applied object of live, decoded once."""
+        if self._previous is MISSING:
+            self._previous = last_applied(self.live)
+        found: dict[str, Any] | None = self._previous
+        return found
+
+    def differences(self, options: DiffOptions, plan: Plan) -> list[RawDiff]:
+        """Two-way differences first, then three-way removals, then additions; one per path."""
         comparer = Comparer(str(self.desired.get("kind") or ""))
         comparer.compare_maps(self.desired_fields, self.live_fields, (), self.state)
         if self.secret:
@@ -102,13 +127,19 @@ class _PairDiff:
             comparer.compare_secret_values(self.desired, self.live, self.state, key)
         raws = comparer.out
         raws.extend(self.removed(options))
+        if _people_wrote(self.live, plan):
+            hash_key = options.secret_hash_key if self.secret else None
+            pair, managed = (self.desired, self.live), self.managed()
+            raws.extend(
+                additions.added_by_people(pair, managed, plan.role_of, self.state, hash_key)
+            )
         return _first_per_path(raws)
 
     def removed(self, options: DiffOptions) -> list[RawDiff]:
         """Three-way: removed from desired since the last client-side or server-side apply."""
         want, have, state = self.desired_fields, self.live_fields, self.state
         out: list[RawDiff] = []
-        previous = last_applied(self.live)
+        previous = self.previous()
         if previous is not None:
             prev = _without_values(previous) if self.secret else previous
             out.extend(three_way.removed_since_last_apply(prev, want, have, state))
@@ -127,6 +158,16 @@ class _PairDiff:
         if not any(entry.get("operation") == "Apply" for entry in entries):
             return []  # the common case, decided without parsing anything
         return [node for _entry, node in self.managed().applied_sets(options.applier_managers)]
+
+
+def _people_wrote(live: JSONObject, plan: Plan) -> bool:
+    """Whether a person's entry is among live's managedFields, decided without parsing sets."""
+    entries = (live.get("metadata") or {}).get("managedFields") or ()
+    return any(
+        plan.role_of(str(entry.get("manager") or ""), str(entry.get("operation") or ""))
+        is Role.PERSON
+        for entry in entries
+    )
 
 
 def _without_values(obj: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """Turning a raw difference into a `Finding`: severity, attribution, masking, message.
 
-Attribution is the live `managedFields` entry owning the field (`managed_fields.py`); a field
-absent from live has no owner. Every value of a Secret finding is masked here, whatever
-comparison produced it, and the message is built from the masked values only.
+Attribution (manager, time and why) comes from `attribution.py`. Every value of a Secret
+finding is masked here, whatever comparison produced it, and the message is built from the
+masked values only.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubedrift.diff import secrets
+from kubedrift.diff.attribution import Attribution
 from kubedrift.diff.differences import RawDiff, Rule
 from kubedrift.diff.last_applied import ANNOTATION
-from kubedrift.diff.managed_fields import ManagedFields
 from kubedrift.diff.pointers import render
 from kubedrift.diff.severity import severity_of
 from kubedrift.model import JSON, MISSING, Category, Finding, ObjectRef
@@ -33,10 +33,9 @@ class FindingContext:
     revision: str | None
 
 
-def build_finding(raw: RawDiff, ctx: FindingContext, managed: ManagedFields | None) -> Finding:
-    """The finding for one raw difference."""
+def build_finding(raw: RawDiff, ctx: FindingContext, who: Attribution | None) -> Finding:
+    """The finding for one raw difference (`who`: None when there is no live object)."""
     desired, live = _shown(raw, ctx, raw.desired), _shown(raw, ctx, raw.live)
-    owner = managed.owner_of(raw.path) if managed is not None and raw.path else None
     return Finding(
         category=Category.OBJECT,
         severity=severity_of(ctx.ref.kind, raw.path, raw.rule),
@@ -46,9 +45,10 @@ def build_finding(raw: RawDiff, ctx: FindingContext, managed: ManagedFields | No
         live=live,
         rule=raw.rule.value,
         message=message(raw.rule, render(raw.path), desired, live, ctx.ref),
-        manager=owner.manager if owner is not None else None,
-        changed_at=owner.time if owner is not None else None,
+        manager=who.manager if who is not None else None,
+        changed_at=who.time if who is not None else None,
         revision=ctx.revision,
+        details=who.details if who is not None else (),
     )
 
 
@@ -83,6 +83,9 @@ _TEMPLATES: dict[Rule, str] = {
     Rule.LIST_ITEM_MISSING: "{where}: list item in desired, absent live",
     Rule.LIST_ITEM_EXTRA: "{where}: list item live but not in desired",
     Rule.LIST_ORDER_CHANGED: "{where}: order differs: desired {desired}, live {live}",
+    Rule.FIELD_ADDED: "{where}: not in desired, set live by hand ({live})",
+    Rule.DEFAULT_OVERRIDDEN: "{where}: desired leaves the default {desired}, live {live}",
+    Rule.FIELD_NOT_SERVED: "{where}: desired {desired}, not kept by this apiserver (not drift)",
 }
 
 

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubedrift.diff.canonical import PORT_FIELDS, STRING_FIELDS, canonical_scalar
-from kubedrift.diff.pointers import ListKey, Scalar
+from kubedrift.diff.pointers import ListKey, Scalar, Segment
+from kubedrift.model import MISSING
 
 
 class ListKind(enum.Enum):
@@ -186,3 +187,29 @@ def key_from_fields(fields: Mapping[str, Any], list_name: object) -> ListKey:
         if set(fields) <= set(spec.fields):
             return ListKey(tuple((f, fields.get(f)) for f in spec.fields))
     return ListKey(tuple(sorted(fields.items())))
+
+
+def value_at(obj: Any, path: Sequence[Segment]) -> Any:
+    """The value at `path` inside `obj` (a keyed element found by its key), or MISSING."""
+    value = obj
+    for segment in path:
+        value = _step_into(value, segment)
+        if value is MISSING:
+            break
+    return value
+
+
+def _step_into(value: Any, segment: Segment) -> Any:
+    if isinstance(segment, str):
+        return value.get(segment, MISSING) if isinstance(value, dict) else MISSING
+    if not isinstance(value, list):
+        return MISSING
+    if isinstance(segment, int):
+        return value[segment] if 0 <= segment < len(value) else MISSING
+    wanted = segment.as_dict()
+    for item in value:
+        if isinstance(item, dict) and all(
+            key_value(f, item.get(f)) == key_value(f, v) for f, v in wanted.items()
+        ):
+            return item
+    return MISSING

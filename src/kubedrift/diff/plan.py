@@ -14,6 +14,7 @@ from typing import Any, TypeAlias
 
 from kubedrift.diff.last_applied import ANNOTATION
 from kubedrift.diff.managed_fields import ManagedFields, manager_matches
+from kubedrift.diff.managers import Role, role_of
 from kubedrift.diff.options import DiffOptions
 from kubedrift.diff.pointers import Path, segment_text
 from kubedrift.diff.prune import Pattern, PruneNode, State, build_tree, is_glob, matches_prefix
@@ -124,6 +125,19 @@ class Plan:
         self._trees: dict[tuple[int, ...], PruneNode] = {}
         self._candidates: dict[str, tuple[int, ...]] = {}
         self._static: dict[tuple[str, str, bool], Selection] = {}
+        self._appliers = tuple(options.applier_managers)
+        self._trusted_managers = tuple(m for r in options.trusted_rules for m in r.managers)
+        self._roles: dict[tuple[str, str], Role] = {}
+
+    def role_of(self, manager: str, operation: str) -> Role:
+        """The role of a managedFields entry under these options (`managers.role_of`), cached."""
+        key = (manager, operation)
+        found = self._roles.get(key)
+        if found is None:
+            found = role_of(manager, operation, self._appliers, self._trusted_managers)
+            if len(self._roles) < 4096:  # manager names are few; bound it all the same
+                self._roles[key] = found
+        return found
 
     def candidates(self, kind: str) -> tuple[int, ...]:
         """Indexes of rules that may select objects of `kind`, in rule order."""

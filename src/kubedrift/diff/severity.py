@@ -4,6 +4,7 @@ First match wins:
 
 | what | severity |
 |---|---|
+| a desired field the server does not keep (`field-not-served`) | info |
 | desired object missing from the cluster | high |
 | a Secret value (`/data/*`, `/stringData/*`) | high |
 | container `image`, `command`, `args`, `resources` (GPU limits included) | high |
@@ -44,10 +45,14 @@ _RBAC_KINDS = frozenset({"Role", "ClusterRole", "RoleBinding", "ClusterRoleBindi
 _WEBHOOK_KINDS = frozenset({"MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"})
 
 
+_BY_RULE = {Rule.FIELD_NOT_SERVED: Severity.INFO, Rule.OBJECT_MISSING: Severity.HIGH}
+
+
 def severity_of(kind: str, path: Path, rule: Rule) -> Severity:
     """The severity of one difference (see the module table)."""
-    if rule is Rule.OBJECT_MISSING:
-        return Severity.HIGH
+    fixed = _BY_RULE.get(rule)
+    if fixed is not None:
+        return fixed
     head = path[0] if path else ""
     if kind == "Secret" and head in ("data", "stringData"):
         return Severity.HIGH

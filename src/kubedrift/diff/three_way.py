@@ -152,12 +152,12 @@ class _SetWalk:
 
     def node(self, node: FieldNode, desired: JSON, live: JSON, path: Path, state: State) -> None:
         for field_key, child in node.children.items():
-            segment, live_value = _child(live, field_key, path)
+            segment, live_value = child_of(live, field_key, path)
             if segment is None or is_absent(live_value):
                 continue
             sub = step(state, segment_text(segment)) if state else state
             if not (sub and is_pruned(sub)):
-                desired_value = _child(desired, field_key, path)[1]
+                desired_value = child_of(desired, field_key, path)[1]
                 self.child(child, desired_value, live_value, (*path, segment), sub)
 
     def child(self, node: FieldNode, desired: JSON, live: JSON, path: Path, state: State) -> None:
@@ -171,8 +171,8 @@ class _SetWalk:
             self.out.append(RawDiff(path, Rule.FIELD_REMOVED, MISSING, live))
 
 
-def _child(container: JSON, field_key: FieldKey, path: Path) -> tuple[Segment | None, JSON]:
-    """The path segment and value a fieldsV1 key names inside `container`."""
+def child_of(container: JSON, field_key: FieldKey, path: Path) -> tuple[Segment | None, JSON]:
+    """The path segment and value a fieldsV1 key names inside `container` (under `path`)."""
     if isinstance(field_key, str):
         if isinstance(container, dict):
             return field_key, container.get(field_key, MISSING)
