@@ -140,6 +140,7 @@ class Controller:
             self.recorder,
             on_desired=self._on_desired,
             on_synced=lambda: self.health.set_ready(True),
+            secret_hash_key=await asyncio.to_thread(self.store.secret_hash_key),
         )
         await self.watcher.run()
 

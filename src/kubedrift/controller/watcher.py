@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import logging
 import time
@@ -91,8 +92,11 @@ class Watcher:
         *,
         on_desired: Hook | None = None,
         on_synced: Callable[[], None] | None = None,
+        secret_hash_key: bytes | None = None,
     ) -> None:
         self.options = options
+        self.secret_hash_key = secret_hash_key
+        """The store's key for Secret value hashes (None: the per-process one)."""
         self.recorder = recorder
         self.on_desired = on_desired
         self.on_synced = on_synced
@@ -116,7 +120,7 @@ class Watcher:
 
     async def _run(self) -> None:
         self._last_fingerprint = await asyncio.to_thread(self._fingerprint)
-        state = await self._loader.load(self.options.desired, self.options.config)
+        state = await self._load()
         async with Connection(self.options.target) as conn, asyncio.TaskGroup() as group:
             if self.options.check_nodes:
                 self.fleet = FleetTracker(
@@ -172,12 +176,21 @@ class Watcher:
                 continue
             self._last_fingerprint = fingerprint
             try:
-                state = await self._loader.load(self.options.desired, self.options.config)
+                state = await self._load()
             except InputError as err:
                 log.error("desired state not reloaded, keeping %s: %s", current.version, err)
                 continue
             if state.version != current.version:
                 return state
+
+    async def _load(self) -> DesiredState:
+        """Desired state, hashing Secret values under the store's key: the same hash at
+        every restart, so a restart is not taken for a change of every Secret."""
+        state = await self._loader.load(self.options.desired, self.options.config)
+        if self.secret_hash_key is None:
+            return state
+        options = dataclasses.replace(state.options, secret_hash_key=self.secret_hash_key)
+        return dataclasses.replace(state, options=options)
 
     def _fingerprint(self) -> str | None:
         try:
