@@ -14,7 +14,10 @@ servers sit TCP proxies the test cuts. Another client changes the cluster during
    they are down, a restart.
 
 Then each store's open findings are exactly what `kubedrift scan` finds in the cluster now,
-and the value history of the finding changed in every phase holds every phase's value.
+and the value history of the finding changed in every phase holds every phase's value. A
+drifted Secret's finding has one value in its history through all the restarts (its hash
+key is the store's, issue 12.6), and a broken desired file sets `kubedrift_desired_stale`
+until it is fixed (issue 12.9).
 """
 
 from __future__ import annotations
@@ -52,6 +55,12 @@ def configmap(name: str, value: str = "0") -> str:
         f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}, namespace: {NS}}}\n"
         f'data: {{v: "{value}"}}\n'
     )
+
+
+SECRET = (
+    f"apiVersion: v1\nkind: Secret\nmetadata: {{name: creds, namespace: {NS}}}\n"
+    "stringData: {password: desired-pw}\n"
+)
 
 
 def kubectl(server: ApiServer, *args: str, stdin: str | None = None) -> str:
@@ -118,7 +127,7 @@ class Watch:
         argv = [
             str(KUBEDRIFT), "watch", "--kubeconfig", str(self.kubeconfig),
             "--desired", str(self.desired), "--cluster", self.name, "--store", self.store,
-            "--listen", f"127.0.0.1:{self.port}", "--no-nodes", "--desired-interval", "3600",
+            "--listen", f"127.0.0.1:{self.port}", "--no-nodes", "--desired-interval", "1",
         ]  # fmt: skip
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
@@ -149,11 +158,11 @@ class Watch:
             if e.resolved_at is None
         }
 
-    def history_of(self, name: str) -> list[object]:
+    def history_of(self, name: str, path: str = "/data/v") -> list[object]:
         with open_existing(self.direct) as store:
             [episode] = [
                 e for e in store.history(HistoryFilter(cluster=self.name))
-                if e.finding.object.name == name and e.finding.path == "/data/v"
+                if e.finding.object.name == name and e.finding.path == path
             ]  # fmt: skip
             return [c.live for c in store.changes(episode.id)]
 
@@ -223,9 +232,17 @@ def fill(disk: Path) -> Path:
 
 
 def scan(server: ApiServer, desired: Path) -> set[tuple[str, str, str, object]]:
-    """What `kubedrift scan` finds in the cluster now: the truth the stores must match."""
+    """What `kubedrift scan` finds in the cluster now: the truth the stores must match.
+
+    The Secret is left out: `scan -o json` cannot encode a Secret finding's masked value
+    today (a `TypeError` in the JSON renderer, reported to the lead); the stores' Secret
+    finding is checked on its own."""
+    plain = desired.parent / "desired-without-secrets"
+    plain.mkdir(exist_ok=True)
+    for path in desired.glob("cm-*.yaml"):
+        (plain / path.name).write_text(path.read_text())
     argv = [str(KUBEDRIFT), "scan", "--kubeconfig", str(server.kubeconfig),
-            "--desired", str(desired), "--no-workloads", "-o", "json"]  # fmt: skip
+            "--desired", str(plain), "--no-workloads", "-o", "json"]  # fmt: skip
     done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=120)
     assert done.returncode in (0, 2), done.stderr
     return {
@@ -245,6 +262,8 @@ def test_store_disk_and_apiserver_outages_and_kill_9_lose_nothing(
         (desired / f"{name}.yaml").write_text(configmap(name))
     kubectl(server, "create", "namespace", NS)
     kubectl(server, "apply", "-f", str(desired))
+    (desired / "creds.yaml").write_text(SECRET)
+    kubectl(server, "apply", "-f", "-", stdin=SECRET.replace("desired-pw", "live-pw"))
     api_port = int(server.url.rsplit(":", 1)[1])
     database = postgres.create_database()
     with TcpProxy("127.0.0.1", api_port) as api, TcpProxy("127.0.0.1", postgres.port) as pg:
@@ -268,6 +287,8 @@ def test_store_disk_and_apiserver_outages_and_kill_9_lose_nothing(
         assert "cannot reach the apiserver" in log, log
         assert "recovered after" in log, log
         assert "Traceback" not in log, log
+        assert "live-pw" not in log, "a Secret value reached the log"
+        assert "desired-pw" not in log, "a Secret value reached the log"
 
 
 @dataclass
@@ -290,6 +311,24 @@ def _scenario(bed: Bed) -> None:
     _stores_down(bed)
     _apiserver_away(bed)
     _killed_and_restarted(bed)
+    _broken_desired_state(bed)
+
+
+def _broken_desired_state(bed: Bed) -> None:
+    """A broken file in desired state keeps the last good revision and says so."""
+    broken = bed.desired / "broken.yaml"
+    broken.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: [oops\n")
+    for watch in bed.watches:
+        wait_for(
+            f"{watch.name} to say desired state is stale",
+            lambda w=watch: metric(w.metrics(), "kubedrift_desired_stale") == 1,
+        )
+    broken.unlink()
+    for watch in bed.watches:
+        wait_for(
+            f"{watch.name} to read desired state again",
+            lambda w=watch: metric(w.metrics(), "kubedrift_desired_stale") == 0,
+        )
 
 
 def _unready(watch: Watch) -> dict[str, Any]:
@@ -358,8 +397,14 @@ def _killed_and_restarted(bed: Bed) -> None:
     truth = scan(bed.server, bed.desired)
     assert {(v[0], v[3]) for v in truth} == {("cm-0", "C"), ("cm-3", "C3")}
     for watch in bed.watches:
-        wait_for(f"{watch.name} to match the cluster", lambda w=watch: w.open_values() == truth)
+        wait_for(
+            f"{watch.name} to match the cluster",
+            lambda w=watch: {v for v in w.open_values() if v[0] != "creds"} == truth,
+        )
+        [secret] = [v for v in watch.open_values() if v[0] == "creds"]
+        assert str(secret[3]).startswith("sha256:")
         assert watch.history_of("cm-0") == ["A", "B", "C"]
+        assert len(watch.history_of("creds", "/data/password")) == 1, "a restart is no change"
         resolved = {(e.finding.object.name, e.finding.path) for e in watch.episodes()
                     if e.resolved_at is not None}  # fmt: skip
         assert ("cm-1", "/data/v") in resolved
