@@ -44,6 +44,7 @@ from support.apiserver import ApiServer, free_port
 from support.tcpproxy import TcpProxy
 
 KUBEDRIFT = Path(sys.executable).parent / "kubedrift"
+pytestmark = pytest.mark.postgres  # and the apiserver, marked by its fixture
 NS = "faults"
 NAMES = ("cm-0", "cm-1", "cm-2", "cm-3")
 STORE_OUTAGE = 10.0
