@@ -90,3 +90,26 @@ def test_probe_json() -> None:
 def test_stale_after_must_be_positive() -> None:
     with pytest.raises(ValueError, match="positive"):
         HealthState(stale_after=0)
+
+
+def test_trouble_makes_readiness_fail_only_after_the_grace_period() -> None:
+    clock = FakeClock()
+    health = HealthState(unready_after=5.0, clock=clock)
+    health.set_ready(True)
+    health.set_trouble("store", "cannot write the timeline store: disk full", since=clock.now)
+    assert health.readiness().ok  # a blip does not flap the probe
+    clock.now += 6
+    probe = health.readiness()
+    assert not probe.ok
+    assert probe.reason == "cannot write the timeline store: disk full (for 6s)"
+    health.set_trouble("store", None, since=clock.now)
+    assert health.readiness().ok
+
+
+def test_notes_travel_with_both_probes() -> None:
+    health = HealthState()
+    health.set_ready(True)
+    health.set_notes(["workload kinds not served (CRD not installed), skipped: PyTorchJob"])
+    body = health.readiness().to_json(leader=True)
+    assert body["status"] == "ok"
+    assert body["notes"] == ["workload kinds not served (CRD not installed), skipped: PyTorchJob"]

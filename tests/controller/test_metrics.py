@@ -46,6 +46,7 @@ def test_every_metric_is_exported_with_its_type() -> None:
     metrics.tracked_objects("Pod", 1)
     metrics.observe_store_write(0.01)
     metrics.alert_outcome("slack", "sent")
+    metrics.set_skipped_kinds([("PyTorchJob", "not-served")])
     assert _types(metrics) == {
         "kubedrift_open_findings": "gauge",
         "kubedrift_detection_latency_seconds": "histogram",
@@ -57,6 +58,10 @@ def test_every_metric_is_exported_with_its_type() -> None:
         "kubedrift_store_write_duration_seconds": "histogram",
         "kubedrift_alerts": "counter",
         "kubedrift_leader": "gauge",
+        "kubedrift_store_errors": "counter",
+        "kubedrift_degraded": "gauge",
+        "kubedrift_desired_stale": "gauge",
+        "kubedrift_skipped_kinds": "gauge",
     }
 
 
@@ -175,3 +180,23 @@ def test_render_returns_the_text_format_content_type() -> None:
 def test_negative_counts_are_refused() -> None:
     with pytest.raises(ValueError, match="negative"):
         ControllerMetrics().set_open_findings({("node", "high"): -1})
+
+
+def test_trouble_metrics_start_at_zero_and_follow_what_they_are_told() -> None:
+    metrics = ControllerMetrics()
+    assert _samples(metrics, "kubedrift_store_errors_total") == {(): 0.0}
+    assert _samples(metrics, "kubedrift_desired_stale") == {(): 0.0}
+    degraded = _samples(metrics, "kubedrift_degraded")
+    assert degraded == {(("reason", r),): 0.0 for r in ("cluster", "store", "task")}
+    metrics.store_error()
+    metrics.store_error()
+    metrics.set_degraded("store", True)
+    metrics.set_desired_stale(True)
+    assert _samples(metrics, "kubedrift_store_errors_total") == {(): 2.0}
+    assert _samples(metrics, "kubedrift_degraded")[(("reason", "store"),)] == 1.0
+    assert _samples(metrics, "kubedrift_desired_stale") == {(): 1.0}
+    metrics.set_skipped_kinds([("PyTorchJob", "not-served"), ("Workload", "forbidden")])
+    metrics.set_skipped_kinds([("Workload", "forbidden")])
+    assert _samples(metrics, "kubedrift_skipped_kinds") == {
+        (("kind", "Workload"), ("reason", "forbidden")): 1.0
+    }

@@ -82,3 +82,31 @@ def _all_rows(url: str) -> dict[str, list[dict[str, object]]]:
             return out
     finally:
         engine.dispose()
+
+
+def finding_under(store: SqlStore, live: str) -> Finding:
+    """The finding a watcher writing `store` makes: hashed under the store's key."""
+    desired = {**secret(), "stringData": {"password": PLAIN[0]}}
+    options = DiffOptions(secret_hash_key=store.secret_hash_key())
+    [found] = diff_object(desired, secret(password=live), options)
+    return found
+
+
+def test_secret_hashes_survive_a_restart_of_the_writer(sql_url: str) -> None:
+    """Regression (issue 12.6): hashes under a per-process key changed at every restart, and
+    each restart recorded a value change of every Secret finding."""
+    with SqlStore.open(sql_url) as first:
+        first.record_scan("prod-a", [finding_under(first, PLAIN[1])], at=at(0))
+    with SqlStore.open(sql_url) as second:  # the watcher restarted, or a standby took over
+        delta = second.record_scan("prod-a", [finding_under(second, PLAIN[1])], at=at(1))
+        assert delta.is_empty
+        [stored] = second.open_findings()
+        assert len(second.changes(stored.id)) == 1
+        assert str(stored.finding.live) == str(finding_under(second, PLAIN[1]).live)
+
+
+def test_each_store_has_its_own_secret_hash_key(tmp_path: Path) -> None:
+    with SqlStore.open(str(tmp_path / "a.db")) as a, SqlStore.open(str(tmp_path / "b.db")) as b:
+        assert len(a.secret_hash_key()) == 32
+        assert a.secret_hash_key() != b.secret_hash_key()
+        assert a.secret_hash_key() == a.secret_hash_key()

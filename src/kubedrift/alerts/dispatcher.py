@@ -62,17 +62,29 @@ class AlertDispatcher:
         self._client: httpx2.AsyncClient | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._closed = False
+        self.crashes = 0
+        """Worker tasks restarted after an unexpected error."""
 
     @property
     def sinks(self) -> tuple[Sink, ...]:
         """The sinks, in the order given."""
         return tuple(w.sink for w in self._workers)
 
-    def submit(self, cluster: str, delta: ScanDelta) -> None:
-        """Queue the alerts of one recorded scan or event of `cluster` (does not block)."""
+    def submit(self, cluster: str, delta: ScanDelta, *, summarize: bool = False) -> None:
+        """Queue the alerts of one recorded scan or event of `cluster` (does not block).
+
+        With `summarize` (the watcher's start), the new findings go out as one digest per
+        sink (`alerts.digest`) instead of one alert each; changes and resolutions do not.
+        """
         if self._closed:
             raise RuntimeError("AlertDispatcher.submit after aclose()")
-        for alert in alerts_from_delta(cluster, delta):
+        alerts = alerts_from_delta(cluster, delta)
+        if summarize:
+            new = [a for a in alerts if a.event is AlertEvent.NEW]
+            for worker in self._workers:
+                worker.summarize(cluster, new)
+            alerts = [a for a in alerts if a.event is not AlertEvent.NEW]
+        for alert in alerts:
             for worker in self._workers:
                 worker.offer(alert)
 
@@ -95,13 +107,31 @@ class AlertDispatcher:
             trust_env=self.policy.trust_env,
             headers={"User-Agent": USER_AGENT},
         )
-        client = self._client
-        self._tasks = [
-            asyncio.create_task(w.run(client), name=f"kubedrift-alerts {w.name}")
-            for w in self._workers
-        ]
-        for task in self._tasks:
-            task.add_done_callback(_report_crash)
+        self._tasks = [self._spawn(w, self._client) for w in self._workers]
+
+    def _spawn(self, worker: SinkWorker, client: httpx2.AsyncClient) -> asyncio.Task[None]:
+        task = asyncio.create_task(worker.run(client), name=f"kubedrift-alerts {worker.name}")
+        task.add_done_callback(lambda done: self._crashed(worker, client, done))
+        return task
+
+    def _crashed(
+        self, worker: SinkWorker, client: httpx2.AsyncClient, task: asyncio.Task[None]
+    ) -> None:
+        """A worker that stops on an unexpected error is logged and started again (its
+        queue and ledger live in `worker`, so nothing waiting is lost)."""
+        if task.cancelled() or task.exception() is None:
+            return
+        error = task.exception()
+        if self._closed:
+            log.error("alert worker %s stopped: %r", task.get_name(), error)
+            return
+        log.error(
+            "alert worker %s stopped on an unexpected error; restarting it",
+            task.get_name(),
+            exc_info=error,
+        )
+        self.crashes += 1
+        self._tasks[self._tasks.index(task)] = self._spawn(worker, client)
 
     async def aclose(self, timeout: float | None = None) -> None:
         """Send what waits (for at most `timeout` s, default `close_timeout`), then close.
@@ -154,9 +184,3 @@ def _names(sinks: Sequence[Sink]) -> list[str]:
         seen[base] += 1
         names.append(base if seen[base] == 1 else f"{base}#{seen[base]}")
     return names
-
-
-def _report_crash(task: asyncio.Task[None]) -> None:
-    """A worker that stops on an unexpected error stops its sink: say so, once."""
-    if not task.cancelled() and task.exception() is not None:
-        log.error("alert worker %s stopped: %r", task.get_name(), task.exception())

@@ -6,6 +6,8 @@
   alert of its own only with `notify_changes`, and never for an alert the sink does not
   hold (filtered out, or fired before this process started and not `restore`d).
 - A resolution is sent only for an alert that fired here, and only once.
+- An alert announced in a start's digest (`restore(alert, resend=False)`) is held as open,
+  so its resolution is sent, but it is not re-sent to Alertmanager on its own.
 
 Memory is bounded by the open alerts plus the `remember` most recently resolved keys.
 """
@@ -39,6 +41,7 @@ class Ledger:
         self.notify_changes = notify_changes
         self._open: dict[AlertKey, Alert] = {}
         self._closed: OrderedDict[AlertKey, None] = OrderedDict()
+        self._digested: set[AlertKey] = set()
         self._remember = remember
 
     def __len__(self) -> int:
@@ -52,11 +55,14 @@ class Ledger:
             return self._update(alert)
         return self._resolve(alert)
 
-    def restore(self, alert: Alert) -> bool:
-        """Hold `alert` as open without sending it (it fired before a restart)."""
+    def restore(self, alert: Alert, *, resend: bool = True) -> bool:
+        """Hold `alert` as open without sending it (it fired before a restart, or is in a
+        digest: then, with `resend=False`, it is left out of re-sends)."""
         if alert.severity < self.min_severity or alert.key in self._closed:
             return False
         self._open.setdefault(alert.key, alert)
+        if not resend:
+            self._digested.add(alert.key)
         return True
 
     def held(self, key: AlertKey) -> Alert | None:
@@ -64,8 +70,8 @@ class Ledger:
         return self._open.get(key)
 
     def open_alerts(self) -> list[Alert]:
-        """The alerts this sink holds as firing, oldest first."""
-        return list(self._open.values())
+        """The alerts this sink holds as firing and re-sends, oldest first."""
+        return [a for k, a in self._open.items() if k not in self._digested]
 
     def _fire(self, alert: Alert) -> Verdict:
         if alert.severity < self.min_severity:
@@ -84,6 +90,7 @@ class Ledger:
 
     def _resolve(self, alert: Alert) -> Verdict:
         if self._open.pop(alert.key, None) is not None:
+            self._digested.discard(alert.key)
             self._remember_closed(alert.key)
             return Verdict.SEND
         if alert.key in self._closed:

@@ -37,6 +37,10 @@ class AlertPolicy:
     on their own instead of hanging on until Alertmanager's `resolve_timeout`.
     `generator_url`, when set, becomes each alert's `generatorURL` and the Slack link.
 
+    Start: the new findings of the watcher's initial sync go out as one digest per sink
+    (`alerts.digest`), not one alert each; the digest waits `digest_wait` for the rest of
+    the start (the first node and workload pass) to join it.
+
     `trust_env` lets httpx2 read proxy settings (`HTTPS_PROXY`, `NO_PROXY`) from the
     environment, as egress to Slack often needs.
     """
@@ -57,6 +61,7 @@ class AlertPolicy:
     firing_ttl: float = 240.0
     generator_url: str = ""
     trust_env: bool = True
+    digest_wait: float = 10.0
 
     def __post_init__(self) -> None:
         positive = {
@@ -73,8 +78,11 @@ class AlertPolicy:
         for name, value in positive.items():
             if value <= 0:
                 raise ValueError(f"AlertPolicy.{name} must be positive, not {value}")
-        if self.group_wait < 0 or self.resend_interval < 0 or self.retry_after_max < 0:
-            raise ValueError("AlertPolicy: group_wait, resend_interval, retry_after_max >= 0")
+        waits = (self.group_wait, self.resend_interval, self.retry_after_max, self.digest_wait)
+        if min(waits) < 0:
+            raise ValueError(
+                "AlertPolicy: group_wait, resend_interval, retry_after_max, digest_wait >= 0"
+            )
         if self.backoff_max < self.backoff_initial:
             raise ValueError("AlertPolicy.backoff_max must be >= backoff_initial")
         if self.resend_interval and self.firing_ttl <= self.resend_interval:

@@ -9,6 +9,10 @@ together: one request per cluster (at most `max_batch` alerts). Then the worker 
 token of the sink's bucket; alerts that arrive meanwhile join the queue and go in the next
 request. Re-sends skip alerts that are waiting anyway. `close()` ends the group window at
 once; `run()` returns when the queue is empty.
+
+A start's new findings come through `summarize()` instead: held as announced by the
+ledger, and sent as one `Digest` per cluster `digest_wait` after the first of them arrived
+(findings of the same start arriving meanwhile join it).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import asyncio
 import random
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,6 +29,12 @@ import httpx2
 
 from kubedrift.alerts.alertmanager import alertmanager_body
 from kubedrift.alerts.delivery import deliver
+from kubedrift.alerts.digest import (
+    Digest,
+    digest_alertmanager_body,
+    digest_slack_body,
+    digest_webhook_body,
+)
 from kubedrift.alerts.events import Alert, AlertKey
 from kubedrift.alerts.ledger import Ledger, Verdict
 from kubedrift.alerts.policy import AlertPolicy
@@ -72,6 +82,7 @@ class SinkWorker:
         self._in_flight = 0
         self._resends = sink.kind is SinkKind.ALERTMANAGER and policy.resends
         self._next_resend = clock() + policy.resend_interval
+        self._digests: dict[str, tuple[Digest, float]] = {}
 
     def offer(self, alert: Alert) -> None:
         """Filter, deduplicate and queue one alert (never blocks)."""
@@ -83,6 +94,19 @@ class SinkWorker:
         elif verdict is Verdict.SEND:
             self.counters.dropped += self.queue.put(alert, self._clock())
             self._wakeup.set()
+
+    def summarize(self, cluster: str, alerts: Sequence[Alert]) -> None:
+        """Hold these new alerts of a start as announced; announce them as one digest."""
+        admitted = [a for a in alerts if self.ledger.restore(a, resend=False)]
+        self.counters.filtered += len(alerts) - len(admitted)
+        if not admitted:
+            return
+        waiting = self._digests.get(cluster)
+        if waiting is None:
+            self._digests[cluster] = (Digest(cluster, tuple(admitted)), self._clock())
+        else:
+            self._digests[cluster] = (waiting[0].merged(admitted), waiting[1])
+        self._wakeup.set()
 
     def close(self) -> None:
         """Send what waits without waiting for the group window, then let `run` return."""
@@ -106,6 +130,11 @@ class SinkWorker:
             # The batch is taken only once the token is there: whatever arrived while the
             # sink was over its limit goes in this request.
             await self.bucket.acquire()
+            digest = self._due_digest(self._clock())
+            if digest is not None:
+                del self._digests[digest.cluster]
+                await self._send_digest(client, digest)
+                continue
             batch = self._take()
             if batch is None:
                 continue
@@ -117,7 +146,7 @@ class SinkWorker:
         """Wait until a request is due; False once closed and drained."""
         while True:
             now = self._clock()
-            if self._queue_due(now):
+            if self._queue_due(now) or self._due_digest(now) is not None:
                 return True
             if self._closing:
                 return False
@@ -127,6 +156,13 @@ class SinkWorker:
                 self._plan_resend(now)
                 continue
             await self._sleep(self._wake_time(self.queue.oldest_arrival()))
+
+    def _due_digest(self, now: float) -> Digest | None:
+        wait = max(self.policy.digest_wait, self.policy.group_wait)
+        for digest, since in self._digests.values():
+            if self._closing or now >= since + wait:
+                return digest
+        return None
 
     def _queue_due(self, now: float) -> bool:
         oldest = self.queue.oldest_arrival()
@@ -145,6 +181,8 @@ class SinkWorker:
 
     def _wake_time(self, oldest: float | None) -> float | None:
         times = [oldest + self.policy.group_wait] if oldest is not None else []
+        wait = max(self.policy.digest_wait, self.policy.group_wait)
+        times += [since + wait for _, since in self._digests.values()]
         if self._resends:
             times.append(self._next_resend)
         return min(times, default=None)
@@ -184,6 +222,29 @@ class SinkWorker:
             c.resent += n
         else:
             c.sent += n
+
+    async def _send_digest(self, client: httpx2.AsyncClient, digest: Digest) -> None:
+        outcome = await deliver(
+            client, self.sink, self._digest_body(digest), self.policy, rng=self._rng
+        )
+        c = self.counters
+        c.retried += outcome.attempts - 1
+        if outcome.error is not None:
+            c.failed += 1
+            c.last_error = str(outcome.error)
+            return
+        c.requests += 1
+        c.sent += 1
+
+    def _digest_body(self, digest: Digest) -> object:
+        kind, policy = self.sink.kind, self.policy
+        if kind is SinkKind.ALERTMANAGER:
+            return digest_alertmanager_body(
+                digest, now=self._now(), ttl=policy.firing_ttl, generator_url=policy.generator_url
+            )
+        if kind is SinkKind.SLACK:
+            return digest_slack_body(digest)
+        return digest_webhook_body(digest, sent_at=self._now())
 
     def _body(self, batch: Batch) -> object:
         kind, policy = self.sink.kind, self.policy

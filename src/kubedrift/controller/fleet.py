@@ -125,6 +125,8 @@ class FleetTracker:
         self.synced = asyncio.Event()
         self.informer: Informer | None = None
         self.passes = 0
+        self.events = 0
+        """Node watch events handled."""
         self._conn = conn
         self._informer_options = informer_options
         self._nodes: dict[str, dict[str, Any]] = {}
@@ -143,6 +145,7 @@ class FleetTracker:
         resource = await Discovery(self._conn).resource_for("v1", "Node")
         if resource is None:  # pragma: no cover - every cluster serves Nodes
             return
+        self._nodes = {}  # a restart after a failure lists them all again
         source = ApiSource(self._conn, resource, options=self._informer_options)
         self.informer = Informer(
             source, fingerprint=node_fingerprint, options=self._informer_options
@@ -162,6 +165,7 @@ class FleetTracker:
         try:
             async for change in informer.changes():
                 name = change.key[1]
+                self.events += 1
                 if change.type is ChangeType.DELETED:
                     self._nodes.pop(name, None)
                 else:
@@ -179,6 +183,11 @@ class FleetTracker:
     def notes(self) -> tuple[str, ...]:
         """What the last pass could not look at (workload kinds skipped)."""
         return self.workloads.notes if self.workloads is not None else ()
+
+    @property
+    def skipped(self) -> tuple[tuple[str, str], ...]:
+        """(kind, reason) of each workload kind skipped."""
+        return self.workloads.skipped if self.workloads is not None else ()
 
     def _mark_dirty(self, *, urgent: bool) -> None:
         if self._dirty_since is None:

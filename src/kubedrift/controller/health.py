@@ -6,7 +6,13 @@ changes) and `/healthz` and `/readyz` read. It holds no watcher logic: it only a
 
 - *live?* — the loop's last heartbeat is younger than `stale_after` seconds. The first
   heartbeat is due `stale_after` seconds after creation, so a slow start is not a failure.
-- *ready?* — `set_ready(True)` was called and no kind is still doing its initial sync.
+- *ready?* — `set_ready(True)` was called, no kind is still doing its initial sync, and no
+  trouble (`set_trouble`: the store failing, the cluster out of sight) has lasted longer
+  than `unready_after` seconds — a blip of a second does not flap the probe, an outage
+  does. Liveness is not touched by trouble: restarting the pod would not bring a database
+  back, and the controller recovers by itself.
+
+`notes` (kinds skipped, say) travel with both answers as information; they change nothing.
 
 The clock is `time.monotonic` unless one is given (tests pass a fake).
 """
@@ -18,6 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 DEFAULT_STALE_AFTER = 30.0
+DEFAULT_UNREADY_AFTER = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,12 +33,15 @@ class Probe:
 
     ok: bool
     reason: str = ""
+    notes: tuple[str, ...] = ()
 
     def to_json(self, *, leader: bool) -> dict[str, object]:
         """The body `/healthz` and `/readyz` answer with."""
         body: dict[str, object] = {"status": "ok" if self.ok else "failing", "leader": leader}
         if self.reason:
             body["reason"] = self.reason
+        if self.notes:
+            body["notes"] = list(self.notes)
         return body
 
 
@@ -42,11 +52,15 @@ class HealthState:
         self,
         *,
         stale_after: float = DEFAULT_STALE_AFTER,
+        unready_after: float = DEFAULT_UNREADY_AFTER,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if stale_after <= 0:
             raise ValueError(f"stale_after must be positive, not {stale_after}")
         self.stale_after = stale_after
+        self.unready_after = unready_after
+        self._troubles: dict[str, tuple[str, float]] = {}
+        self._notes: tuple[str, ...] = ()
         self._clock = clock
         self._last_beat = clock()
         self._beaten = False
@@ -77,6 +91,17 @@ class HealthState:
         """Whether this replica holds the leader lease."""
         self._leader = leader
 
+    def set_trouble(self, name: str, reason: str | None, since: float) -> None:
+        """Trouble `name` is on since `since` (clock time) for `reason`; None: it is over."""
+        if reason is None:
+            self._troubles.pop(name, None)
+        else:
+            self._troubles[name] = (reason, since)
+
+    def set_notes(self, notes: Iterable[str]) -> None:
+        """Information both probes show (e.g. workload kinds skipped); not a failure."""
+        self._notes = tuple(notes)
+
     # -- read by the endpoints -------------------------------------------------------------
 
     @property
@@ -94,18 +119,29 @@ class HealthState:
         now = self._clock() if now is None else now
         age = now - self._last_beat
         if age <= self.stale_after:
-            return Probe(ok=True)
+            return Probe(ok=True, notes=self._notes)
         last = f"last {age:.1f}s ago" if self._beaten else f"none in {age:.1f}s since start"
         return Probe(
             ok=False, reason=f"watch loop heartbeat stale: {last} (limit {self.stale_after:g}s)"
         )
 
-    def readiness(self) -> Probe:
-        """Ready once the initial sync is complete and the loop declared itself ready."""
+    def readiness(self, now: float | None = None) -> Probe:
+        """Ready once the initial sync is complete, the loop declared itself ready, and no
+        trouble has lasted longer than `unready_after`."""
+        now = self._clock() if now is None else now
+        lasting = [
+            f"{reason} (for {now - since:.0f}s)"
+            for _, (reason, since) in sorted(self._troubles.items())
+            if now - since > self.unready_after
+        ]
+        if lasting:
+            return Probe(ok=False, reason="; ".join(lasting), notes=self._notes)
         if self._syncing:
             return Probe(
-                ok=False, reason=f"initial sync in progress: {', '.join(sorted(self._syncing))}"
+                ok=False,
+                reason=f"initial sync in progress: {', '.join(sorted(self._syncing))}",
+                notes=self._notes,
             )
         if not self._ready:
-            return Probe(ok=False, reason="initial sync not complete")
-        return Probe(ok=True)
+            return Probe(ok=False, reason="initial sync not complete", notes=self._notes)
+        return Probe(ok=True, notes=self._notes)

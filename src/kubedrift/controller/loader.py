@@ -7,13 +7,15 @@ the process's RSS for good, since freed small objects rarely give whole arenas b
 long-lived worker process (started with `spawn`: no fork of a process with threads) runs
 `desired.read`, which hands back the objects already encoded; the watcher compiles the
 small rest (profiles, ignore and trust rules) itself. Errors cross the boundary as the
-`InputError` they are, naming the file and document at fault.
+`InputError` they are, naming the file and document at fault. The worker exits when the
+watcher does, even after a `kill -9` (`controller.lifeline`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -22,6 +24,7 @@ from typing import Self
 
 from kubedrift.controller import desired as desired_state
 from kubedrift.controller.desired import DesiredState
+from kubedrift.controller.lifeline import die_with_parent
 from kubedrift.model import InputError
 
 
@@ -56,7 +59,12 @@ class DesiredLoader:
     def _worker(self) -> ProcessPoolExecutor:
         if self._pool is None:
             context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
+            self._pool = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=context,
+                initializer=die_with_parent,
+                initargs=(os.getpid(),),
+            )
         return self._pool
 
     def close(self) -> None:

@@ -21,6 +21,15 @@ serves `render()`. Every metric it exports:
 - `kubedrift_alerts_total{sink,outcome}` (counter): alerts handed to a sink; `outcome`
   e.g. `sent`, `failed`, `dropped`.
 - `kubedrift_leader` (gauge): 1 while this replica holds the leader lease, else 0.
+- `kubedrift_store_errors_total` (counter): failed attempts to read or write the timeline
+  store (each retry counts).
+- `kubedrift_degraded{reason}` (gauge): 1 while the controller is in trouble, else 0;
+  `reason` is `store` (cannot write the timeline), `cluster` (cannot reach the apiserver) or
+  `task` (a background task failed and is being restarted).
+- `kubedrift_desired_stale` (gauge): 1 while the last attempt to read desired state failed
+  and an older revision stays in force (a broken commit pushed), else 0.
+- `kubedrift_skipped_kinds{kind,reason}` (gauge, 1): AI workload kinds the watcher does not
+  look at, `reason` `not-served` (CRD not installed) or `forbidden` (RBAC).
 
 Labels carry small, bounded vocabularies (kinds, severities, sink names), never object names.
 The `_created` series prometheus_client adds to counters and histograms are left out: in the
@@ -45,6 +54,7 @@ STORE_WRITE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 
 
 CATEGORIES = tuple(c.value for c in Category)
 SEVERITIES = tuple(s.value for s in Severity)
+DEGRADED_REASONS = ("store", "cluster", "task")
 
 
 class ControllerMetrics:
@@ -85,8 +95,24 @@ class ControllerMetrics:
             "alerts", "Alerts handed to a sink, by outcome.", "sink", "outcome"
         )
         self._leader = self._gauge("leader", "1 while this replica holds the leader lease.")
+        self._store_errors = self._counter(
+            "store_errors", "Failed attempts to read or write the timeline store."
+        )
+        self._degraded = self._gauge(
+            "degraded", "1 while the controller is in trouble, by reason.", "reason"
+        )
+        self._desired_stale = self._gauge(
+            "desired_stale", "1 while desired state could not be re-read and an older one holds."
+        )
+        self._skipped = self._gauge(
+            "skipped_kinds", "Workload kinds not looked at, and why.", "kind", "reason"
+        )
         self.set_open_findings({})
         self._leader.set(0)
+        self._store_errors.inc(0)
+        self._desired_stale.set(0)
+        for reason in DEGRADED_REASONS:
+            self._degraded.labels(reason=reason).set(0)
 
     # -- what the watch loop reports -------------------------------------------------------
 
@@ -143,6 +169,24 @@ class ControllerMetrics:
     def set_leader(self, leading: bool) -> None:
         """Whether this replica holds the leader lease now."""
         self._leader.set(1 if leading else 0)
+
+    def store_error(self) -> None:
+        """One more failed attempt to read or write the store."""
+        self._store_errors.inc()
+
+    def set_degraded(self, reason: str, degraded: bool) -> None:
+        """Whether the controller is in trouble for `reason` (see `DEGRADED_REASONS`)."""
+        self._degraded.labels(reason=reason).set(1 if degraded else 0)
+
+    def set_desired_stale(self, stale: bool) -> None:
+        """Whether the last read of desired state failed (an older revision holds)."""
+        self._desired_stale.set(1 if stale else 0)
+
+    def set_skipped_kinds(self, skipped: Iterable[tuple[str, str]]) -> None:
+        """The workload kinds not looked at now, as (kind, reason); the rest are removed."""
+        self._skipped.clear()
+        for kind, reason in skipped:
+            self._skipped.labels(kind=kind, reason=reason).set(1)
 
     # -- exposition ------------------------------------------------------------------------
 

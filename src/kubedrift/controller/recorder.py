@@ -5,6 +5,11 @@ SQLite or PostgreSQL commit must not stall the event loop). Each recorded `ScanD
 to the `Listener`s — the alert dispatcher, the metrics, a test or benchmark hook — and the
 recorder keeps the count of open findings by category and severity that `/metrics` shows,
 seeded from the store at start and moved by each delta, never re-read whole.
+
+A write that fails raises the `StoreError` to the caller, which keeps what it wanted to
+write and tries again (the watcher's consumer, with backoff); the recorder tells its
+`StoreWatch` about every failure and the first success after one, so the outage is logged,
+counted and shown on `/readyz` while it lasts.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
 from kubedrift.model import Category, Finding, ObjectRef
-from kubedrift.store import HistoryFilter, ScanDelta, ScanScope, Store
+from kubedrift.store import HistoryFilter, ScanDelta, ScanScope, Store, StoreError
 
 OBJECT_SCOPE = frozenset({Category.OBJECT.value})
 FLEET_SCOPE = frozenset({Category.NODE.value, Category.WORKLOAD.value})
@@ -47,13 +52,40 @@ class Listener(Protocol):
         """Called on the event loop after the write committed; must not block."""
 
 
+class StoreWatch(Protocol):
+    """Told of each failed store call and of the success that ends a run of them."""
+
+    def failed(self, reason: str) -> None:
+        """A store call failed for `reason` (the `StoreError`'s one line)."""
+
+    def recovered(self) -> None:
+        """A store call succeeded."""
+
+
+class _Unwatched:
+    def failed(self, reason: str) -> None:
+        pass
+
+    def recovered(self) -> None:
+        pass
+
+
 class Recorder:
     """Serializes writes for one cluster and tells listeners what each one changed."""
 
-    def __init__(self, store: Store, cluster: str, listeners: Sequence[Listener] = ()) -> None:
+    def __init__(
+        self,
+        store: Store,
+        cluster: str,
+        listeners: Sequence[Listener] = (),
+        *,
+        watch: StoreWatch | None = None,
+    ) -> None:
         self.store = store
         self.cluster = cluster
         self.listeners = list(listeners)
+        self.watch: StoreWatch = watch or _Unwatched()
+        self.failures = 0
         self.open: dict[Identity, tuple[str, str]] = {}
         self.writes = 0
         self.write_seconds = 0.0
@@ -125,8 +157,19 @@ class Recorder:
         for stored in delta.resolved:
             self.open.pop(stored.finding.identity(), None)
 
+    async def read(self, call: Callable[[], T]) -> T:
+        """Run a store read on the store's thread, reporting failures as writes do."""
+        return await self._run(call)
+
     async def _run(self, call: Callable[[], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+        try:
+            result = await asyncio.get_running_loop().run_in_executor(self._executor, call)
+        except StoreError as err:
+            self.failures += 1
+            self.watch.failed(str(err))
+            raise
+        self.watch.recovered()
+        return result
 
 
 def _labels(finding: Finding) -> tuple[str, str]:

@@ -13,7 +13,14 @@ runs until cancelled (the CLI cancels it on SIGTERM or SIGINT). What it wires to
 - leadership: with `leader_elect`, the watcher runs only while this replica holds the
   Lease, so two replicas never alert twice; it stands by otherwise (ready, not leading),
   and a lost Lease stops the watcher and makes it a candidate again;
-- a heartbeat that keeps `/healthz` fresh and copies the watcher's counters to metrics.
+- a heartbeat that keeps `/healthz` fresh and copies the watcher's and the alert sinks'
+  counters to metrics (`kubedrift_events_processed_total`, `kubedrift_alerts_total`), and
+  the workload kinds skipped to `/readyz` notes, a metric and a log line;
+- trouble, said out loud (`controller.trouble`): a store write that fails (retried by the
+  watcher, nothing lost), a cluster the probe cannot reach (`GET /version` every
+  `PROBE_INTERVAL`), a background task restarted after an error — each logged (rate-limited),
+  shown by `kubedrift_degraded{reason}` and, once it lasts longer than `unready_after`, by
+  `/readyz` answering 503 with the reason. Each clears itself when the trouble ends.
 
 Shutdown, in order: the watcher stops (the Lease is released), the alerts waiting are sent
 (for up to `alert_flush_timeout`), the last store write finishes, the store is closed.
@@ -25,9 +32,13 @@ import asyncio
 import contextlib
 import logging
 import time
+import weakref
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from kubedrift.alerts import AlertDispatcher, AlertPolicy, Sink
+from kubedrift.cluster.backoff import Backoff
 from kubedrift.cluster.connection import Connection
 from kubedrift.cluster.lease import LeaderElector, LeadershipLost
 from kubedrift.controller.desired import DesiredState
@@ -35,13 +46,19 @@ from kubedrift.controller.health import HealthState
 from kubedrift.controller.http import ServerReady, build_app, serve
 from kubedrift.controller.metrics import ControllerMetrics
 from kubedrift.controller.recorder import Recorded, Recorder
+from kubedrift.controller.trouble import Trouble, supervised
 from kubedrift.controller.watcher import Watcher, WatchOptions
-from kubedrift.store import HistoryFilter, SqlStore, Store
+from kubedrift.model import ClusterError
+from kubedrift.store import HistoryFilter, SqlStore, Store, StoreError
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT = 2.0
 """Seconds between heartbeats (and metric refreshes)."""
+PROBE_INTERVAL = 2.0
+"""Seconds between two checks that the apiserver answers."""
+PROBE_TIMEOUT = 5.0
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +85,8 @@ class ControllerOptions:
     alert_flush_timeout: float = 10.0
     leader: LeaderOptions | None = None
     webhook_secret: str | None = None
+    unready_after: float = 5.0
+    """Seconds a trouble (store, cluster) may last before `/readyz` fails."""
 
 
 class Controller:
@@ -77,10 +96,19 @@ class Controller:
         self.options = options
         self.store = store
         self.metrics = ControllerMetrics()
-        self.health = HealthState()
+        self.health = HealthState(unready_after=options.unready_after)
         self.alerts = AlertDispatcher(options.sinks, options.alert_policy)
-        self.recorder = Recorder(store, options.watch.cluster, [self._on_recorded])
+        self.store_trouble = _StoreTrouble(
+            self.metrics, "store", "cannot write the timeline store", self._on_trouble
+        )
+        self.cluster_trouble = Trouble("cluster", "cannot reach the apiserver", self._on_trouble)
+        self.task_trouble = Trouble("task", "a background task failed", self._on_trouble)
+        self.recorder = Recorder(
+            store, options.watch.cluster, [self._on_recorded], watch=self.store_trouble
+        )
         self.watcher: Watcher | None = None
+        self._notes: tuple[str, ...] = ()
+        self._starting: set[str] = set()
         self.bound = asyncio.Event()
         """Set once the HTTP server listens (`port` then holds the bound port)."""
         self.port: int | None = None
@@ -93,6 +121,10 @@ class Controller:
                 if self.options.listen is not None:
                     group.create_task(self._serve(*self.options.listen), name="http")
                 group.create_task(self._heartbeat(), name="heartbeat")
+                group.create_task(
+                    supervised("cluster probe", self._probe_cluster, self.task_trouble),
+                    name="cluster probe",
+                )
                 group.create_task(self._lead_or_watch(), name="watch")
         finally:
             await self.alerts.aclose(self.options.alert_flush_timeout)
@@ -104,7 +136,9 @@ class Controller:
             self._set_leader(True)
             await self._watch()
             return
-        self.health.set_ready(True)  # a follower is ready: it serves and stands by
+        # A follower is ready (it serves and stands by), but only once its first election
+        # attempt had its time: a replica that is about to lead must not look ready first.
+        asyncio.get_running_loop().call_later(leader.retry_period, self._ready_as_follower)
         async with Connection(self.options.watch.target) as conn:
             elector = LeaderElector(
                 conn,
@@ -129,19 +163,58 @@ class Controller:
         taking over must know what the old leader announced, so it neither repeats those
         alerts nor drops their resolutions."""
         self.health.set_ready(False)
-        await self.recorder.start()
+        self._starting = {"initial", "fleet"}
+        await self._until_read(self.recorder.start)
         cluster = self.options.watch.cluster
-        self.alerts.restore(
-            cluster, await asyncio.to_thread(self.store.open_findings, HistoryFilter(cluster))
+        stored = await self._until_read(
+            lambda: self.recorder.read(lambda: self.store.open_findings(HistoryFilter(cluster)))
         )
+        self.alerts.restore(cluster, stored)
         self.metrics.set_open_findings(self.recorder.counts())
         self.watcher = Watcher(
             self.options.watch,
             self.recorder,
             on_desired=self._on_desired,
             on_synced=lambda: self.health.set_ready(True),
+            secret_hash_key=await self._until_read(
+                lambda: self.recorder.read(self.store.secret_hash_key)
+            ),
+            task_trouble=self.task_trouble,
+            on_desired_stale=self.metrics.set_desired_stale,
         )
         await self.watcher.run()
+
+    async def _until_read(self, read: Callable[[], Awaitable[T]]) -> T:
+        """A read of the store at takeover, retried while the store is away (the recorder
+        reports each failure)."""
+        backoff = Backoff(0.5, 10.0)
+        while True:
+            try:
+                return await read()
+            except StoreError:
+                await asyncio.sleep(backoff.next_delay())
+
+    async def _probe_cluster(self) -> None:
+        """Ask the apiserver for `/version` every `PROBE_INTERVAL`: is the cluster in sight?"""
+        async with Connection(self.options.watch.target) as conn:
+            while True:
+                try:
+                    await asyncio.wait_for(conn.get_json("/version"), PROBE_TIMEOUT)
+                except ClusterError as err:
+                    self.cluster_trouble.failed(str(err))
+                except TimeoutError:
+                    self.cluster_trouble.failed(f"no answer to GET /version in {PROBE_TIMEOUT:g}s")
+                else:
+                    self.cluster_trouble.recovered()
+                await asyncio.sleep(PROBE_INTERVAL)
+
+    def _on_trouble(self, name: str, reason: str | None, since: float) -> None:
+        self.health.set_trouble(name, reason, since)
+        self.metrics.set_degraded(name, reason is not None)
+
+    def _ready_as_follower(self) -> None:
+        if not self.health.leader:
+            self.health.set_ready(True)
 
     def _set_leader(self, leading: bool) -> None:
         self.health.set_leader(leading)
@@ -153,22 +226,25 @@ class Controller:
         self.health.set_syncing(t.resource.plural for t in state.kinds.values())
 
     def _on_recorded(self, recorded: Recorded) -> None:
+        # The first object sync and the first fleet pass after taking over are the start:
+        # their new findings go out as one digest per sink, not as an alert storm.
+        summarize = recorded.source in self._starting
+        self._starting.discard(recorded.source)
         self.metrics.set_open_findings(self.recorder.counts())
         self.metrics.observe_store_write(self.recorder.last_write_seconds)
         if not recorded.delta.is_empty:
             for received in recorded.received:
                 latency = max(0.0, recorded.committed - received)
                 self.metrics.observe_detection_latency(latency, recorded.source)
-            self.alerts.submit(self.options.watch.cluster, recorded.delta)
+            self.alerts.submit(self.options.watch.cluster, recorded.delta, summarize=summarize)
 
     async def _serve(self, host: str, port: int) -> None:
         app = build_app(self.metrics, self.health, self._git_hook, self.options.webhook_secret)
         ready = ServerReady()
         server = asyncio.create_task(serve(app, host, port, ready_event=ready))
+        listening = asyncio.create_task(ready.wait())
         try:
-            await asyncio.wait(
-                {server, asyncio.create_task(ready.wait())}, return_when="FIRST_COMPLETED"
-            )
+            await asyncio.wait({server, listening}, return_when="FIRST_COMPLETED")
             if ready.is_set():
                 self.port = ready.port
                 self.bound.set()
@@ -177,6 +253,7 @@ class Controller:
                 )
             await server
         finally:
+            listening.cancel()
             server.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await server
@@ -187,12 +264,17 @@ class Controller:
 
     async def _heartbeat(self) -> None:
         reported: dict[str, int] = {}
+        events: weakref.WeakKeyDictionary[object, int] = weakref.WeakKeyDictionary()
+        alerts: dict[tuple[str, str], int] = {}
         while True:
             self.health.heartbeat()
-            self._copy_counters(reported)
+            self._copy_counters(reported, events)
+            self._copy_alert_counts(alerts)
             await asyncio.sleep(HEARTBEAT)
 
-    def _copy_counters(self, reported: dict[str, int]) -> None:
+    def _copy_counters(
+        self, reported: dict[str, int], events: weakref.WeakKeyDictionary[object, int]
+    ) -> None:
         watcher = self.watcher
         if watcher is None:
             return
@@ -200,6 +282,7 @@ class Controller:
             kind = tracker.name
             self.metrics.tracked_objects(kind, len(tracker.kind.objects))
             self._restarts(kind, tracker.stats.sync_restarts(), reported)
+            _count_new(tracker, tracker.stats.events, events, kind, self.metrics)
             if tracker.stats.synced_at is not None:
                 self.metrics.synced(kind, tracker.stats.synced_at)
                 self.health.synced(kind)
@@ -207,13 +290,66 @@ class Controller:
         if fleet is not None and fleet.informer is not None:
             self.metrics.tracked_objects("nodes", len(fleet))
             self._restarts("nodes", fleet.informer.restarts, reported)
+            _count_new(fleet, fleet.events, events, "nodes", self.metrics)
             if fleet.synced.is_set():
                 self.metrics.synced("nodes", time.time())
+            self._skipped(fleet.notes, fleet.skipped)
+
+    def _skipped(self, notes: tuple[str, ...], skipped: tuple[tuple[str, str], ...]) -> None:
+        """Workload kinds the watcher cannot look at: a log line when it changes, a metric,
+        and a note on `/readyz` and `/healthz`."""
+        if notes == self._notes:
+            return
+        self._notes = notes
+        for note in notes:
+            log.warning("%s", note)
+        self.health.set_notes(notes)
+        self.metrics.set_skipped_kinds(skipped)
+
+    def _copy_alert_counts(self, reported: dict[tuple[str, str], int]) -> None:
+        for sink in self.alerts.stats().sinks:
+            for outcome in ALERT_OUTCOMES:
+                now = int(getattr(sink, outcome))
+                new = now - reported.get((sink.name, outcome), 0)
+                if new > 0:
+                    self.metrics.alert_outcome(sink.name, outcome, new)
+                reported[(sink.name, outcome)] = now
 
     def _restarts(self, kind: str, restarts: int, reported: dict[str, int]) -> None:
         for _ in range(restarts - reported.get(kind, 0)):
             self.metrics.watch_restarted(kind, "error")
         reported[kind] = max(restarts, reported.get(kind, 0))
+
+
+ALERT_OUTCOMES = ("sent", "resent", "failed", "dropped", "filtered", "deduplicated")
+"""The `outcome` label values of `kubedrift_alerts_total` (the sinks' own counters)."""
+
+
+def _count_new(
+    owner: object,
+    count: int,
+    reported: weakref.WeakKeyDictionary[object, int],
+    kind: str,
+    metrics: ControllerMetrics,
+) -> None:
+    """Add what `owner` (a tracker, alive for one generation) counted since last time."""
+    new = count - reported.get(owner, 0)
+    if new > 0:
+        metrics.events_processed(kind, new)
+    reported[owner] = count
+
+
+class _StoreTrouble(Trouble):
+    """The store's trouble, which also counts each failed attempt in the metrics."""
+
+    def __init__(self, metrics: ControllerMetrics, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._metrics = metrics
+
+    def failed(self, reason: str) -> None:
+        """One more failed attempt: counted, then handled as any trouble."""
+        self._metrics.store_error()
+        super().failed(reason)
 
 
 async def run_controller(options: ControllerOptions) -> None:

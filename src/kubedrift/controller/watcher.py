@@ -14,18 +14,28 @@ consumer, so writes to the timeline keep the order the apiserver gave:
 Desired state is re-read every `desired_interval` and whenever `reload()` is called (the
 Git webhook); a new `version` (commit, or digest of the content) starts a new generation,
 which re-lists and re-diffs everything against the new revision. A bad revision (an
-`InputError`) keeps the running generation and is logged: a typo pushed to Git must not
-blind the watcher.
+`InputError`) keeps the running generation and is logged (and `on_desired_stale` says so
+until a read succeeds again): a typo pushed to Git must not blind the watcher.
+
+Nothing is lost while the store is down (issue 12.1). A failed write is retried with
+backoff, and meanwhile the consumer keeps draining the queue into a table of the latest
+event per desired object: what it holds is bounded by the desired objects, not by the
+outage's length, and the latest state of an object is all its findings depend on. A fleet
+pass that failed to record is analysed again before each retry. A generation (or the
+fleet) that stops on an unexpected error is logged, marked as trouble and started again,
+re-listing and re-diffing everything (`trouble.supervised`): no task fails unobserved.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import functools
 import gc
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,16 +56,20 @@ from kubedrift.controller.fleet import (
 from kubedrift.controller.loader import DesiredLoader
 from kubedrift.controller.objects import ObjectEvent, ObjectTracker, informer_scopes
 from kubedrift.controller.recorder import Recorder
+from kubedrift.controller.trouble import Trouble, supervised
 from kubedrift.diff.trusted import autoscaled_targets
 from kubedrift.engine.live import SCALABLE_KINDS, list_autoscalers
 from kubedrift.engine.scan import unserved_finding
 from kubedrift.model import Category, ClusterError, Finding, InputError, ObjectRef, Severity
+from kubedrift.store import StoreError
 
 log = logging.getLogger(__name__)
 
 _INFORMER_OPTIONS = InformerOptions()
 BATCH = 256
 """Most object events recorded in one write."""
+RETRY_INITIAL, RETRY_CAP = 0.5, 10.0
+"""Backoff of store writes that failed (seconds)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +105,15 @@ class Watcher:
         *,
         on_desired: Hook | None = None,
         on_synced: Callable[[], None] | None = None,
+        secret_hash_key: bytes | None = None,
+        task_trouble: Trouble | None = None,
+        on_desired_stale: Callable[[bool], None] | None = None,
     ) -> None:
         self.options = options
+        self.task_trouble = task_trouble or Trouble("task", "watcher task failed", _ignore)
+        self.on_desired_stale = on_desired_stale
+        self.secret_hash_key = secret_hash_key
+        """The store's key for Secret value hashes (None: the per-process one)."""
         self.recorder = recorder
         self.on_desired = on_desired
         self.on_synced = on_synced
@@ -116,7 +137,7 @@ class Watcher:
 
     async def _run(self) -> None:
         self._last_fingerprint = await asyncio.to_thread(self._fingerprint)
-        state = await self._loader.load(self.options.desired, self.options.config)
+        state = await self._load()
         async with Connection(self.options.target) as conn, asyncio.TaskGroup() as group:
             if self.options.check_nodes:
                 self.fleet = FleetTracker(
@@ -126,7 +147,10 @@ class Watcher:
                     options=self.options.fleet,
                     informer_options=self.options.informer,
                 )
-                group.create_task(self.fleet.run(), name="fleet")
+                fleet = self.fleet
+                group.create_task(
+                    supervised("fleet tracker", fleet.run, self.task_trouble), name="fleet"
+                )
             group.create_task(self._generations(conn, state), name="generations")
             del state  # _generations owns it now, and lets it go once resolved
 
@@ -142,9 +166,15 @@ class Watcher:
             fatal = False
             del state  # the parsed objects: only their encodings in `resolved` stay
             self._adopt(resolved)
-            generation = asyncio.create_task(self._generation(conn, resolved, plan))
+            generation = asyncio.create_task(
+                supervised(
+                    f"watch generation {self.generations}",
+                    functools.partial(self._generation, conn, resolved, plan),
+                    self.task_trouble,
+                )
+            )
             try:
-                state = await self._next_state(resolved)
+                state = await self._next_state(resolved, generation)
             finally:
                 generation.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -160,11 +190,26 @@ class Watcher:
         if self.on_desired is not None:
             self.on_desired(state)
 
-    async def _next_state(self, current: DesiredState) -> DesiredState:
-        """Wait for a reload or the poll interval; return the first state that differs."""
+    async def _next_state(
+        self, current: DesiredState, generation: asyncio.Task[None]
+    ) -> DesiredState:
+        """Wait for a reload or the poll interval; return the first state that differs.
+
+        `generation` is supervised and never ends on its own; should it, its result (an
+        error) is raised here rather than left unobserved in the task."""
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._reload.wait(), self.options.desired_interval)
+            reload = asyncio.ensure_future(self._reload.wait())
+            try:
+                await asyncio.wait(
+                    {reload, generation},
+                    timeout=self.options.desired_interval,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+            finally:
+                reload.cancel()
+            if generation.done():
+                generation.result()
+                raise RuntimeError("a watch generation ended")  # pragma: no cover
             forced = self._reload.is_set()
             self._reload.clear()
             fingerprint = await asyncio.to_thread(self._fingerprint)
@@ -172,12 +217,27 @@ class Watcher:
                 continue
             self._last_fingerprint = fingerprint
             try:
-                state = await self._loader.load(self.options.desired, self.options.config)
+                state = await self._load()
             except InputError as err:
                 log.error("desired state not reloaded, keeping %s: %s", current.version, err)
+                self._desired_stale(True)
                 continue
+            self._desired_stale(False)
             if state.version != current.version:
                 return state
+
+    def _desired_stale(self, stale: bool) -> None:
+        if self.on_desired_stale is not None:
+            self.on_desired_stale(stale)
+
+    async def _load(self) -> DesiredState:
+        """Desired state, hashing Secret values under the store's key: the same hash at
+        every restart, so a restart is not taken for a change of every Secret."""
+        state = await self._loader.load(self.options.desired, self.options.config)
+        if self.secret_hash_key is None:
+            return state
+        options = dataclasses.replace(state.options, secret_hash_key=self.secret_hash_key)
+        return dataclasses.replace(state, options=options)
 
     def _fingerprint(self) -> str | None:
         try:
@@ -267,20 +327,24 @@ class Watcher:
         await queue.put(_Synced())
 
     async def _consume(self, queue: asyncio.Queue[Item], state: DesiredState, plan: _Plan) -> None:
-        pending: dict[PairingKey, ObjectEvent] = {}
+        initial: dict[PairingKey, ObjectEvent] = {}
+        while not isinstance(item := await queue.get(), _Synced):
+            _keep_latest(initial, item)
+        later: dict[PairingKey, ObjectEvent] = {}
+        record = functools.partial(self._record_initial, list(initial.values()), state, plan)
+        initial.clear()
+        await _until_stored(record, queue, later)
+        del record  # the initial findings
         while True:
-            item = await queue.get()
-            if isinstance(item, _Synced):
-                break
-            pending[item.ref.pairing_key()] = item
-        await self._record_initial(list(pending.values()), state, plan)
-        pending.clear()
-        while True:
-            batch = [await queue.get()]
-            while len(batch) < BATCH and not queue.empty():
-                batch.append(queue.get_nowait())
-            events = [e for e in batch if isinstance(e, ObjectEvent)]
-            await self._record_events(events)
+            while not later:
+                _keep_latest(later, await queue.get())
+            _drain(queue, later)
+            batch = dict(list(later.items())[:BATCH])
+            write = functools.partial(self._record_events, list(batch.values()))
+            await _until_stored(write, queue, later)
+            for key, event in batch.items():
+                if later.get(key) is event:  # a newer event of the object stays, to record
+                    del later[key]
 
     async def _record_initial(
         self, events: list[ObjectEvent], state: DesiredState, plan: _Plan
@@ -300,19 +364,76 @@ class Watcher:
             self.on_synced()
 
     async def _record_events(self, events: list[ObjectEvent]) -> None:
-        latest: dict[PairingKey, ObjectEvent] = {}
-        for event in events:  # a burst about one object: its last state is the one to keep
-            latest[event.ref.pairing_key()] = event
-        kinds = sorted({e.ref.kind for e in latest.values()})
+        """One write of the latest event of each object (`events` has one per object)."""
+        kinds = sorted({e.ref.kind for e in events})
         await self.recorder.record_objects(
-            [f for e in latest.values() for f in e.findings],
-            [e.ref for e in latest.values()],
+            [f for e in events for f in e.findings],
+            [e.ref for e in events],
             source="objects:" + ",".join(kinds),
             received=tuple(e.received for e in events),
         )
 
     async def _fleet_pass(self, fleet_pass: FleetPass) -> None:
-        await self.recorder.record_fleet(fleet_pass.findings, received=fleet_pass.triggered)
+        """Record a pass; while the store fails, retry with a fresh analysis each time."""
+        backoff = Backoff(RETRY_INITIAL, RETRY_CAP)
+        while True:
+            try:
+                await self.recorder.record_fleet(fleet_pass.findings, received=fleet_pass.triggered)
+                return
+            except StoreError:
+                await asyncio.sleep(backoff.next_delay())
+                if self.fleet is not None:
+                    fleet_pass = self.fleet.analyse(fleet_pass.triggered)
+
+
+def _keep_latest(pending: dict[PairingKey, ObjectEvent], event: Item) -> None:
+    """Keep `event` as its object's latest; the earliest arrival stays its `received`, so
+    the detection latency of a change held back by a store outage counts the outage."""
+    if not isinstance(event, ObjectEvent):
+        return
+    key = event.ref.pairing_key()
+    earlier = pending.get(key)
+    if earlier is not None and earlier.received < event.received:
+        event = dataclasses.replace(event, received=earlier.received)
+    pending[key] = event
+
+
+def _drain(queue: asyncio.Queue[Item], pending: dict[PairingKey, ObjectEvent]) -> None:
+    while not queue.empty():
+        _keep_latest(pending, queue.get_nowait())
+
+
+async def _until_stored(
+    write: Callable[[], Awaitable[None]],
+    queue: asyncio.Queue[Item],
+    pending: dict[PairingKey, ObjectEvent],
+) -> None:
+    """`write()` until it succeeds; between tries, keep taking events into `pending`, so
+    the queue stays short however long the store is away."""
+    backoff = Backoff(RETRY_INITIAL, RETRY_CAP)
+    while True:
+        try:
+            await write()
+            return
+        except StoreError:
+            await _drain_for(backoff.next_delay(), queue, pending)
+
+
+async def _drain_for(
+    seconds: float, queue: asyncio.Queue[Item], pending: dict[PairingKey, ObjectEvent]
+) -> None:
+    """Wait `seconds` (a retry's backoff), moving what arrives meanwhile into `pending`."""
+    deadline = time.monotonic() + seconds
+    while (remaining := deadline - time.monotonic()) > 0:
+        try:
+            item = await asyncio.wait_for(queue.get(), remaining)
+        except TimeoutError:
+            return
+        _keep_latest(pending, item)
+
+
+def _ignore(name: str, reason: str | None, since: float) -> None:
+    """A trouble listener for a watcher run without a controller (tests, benchmarks)."""
 
 
 def _scalable(state: DesiredState) -> bool:

@@ -99,6 +99,8 @@ class WorkloadTracker:
         self.kinds = kinds
         self.synced = asyncio.Event()
         self.notes: tuple[str, ...] = ()
+        self.skipped: tuple[tuple[str, str], ...] = ()
+        """(kind, `not-served` or `forbidden`) of each workload kind skipped."""
         self.informers: list[Informer] = []
         self._conn = conn
         self._options = informer_options
@@ -145,6 +147,9 @@ class WorkloadTracker:
             else:
                 served.append(resource)
         self.notes = skipped_notes(unserved, forbidden)
+        self.skipped = tuple(
+            [(k, "not-served") for k in unserved] + [(k, "forbidden") for k in forbidden]
+        )
         return served
 
     async def _when_synced(self) -> None:

@@ -12,16 +12,26 @@ up to `SQLITE_BUSY_TIMEOUT` seconds for another process's write. SQLAlchemy does
 the `sqlite3` module open transactions: the `begin` event emits `BEGIN`, and `BEGIN
 IMMEDIATE` on connections from `writing()`, so a writer takes the file's write lock before
 it reads and never fails to upgrade a read lock mid-transaction.
+
+`create_store_engine(url, read_only=True)` is for the read commands (`history`, `timeline`),
+which must work on a store they may not write — a file mode 0444 in a read-only directory, a
+read-only mount, a replica. SQLite is opened with the URI `mode=ro` and no pragma that
+writes (no WAL switch); a WAL file whose `-shm` index cannot be created there (a read-only
+directory with no writer running, so no `-wal` file) is opened `immutable=1`, the form
+SQLite's documentation gives for read-only media (https://www.sqlite.org/uri.html).
+PostgreSQL sessions run with `default_transaction_read_only=on`.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
 from sqlalchemy.exc import ArgumentError
@@ -59,11 +69,48 @@ def redacted(url: URL) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def create_store_engine(url: URL) -> Engine:
+def create_store_engine(url: URL, *, read_only: bool = False) -> Engine:
     """An engine for a store URL, with the per-backend settings above."""
     if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(url)
-    return create_engine(url, json_serializer=to_json_text, pool_pre_ping=True)
+        return _sqlite_reader(url) if read_only else _sqlite_engine(url)
+    options = {"options": "-c default_transaction_read_only=on"} if read_only else {}
+    return create_engine(
+        url, json_serializer=to_json_text, pool_pre_ping=True, connect_args=options
+    )
+
+
+def _sqlite_reader(url: URL) -> Engine:
+    """A SQLite engine that never writes the file, its folder or its journal mode."""
+    path = Path(url.database or "")
+
+    def connect() -> sqlite3.Connection:
+        target = quote(str(path.resolve()))
+        connection = sqlite3.connect(
+            f"file:{target}?mode=ro", uri=True, timeout=SQLITE_BUSY_TIMEOUT
+        )
+        try:  # SQLite opens the file at the first statement: fail (or fall back) here
+            connection.execute("PRAGMA schema_version").close()
+            return connection
+        except sqlite3.OperationalError:
+            connection.close()
+            if not _immutable_is_safe(path):
+                raise
+            return sqlite3.connect(f"file:{target}?immutable=1", uri=True)
+
+    engine = create_engine("sqlite://", creator=connect, json_serializer=to_json_text)
+    event.listen(engine, "connect", _sqlite_reader_connect)
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _immutable_is_safe(path: Path) -> bool:
+    """No writer can be running: it would hold a `-wal` file, and none can be made there."""
+    wal = path.with_name(path.name + "-wal")
+    return not wal.exists() and not os.access(path.parent, os.W_OK)
+
+
+def _sqlite_reader_connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    dbapi_connection.isolation_level = None  # transactions are begun by _sqlite_begin
 
 
 def _sqlite_engine(url: URL) -> Engine:

@@ -7,6 +7,7 @@ both), using the same pure partition (delta.py); a scan is applied whole or not 
 from __future__ import annotations
 
 import dataclasses
+import secrets
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -37,6 +38,7 @@ class MemoryStore:
         self._changes: dict[int, list[ValueChange]] = {}
         self._open_by_key: dict[str, int] = {}
         self._episode_counts: Counter[str] = Counter()
+        self._secret_hash_key = secrets.token_bytes(32)
 
     def record_scan(
         self,
@@ -97,6 +99,10 @@ class MemoryStore:
 
     def close(self) -> None:
         """Nothing to release."""
+
+    def secret_hash_key(self) -> bytes:
+        """See `Store.secret_hash_key`: random, kept as long as the store object."""
+        return self._secret_hash_key
 
     def __enter__(self) -> Self:
         return self

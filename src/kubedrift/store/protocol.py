@@ -55,6 +55,14 @@ class Store(Protocol):
         """Counts and durations of the episodes matching `filters` (open ages up to `now`)."""
         ...
 
+    def secret_hash_key(self) -> bytes:
+        """The store's own key for Secret value hashes: the same for every writer, forever.
+
+        A per-process key would change every hash at each restart, and the timeline would
+        record a value change of every Secret finding at each failover.
+        """
+        ...
+
     def close(self) -> None:
         """Release connections; the store is unusable afterwards."""
         ...

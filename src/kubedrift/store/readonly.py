@@ -3,7 +3,8 @@
 `SqlStore.open` creates a missing SQLite file and the schema of an empty database, which
 the watcher wants; a read command (`kubedrift history`) must not leave an empty store
 behind a mistyped path. `open_existing` refuses both, and opens a store already at the
-newest schema without the write lock a migration takes. A store at an older schema is
+newest schema read-only (`create_store_engine(read_only=True)`: no migration, no WAL switch,
+no write lock), so it works on a store it may not write. A store at an older schema is
 migrated as `SqlStore.open` would, since this kubedrift can only read the newest.
 """
 
@@ -27,7 +28,7 @@ def open_existing(location: str) -> SqlStore:
     where = redacted(url)
     if url.get_backend_name() == "sqlite":
         _require_file(url, where)
-    engine = create_store_engine(url)
+    engine = create_store_engine(url, read_only=True)
     try:
         revision = _revision(engine, where)
     except BaseException:

@@ -16,7 +16,7 @@ from kubedrift.model import MISSING, Category, Finding, Impact, ObjectRef, Sever
 from kubedrift.store.delta import OpenEpisode
 from kubedrift.store.filters import HistoryFilter, ObjectKey
 from kubedrift.store.records import StoredFinding, ValueChange
-from kubedrift.store.schema import finding_changes, findings
+from kubedrift.store.schema import finding_changes, findings, settings
 from kubedrift.store.stats import EpisodeSpan
 
 CHUNK = 900
@@ -211,3 +211,9 @@ def _impact(value: dict[str, Any]) -> Impact:
         gpu_hours=float(value["gpu_hours"]),
         workloads=tuple(value["workloads"]),
     )
+
+
+def setting(connection: Connection, name: str) -> str | None:
+    """The value of one of the store's own settings (None: absent)."""
+    row = connection.execute(select(settings.c.value).where(settings.c.name == name)).first()
+    return None if row is None else str(row[0])

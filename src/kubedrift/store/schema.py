@@ -137,3 +137,13 @@ finding_changes = Table(
 )
 
 Index("ix_finding_changes_finding_at", finding_changes.c.finding_id, finding_changes.c.at)
+
+settings = Table(
+    "settings",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("value", Text, nullable=False),
+)
+"""The store's own values; `secret-hash-key`: hex key of the HMAC shown for Secret values."""
+
+SECRET_HASH_KEY = "secret-hash-key"

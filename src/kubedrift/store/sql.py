@@ -29,6 +29,7 @@ from kubedrift.store.errors import StoreError
 from kubedrift.store.filters import ALL, EVERYTHING, HistoryFilter, ScanScope
 from kubedrift.store.migrate import upgrade_to_head
 from kubedrift.store.records import ScanDelta, StoredFinding, ValueChange
+from kubedrift.store.schema import SECRET_HASH_KEY
 from kubedrift.store.stats import TimelineStats, timeline_stats
 
 
@@ -91,6 +92,14 @@ class SqlStore:
         """See `Store.stats`."""
         with _translated(self.where), reading(self._engine) as connection:
             return timeline_stats(reads.spans(connection, filters), now or datetime.now(UTC))
+
+    def secret_hash_key(self) -> bytes:
+        """See `Store.secret_hash_key`: made by the migration that created `settings`."""
+        with _translated(self.where), reading(self._engine) as connection:
+            value = reads.setting(connection, SECRET_HASH_KEY)
+        if value is None:
+            raise StoreError("the store has no secret-hash-key setting", where=self.where)
+        return bytes.fromhex(value)
 
     def close(self) -> None:
         """Close every pooled connection."""
