@@ -247,7 +247,11 @@ class FleetTracker:
             workloads = self.workloads.objects() if self.workloads is not None else ()
             if self.options.check_workloads:
                 impact = analyze_workloads(
-                    workloads, now=now, nodes=nodes, node_findings=node_findings
+                    workloads,
+                    now=now,
+                    nodes=nodes,
+                    node_findings=node_findings,
+                    velero=self.workloads.velero if self.workloads is not None else None,
                 )
                 node_findings, findings = impact.node_findings, impact.findings
         finally:

@@ -99,6 +99,7 @@ class WorkloadTracker:
         self.kinds = kinds
         self.synced = asyncio.Event()
         self.notes: tuple[str, ...] = ()
+        self.velero: bool | None = None  # Velero's Schedule served and listable (after run)
         self.informers: list[Informer] = []
         self._conn = conn
         self._options = informer_options
@@ -145,6 +146,7 @@ class WorkloadTracker:
             else:
                 served.append(resource)
         self.notes = skipped_notes(unserved, forbidden)
+        self.velero = any(r.kind == "Schedule" and r.group == "velero.io" for r in served)
         return served
 
     async def _when_synced(self) -> None:

@@ -69,11 +69,15 @@ async def run_scan(request: ScanRequest, progress: Progress = _quiet) -> Report:
         work = await _workload_objects(request, live, progress)
         progress("analysing AI workloads")
         impact = analyze_workloads(
-            work.objects, now=now, nodes=live.nodes, node_findings=node_findings
+            work.objects,
+            now=now,
+            nodes=live.nodes,
+            node_findings=node_findings,
+            velero=work.velero,
         )
         node_findings = impact.node_findings
         findings += impact.findings
-        notes += work.notes
+        notes += work.notes + impact.notes
     findings += node_findings
     return Report(
         findings=rank(findings),
