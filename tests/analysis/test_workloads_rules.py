@@ -372,21 +372,6 @@ def test_a_schedule_that_does_not_select_the_pvc_does_not_cover_it(other: dict[s
     assert "no Velero schedule" in finding.message
 
 
-def test_a_cluster_without_velero_gets_no_backup_findings_but_one_note() -> None:
-    """Regression (issue 11.8): a cluster without Velero got a HIGH finding per PVC."""
-    result = analyze_workloads(training_with_claim(), now=NOW, nodes=pool(4))
-    assert [f for f in result.findings if f.rule == BACKUP] == []
-    assert result.notes == (
-        "pvc-not-backed-up not checked: Velero is not installed (no velero.io kinds)",
-    )
-    served = analyze_workloads(training_with_claim(), now=NOW, nodes=pool(4), velero=True)
-    assert [f.rule for f in served.findings if f.rule == BACKUP] == [BACKUP]
-    assert served.notes == ()
-    unserved = [*training_with_claim(), VELERO_CRD]
-    off = analyze_workloads(unserved, now=NOW, nodes=pool(4), velero=False)
-    assert [f for f in off.findings if f.rule == BACKUP] == []
-
-
 def test_a_last_backup_older_than_the_period_allows_is_reported() -> None:
     objects = [*training_with_claim(), schedule(["ml-training"]), backup(10)]
     (finding,) = rule_findings(BACKUP, objects)
