@@ -75,9 +75,14 @@ _SHADOWED: dict[str, str] = {
     "nodeInfo.kubeProxyVersion": "nodeInfo.kubeletVersion",  # the kubelet reports its own
 }
 # fact -> the fact that determines it; reported only where the determining fact agrees.
-_COVERED: dict[str, str] = {
+_DRIVER_FACTS = (label_fact(gl.DRIVER_FULL), *(label_fact(k) for k in gl.DRIVER_PARTS_OLD))
+_COVERED: dict[str, tuple[str, ...]] = {
     # NVML derives the CUDA version from the driver: a new driver moves both labels.
-    label_fact(gl.CUDA_FULL): label_fact(gl.DRIVER_FULL),
+    label_fact(gl.CUDA_FULL): _DRIVER_FACTS,
+    # What the agent reads on the host restates the driver GFD labelled.
+    gl.AGENT_DRIVER: _DRIVER_FACTS,
+    gl.AGENT_MODULE_VERSION: _DRIVER_FACTS,
+    gl.AGENT_CUDA: (*_DRIVER_FACTS, label_fact(gl.CUDA_FULL)),
 }
 # Software every node of a pool must run alike: all-different is drift, never an identity.
 _NO_IDENTITY = frozenset(
@@ -351,7 +356,7 @@ def _restated(fact: str, facts: NodeFacts, differing: set[str]) -> bool:
         return "capacity:" + fact.removeprefix("allocatable:") in differing
     if fact.startswith(_DEPLOY_LABELS) and facts.label(gl.MIG_STATE) in _MIG_BUSY:
         return True  # mig-manager turns the GPU operands off while it repartitions
-    return _COVERED.get(fact) in differing
+    return any(f in differing for f in _COVERED.get(fact, ()))
 
 
 def _never(fact: str) -> bool:
