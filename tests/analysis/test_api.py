@@ -42,6 +42,7 @@ def test_rule_ids():
         "peer-mismatch",
         "peer-tie",
         "peer-split",
+        "no-consensus",
         "gpu-count-mismatch",
         "gpu-unhealthy",
         "mig-config-not-applied",
@@ -58,8 +59,9 @@ def test_options_are_frozen_with_documented_defaults():
     assert options.pool_label is None
     assert options.majority_threshold == 0.5
     assert options.quantity_tolerance == 0.02
-    assert str(options.gfd_stale_after) == "1:00:00"
+    assert options.fact_ignores == ()
     assert "label:kubernetes.io/hostname" in options.excluded_facts
+    assert "label:karpenter.sh/capacity-type" in options.excluded_facts
 
 
 def test_node_profile_documents_are_recognised():

@@ -10,7 +10,7 @@ from kubedrift.analysis.facts import node_facts
 from kubedrift.analysis.gpu_rules import RuleContext, check_gpu_rules
 from kubedrift.model import MISSING, Severity
 
-CONTEXT = RuleContext("p5.48xlarge", NOW, timedelta(hours=1))
+CONTEXT = RuleContext("p5.48xlarge")
 
 
 def rules(node: dict[str, Any], context: RuleContext = CONTEXT):
@@ -34,7 +34,8 @@ def test_clean_gpu_and_cpu_nodes_pass_every_rule():
         ),
         (
             {"capacity": {"nvidia.com/gpu": None}, "allocatable": {"nvidia.com/gpu": None}},
-            ("gpu-count-mismatch", Severity.MEDIUM, "capacity:nvidia.com/gpu", "8", MISSING),
+            # issue 11.6: no capacity at all is at least as severe as capacity 0
+            ("gpu-count-mismatch", Severity.HIGH, "capacity:nvidia.com/gpu", "8", MISSING),
         ),
         (
             {"labels": {"nvidia.com/gpu.count": "4"}},
@@ -308,24 +309,63 @@ def test_failed_driver_upgrade():
     assert rules(in_progress) == []
 
 
-def test_stale_gfd_labels_need_a_time():
-    stale = str(int((NOW - timedelta(days=3, hours=4)).timestamp()))
-    node = with_changes(gpu_node(0), labels={"nvidia.com/gfd.timestamp": stale})
-    assert rules(node) == [
+def test_an_old_gfd_timestamp_alone_is_not_stale():
+    """Regression (issue 11.1): GFD writes gfd.timestamp when its process starts, so a
+    healthy node whose GFD pod is days old was reported as stale."""
+    old = str(int((NOW - timedelta(days=30)).timestamp()))
+    assert rules(with_changes(gpu_node(0), labels={"nvidia.com/gfd.timestamp": old})) == []
+    garbage = with_changes(gpu_node(0), labels={"nvidia.com/gfd.timestamp": "soon"})
+    assert rules(garbage) == []
+
+
+def with_agent(node: dict[str, Any], facts: dict[str, Any]) -> dict[str, Any]:
+    return with_changes(node, annotations={"kubedrift.io/facts": json.dumps(facts)})
+
+
+def stale(node: dict[str, Any]) -> list[str]:
+    found = check_gpu_rules(node_facts(node), CONTEXT)
+    return [f.message for f in found if f.rule == "gfd-labels-stale"]
+
+
+def test_gfd_labels_older_than_the_last_boot_are_stale():
+    stamp = int((NOW - timedelta(days=3)).timestamp())
+    labelled = with_changes(gpu_node(0), labels={"nvidia.com/gfd.timestamp": str(stamp)})
+    rebooted = with_agent(labelled, {"host.boot_time": stamp + 3600})
+    assert rules(rebooted) == [
         (
             "gfd-labels-stale",
             Severity.MEDIUM,
             "label:nvidia.com/gfd.timestamp",
-            "<=1h old",
-            "3d 4h old (2025-05-30T08:00:00Z)",
+            "labels GFD rewrote since the last boot, matching the host",
+            "written 2025-05-30T12:00:00Z",
         )
     ]
-    assert rules(node, RuleContext("p5.48xlarge", None, timedelta(hours=1))) == []
-    assert rules(node, RuleContext("p5.48xlarge", NOW, timedelta(days=7))) == []
-    fresh = str(int((NOW - timedelta(minutes=59)).timestamp()))
-    assert rules(with_changes(gpu_node(0), labels={"nvidia.com/gfd.timestamp": fresh})) == []
-    garbage = with_changes(gpu_node(0), labels={"nvidia.com/gfd.timestamp": "soon"})
-    assert rules(garbage) == []
+    assert "booted at 2025-05-30T13:00:00Z, after GFD last started" in stale(rebooted)[0]
+    # GFD restarted after the boot (the normal case): not stale, however old
+    assert stale(with_agent(labelled, {"host.boot_time": stamp - 120})) == []
+
+
+def test_gfd_labels_left_behind_by_a_switched_off_gfd_are_stale():
+    off = with_changes(gpu_node(0), labels={"nvidia.com/gpu.deploy.gpu-feature-discovery": "false"})
+    assert "has GFD switched off" in stale(off)[0]
+    paused = with_changes(
+        gpu_node(0),
+        labels={"nvidia.com/gpu.deploy.gpu-feature-discovery": "paused-for-mig-change"},
+    )
+    assert stale(paused) == []
+
+
+def test_gfd_labels_contradicting_nvml_are_stale_in_one_finding():
+    node = with_agent(
+        gpu_node(0), {"nvml.gpu_count": "7", "nvml.gpu.0.name": "NVIDIA A100-SXM4-80GB"}
+    )
+    (message,) = stale(node)
+    assert "gpu.count says 8 GPUs but NVML sees 7" in message
+    assert "gpu.product says NVIDIA-H100-80GB-HBM3 but NVML names the GPU" in message
+    agreeing = with_agent(
+        gpu_node(0), {"nvml.gpu_count": 8, "nvml.gpu.0.name": "NVIDIA H100 80GB HBM3"}
+    )
+    assert stale(agreeing) == []
 
 
 def test_kernel_changed_since_labels_and_driver_build():

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 
@@ -69,7 +69,6 @@ def test_notes_say_what_was_not_checked():
     )
     result = analyze_nodes([bad, gpu_node(1), gpu_node(2)])
     assert result.notes == (
-        "gfd-labels-stale not checked: no current time was given",
         f"agent facts ignored on 1 node (kubedrift.io/facts is not valid JSON): "
         f"{bad['metadata']['name']}",
     )
@@ -83,9 +82,7 @@ def test_bad_input_is_refused():
 
 
 def test_options_and_profiles_default_to_peers_and_rules_only():
-    result = analyze_nodes(
-        pool(3), now=NOW, options=NodeOptions(gfd_stale_after=timedelta(minutes=5))
-    )
+    result = analyze_nodes(pool(3), now=NOW, options=NodeOptions(quantity_tolerance=0.05))
     assert result.findings == ()
 
 

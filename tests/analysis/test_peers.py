@@ -1,9 +1,11 @@
+import json
 from typing import Any
 
 import pytest
 
 from analysis.nodefactory import NOW, cpu_node, gpu_node, pool, with_changes
 from kubedrift.analysis import NodeOptions, analyze_nodes
+from kubedrift.analysis.options import FactIgnore
 from kubedrift.model import MISSING, ObjectRef, PoolSummary, Severity
 
 
@@ -321,4 +323,72 @@ def test_operands_switched_off_during_a_mig_reconfiguration_are_not_snowflakes()
     nodes[0] = with_changes(nodes[0], labels={**paused, "nvidia.com/mig.config.state": "pending"})
     assert [f.rule for f in analyze(nodes).findings] == ["mig-config-not-applied"]
     nodes[0] = with_changes(nodes[0], labels={"nvidia.com/mig.config.state": "success"})
-    assert {f.path for f in analyze(nodes).findings} == {f"label:{k}" for k in paused}
+    # left switched off after the reconfiguration: GFD's labels are left-overs too
+    assert {f.path for f in analyze(nodes).findings} == {f"label:{k}" for k in paused} | {
+        "label:nvidia.com/gfd.timestamp"
+    }
+
+
+# -- issue 11: small pools, user ignores, partial agent rollouts ------------------------------
+
+
+def kernels(nodes: list[dict[str, Any]], *releases: str) -> list[dict[str, Any]]:
+    return [
+        with_changes(
+            n,
+            info={"kernelVersion": k},
+            labels={"feature.node.kubernetes.io/kernel-version.full": k},
+        )
+        for n, k in zip(nodes, releases, strict=True)
+    ]
+
+
+def test_a_small_pool_where_every_node_runs_its_own_kernel_is_no_consensus():
+    """Regression (issue 11.5): all-different kernels were skipped as an identity."""
+    nodes = kernels(pool(3), "5.15.0-1057-aws", "5.15.0-1060-aws", "6.1.0-1")
+    (finding,) = analyze(nodes).findings
+    assert (finding.rule, finding.path, finding.object.kind) == (
+        "no-consensus",
+        "nodeInfo.kernelVersion",
+        "NodePool",
+    )
+    assert finding.severity is Severity.MEDIUM
+    assert finding.live == "5.15.0-1057-aws, 5.15.0-1060-aws, 6.1.0-1"
+    assert "every one of the 3 h100 nodes runs a different kernel" in finding.message
+
+
+def test_a_per_node_label_with_every_value_different_is_still_an_identity():
+    nodes = [
+        with_changes(n, labels={"example.com/serial": f"SN{i}"}) for i, n in enumerate(pool(3))
+    ]
+    assert analyze(nodes).findings == ()
+
+
+def test_user_fact_ignores_apply_per_pool():
+    nodes = pool(4) + pool(4, start=10, labels={"eks.amazonaws.com/nodegroup": "h100-b"})
+    nodes[0] = with_changes(nodes[0], labels={"example.com/rack": "r9"})
+    nodes[4] = with_changes(nodes[4], labels={"example.com/rack": "r9"})
+    for n in nodes[1:4] + nodes[5:]:
+        n["metadata"]["labels"]["example.com/rack"] = "r1"
+    assert len(analyze(nodes).findings) == 2
+    only_b = (FactIgnore(("label:example.com/*",), ("h100-b",)),)
+    assert [f.object.name for f in analyze(nodes, fact_ignores=only_b).findings] == [
+        nodes[0]["metadata"]["name"]
+    ]
+    everywhere = (FactIgnore(("LABEL:example.com/rack",)),)
+    assert analyze(nodes, fact_ignores=everywhere).findings == ()
+
+
+def test_a_partial_agent_rollout_is_one_note_not_peer_mismatches():
+    facts = json.dumps({"sysctl.vm.max_map_count": "262144", "os.id": "ubuntu"})
+    nodes = pool(6)
+    for i in (0, 1, 2, 3):
+        nodes[i] = with_changes(nodes[i], annotations={"kubedrift.io/facts": facts})
+    result = analyze(nodes)
+    assert result.findings == ()
+    (note,) = result.notes
+    assert note.startswith("the node agent publishes no facts on 2 nodes of 6 (partial rollout?)")
+    odd = json.dumps({"sysctl.vm.max_map_count": "65530", "os.id": "ubuntu"})
+    nodes[3] = with_changes(nodes[3], annotations={"kubedrift.io/facts": odd})
+    (finding,) = analyze(nodes).findings
+    assert (finding.path, finding.desired) == ("agent:sysctl.vm.max_map_count", "262144")

@@ -176,3 +176,57 @@ def test_findings_are_frozen_so_impact_is_attached_to_copies() -> None:
     assert all(f.impact is None for f in node_result.findings)
     assert any(f.impact is not None for f in result.node_findings)
     assert dataclasses.is_dataclass(result)
+
+
+# -- issue 11: no blame on ties, no escalation of bookkeeping facts ---------------------------
+
+INCONSISTENT = "multi-node-job-inconsistent"
+
+
+def test_a_job_on_two_drifted_nodes_and_one_healthy_blames_the_drifted_pair() -> None:
+    """Regression (issue 11.4): judged by the job's own majority, the one healthy node of a
+    3-node job on two drifted nodes was named as the odd one out."""
+    nodes = drifted_pool()  # 0 and 1 drifted, 2..7 healthy
+    n = names(nodes)
+    _, result = analyse(job_pods("train", [n[0], n[1], n[2]]), nodes)
+    (finding,) = [f for f in result.findings if f.rule == INCONSISTENT]
+    assert finding.desired == "5.15.0-1057-aws"  # the pool's majority
+    assert set(finding.live) == {n[0], n[1]}
+    assert dict(finding.details)["nodes"] == f"{n[0]},{n[1]}"
+
+
+def test_a_job_split_evenly_in_a_pool_without_majority_picks_no_side() -> None:
+    nodes = pool(2)
+    nodes[1] = with_changes(
+        nodes[1],
+        info={"kernelVersion": "5.15.0-1062-aws"},
+        labels={"feature.node.kubernetes.io/kernel-version.full": "5.15.0-1062-aws"},
+    )
+    n = names(nodes)
+    node_result, result = analyse(job_pods("train", n), nodes)
+    assert [f.rule for f in node_result.findings] == ["peer-tie"]
+    (finding,) = [f for f in result.findings if f.rule == INCONSISTENT]
+    assert finding.desired is None
+    assert finding.live == {n[0]: "5.15.0-1057-aws", n[1]: "5.15.0-1062-aws"}
+    assert "no side is picked" in finding.message
+
+
+def test_a_bookkeeping_label_is_not_raised_under_a_multi_node_job() -> None:
+    """Regression (issue 11.7): a benign label rose one step because a job ran there."""
+    nodes = pool(8)
+    nodes[0] = with_changes(
+        nodes[0], labels={"feature.node.kubernetes.io/cpu-hardware_multithreading": "false"}
+    )
+    nodes[1] = with_changes(nodes[1], info={"kernelVersion": "5.15.0-1062-aws"})
+    for node in nodes[2:]:
+        node["metadata"]["labels"]["feature.node.kubernetes.io/cpu-hardware_multithreading"] = (
+            "true"
+        )
+    n = names(nodes)
+    node_result, result = analyse(job_pods("pretrain", n[0:4], gpus=8), nodes)
+    before = {(f.object.name, f.path): f.severity for f in node_result.findings}
+    after = {(f.object.name, f.path): f.severity for f in result.node_findings}
+    label = (n[0], "label:feature.node.kubernetes.io/cpu-hardware_multithreading")
+    assert after[label] is before[label]
+    kernel = (n[1], "nodeInfo.kernelVersion")
+    assert after[kernel] is raise_one(before[kernel])

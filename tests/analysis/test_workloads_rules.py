@@ -318,12 +318,30 @@ def backup(hours_ago: float, phase: str = "Completed", name: str = "b1") -> dict
     )
 
 
+VELERO_CRD = obj("apiextensions.k8s.io/v1", "CustomResourceDefinition", "schedules.velero.io", None)
+
+
 def test_a_training_pvc_no_schedule_covers_is_reported() -> None:
-    (finding,) = rule_findings(BACKUP, training_with_claim())
+    (finding,) = rule_findings(BACKUP, [*training_with_claim(), VELERO_CRD])
     assert str(finding.object) == "PersistentVolumeClaim/ml-training/ckpt"
     assert finding.impact is not None
     assert finding.impact.gpus == 16
     assert "no Velero schedule" in finding.message
+
+
+def test_a_cluster_without_velero_gets_no_backup_findings_but_one_note() -> None:
+    """Regression (issue 11.8): a cluster without Velero got a HIGH finding per PVC."""
+    result = analyze_workloads(training_with_claim(), now=NOW, nodes=pool(4))
+    assert [f for f in result.findings if f.rule == BACKUP] == []
+    assert result.notes == (
+        "pvc-not-backed-up not checked: Velero is not installed (no velero.io kinds)",
+    )
+    served = analyze_workloads(training_with_claim(), now=NOW, nodes=pool(4), velero=True)
+    assert [f.rule for f in served.findings if f.rule == BACKUP] == [BACKUP]
+    assert served.notes == ()
+    unserved = [*training_with_claim(), VELERO_CRD]
+    off = analyze_workloads(unserved, now=NOW, nodes=pool(4), velero=False)
+    assert [f for f in off.findings if f.rule == BACKUP] == []
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import json
 import time
 from collections import Counter
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
+from kubedrift.analysis.identity import IDENTITY_PATTERNS
 from kubedrift.simulate import (
     POOL_LABEL,
     DriftKind,
@@ -27,24 +29,28 @@ from kubedrift.simulate import (
 )
 from kubedrift.simulate.snapshot import encode_json
 
-# Per-node identity and placement: expected to differ between peers of a pool.
-_OWN_LABELS = {
-    "kubernetes.io/hostname",
-    "topology.kubernetes.io/zone",
-    "failure-domain.beta.kubernetes.io/zone",
-    "topology.k8s.aws/zone-id",
-    "nvidia.com/gfd.timestamp",
-}
 _OWN_INFO = {"bootID", "machineID", "systemUUID"}
+# The agent's facts (and their digest) carry per-node identities; compared apart below.
+_OWN_ANNOTATIONS = {
+    "alpha.kubernetes.io/provided-node-ip",
+    "kubedrift.io/facts",
+    "kubedrift.io/facts-digest",
+}
+
+
+def own(fact: str) -> bool:
+    """Per-node identity and placement, by the analysis' reviewed identity table."""
+    return any(fnmatch.fnmatchcase(fact.lower(), p.lower()) for p in IDENTITY_PATTERNS)
 
 
 def pool_facts(node: dict[str, Any]) -> dict[str, Any]:
     """Everything about a node that must be the same on every clean node of its pool."""
     meta, status = node["metadata"], node["status"]
-    annotations = dict(meta["annotations"])
-    annotations.pop("alpha.kubernetes.io/provided-node-ip")
+    annotations = {k: v for k, v in meta["annotations"].items() if k not in _OWN_ANNOTATIONS}
+    agent = json.loads(meta["annotations"].get("kubedrift.io/facts", "{}"))
     return {
-        "labels": {k: v for k, v in meta["labels"].items() if k not in _OWN_LABELS},
+        "labels": {k: v for k, v in meta["labels"].items() if not own(f"label:{k}")},
+        "agent": {k: v for k, v in agent.items() if not own(f"agent:{k}")} or None,
         "annotations": annotations,
         "taints": node["spec"].get("taints"),
         "capacity": status["capacity"],
@@ -158,9 +164,10 @@ def test_clean_nodes_of_a_pool_agree_on_every_fact(big: tuple[Fleet, float]) -> 
     for pool in fleet.spec.pools:
         nodes = [n for n in fleet.pool_nodes(pool.name) if n["metadata"]["name"] not in drifted]
         assert len(nodes) > pool.nodes // 2
-        reference = pool_facts(nodes[0])
-        for node in nodes[1:]:
-            assert pool_facts(node) == reference, node["metadata"]["name"]
+        with_agent = [pool_facts(n) for n in nodes if pool_facts(n)["agent"]]
+        without = [pool_facts(n) | {"agent": None} for n in nodes]
+        assert all(f == without[0] for f in without), pool.name
+        assert all(f == with_agent[0] for f in with_agent), pool.name
 
 
 def test_node_identities_are_unique(big: tuple[Fleet, float]) -> None:

@@ -20,6 +20,9 @@ largest binary unit that keeps them whole (`16Gi`, `15723588Ki`), the rest as
 `nodeInfo.machineID`, `systemUUID` and `bootID` are kept but naturally unique per node
 (`UNIQUE_FACTS`): they identify a machine or a boot and are never compared with peers.
 
+`NodeFacts.has_agent` says whether the node published agent facts at all: during an
+agent rollout some nodes have none, and their peers' agent facts are not theirs to miss.
+
 The node agent publishes `kubedrift.io/facts` (a JSON object, fact name → value) and
 `kubedrift.io/facts-digest` (`facts_digest` of the annotation's exact text). Facts whose
 digest does not match, or that are not a JSON object, are dropped and the node's
@@ -157,17 +160,25 @@ class NodeFacts(Mapping[str, FactValue]):
     on thousands of nodes (its `get` runs in C).
     """
 
-    __slots__ = ("_facts", "name", "problems", "view")
+    __slots__ = ("_facts", "has_agent", "name", "problems", "view")
 
     name: str
     problems: tuple[str, ...]
     view: Mapping[str, FactValue]
+    has_agent: bool
     _facts: dict[str, FactValue]
 
     def __init__(
-        self, name: str, facts: Mapping[str, FactValue], problems: tuple[str, ...] = ()
+        self,
+        name: str,
+        facts: Mapping[str, FactValue],
+        problems: tuple[str, ...] = (),
+        has_agent: bool | None = None,
     ) -> None:
         object.__setattr__(self, "name", name)
+        if has_agent is None:
+            has_agent = any(k.startswith("agent:") for k in facts)
+        object.__setattr__(self, "has_agent", has_agent)
         own = dict(facts)
         object.__setattr__(self, "_facts", own)
         object.__setattr__(self, "view", MappingProxyType(own))
@@ -255,7 +266,7 @@ def node_facts(node: Mapping[str, Any]) -> NodeFacts:
     facts.update(_resources(allocatable_fact, status.get("allocatable")))
     agent, problems = _agent_facts(meta.get("annotations") or {})
     facts.update(agent)
-    return NodeFacts(name, facts, problems)
+    return NodeFacts(name, facts, problems, has_agent=bool(agent))
 
 
 def _resources(

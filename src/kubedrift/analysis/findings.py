@@ -28,6 +28,7 @@ class NodeRule(enum.Enum):
     PEER_MISMATCH = "peer-mismatch"
     PEER_TIE = "peer-tie"
     PEER_SPLIT = "peer-split"
+    NO_CONSENSUS = "no-consensus"
     GPU_COUNT_MISMATCH = "gpu-count-mismatch"
     GPU_UNHEALTHY = "gpu-unhealthy"
     MIG_CONFIG_NOT_APPLIED = "mig-config-not-applied"

@@ -2,12 +2,14 @@
 
 GPU Feature Discovery (NVIDIA/k8s-device-plugin `internal/lm`): the driver and CUDA
 version labels (current and deprecated names), `gpu.count` / `gpu.replicas` /
-`gpu.product` per resource, `mig.strategy`, and `gfd.timestamp` (Unix seconds, rewritten
-on every relabel, every 60 s by default). The GPU operator: `gpu.present`, the
-mig-manager's `mig.config` (desired) and `mig.config.state` (`pending`, `rebooting`,
-`success`, `failed`), and the driver upgrade controller's `gpu-driver-upgrade-state`
-(`upgrade-required` … `upgrade-done`, or `upgrade-failed`). NFD: `kernel-version.full`
-(the kernel release, `uname -r`) and `pci-10de.present` (an NVIDIA PCI device).
+`gpu.product` per resource, `mig.strategy`, and `gfd.timestamp` (Unix seconds, written
+once when the GFD process starts, not at each relabel: see `gpu_rules._gfd_stale`).
+The GPU operator: `gpu.present`, the mig-manager's `mig.config` (desired) and
+`mig.config.state` (`pending`, `rebooting`, `success`, `failed`), the driver upgrade
+controller's `gpu-driver-upgrade-state` (`upgrade-required` … `upgrade-done`, or
+`upgrade-failed`) and the per-operand switches `gpu.deploy.<operand>`. NFD:
+`kernel-version.full` (the kernel release, `uname -r`) and `pci-10de.present` (an
+NVIDIA PCI device).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ MIG_STATE = NVIDIA + "mig.config.state"
 MIG_STRATEGY = NVIDIA + "mig.strategy"
 UPGRADE_STATE = NVIDIA + "gpu-driver-upgrade-state"
 GFD_TIMESTAMP = NVIDIA + "gfd.timestamp"
+DEPLOY_GFD = NVIDIA + "gpu.deploy.gpu-feature-discovery"  # the GPU operator's switch
 NFD_KERNEL = NFD + "kernel-version.full"
 NFD_NVIDIA_PCI = NFD + "pci-10de.present"
 
@@ -43,6 +46,10 @@ SHARED_GPU_RESOURCE = "nvidia.com/gpu.shared"  # time-slicing with renameByDefau
 AGENT_DRIVER = "agent:nvml.driver_version"  # nvmlSystemGetDriverVersion
 AGENT_CUDA = "agent:nvml.cuda_driver_version"  # nvmlSystemGetCudaDriverVersion, e.g. 12.8
 AGENT_MODULE_VERSION = "agent:module.nvidia.version"  # /sys/module/nvidia/version
+AGENT_GPU_COUNT = "agent:nvml.gpu_count"  # nvmlDeviceGetCount
+AGENT_GPU0_NAME = "agent:nvml.gpu.0.name"  # nvmlDeviceGetName, e.g. NVIDIA H100 80GB HBM3
+# Unix seconds the host booted (/proc/stat btime); not published by the agent yet.
+AGENT_BOOT_TIME = "agent:host.boot_time"
 # The kernel the loaded NVIDIA module was built for; not published by the agent yet.
 AGENT_DRIVER_KERNEL = "agent:nvidia.driver.kernel"
 

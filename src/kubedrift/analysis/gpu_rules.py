@@ -1,9 +1,9 @@
 """GPU-stack consistency rules: what the GPU stack's labels claim against what is real.
 
-- `gpu-count-mismatch` (high when fewer GPUs are advertised than labelled, medium when
-  more, or none: device plugin down): `gpu.count` × `gpu.replicas` ≠
-  `capacity[nvidia.com/gpu]`; skipped with the MIG `mixed` strategy, where `gpu.count`
-  also counts GPUs exposed as `nvidia.com/mig-*`.
+- `gpu-count-mismatch` (high when fewer GPUs are advertised than labelled or none at all —
+  no `nvidia.com/gpu` capacity is at least as bad as `0`; medium when more):
+  `gpu.count` × `gpu.replicas` ≠ `capacity[nvidia.com/gpu]`; skipped with the MIG
+  `mixed` strategy, where `gpu.count` also counts GPUs exposed as `nvidia.com/mig-*`.
 - `gpu-unhealthy` (high): allocatable `nvidia.com/gpu` below capacity — the kubelet counts
   devices the device plugin reports unhealthy (e.g. after an Xid error) in capacity only.
 - `mig-config-not-applied`: `mig.config.state` is `failed` (high); `success` while GFD's
@@ -15,7 +15,8 @@
 - `driver-too-old-for-cuda`: the driver is below NVIDIA's minimum for the labelled CUDA
   version (medium), and below minor-version compatibility too (high); see `analysis.cuda`.
 - `driver-upgrade-failed` (high): `gpu-driver-upgrade-state` is `upgrade-failed`.
-- `gfd-labels-stale` (medium): `gfd.timestamp` is older than `gfd_stale_after` before now.
+- `gfd-labels-stale` (medium): evidence that GPU Feature Discovery's labels describe a past
+  state of the node (see `_gfd_stale`); never the label's age alone.
 - `kernel-changed-since-driver`: on a GPU node, NFD's kernel label ≠ the running kernel
   (medium: rebooted since labelling); the agent's driver build kernel ≠ the running kernel
   (high).
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from kubedrift.analysis import gpu_labels as gl
 from kubedrift.analysis.cuda import driver_requirement
@@ -41,11 +42,9 @@ _MIG_NON_PROFILE_CONFIGS = frozenset({"all-disabled", "all-enabled", "all-balanc
 
 @dataclass(frozen=True, slots=True)
 class RuleContext:
-    """What the rules need besides the node: its pool, the time, the stale threshold."""
+    """What the rules need besides the node: its pool."""
 
     pool: str
-    now: datetime | None
-    stale_after: timedelta
 
 
 @dataclass(slots=True)
@@ -96,7 +95,9 @@ def _gpu_count(out: _Out) -> None:
         f" × {expected // count} replicas" if expected != count else ""
     )
     if units is None:
-        severity = Severity.MEDIUM
+        # No capacity at all: the device plugin never registered (or is gone), which leaves
+        # the node with no schedulable GPUs, exactly as a capacity of 0 does.
+        severity = Severity.HIGH
         msg = f"{labelled} but the node advertises no {resource}: is the device plugin running?"
     elif units < expected:
         severity = Severity.HIGH
@@ -271,26 +272,98 @@ def _upgrade_failed(out: _Out) -> None:
 
 
 def _gfd_stale(out: _Out) -> None:
-    now, limit = out.ctx.now, out.ctx.stale_after
-    stamp = _int(out.facts.label(gl.GFD_TIMESTAMP))
-    if now is None or stamp is None:
+    """GPU Feature Discovery's labels describe a past state of the node.
+
+    GFD writes `nvidia.com/gfd.timestamp` once, when its process starts: the timestamp
+    labeler is built before the relabel loop and reused by every pass (NVIDIA/
+    k8s-device-plugin `cmd/gpu-feature-discovery/main.go` `run`, `internal/lm/
+    timestamp.go` `NewTimestampLabeler`: `time.Now().Unix()`); `--sleep-interval` (60 s)
+    reruns the other labelers only, and `--oneshot` labels once and exits. So the label's
+    age is the GFD pod's age and says nothing about staleness. What does:
+
+    - the host booted after GFD last started (agent `host.boot_time` > `gfd.timestamp`):
+      a reboot restarts the GFD pod, so labels older than the boot were not rewritten
+      since — the kernel and driver they describe may be gone;
+    - GFD is switched off by the GPU operator (`nvidia.com/gpu.deploy.gpu-feature-
+      discovery=false`) yet its labels are present: on exit GFD removes its output file
+      (`removeOutputFile` in `run`), so labels that outlive it are left-overs nobody
+      refreshes;
+    - GFD's `gpu.count` or `gpu.product` contradict what NVML reports on the host now
+      (agent `nvml.gpu_count`, `nvml.gpu.0.name`).
+
+    Labels against capacity (`gpu-count-mismatch`), GFD's driver/CUDA labels against NVML
+    (`driver-label-disagreement`) and NFD's kernel label against the running kernel
+    (`kernel-changed-since-driver`) have rules of their own. All evidence of one node is
+    one finding.
+    """
+    facts = out.facts
+    stamp = _int(facts.label(gl.GFD_TIMESTAMP))
+    if stamp is None and facts.label(gl.GPU_PRODUCT) is None:
+        return  # no GFD labels at all
+    reasons = [r for check in _STALE_EVIDENCE if (r := check(facts, stamp)) is not None]
+    if not reasons:
         return
-    written = datetime.fromtimestamp(stamp, UTC)
-    age = now - written
-    if age <= limit:
-        return
-    live = f"{_span(age)} old ({written.strftime('%Y-%m-%dT%H:%M:%SZ')})"
-    msg = f"GPU Feature Discovery last labelled this node {_span(age)} ago; it relabels every "
-    msg += "60 s by default, so its labels may be stale (is gpu-feature-discovery running?)"
-    path = label_fact(gl.GFD_TIMESTAMP)
+    written = "unknown" if stamp is None else _utc(stamp)
+    msg = "GPU Feature Discovery's labels are stale: " + "; ".join(reasons)
     out.add(
         NodeRule.GFD_LABELS_STALE,
         Severity.MEDIUM,
-        path=path,
-        want=f"<={_span(limit)} old",
-        got=live,
+        path=label_fact(gl.GFD_TIMESTAMP),
+        want="labels GFD rewrote since the last boot, matching the host",
+        got=f"written {written}",
         msg=msg,
     )
+
+
+def _booted_since(facts: NodeFacts, stamp: int | None) -> str | None:
+    boot = _int(_text(facts.get(gl.AGENT_BOOT_TIME)))
+    if boot is None or stamp is None or boot <= stamp:
+        return None
+    return f"the host booted at {_utc(boot)}, after GFD last started ({_utc(stamp)})"
+
+
+def _gfd_switched_off(facts: NodeFacts, stamp: int | None) -> str | None:
+    if (
+        facts.label(gl.DEPLOY_GFD) != "false"
+        or facts.label(gl.MIG_STATE) in _MIG_STATES_IN_PROGRESS
+    ):
+        return None  # mig-manager switches the operands off while it repartitions
+    return "the GPU operator has GFD switched off here (gpu.deploy.gpu-feature-discovery=false)"
+
+
+def _count_against_nvml(facts: NodeFacts, stamp: int | None) -> str | None:
+    labelled, real = facts.label(gl.GPU_COUNT), _text(facts.get(gl.AGENT_GPU_COUNT))
+    product = facts.label(gl.GPU_PRODUCT) or ""
+    if labelled is None or real is None or "-MIG-" in product or labelled == real:
+        return None
+    return f"gpu.count says {labelled} GPUs but NVML sees {real}"
+
+
+def _product_against_nvml(facts: NodeFacts, stamp: int | None) -> str | None:
+    product, name = facts.label(gl.GPU_PRODUCT), _text(facts.get(gl.AGENT_GPU0_NAME))
+    if product is None or name is None:
+        return None
+    # GFD's product is NVML's name with spaces as dashes, plus -MIG-… or -SHARED suffixes.
+    base = product.split("-MIG-", 1)[0].removesuffix("-SHARED")
+    if base == name.strip().replace(" ", "-"):
+        return None
+    return f"gpu.product says {product} but NVML names the GPU {name!r}"
+
+
+_STALE_EVIDENCE: tuple[Callable[[NodeFacts, int | None], str | None], ...] = (
+    _booted_since,
+    _gfd_switched_off,
+    _count_against_nvml,
+    _product_against_nvml,
+)
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _utc(stamp: int) -> str:
+    return datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _kernel_changed(out: _Out) -> None:
@@ -335,18 +408,6 @@ def _int(text: str | None) -> int | None:
         return int(text)
     except ValueError:
         return None
-
-
-def _span(delta: timedelta) -> str:
-    """`13d 4h`, `2h 5m`, `45m`."""
-    minutes = int(delta.total_seconds() // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h" if hours else f"{days}d"
-    if hours:
-        return f"{hours}h {mins}m" if mins else f"{hours}h"
-    return f"{mins}m"
 
 
 _RULES: tuple[Callable[[_Out], None], ...] = (

@@ -7,11 +7,17 @@ finding carrying the workload's whole GPU count and GPU-hours: a multi-node job 
 whole when one member fails. Its severity is the highest of the node findings under it,
 one step higher when the workload spans several nodes. Node findings get the impact of the
 GPUs on that node, and rise one step when a running multi-node job sits on the node.
+
+Only facts that can break a job are raised (`breaks_jobs`): the driver and CUDA version,
+the kernel, the GPU product, count and health, MIG, the container runtime, and the GPU
+rules about them. A bookkeeping label that differs (an NFD feature label, a GPU operator
+switch, a missing label family) keeps its own severity whatever runs on the node.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
@@ -20,9 +26,30 @@ from kubedrift.analysis.workload_findings import WorkloadRule
 from kubedrift.analysis.workload_model import Workload, WorkloadModel
 from kubedrift.model import JSON, MISSING, Category, Finding, Impact, Severity
 
-__all__ = ["NodeImpact", "drifted_nodes", "node_impact", "raise_one"]
+__all__ = ["NodeImpact", "breaks_jobs", "drifted_nodes", "node_impact", "raise_one"]
 
 _SEVERITIES = list(Severity)
+_BREAKING_PATHS = (
+    "label:nvidia.com/cuda.driver-version.full",
+    "label:nvidia.com/cuda.runtime-version.full",
+    "label:nvidia.com/gpu.product",
+    "label:nvidia.com/gpu.count",
+    "label:nvidia.com/mig.*",
+    "label:nvidia.com/gpu-driver-upgrade-state",
+    "label:feature.node.kubernetes.io/kernel-version.*",
+    "nodeInfo.kernelVersion",
+    "nodeInfo.containerRuntimeVersion",
+    "capacity:nvidia.com/*",
+    "allocatable:nvidia.com/*",
+    "agent:nvml.*",
+    "agent:module.nvidia*",
+    "agent:nvidia.driver.kernel",
+)
+
+
+def breaks_jobs(finding: Finding) -> bool:
+    """Whether the finding's fact can break a job running across nodes (see module doc)."""
+    return any(fnmatch.fnmatchcase(finding.path, p) for p in _BREAKING_PATHS)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -76,7 +103,7 @@ def _with_impact(
         workloads=tuple(w.label() for w in workloads),
     )
     severity = finding.severity
-    if any(w.multi_node for w in workloads):
+    if breaks_jobs(finding) and any(w.multi_node for w in workloads):
         severity = raise_one(severity)
     return dataclasses.replace(finding, impact=impact, severity=severity)
 
@@ -84,7 +111,7 @@ def _with_impact(
 def _workload_finding(w: Workload, drifted: dict[str, list[Finding]], now: datetime) -> Finding:
     under = {n: drifted[n] for n in w.nodes if n in drifted}
     severity = max((f.severity for fs in under.values() for f in fs), key=lambda s: s.rank)
-    if w.multi_node:
+    if w.multi_node and any(breaks_jobs(f) for fs in under.values() for f in fs):
         severity = raise_one(severity)
     facts = sorted({f.path for fs in under.values() for f in fs})
     live: dict[str, JSON] = {n: {f.path: _plain(f.live) for f in fs} for n, fs in under.items()}

@@ -49,9 +49,9 @@ def analyze_nodes(
 ) -> NodeAnalysis:
     """Check `v1 Node` objects against profiles, their pool's majority and the GPU rules.
 
-    `now` (timezone-aware) is needed only by `gfd-labels-stale`; without it that rule is
-    skipped and a note says so. Raises `InputError` for a node without a name or a name
-    given twice.
+    `now` (timezone-aware, optional) is accepted for callers that judge time; no node rule
+    needs it since `gfd-labels-stale` stopped reading the label's age. Raises `InputError`
+    for a node without a name or a name given twice.
     """
     if now is not None and now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -72,10 +72,11 @@ def _analyze(
     compared: list[Finding] = []
     outcomes: list[PoolPeers] = []
     for pool, members in pools.items():
-        context = RuleContext(pool, now, options.gfd_stale_after)
+        context = RuleContext(pool)
+        ignored = comparator.ignored(pool)
         for facts in members:
-            declared += check_profiles(facts, pool, profiles)
-            rules += check_gpu_rules(facts, context)
+            declared += [f for f in check_profiles(facts, pool, profiles) if not ignored(f.path)]
+            rules += [f for f in check_gpu_rules(facts, context) if not ignored(f.path)]
         outcome = comparator.compare(pool, members)
         outcomes.append(outcome)
         compared += peer_findings(outcome, severity)
@@ -84,7 +85,7 @@ def _analyze(
     return NodeAnalysis(
         findings=findings,
         pools=tuple(_summary(o, findings) for o in outcomes),
-        notes=_notes(pools, options, now),
+        notes=_notes(pools, options),
     )
 
 
@@ -140,29 +141,51 @@ def _summary(outcome: PoolPeers, findings: tuple[Finding, ...]) -> PoolSummary:
     return PoolSummary(outcome.name, outcome.members, len(drifted), outcome.note)
 
 
-def _notes(
-    pools: dict[str, list[NodeFacts]], options: NodeOptions, now: datetime | None
-) -> tuple[str, ...]:
+def _notes(pools: dict[str, list[NodeFacts]], options: NodeOptions) -> tuple[str, ...]:
     notes = []
-    if now is None:
-        notes.append("gfd-labels-stale not checked: no current time was given")
-    unlabelled = len(pools.get(UNLABELLED_POOL, ()))
+    unlabelled = _unlabelled(pools)
     if unlabelled:
         keys = ", ".join(options.pool_labels())
-        verb = "is" if unlabelled == 1 else "are"
-        notes.append(
-            f"{_nodes(unlabelled)} without any pool label ({keys}) {verb} compared as one "
-            f"pool, {UNLABELLED_POOL}"
-        )
+        count = sum(unlabelled.values())
+        verb = "is" if count == 1 else "are"
+        where = f"one pool, {UNLABELLED_POOL}"
+        if len(unlabelled) > 1:
+            where = f"{len(unlabelled)} pools by role and GPU: {', '.join(unlabelled)}"
+        notes.append(f"{_nodes(count)} without any pool label ({keys}) {verb} compared as {where}")
+    notes += _agent_rollout(pools)
     problems: dict[str, list[str]] = defaultdict(list)
     for members in pools.values():
         for facts in members:
             for problem in facts.problems:
                 problems[problem].append(facts.name)
     for problem, names in sorted(problems.items()):
-        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-        notes.append(f"agent facts ignored on {_nodes(len(names))} ({problem}): {shown}")
+        notes.append(f"agent facts ignored on {_nodes(len(names))} ({problem}): {_shown(names)}")
     return tuple(notes)
+
+
+def _unlabelled(pools: dict[str, list[NodeFacts]]) -> dict[str, int]:
+    return {
+        name: len(members)
+        for name, members in pools.items()
+        if name == UNLABELLED_POOL or name.startswith(UNLABELLED_POOL + "/")
+    }
+
+
+def _agent_rollout(pools: dict[str, list[NodeFacts]]) -> list[str]:
+    """One note for a partial agent rollout: its agent facts were compared among the rest."""
+    all_facts = [f for members in pools.values() for f in members]
+    without = [f.name for f in all_facts if not f.has_agent and not f.problems]
+    if not without or not any(f.has_agent for f in all_facts):
+        return []
+    return [
+        f"the node agent publishes no facts on {_nodes(len(without))} of {len(all_facts)} "
+        f"(partial rollout?): agent facts are compared among the others only; "
+        f"without: {_shown(without)}"
+    ]
+
+
+def _shown(names: list[str]) -> str:
+    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
 
 def _nodes(count: int) -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import dataclass
-from datetime import timedelta
+
+from kubedrift.analysis.identity import IDENTITY_PATTERNS
 
 INSTANCE_TYPE_LABELS = ("node.kubernetes.io/instance-type", "beta.kubernetes.io/instance-type")
 DEFAULT_GROUP_LABELS = (
@@ -14,43 +16,24 @@ DEFAULT_GROUP_LABELS = (
 )
 UNLABELLED_POOL = "unlabelled"
 
-# Facts that differ between healthy peers by nature (fnmatch patterns, matched
-# case-insensitively): identities, topology, timestamps, and state machines that have
-# their own GPU rules. Names, addresses, providerID, podCIDR, conditions, images and
-# annotations other than the agent's are never read as facts at all.
-DEFAULT_EXCLUDED_FACTS: tuple[str, ...] = (
-    "nodeInfo.machineID",
-    "nodeInfo.systemUUID",
-    "nodeInfo.bootID",
-    "label:kubernetes.io/hostname",
-    "label:topology.*",  # topology.kubernetes.io/zone, topology.k8s.aws/zone-id, …
-    "label:failure-domain.*",
-    "label:nvidia.com/gfd.timestamp",  # rule gfd-labels-stale
-    "label:nvidia.com/gpu.clique",  # the NVLink domain: differs per rack by design
-    "label:nvidia.com/mig.config.state",  # rule mig-config-not-applied
-    "label:nvidia.com/gpu-driver-upgrade-state",  # rule driver-upgrade-failed; moves in rollouts
-    "taint:node.kubernetes.io/*",  # not-ready, unreachable, unschedulable, pressure: state
-    "taint:node.cloudprovider.kubernetes.io/*",
-    "taint:ToBeDeletedByClusterAutoscaler:*",
-    "taint:DeletionCandidateOfClusterAutoscaler:*",
-    "agent:*uuid*",
-    "agent:*serial*",
-    "agent:*bootid*",
-    "agent:*boot_id*",
-    # kubedrift.agent.names.NATURALLY_UNIQUE_FACTS (the agent layer may not be imported here)
-    "agent:kernel.cmdline",
-    "agent:kernel.param.root",
-    "agent:kernel.param.resume",
-    "agent:kernel.param.ip",
-    "agent:kernel.param.hostname",
-    "agent:kernel.param.*uuid*",
-    "agent:kernel.param.systemd.machine_id",
-    "agent:kernel.param.rd.lvm.*",
-    "agent:kernel.param.cryptdevice",
-    "agent:nvml.gpu.*.uuid",
-    "agent:file.kubelet-kubeconfig.sha256",
-    "agent:file.cdi-*",
-)
+DEFAULT_EXCLUDED_FACTS: tuple[str, ...] = IDENTITY_PATTERNS
+"""Facts that differ between healthy peers by nature: the reviewed table in
+`analysis.identity`, with the source of each entry. Names, addresses, providerID, podCIDR,
+conditions, images and annotations other than the agent's are never read as facts at all."""
+
+
+@dataclass(frozen=True, slots=True)
+class FactIgnore:
+    """A user's node-fact ignore: fnmatch `facts` (case-insensitive), in `pools` (globs of
+    pool names; empty: every pool). Ignored facts are not compared with peers and no
+    finding about them is reported in those pools."""
+
+    facts: tuple[str, ...]
+    pools: tuple[str, ...] = ()
+
+    def applies_to(self, pool: str) -> bool:
+        """Whether this ignore covers the pool called `pool`."""
+        return not self.pools or any(fnmatch.fnmatchcase(pool, p) for p in self.pools)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,10 +51,13 @@ class NodeOptions:
     this share of the pool (0.5: more than half); otherwise the pool is split on that fact.
     `quantity_tolerance`: relative difference within which `tolerant_resources` (capacity
     and allocatable) count as equal, e.g. 2% for memory the kernel reserves unevenly.
-    `gfd_stale_after`: GPU Feature Discovery relabels every 60 s by default; labels older
-    than this (relative to the `now` given to `analyze_nodes`) are stale.
     `excluded_facts`: fnmatch patterns of facts never compared with peers (profiles and
     GPU rules still see them); add to `DEFAULT_EXCLUDED_FACTS` rather than replace it.
+    `fact_ignores`: the user's ignores (`KubedriftConfig.ignoreNodeFacts`), per pool.
+    Without a group label, nodes are also split by role (control plane or worker) and by
+    GPU product and count, so that a kubeadm, RKE2 or k3s cluster whose nodes all carry
+    one instance type (`rke2`, `k3s`) or none does not compare its control plane with its
+    GPU workers.
     """
 
     pool_label: str | None = None
@@ -80,8 +66,8 @@ class NodeOptions:
     majority_threshold: float = 0.5
     quantity_tolerance: float = 0.02
     tolerant_resources: tuple[str, ...] = ("memory", "ephemeral-storage")
-    gfd_stale_after: timedelta = timedelta(hours=1)
     excluded_facts: tuple[str, ...] = DEFAULT_EXCLUDED_FACTS
+    fact_ignores: tuple[FactIgnore, ...] = ()
 
     def __post_init__(self) -> None:
         if not 0.5 <= self.majority_threshold < 1.0:
@@ -90,8 +76,6 @@ class NodeOptions:
             )
         if not 0.0 <= self.quantity_tolerance < 1.0:
             raise ValueError(f"quantity_tolerance must be in [0, 1), got {self.quantity_tolerance}")
-        if self.gfd_stale_after <= timedelta(0):
-            raise ValueError("gfd_stale_after must be positive")
 
     def pool_labels(self) -> tuple[str, ...]:
         """Every label that can name a node's pool, for messages."""

@@ -1,19 +1,31 @@
 """Peer comparison: each node against the majority of its pool, no profile needed.
 
 Nodes are pooled by node group where they carry a node-group label (EKS, Karpenter, GKE,
-AKS), else by instance type, or by one label the caller names (`NodeOptions.pool_label`). For
-every comparable fact the pool's values are counted (absence counts as a value: a node
+AKS), else by instance type, or by one label the caller names (`NodeOptions.pool_label`).
+Without a node-group label (kubeadm, RKE2, k3s, bare metal) an instance type — or its
+absence, `unlabelled` — that holds control-plane and worker nodes, or CPU and GPU nodes,
+or several GPU products or counts, is split by them (`rke2/control-plane`,
+`rke2/NVIDIA-L40S-x2`): they are not each other's peers. A GPU node whose GFD labels are
+missing joins the only GPU pool of its kind, so the missing labels are found. For every
+comparable fact the pool's values are counted (absence counts as a value: a node
 missing the GPU taint its peers carry is a snowflake):
 
 - one value held by strictly more than `majority_threshold` of the pool is the majority;
   every other node gets `peer-mismatch` with the majority as `desired`;
 - a fact where every node of a pool of 3 or more has its own value is an identity, not
-  configuration (a per-node label): skipped;
+  configuration (a per-node label): skipped — except the node software versions (kernel,
+  OS image, container runtime, kubelet), where it is one pool-level `no-consensus`
+  finding (medium) listing the values: nodes that should match and all differ;
 - otherwise the pool is split and no side is picked: one pool-level finding, `peer-tie`
   when the two most common values are held by as many nodes each (a 2-node pool that
   disagrees), else `peer-split`, both low, naming the `NodePool`.
 
-A pool of one node has no peers and is only noted. Byte resources in
+A pool of one node has no peers and is only noted. Agent facts are compared only among
+the nodes that publish agent facts (a partial agent rollout is one note, not a mismatch
+per fact), and the user's `fact_ignores` remove facts per pool. Labels of one publisher
+(GPU Feature Discovery and the GPU operator under `nvidia.com/`, the operator's
+`gpu.deploy.*` switches, NFD) that a node misses — or has alone — are one finding per
+family listing them, not one per label: one cause, one finding. Byte resources in
 `tolerant_resources` are equal within `quantity_tolerance` of the pool's median.
 
 Facts that restate another fact are compared through it, so one change reads as one
@@ -28,7 +40,7 @@ from __future__ import annotations
 
 import fnmatch
 import statistics
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -38,7 +50,7 @@ from kubedrift.analysis.facts import UNIQUE_FACTS, FactValue, NodeFacts, label_f
 from kubedrift.analysis.findings import NodeRule, fact_title, node_finding, node_ref, pool_ref, show
 from kubedrift.analysis.options import UNLABELLED_POOL, NodeOptions
 from kubedrift.diff.quantities import quantity_value
-from kubedrift.model import MISSING, Finding, Severity
+from kubedrift.model import JSON, MISSING, Finding, Severity
 
 _KERNEL = "nodeInfo.kernelVersion"
 # fact -> the fact it restates; compared only on nodes that lack the primary.
@@ -63,10 +75,31 @@ _SHADOWED: dict[str, str] = {
     "nodeInfo.kubeProxyVersion": "nodeInfo.kubeletVersion",  # the kubelet reports its own
 }
 # fact -> the fact that determines it; reported only where the determining fact agrees.
-_COVERED: dict[str, str] = {
+_DRIVER_FACTS = (label_fact(gl.DRIVER_FULL), *(label_fact(k) for k in gl.DRIVER_PARTS_OLD))
+_COVERED: dict[str, tuple[str, ...]] = {
     # NVML derives the CUDA version from the driver: a new driver moves both labels.
-    label_fact(gl.CUDA_FULL): label_fact(gl.DRIVER_FULL),
+    label_fact(gl.CUDA_FULL): _DRIVER_FACTS,
+    # What the agent reads on the host restates the driver GFD labelled.
+    gl.AGENT_DRIVER: _DRIVER_FACTS,
+    gl.AGENT_MODULE_VERSION: _DRIVER_FACTS,
+    gl.AGENT_CUDA: (*_DRIVER_FACTS, label_fact(gl.CUDA_FULL)),
 }
+# Software every node of a pool must run alike: all-different is drift, never an identity.
+_NO_IDENTITY = frozenset(
+    {
+        "nodeInfo.kernelVersion",
+        "nodeInfo.osImage",
+        "nodeInfo.containerRuntimeVersion",
+        "nodeInfo.kubeletVersion",
+    }
+)
+# Label families that one publisher writes together: missing together is one cause.
+# The operator's switches first: `nvidia.com/*` would swallow them.
+_FAMILIES: tuple[tuple[str, str], ...] = (
+    ("label:nvidia.com/gpu.deploy.", "GPU operator gpu.deploy.*"),
+    ("label:nvidia.com/", "GPU Feature Discovery / GPU operator"),
+    ("label:feature.node.kubernetes.io/", "Node Feature Discovery"),
+)
 _DEPLOY_LABELS = "label:nvidia.com/gpu.deploy."
 _MIG_BUSY = frozenset({"pending", "rebooting"})
 _HIGH = (
@@ -116,7 +149,7 @@ class PoolPeers:
 
 
 def pool_names(all_facts: Sequence[NodeFacts], options: NodeOptions) -> list[str]:
-    """The pool of each node, in order (see `NodeOptions.pool_label`)."""
+    """The pool of each node, in order (see the module docstring)."""
     if options.pool_label:
         label = (options.pool_label,)
         return [_first_label(f, label) or UNLABELLED_POOL for f in all_facts]
@@ -128,15 +161,63 @@ def pool_names(all_facts: Sequence[NodeFacts], options: NodeOptions) -> list[str
     for group, base in keys:
         if group is not None:
             spans.setdefault(group, set()).add(base)
-    return [_pool_name(group, base, spans) for group, base in keys]
+    kinds = _ungrouped_kinds(all_facts, keys)
+    return [
+        _pool_name(group, base, spans) if group is not None else kinds[i]
+        for i, (group, base) in enumerate(keys)
+    ]
 
 
-def _pool_name(group: str | None, base: str | None, spans: dict[str, set[str | None]]) -> str:
-    if group is None:
-        return base or UNLABELLED_POOL
+def _pool_name(group: str, base: str | None, spans: dict[str, set[str | None]]) -> str:
     if base is None or len(spans[group]) == 1:
         return group
     return f"{group}/{base}"
+
+
+_UNKNOWN_GPU = "gpu"
+_CONTROL_PLANE_LABELS = (
+    "node-role.kubernetes.io/control-plane",
+    "node-role.kubernetes.io/master",
+)
+
+
+def _ungrouped_kinds(
+    all_facts: Sequence[NodeFacts], keys: list[tuple[str | None, str | None]]
+) -> dict[int, str]:
+    """Pool names of nodes without a node group: base, split by role and GPU when mixed."""
+    sigs: dict[int, tuple[str, str | None, str | None]] = {}
+    for i, (facts, (group, base)) in enumerate(zip(all_facts, keys, strict=True)):
+        if group is None:
+            sigs[i] = (base or UNLABELLED_POOL, _role(facts), _gpu_kind(facts))
+    known: dict[tuple[str, str | None], set[str]] = defaultdict(set)
+    for base, role, gpu in sigs.values():
+        if gpu not in (None, _UNKNOWN_GPU):
+            known[(base, role)].add(gpu)
+    for i, (base, role, gpu) in sigs.items():
+        if gpu == _UNKNOWN_GPU and len(known[(base, role)]) == 1:
+            sigs[i] = (base, role, next(iter(known[(base, role)])))
+    mixed: dict[str, set[tuple[str | None, str | None]]] = defaultdict(set)
+    for base, role, gpu in sigs.values():
+        mixed[base].add((role, gpu))
+    return {
+        i: "/".join(p for p in (base, role, gpu) if p) if len(mixed[base]) > 1 else base
+        for i, (base, role, gpu) in sigs.items()
+    }
+
+
+def _role(facts: NodeFacts) -> str | None:
+    control_plane = any(facts.label(k) is not None for k in _CONTROL_PLANE_LABELS)
+    return "control-plane" if control_plane else None
+
+
+def _gpu_kind(facts: NodeFacts) -> str | None:
+    """`<product>-x<count>` (whole GPUs), `<product>` (MIG), `gpu` (unknown), None (CPU)."""
+    product = facts.label(gl.GPU_PRODUCT)
+    if product is None:
+        return _UNKNOWN_GPU if gl.is_gpu_node(facts) else None
+    product = product.removesuffix("-SHARED")
+    count = facts.label(gl.GPU_COUNT)
+    return product if "-MIG-" in product or not count else f"{product}-x{count}"
 
 
 def _first_label(facts: NodeFacts, keys: tuple[str, ...]) -> str | None:
@@ -171,6 +252,15 @@ class Comparator:
             self._comparable[fact] = known
         return known
 
+    def ignored(self, pool: str) -> Callable[[str], bool]:
+        """Whether the user ignores a fact in `pool` (`NodeOptions.fact_ignores`)."""
+        patterns = tuple(
+            p.lower() for i in self.options.fact_ignores if i.applies_to(pool) for p in i.facts
+        )
+        if not patterns:
+            return _never
+        return lambda fact: any(fnmatch.fnmatchcase(fact.lower(), p) for p in patterns)
+
     def compare(self, name: str, members: Sequence[NodeFacts]) -> PoolPeers:
         """Compare the members of one pool with each other."""
         result = PoolPeers(name, len(members))
@@ -180,13 +270,20 @@ class Comparator:
         names: set[str] = set()
         for member in members:
             names.update(member.view)
-        getters = [m.view.get for m in members]
+        ignored = self.ignored(name)
+        agents = [m for m in members if m.has_agent]
+        everyone = (members, [m.view.get for m in members])
+        with_agent = (agents, [m.view.get for m in agents])
         split: list[str] = []
-        for fact in sorted(f for f in names if self.comparable(f)):
+        for fact in sorted(f for f in names if self.comparable(f) and not ignored(f)):
+            # agent facts only among the nodes that run the agent (partial rollouts)
+            group, getters = with_agent if fact.startswith("agent:") else everyone
+            if len(group) < 2:
+                continue
             values = [get(fact, MISSING) for get in getters]
             if fact in self._tolerant:
-                self._tolerant_fact(result, members, fact, values)
-            elif not self._exact_fact(result, members, fact, values):
+                self._tolerant_fact(result, group, fact, values)
+            elif not self._exact_fact(result, group, fact, values):
                 split.append(fact)
         _drop_restated(result, members)
         if split:
@@ -209,7 +306,10 @@ class Comparator:
                     )
             return True
         if len(members) >= 3 and len(counts) == len(members):
-            return True  # every node its own value: an identity, not configuration
+            if fact not in _NO_IDENTITY:
+                return True  # every node its own value: an identity, not configuration
+            out.pool_findings.append(_no_consensus(out.name, fact, members, values))
+            return False
         if _restates_present(fact, members):
             return True
         out.pool_findings.append(_split_finding(out.name, fact, members, values, held == second))
@@ -256,7 +356,31 @@ def _restated(fact: str, facts: NodeFacts, differing: set[str]) -> bool:
         return "capacity:" + fact.removeprefix("allocatable:") in differing
     if fact.startswith(_DEPLOY_LABELS) and facts.label(gl.MIG_STATE) in _MIG_BUSY:
         return True  # mig-manager turns the GPU operands off while it repartitions
-    return _COVERED.get(fact) in differing
+    return any(f in differing for f in _COVERED.get(fact, ()))
+
+
+def _never(fact: str) -> bool:
+    return False
+
+
+def _no_consensus(
+    pool: str, fact: str, members: Sequence[NodeFacts], values: list[FactValue]
+) -> Finding:
+    shown = "; ".join(f"{m.name}: {show(v)}" for m, v in zip(members, values, strict=True))
+    live = ", ".join(sorted(show(v) for v in values))
+    msg = f"every one of the {len(members)} {pool} nodes runs a different {fact_title(fact)} "
+    msg += f"({live}): no two agree, so there is no baseline; declare one in a NodeProfile"
+    return node_finding(
+        pool_ref(pool),
+        pool,
+        NodeRule.NO_CONSENSUS,
+        severity=Severity.MEDIUM,
+        path=fact,
+        desired=MISSING,
+        live=live,
+        message=msg,
+        details=(("values", shown),),
+    )
 
 
 def _restates_present(fact: str, members: Sequence[NodeFacts]) -> bool:
@@ -296,10 +420,11 @@ def _names(names: list[str], limit: int = 5) -> str:
 
 
 def peer_findings(peers: PoolPeers, severity: Callable[[str], Severity]) -> list[Finding]:
-    """Turn a pool's deviations into `peer-mismatch` findings."""
+    """Turn a pool's deviations into `peer-mismatch` findings, one per label family."""
     findings = []
     for node, deviations in peers.deviations.items():
-        for d in deviations:
+        single, families = _by_family(deviations)
+        for d in single:
             findings.append(
                 node_finding(
                     node_ref(node),
@@ -313,7 +438,63 @@ def peer_findings(peers: PoolPeers, severity: Callable[[str], Severity]) -> list
                     details=(("majority", f"{d.held_by}/{peers.members}"),),
                 )
             )
+        for family, group in families.items():
+            findings.append(_family_finding(node, peers, family, group, severity))
     return findings
+
+
+def _by_family(
+    deviations: list[Deviation],
+) -> tuple[list[Deviation], dict[tuple[str, str], list[Deviation]]]:
+    """Split off labels of one family that are all missing (or all extra) on the node."""
+    grouped: dict[tuple[str, str, bool], list[Deviation]] = defaultdict(list)
+    single: list[Deviation] = []
+    for d in deviations:
+        family = next((f for f in _FAMILIES if d.fact.startswith(f[0])), None)
+        missing, extra = d.live is MISSING, d.majority is MISSING
+        if family is None or not (missing or extra):
+            single.append(d)
+        else:
+            grouped[(*family, missing)].append(d)
+    families: dict[tuple[str, str], list[Deviation]] = {}
+    for (prefix, title, _), group in grouped.items():
+        if len(group) == 1:
+            single += group
+        else:
+            families[(prefix, title)] = group
+    return single, families
+
+
+def _family_finding(
+    node: str,
+    peers: PoolPeers,
+    family: tuple[str, str],
+    group: list[Deviation],
+    severity: Callable[[str], Severity],
+) -> Finding:
+    prefix, title = family
+    missing = group[0].live is MISSING
+    labels = [d.fact.removeprefix("label:") for d in group]
+    held = max(d.held_by for d in group)
+    where = f"{held} of {peers.members} {peers.name} nodes"
+    if missing:
+        msg = f"{len(group)} {title} labels are missing here but set on {where}: "
+    else:
+        msg = f"{len(group)} {title} labels are set here but absent on {where}: "
+    side: dict[str, JSON] = {
+        d.fact.removeprefix("label:"): d.majority if missing else d.live for d in group
+    }
+    return node_finding(
+        node_ref(node),
+        peers.name,
+        NodeRule.PEER_MISMATCH,
+        severity=max((severity(d.fact) for d in group), key=lambda s: s.rank),
+        path=prefix + "*",
+        desired=side if missing else MISSING,
+        live=MISSING if missing else side,
+        message=msg + _names(labels, limit=6),
+        details=(("majority", f"{held}/{peers.members}"), ("labels", ",".join(labels))),
+    )
 
 
 def _message(d: Deviation, peers: PoolPeers) -> str:

@@ -3,7 +3,12 @@
 - `multi-node-job-inconsistent`: a workload running on two nodes or more (other than a
   serving kind, whose replicas are independent) whose nodes disagree on the NVIDIA driver,
   the CUDA version the driver supports, the kernel or the GPU product. NCCL collectives
-  across such nodes hang or fail, or silently run slower.
+  across such nodes hang or fail, or silently run slower. The odd nodes are those the node
+  analysis flagged on that fact (their pool's majority disagrees with them), measured
+  against the value the unflagged nodes share; without node findings, a strict majority of
+  the job's own nodes. When neither exists (a 2-node job split 1:1 in a pool with no
+  majority) the finding lists every node's value and names no culprit: blaming the
+  healthy half would send the operator to the wrong node.
 - `mutable-image`: a GPU workload running an image by `:latest` or with no tag, and no
   digest; a restarted member may pull different code than its peers.
 - `gpu-pod-without-gpu-limit`: a pod running on a node with GPU capacity, tolerating the
@@ -27,7 +32,7 @@ from typing import Any
 from kubedrift.analysis.gpu_labels import CUDA_FULL, DRIVER_FULL, GPU_PRODUCT
 from kubedrift.analysis.workload_findings import WorkloadRule, impact_of, workload_finding
 from kubedrift.analysis.workload_model import GPU_RESOURCE, RunningPod, Workload, WorkloadModel
-from kubedrift.model import Finding, Severity
+from kubedrift.model import Category, Finding, Severity
 
 __all__ = [
     "SERVING_KINDS",
@@ -39,6 +44,7 @@ __all__ = [
 ]
 
 SERVING_KINDS = frozenset({"Deployment", "ReplicaSet", "InferenceService"})
+_DRIVER, _CUDA = "label:" + DRIVER_FULL, "label:" + CUDA_FULL
 _FACTS = (
     ("label:" + DRIVER_FULL, ("metadata", "labels", DRIVER_FULL)),
     ("label:" + CUDA_FULL, ("metadata", "labels", CUDA_FULL)),
@@ -48,39 +54,89 @@ _FACTS = (
 
 
 def inconsistent_nodes(
-    model: WorkloadModel, nodes: Mapping[str, Mapping[str, Any]], now: datetime
+    model: WorkloadModel,
+    nodes: Mapping[str, Mapping[str, Any]],
+    now: datetime,
+    node_findings: Sequence[Finding] = (),
 ) -> Iterator[Finding]:
     """One finding per multi-node workload and fact its nodes disagree on."""
+    flagged = _flagged_facts(node_findings)
     for w in model.workloads:
         if not w.multi_node or w.owner.kind in SERVING_KINDS:
             continue
         for fact, path in _FACTS:
             values = {n: _dig(nodes.get(n, {}), path) for n in w.nodes}
             if len({v for v in values.values() if v is not None}) > 1:
-                yield _inconsistent(w, fact, values, now)
+                odd = {n for n in w.nodes if fact in flagged.get(n, ())}
+                yield _inconsistent(w, fact, values, _reference(values, odd), now)
+
+
+def _flagged_facts(findings: Sequence[Finding]) -> dict[str, set[str]]:
+    """Node → the facts node analysis reported on it (CUDA follows the driver)."""
+    flagged: dict[str, set[str]] = defaultdict(set)
+    for f in findings:
+        if f.category is Category.NODE and f.object.kind == "Node":
+            flagged[f.object.name].add(f.path)
+            if f.path == _DRIVER:
+                flagged[f.object.name].add(_CUDA)
+    return flagged
+
+
+def _reference(values: Mapping[str, str | None], odd: set[str]) -> str | None:
+    """The value the job's nodes should have, or None when nothing says which side is right."""
+    healthy = {v for n, v in values.items() if n not in odd and v is not None}
+    if odd and len(healthy) == 1:
+        return next(iter(healthy))
+    if not odd:
+        counts = Counter(v for v in values.values() if v is not None).most_common(1)
+        if counts and counts[0][1] * 2 > len(values):
+            return counts[0][0]
+    return None
 
 
 def _inconsistent(
-    w: Workload, fact: str, values: Mapping[str, str | None], now: datetime
+    w: Workload, fact: str, values: Mapping[str, str | None], reference: str | None, now: datetime
 ) -> Finding:
-    majority = Counter(v for v in values.values() if v is not None).most_common(1)[0][0]
-    odd = sorted(n for n, v in values.items() if v != majority)
+    if reference is None:
+        return _undecided(w, fact, values, now)
+    odd = sorted(n for n, v in values.items() if v != reference)
     return workload_finding(
         obj=w.owner,
         rule=WorkloadRule.MULTI_NODE_INCONSISTENT,
         severity=Severity.HIGH,
         path=fact,
-        desired=majority,
+        desired=reference,
         # only the nodes that differ: a 64-node job's finding must read in a few lines,
         # and a node joining on the majority's value is not a change of the finding
         live={n: values[n] for n in odd},
         message=(
             f"{w.label()} spans {len(w.nodes)} nodes that disagree on {fact}: "
             + ", ".join(f"{n}={values[n]}" for n in odd)
-            + f" (others {majority})"
+            + f" (others {reference})"
         ),
         impact=impact_of(w, now),
         details={"nodes": ",".join(odd)},
+    )
+
+
+def _undecided(w: Workload, fact: str, values: Mapping[str, str | None], now: datetime) -> Finding:
+    groups: dict[str, list[str]] = defaultdict(list)
+    for node, value in sorted(values.items()):
+        groups[str(value)].append(node)
+    shown = "; ".join(f"{v} on {', '.join(ns)}" for v, ns in sorted(groups.items()))
+    return workload_finding(
+        obj=w.owner,
+        rule=WorkloadRule.MULTI_NODE_INCONSISTENT,
+        severity=Severity.HIGH,
+        path=fact,
+        desired=None,
+        live=dict(sorted(values.items())),
+        message=(
+            f"{w.label()} spans {len(w.nodes)} nodes that disagree on {fact}: {shown}; "
+            "neither their pool nor the job has a majority, so no side is picked"
+        ),
+        impact=impact_of(w, now),
+        details={"nodes": ",".join(sorted(values))},
     )
 
 

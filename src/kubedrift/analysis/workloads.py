@@ -18,7 +18,7 @@ from kubedrift.analysis.backups import unprotected_claims
 from kubedrift.analysis.gangs import DEFAULT_QUOTA_GRACE, gangs_below_minimum, idle_quota
 from kubedrift.analysis.impact import node_impact
 from kubedrift.analysis.workload_findings import WorkloadRule
-from kubedrift.analysis.workload_model import build_model
+from kubedrift.analysis.workload_model import WorkloadModel, build_model
 from kubedrift.analysis.workload_rules import (
     gpu_without_limit,
     image_skew,
@@ -38,6 +38,7 @@ class WorkloadAnalysis:
     node_findings: tuple[Finding, ...]
     workloads: int
     gpus: int
+    notes: tuple[str, ...] = ()
 
 
 def analyze_workloads(
@@ -47,24 +48,31 @@ def analyze_workloads(
     nodes: Sequence[Mapping[str, Any]] = (),
     node_findings: Sequence[Finding] = (),
     quota_grace: timedelta = DEFAULT_QUOTA_GRACE,
+    velero: bool | None = None,
 ) -> WorkloadAnalysis:
     """Judge running workloads among `objects` against node drift and the AI rules.
 
     `now` (timezone-aware) is the moment GPU-hours and backup ages are measured at: the
     snapshot's time or the wall clock. `node_findings` come from `analyze_nodes` over
-    `nodes`; they are returned with impact attached, in the same order.
+    `nodes`; they are returned with impact attached, in the same order. `velero` says
+    whether the cluster serves Velero's kinds (from discovery); None infers it from the
+    objects (a Velero object or CRD among them). Without Velero, `pvc-not-backed-up` does
+    not run — every PVC would be "not backed up" by a tool that is not there — and a note
+    says so.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     model = build_model(objects)
     by_name = {ref_of(n).name: n for n in nodes}
     impact = node_impact(node_findings, model, now)
+    if velero is None:
+        velero = velero_present(model)
     findings = [
         *impact.workload_findings,
-        *inconsistent_nodes(model, by_name, now),
+        *inconsistent_nodes(model, by_name, now, node_findings),
         *gangs_below_minimum(model, now),
         *idle_quota(model, now, quota_grace),
-        *unprotected_claims(model, now),
+        *(unprotected_claims(model, now) if velero else ()),
         *mutable_images(model, now),
         *gpu_without_limit(model, by_name),
         *image_skew(model, now),
@@ -74,4 +82,22 @@ def analyze_workloads(
         node_findings=impact.node_findings,
         workloads=len(model.workloads),
         gpus=sum(w.gpus for w in model.workloads),
+        notes=() if velero else (_NO_VELERO,),
     )
+
+
+_NO_VELERO = "pvc-not-backed-up not checked: Velero is not installed (no velero.io kinds)"
+
+
+def velero_present(model: WorkloadModel) -> bool:
+    """Whether the objects show Velero: one of its objects, or its CRD."""
+    if any(_velero(o) for o in model.of_kind("Schedule", "Backup")):
+        return True
+    return any(
+        str((crd.get("metadata") or {}).get("name", "")).endswith(".velero.io")
+        for crd in model.of_kind("CustomResourceDefinition")
+    )
+
+
+def _velero(obj: Mapping[str, Any]) -> bool:
+    return str(obj.get("apiVersion", "")).startswith("velero.io/")

@@ -59,6 +59,12 @@ FailOnOpt = Annotated[
 ColorOpt = Annotated[
     bool | None, typer.Option("--color/--no-color", help="Colour the table (default: on a tty).")
 ]
+DisableRuleOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--disable-rule", help="Never report this rule, e.g. gfd-labels-stale. Repeatable."
+    ),
+]
 ConfigOpt = Annotated[
     Path | None,
     typer.Option("--config", help="KubedriftConfig file with ignore rules and trusted managers."),
@@ -100,6 +106,7 @@ def scan(
     pool_label: Annotated[
         str | None, typer.Option(help="Node label that defines pools for peer comparison.")
     ] = None,
+    disable_rule: DisableRuleOpt = None,
     output: OutputOpt = None,
     fail_on: FailOnOpt = Severity.LOW,
     color: ColorOpt = None,
@@ -114,6 +121,7 @@ def scan(
         check_nodes=nodes,
         check_workloads=workloads,
         pool_label=pool_label,
+        disabled_rules=tuple(disable_rule or ()),
     )
     with Progress() as progress:
         report = asyncio.run(run_scan(request, progress=progress.update))

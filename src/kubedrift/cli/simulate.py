@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -35,17 +36,29 @@ def simulate(
     ] = False,
     kubeconfig: Annotated[Path | None, typer.Option(help="Kubeconfig for --apply.")] = None,
     context: Annotated[str | None, typer.Option(help="Kubeconfig context for --apply.")] = None,
+    now: Annotated[
+        str | None,
+        typer.Option(help="The simulated present, RFC 3339 (default: the current time)."),
+    ] = None,
+    control_plane: Annotated[
+        int, typer.Option(help="Also simulate this many self-managed control-plane nodes.")
+    ] = 0,
 ) -> int:
     """Generate a deterministic GPU fleet with chosen drifts (for demos, tests, benchmarks)."""
     if not 10 <= nodes <= MAX_NODES:
         raise InputError(f"must be between 10 and {MAX_NODES}, got {nodes}", where="--nodes")
+    if not 0 <= control_plane <= 7:
+        raise InputError(f"must be between 0 and 7, got {control_plane}", where="--control-plane")
     if not 0.0 <= drift_rate <= 1.0:
         raise InputError(f"must be between 0 and 1, got {drift_rate}", where="--drift-rate")
     if out is None and not apply:
         raise InputError("say where the fleet goes: --out FILE and/or --apply", where="simulate")
     with Progress() as progress:
         progress.update(f"building a fleet of {nodes} nodes")
-        fleet = build_fleet(default_fleet_spec(nodes, seed=seed, drift_rate=drift_rate))
+        spec = default_fleet_spec(
+            nodes, seed=seed, drift_rate=drift_rate, now=_present(now), control_plane=control_plane
+        )
+        fleet = build_fleet(spec)
         if out is not None:
             progress.update(f"writing {out}")
             write_snapshot(fleet, out)
@@ -58,3 +71,16 @@ def simulate(
     counts = f"{len(fleet.nodes)} nodes, {len(fleet.pods)} pods, {len(fleet.injected)} drifts"
     typer.echo(f"simulated fleet (seed {seed}): {counts}", err=True)
     return 0
+
+
+def _present(text: str | None) -> datetime:
+    """`--now`: every simulated time is drawn relative to it (whole seconds, UTC)."""
+    if text is None:
+        return datetime.now(UTC).replace(microsecond=0)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"{text!r} is not an RFC 3339 time", where="--now") from None
+    if moment.tzinfo is None:
+        raise InputError(f"{text!r} has no time zone (add Z or +00:00)", where="--now")
+    return moment.astimezone(UTC)

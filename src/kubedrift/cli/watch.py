@@ -11,17 +11,20 @@ import asyncio
 import logging
 import signal
 import socket
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from kubedrift.alerts import AlertPolicy, sinks_from_options
 from kubedrift.analysis.options import NodeOptions
+from kubedrift.analysis.user_controls import disable_rules
 from kubedrift.cluster.connection import ClusterTarget
 from kubedrift.controller.fleet import FleetOptions
 from kubedrift.controller.run import ControllerOptions, LeaderOptions, run_controller
 from kubedrift.controller.watcher import WatchOptions
+from kubedrift.desired import KubedriftConfig, load_config
 from kubedrift.model import InputError, KubedriftError, Severity
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -74,6 +77,10 @@ def watch(
     pool_label: Annotated[
         str | None, typer.Option(help="Node label that defines pools for peer comparison.")
     ] = None,
+    disable_rule: Annotated[
+        list[str] | None,
+        typer.Option("--disable-rule", help="Never report this rule. Repeatable."),
+    ] = None,
     alert_webhook: Annotated[
         list[str] | None, typer.Option(help="POST kubedrift-alert/v1 JSON here. Repeatable.")
     ] = None,
@@ -124,7 +131,7 @@ def watch(
             fleet=FleetOptions(
                 workload_interval=_positive("--workload-interval", workload_interval),
                 check_workloads=workloads,
-                node_options=NodeOptions(pool_label=pool_label) if pool_label else NodeOptions(),
+                **_fleet_controls(config, pool_label, disable_rule or ()),
             ),
         ),
         store=store,
@@ -184,6 +191,19 @@ def _address(listen: str) -> tuple[str, int] | None:
     if not sep or not port.isdigit() or int(port) > 65535:
         raise InputError(f"--listen {listen!r}: expected HOST:PORT, e.g. 0.0.0.0:8080")
     return (host.strip("[]") or "0.0.0.0", int(port))
+
+
+def _fleet_controls(
+    config: Path | None, pool_label: str | None, disabled: Sequence[str]
+) -> dict[str, Any]:
+    """Node options and rule switches from `--config` and `--disable-rule`."""
+    loaded = load_config(config) if config is not None else KubedriftConfig()
+    try:
+        switches = loaded.rules.merged(disable_rules(disabled))
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    options = NodeOptions(pool_label=pool_label or None, fact_ignores=loaded.ignore_node_facts)
+    return {"node_options": options, "rules": switches}
 
 
 def _positive(option: str, value: float) -> float:

@@ -22,12 +22,13 @@ import contextlib
 import gc
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from kubedrift.analysis import nodes as node_analysis
 from kubedrift.analysis.profiles import NodeProfile
+from kubedrift.analysis.user_controls import RuleSwitches
 from kubedrift.analysis.workloads import analyze_workloads
 from kubedrift.cluster.connection import Connection
 from kubedrift.cluster.discovery import Discovery
@@ -58,6 +59,7 @@ class FleetOptions:
     workload_min_interval: float = 5.0
     check_workloads: bool = True
     node_options: node_analysis.NodeOptions = _NODE_OPTIONS
+    rules: RuleSwitches = field(default_factory=RuleSwitches)
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,14 +253,19 @@ class FleetTracker:
             analysis = node_analysis.analyze_nodes(
                 nodes, profiles=self.profiles, options=self.options.node_options, now=now
             )
-            node_findings: tuple[Finding, ...] = analysis.findings
+            node_findings = tuple(self.options.rules.apply(analysis.findings))
             findings: tuple[Finding, ...] = ()
             workloads = self.workloads.objects() if self.workloads is not None else ()
             if self.options.check_workloads:
                 impact = analyze_workloads(
-                    workloads, now=now, nodes=nodes, node_findings=node_findings
+                    workloads,
+                    now=now,
+                    nodes=nodes,
+                    node_findings=node_findings,
+                    velero=self.workloads.velero if self.workloads is not None else None,
                 )
-                node_findings, findings = impact.node_findings, impact.findings
+                node_findings = impact.node_findings
+                findings = tuple(self.options.rules.apply(impact.findings))
         finally:
             if gc_was_enabled:
                 gc.enable()

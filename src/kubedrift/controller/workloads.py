@@ -101,6 +101,7 @@ class WorkloadTracker:
         self.notes: tuple[str, ...] = ()
         self.skipped: tuple[tuple[str, str], ...] = ()
         """(kind, `not-served` or `forbidden`) of each workload kind skipped."""
+        self.velero: bool | None = None  # Velero's Schedule served and listable (after run)
         self.informers: list[Informer] = []
         self._conn = conn
         self._options = informer_options
@@ -150,6 +151,7 @@ class WorkloadTracker:
         self.skipped = tuple(
             [(k, "not-served") for k in unserved] + [(k, "forbidden") for k in forbidden]
         )
+        self.velero = any(r.kind == "Schedule" and r.group == "velero.io" for r in served)
         return served
 
     async def _when_synced(self) -> None:

@@ -12,6 +12,12 @@
         kind: Deployment
         managers: ["keda-operator*"]
         jsonPointers: [/spec/replicas]
+    ignoreNodeFacts:                    # `kubedrift.analysis.user_controls`
+      - facts: ["label:example.com/rack"]
+        pools: ["gpu-*"]
+    rules:                              # rule switches
+      gfd-labels-stale: off
+      pvc-not-backed-up: {severity: low}
 
 The rule language belongs to `kubedrift.diff`, which compiles it; each entry is checked
 here by that same compiler so that a mistake is reported with the file and the entry
@@ -21,10 +27,16 @@ here by that same compiler so that a mistake is reported with the file and the e
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kubedrift.analysis.options import FactIgnore
+from kubedrift.analysis.user_controls import (
+    RuleSwitches,
+    compile_fact_ignores,
+    compile_rule_switches,
+)
 from kubedrift.desired.documents import read_documents
 from kubedrift.diff import compile_ignore_rules, compile_trusted_rules
 from kubedrift.model import InputError
@@ -37,7 +49,7 @@ _SECTIONS: dict[str, _Compiler] = {
     "ignoreDifferences": compile_ignore_rules,
     "trustedManagers": compile_trusted_rules,
 }
-_TOP_FIELDS = {"apiVersion", "kind", "metadata", *_SECTIONS}
+_TOP_FIELDS = {"apiVersion", "kind", "metadata", "rules", "ignoreNodeFacts", *_SECTIONS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +59,8 @@ class KubedriftConfig:
     ignore_differences: tuple[Mapping[str, Any], ...] = ()
     trusted_managers: tuple[Mapping[str, Any], ...] = ()
     source: str | None = None
+    ignore_node_facts: tuple[FactIgnore, ...] = ()
+    rules: RuleSwitches = field(default_factory=RuleSwitches)
 
 
 def load_config(path: Path) -> KubedriftConfig:
@@ -74,10 +88,17 @@ def parse_config(body: Any, where: str) -> KubedriftConfig:
             f"unknown field {unknown[0]!r} (expected: {', '.join(sorted(_TOP_FIELDS))})",
             where=where,
         )
+    try:
+        fact_ignores = compile_fact_ignores(body.get("ignoreNodeFacts") or [])
+        rules = compile_rule_switches(body.get("rules"))
+    except ValueError as exc:
+        raise InputError(str(exc), where=where) from None
     return KubedriftConfig(
         ignore_differences=_section(body, "ignoreDifferences", where),
         trusted_managers=_section(body, "trustedManagers", where),
         source=where,
+        ignore_node_facts=fact_ignores,
+        rules=rules,
     )
 
 

@@ -18,6 +18,8 @@ class ScanRequest:
     for a cluster, `default` for a snapshot), as `kubectl apply` does. `check_workloads`
     reads running AI workloads (every object of a snapshot; the workload kinds, listed from
     a cluster) to judge what node drift puts at risk and to run the AI workload rules.
+    `disabled_rules`: rule ids never reported (`--disable-rule`), on top of the `rules:`
+    switches of KubedriftConfigs.
     """
 
     desired: tuple[str, ...] = ()
@@ -29,6 +31,7 @@ class ScanRequest:
     check_workloads: bool = True
     pool_label: str | None = None
     now: datetime | None = None
+    disabled_rules: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,12 +4,15 @@ workloads, rank."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from kubedrift.analysis import nodes as node_analysis
+from kubedrift.analysis.options import FactIgnore
 from kubedrift.analysis.profiles import compile_profiles
 from kubedrift.analysis.ranking import rank
+from kubedrift.analysis.user_controls import RuleSwitches, disable_rules
 from kubedrift.analysis.workloads import analyze_workloads
 from kubedrift.desired import DesiredSet, KubedriftConfig, load_config, load_desired
 from kubedrift.desired.config import parse_config
@@ -20,7 +23,7 @@ from kubedrift.engine import workloads as workload_objects
 from kubedrift.engine.clock import snapshot_time
 from kubedrift.engine.namespaces import with_namespaces
 from kubedrift.engine.requests import DiffRequest, ScanRequest
-from kubedrift.model import Category, Finding, ObjectRef, Report, Severity
+from kubedrift.model import Category, Finding, InputError, ObjectRef, Report, Severity
 
 Progress = Callable[[str], None]
 
@@ -35,6 +38,7 @@ async def run_scan(request: ScanRequest, progress: Progress = _quiet) -> Report:
     desired = load_desired(list(request.desired)) if request.desired else _EMPTY
     objects = [o.obj for o in desired.objects]
     options = diff_options(desired, request)
+    controls = user_controls(desired, request)
     if request.snapshots:
         progress("reading snapshots")
         live = live_state.from_snapshots(request.snapshots, request.namespace)
@@ -61,22 +65,26 @@ async def run_scan(request: ScanRequest, progress: Progress = _quiet) -> Report:
     node_findings: tuple[Finding, ...] = ()
     if request.check_nodes:
         progress(f"analysing {len(live.nodes)} nodes")
-        analysis = _analyse_nodes(live.nodes, desired, request, now)
-        node_findings = analysis.findings
+        analysis = _analyse_nodes(live.nodes, desired, request, now, controls)
+        node_findings = tuple(controls.switches.apply(analysis.findings))
         pools = analysis.pools
         notes += analysis.notes
     if request.check_workloads:
         work = await _workload_objects(request, live, progress)
         progress("analysing AI workloads")
         impact = analyze_workloads(
-            work.objects, now=now, nodes=live.nodes, node_findings=node_findings
+            work.objects,
+            now=now,
+            nodes=live.nodes,
+            node_findings=node_findings,
+            velero=work.velero,
         )
         node_findings = impact.node_findings
         findings += impact.findings
-        notes += work.notes
+        notes += work.notes + impact.notes
     findings += node_findings
     return Report(
-        findings=rank(findings),
+        findings=rank(controls.switches.apply(findings)),
         objects_checked=len(objects),
         nodes_checked=len(live.nodes) if request.check_nodes else 0,
         revision=desired.revision,
@@ -112,10 +120,35 @@ def run_diff(request: DiffRequest, progress: Progress = _quiet) -> Report:
     )
 
 
+def _configs(desired: DesiredSet, request: ScanRequest) -> list[KubedriftConfig]:
+    configs: list[KubedriftConfig] = [load_config(request.config)] if request.config else []
+    return configs + [parse_config(c.obj, str(c.location)) for c in desired.configs]
+
+
+@dataclass(frozen=True, slots=True)
+class UserControls:
+    """Rule switches and node-fact ignores from configs and `--disable-rule`."""
+
+    switches: RuleSwitches
+    fact_ignores: tuple[FactIgnore, ...]
+
+
+def user_controls(desired: DesiredSet, request: ScanRequest) -> UserControls:
+    """The user's rule switches and node-fact ignores; InputError for an unknown rule."""
+    configs = _configs(desired, request)
+    switches = RuleSwitches()
+    for config in configs:
+        switches = switches.merged(config.rules)
+    try:
+        switches = switches.merged(disable_rules(request.disabled_rules))
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    return UserControls(switches, tuple(i for c in configs for i in c.ignore_node_facts))
+
+
 def diff_options(desired: DesiredSet, request: ScanRequest) -> DiffOptions:
     """Ignore and trust rules from `--config` and KubedriftConfig documents in desired."""
-    configs: list[KubedriftConfig] = [load_config(request.config)] if request.config else []
-    configs += [parse_config(c.obj, str(c.location)) for c in desired.configs]
+    configs = _configs(desired, request)
     ignore = [e for c in configs for e in c.ignore_differences]
     trusted = [e for c in configs for e in c.trusted_managers]
     return DiffOptions(
@@ -171,12 +204,16 @@ def _judging_time(live: live_state.LiveState, from_snapshot: bool) -> datetime:
 
 
 def _analyse_nodes(
-    nodes: Iterable[dict[str, Any]], desired: DesiredSet, request: ScanRequest, now: datetime
+    nodes: Iterable[dict[str, Any]],
+    desired: DesiredSet,
+    request: ScanRequest,
+    now: datetime,
+    controls: UserControls,
 ) -> node_analysis.NodeAnalysis:
     profiles = compile_profiles([(str(p.location), p.obj) for p in desired.profiles])
-    options = node_analysis.NodeOptions()
-    if request.pool_label:
-        options = node_analysis.NodeOptions(pool_label=request.pool_label)
+    options = node_analysis.NodeOptions(
+        pool_label=request.pool_label or None, fact_ignores=controls.fact_ignores
+    )
     return node_analysis.analyze_nodes(list(nodes), profiles=profiles, options=options, now=now)
 
 

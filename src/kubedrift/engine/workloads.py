@@ -48,10 +48,14 @@ _NOT_FINISHED = "status.phase!=Succeeded,status.phase!=Failed"
 
 @dataclass(frozen=True, slots=True)
 class WorkloadObjects:
-    """The objects workload analysis reads, and notes on kinds that were skipped."""
+    """The objects workload analysis reads, and notes on kinds that were skipped.
+
+    `velero`: whether Velero's `Schedule` kind is served and readable (None: not known,
+    as for a snapshot, where analysis infers it from the objects)."""
 
     objects: tuple[dict[str, Any], ...]
     notes: tuple[str, ...] = ()
+    velero: bool | None = None
 
 
 def from_snapshot(objects: Sequence[dict[str, Any]]) -> WorkloadObjects:
@@ -88,7 +92,11 @@ async def read_kinds(
             if "forbidden" not in err.message:
                 raise
             forbidden.append(kind)
-    return WorkloadObjects(objects=tuple(objects), notes=skipped_notes(unserved, forbidden))
+    asked = {kind for _, kind in kinds}
+    velero = None if "Schedule" not in asked else "Schedule" not in unserved + forbidden
+    return WorkloadObjects(
+        objects=tuple(objects), notes=skipped_notes(unserved, forbidden), velero=velero
+    )
 
 
 def skipped_notes(unserved: list[str], forbidden: list[str]) -> tuple[str, ...]:

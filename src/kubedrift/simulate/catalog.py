@@ -52,6 +52,7 @@ class GpuModel:
     """One NVIDIA GPU model as GPU Feature Discovery describes it."""
 
     product: str  # `nvidia.com/gpu.product`, e.g. NVIDIA-H100-80GB-HBM3
+    nvml_name: str  # nvmlDeviceGetName; GFD's product is it with spaces as dashes
     family: str
     compute: tuple[int, int]
     memory_mib: int
@@ -74,6 +75,7 @@ class GpuModel:
 
 H100_80GB_HBM3 = GpuModel(
     product="NVIDIA-H100-80GB-HBM3",
+    nvml_name="NVIDIA H100 80GB HBM3",
     family="hopper",
     compute=(9, 0),
     memory_mib=81559,
@@ -84,6 +86,7 @@ H100_80GB_HBM3 = GpuModel(
 )
 A100_SXM4_40GB = GpuModel(
     product="NVIDIA-A100-SXM4-40GB",
+    nvml_name="NVIDIA A100-SXM4-40GB",
     family="ampere",
     compute=(8, 0),
     memory_mib=40960,
@@ -92,7 +95,13 @@ A100_SXM4_40GB = GpuModel(
         MigProfile("all-3g.20gb", "3g.20gb", 2, 19968, 42, 3),
     ),
 )
-L4 = GpuModel(product="NVIDIA-L4", family="ada-lovelace", compute=(8, 9), memory_mib=23034)
+L4 = GpuModel(
+    product="NVIDIA-L4",
+    nvml_name="NVIDIA L4",
+    family="ada-lovelace",
+    compute=(8, 9),
+    memory_mib=23034,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +146,9 @@ G6_XLARGE = InstanceType(
 )
 G6_12XLARGE = InstanceType(
     name="g6.12xlarge", cpus=48, memory_gib=192, max_pods=234, cpu_vendor="AMD", gpu=L4, gpus=4
+)
+M7I_2XLARGE = InstanceType(
+    name="m7i.2xlarge", cpus=8, memory_gib=32, max_pods=58, cpu_vendor="Intel"
 )
 M7I_8XLARGE = InstanceType(
     name="m7i.8xlarge", cpus=32, memory_gib=128, max_pods=234, cpu_vendor="Intel"

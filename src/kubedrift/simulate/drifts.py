@@ -12,13 +12,18 @@ import random
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from kubedrift.model import JSON, MISSING
 from kubedrift.simulate.catalog import CUDA_BY_DRIVER_BRANCH, cuda_for_driver
 from kubedrift.simulate.nodes import GPU_TAINT, cuda_labels, driver_labels, kernel_labels
 from kubedrift.simulate.spec import DriftKind, DriftSpec, PoolSpec
+from kubedrift.simulate.variation import (
+    DIGEST_ANNOTATION,
+    FACTS_ANNOTATION,
+    update_agent_facts,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,8 +175,23 @@ def _driver_mismatch(ed: _Editor, pool: PoolSpec, rng: random.Random, now: datet
     old = ed.get_label("nvidia.com/cuda.driver-version.full")
     new = previous_driver(old)
     ed.labels(driver_labels(new))
-    ed.labels(cuda_labels(cuda_for_driver(new)))
+    cuda = cuda_for_driver(new)
+    ed.labels(cuda_labels(cuda))
+    _host_shows(ed, driver=new, cuda=cuda)  # the node really runs the old driver
     return _Fact("nvidia.com/cuda.driver-version.full", old, new)
+
+
+def _host_shows(ed: _Editor, *, driver: str | None = None, cuda: tuple[int, int]) -> None:
+    """Keep the agent's NVML facts (if the node runs the agent) true to the drifted host."""
+    changes: dict[str, Any] = {"nvml.cuda_driver_version": f"{cuda[0]}.{cuda[1]}"}
+    if driver is not None:
+        changes |= {"nvml.driver_version": driver, "module.nvidia.version": driver}
+    annotations = ed.node["metadata"]["annotations"]
+    before = {k: annotations.get(k, MISSING) for k in (FACTS_ANNOTATION, DIGEST_ANNOTATION)}
+    if update_agent_facts(ed.node, changes):
+        for key, old in before.items():
+            where = pointer("metadata", "annotations", key)
+            ed.changes.append(FieldChange(where, old, annotations[key]))
 
 
 def _missing_gpu_taint(ed: _Editor, pool: PoolSpec, rng: random.Random, now: datetime) -> _Fact:
@@ -212,11 +232,14 @@ def _upgrade_failed(ed: _Editor, pool: PoolSpec, rng: random.Random, now: dateti
 
 
 def _stale_gfd(ed: _Editor, pool: PoolSpec, rng: random.Random, now: datetime) -> _Fact:
-    old = ed.get_label("nvidia.com/gfd.timestamp")
-    stale = now - timedelta(days=rng.randint(3, 30), seconds=rng.randint(0, 86399))
-    new = str(int(stale.timestamp()))
-    ed.label("nvidia.com/gfd.timestamp", new)
-    return _Fact("nvidia.com/gfd.timestamp", old, new)
+    """GFD switched off on the node while its labels stay behind, unrefreshed.
+
+    (An old `gfd.timestamp` alone is not staleness: GFD writes it once per process start.)
+    """
+    stamp = ed.get_label("nvidia.com/gfd.timestamp")
+    ed.label("nvidia.com/gpu.deploy.gpu-feature-discovery", "false")
+    left = f"labels of a switched-off GFD, written {stamp}"
+    return _Fact("nvidia.com/gfd.timestamp", "labels kept current by a running GFD", left)
 
 
 def _containerd_skew(ed: _Editor, pool: PoolSpec, rng: random.Random, now: datetime) -> _Fact:
@@ -250,6 +273,7 @@ def _cuda_too_new(ed: _Editor, pool: PoolSpec, rng: random.Random, now: datetime
     current = cuda_for_driver(driver)
     newer = min((c for c in CUDA_BY_DRIVER_BRANCH.values() if c > current), default=(13, 1))
     ed.labels(cuda_labels(newer))
+    _host_shows(ed, cuda=newer)
     return _Fact(
         "nvidia.com/cuda.runtime-version.full",
         f"{current[0]}.{current[1]}",

@@ -1,6 +1,7 @@
 """`build_fleet`: a `FleetSpec` in, a whole simulated cluster and its drift ground truth out.
 
-Order of work: build every pool's clean nodes, inject the drifts (recording ground truth),
+Order of work: build every pool's clean nodes (each with the variation of a real healthy
+node, `simulate.variation`), inject the drifts (recording ground truth),
 then place workloads on the drifted nodes, so workloads land on drifted nodes as they would
 in a real cluster. Each concern draws from its own seeded random stream (per pool, drifts,
 workloads, addresses), so adding a drift or a workload does not rename the nodes.
@@ -19,6 +20,7 @@ from kubedrift.simulate.drifts import InjectedDrift, PoolNode, choose_targets, i
 from kubedrift.simulate.ids import AddressPlan, Counter, hex_id
 from kubedrift.simulate.nodes import NodeContext, build_node, pool_shape
 from kubedrift.simulate.spec import FleetSpec
+from kubedrift.simulate.variation import operator_upgrade, vary_node
 from kubedrift.simulate.workloads import place_workloads
 
 POOL_LABEL = "eks.amazonaws.com/nodegroup"
@@ -101,12 +103,14 @@ def _build_nodes(spec: FleetSpec) -> list[PoolNode]:
     out: list[PoolNode] = []
     for pool in spec.pools:
         rng = random.Random(f"{spec.seed}/pool/{pool.name}")
+        vary = random.Random(f"{spec.seed}/vary/{pool.name}")  # keeps names as they were
+        upgraded = operator_upgrade(pool, spec)
         shape = pool_shape(pool, ctx, ami=f"ami-0{hex_id(rng, 16)}")
         zones = spec.pool_zones(pool)
-        out.extend(
-            PoolNode(pool, build_node(shape, ctx, rng, zones[i % len(zones)]))
-            for i in range(pool.nodes)
-        )
+        for i in range(pool.nodes):
+            node = build_node(shape, ctx, rng, zones[i % len(zones)])
+            vary_node(node, pool, spec, upgraded, vary)
+            out.append(PoolNode(pool, node))
     return out
 
 

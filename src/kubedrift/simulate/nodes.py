@@ -23,9 +23,13 @@ from kubedrift.simulate.ids import (
     new_uid,
     timestamp,
 )
-from kubedrift.simulate.spec import FleetSpec, PoolSpec
+from kubedrift.simulate.spec import FleetSpec, GfdVocabulary, PoolRole, PoolSpec
 
 GPU_TAINT: dict[str, str] = {"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}
+CONTROL_PLANE_TAINT: dict[str, str] = {
+    "key": "node-role.kubernetes.io/control-plane",
+    "effect": "NoSchedule",
+}
 NFD = "feature.node.kubernetes.io/"
 ECR_ACCOUNT = "602401143452"  # the account EKS serves its add-on images from
 
@@ -65,6 +69,7 @@ def pool_shape(pool: PoolSpec, ctx: NodeContext, ami: str) -> PoolShape:
         **_nfd_labels(pool.instance, pool.stack),
         **(_gpu_labels(pool, pool.gpu) if pool.gpu is not None else {}),
     }
+    labels = {k: v for k, v in labels.items() if k not in _absent_from(pool)}
     feature_labels = sorted(k.removeprefix(NFD) for k in labels if _published_by_nfd(k))
     capacity, allocatable = _resources(pool)
     return PoolShape(
@@ -109,10 +114,41 @@ def build_node(shape: PoolShape, ctx: NodeContext, rng: random.Random, zone: str
             "podCIDR": pod_cidr,
             "podCIDRs": [pod_cidr],
             "providerID": f"aws:///{zone}/i-0{hex_id(rng, 16)}",
-            **({"taints": [dict(GPU_TAINT)]} if shape.pool.gpu is not None else {}),
+            **_taints(shape.pool),
         },
         "status": _status(shape, ctx, rng, name=name, ip=ip, created=created),
     }
+
+
+def _taints(pool: PoolSpec) -> dict[str, list[dict[str, str]]]:
+    if pool.role is PoolRole.CONTROL_PLANE:
+        return {"taints": [dict(CONTROL_PLANE_TAINT)]}
+    return {"taints": [dict(GPU_TAINT)]} if pool.gpu is not None else {}
+
+
+# Labels a pool's component versions do not write (see `GfdVocabulary`, NFD < v0.12).
+_LEGACY_GFD_ABSENT = frozenset(
+    {
+        *(f"nvidia.com/cuda.driver-version.{p}" for p in ("full", "major", "minor", "revision")),
+        *(f"nvidia.com/cuda.runtime-version.{p}" for p in ("full", "major", "minor")),
+        "nvidia.com/gpu.replicas",
+        "nvidia.com/gpu.sharing-strategy",
+        "nvidia.com/gpu.mode",
+        "nvidia.com/mps.capable",
+    }
+)
+_OLD_NFD_ABSENT = frozenset(
+    {NFD + "system-os_release.VERSION_ID.major", NFD + "system-os_release.VERSION_ID.minor"}
+)
+
+
+def _absent_from(pool: PoolSpec) -> frozenset[str]:
+    absent: frozenset[str] = frozenset()
+    if pool.gfd_vocabulary is GfdVocabulary.LEGACY:
+        absent |= _LEGACY_GFD_ABSENT
+    if pool.stack.nfd_version < "v0.12":
+        absent |= _OLD_NFD_ABSENT
+    return absent
 
 
 def _status(
@@ -177,6 +213,18 @@ def _conditions(now: datetime, rng: random.Random, created: datetime) -> list[di
 
 def _kubernetes_labels(pool: PoolSpec, ctx: NodeContext, ami: str) -> dict[str, str]:
     itype = pool.instance.name
+    if pool.role is PoolRole.CONTROL_PLANE:  # self-managed: no node group, a role label
+        return {
+            "beta.kubernetes.io/arch": "amd64",
+            "beta.kubernetes.io/instance-type": itype,
+            "beta.kubernetes.io/os": "linux",
+            "k8s.io/cloud-provider-aws": ctx.cloud_provider_hash,
+            "kubernetes.io/arch": "amd64",
+            "kubernetes.io/os": "linux",
+            "node-role.kubernetes.io/control-plane": "",
+            "node.kubernetes.io/exclude-from-external-load-balancers": "",
+            "node.kubernetes.io/instance-type": itype,
+        }
     return {
         "beta.kubernetes.io/arch": "amd64",
         "beta.kubernetes.io/instance-type": itype,

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from kubedrift.simulate.catalog import (
     DEFAULT_STACK,
     G6_XLARGE,
+    M7I_2XLARGE,
     M7I_8XLARGE,
     P4D_24XLARGE,
     P5_48XLARGE,
@@ -31,6 +32,19 @@ class PoolRole(enum.Enum):
     TRAINING = "training"  # multi-node, whole-node training jobs
     INFERENCE = "inference"  # Deployments of model servers, one GPU (or MIG slice) per pod
     SYSTEM = "system"  # CPU services
+    CONTROL_PLANE = "control-plane"  # self-managed API servers: no group label, tainted
+
+
+class GfdVocabulary(enum.Enum):
+    """Which label names the pool's GPU Feature Discovery version writes.
+
+    `LEGACY` (GFD before v0.15, e.g. GPU operator 22.9): only the `cuda.driver.*` and
+    `cuda.runtime.*` names, no `gpu.replicas` / `gpu.sharing-strategy` / `gpu.mode`.
+    `CURRENT` (GFD v0.15+): both the `cuda.driver-version.*` names and the deprecated ones.
+    """
+
+    LEGACY = "legacy"
+    CURRENT = "current"
 
 
 class DriftKind(enum.Enum):
@@ -56,11 +70,16 @@ class DriftKind(enum.Enum):
             return True
         if gpu is None:
             return False
+        if self in _NEEDS_DRIVER_VERSION_LABELS and pool.gfd_vocabulary is GfdVocabulary.LEGACY:
+            return False
         return gpu.mig_capable if self is DriftKind.MIG_NOT_APPLIED else True
 
 
 _ANY_NODE = frozenset(
     {DriftKind.KERNEL_BUMP, DriftKind.CONTAINERD_SKEW, DriftKind.KUBELET_SKEW, DriftKind.OS_IMAGE}
+)
+_NEEDS_DRIVER_VERSION_LABELS = frozenset(
+    {DriftKind.DRIVER_MISMATCH, DriftKind.GFD_LABELS_DISAGREE, DriftKind.CUDA_RUNTIME_TOO_NEW}
 )
 
 
@@ -71,6 +90,9 @@ class PoolSpec:
     `zones` empty means every zone of the fleet. `mig_config` is the mig-parted
     configuration every GPU is partitioned with (`all-disabled`: whole GPUs);
     `gpu_replicas` > 1 turns on time-slicing with that many replicas per GPU.
+    `gfd_vocabulary`: the label names of the pool's GFD version. `capacity_types`: the
+    Karpenter capacity types its nodes are launched with, one drawn per node
+    (`karpenter.sh/capacity-type`); empty: no such label.
     """
 
     name: str
@@ -81,13 +103,15 @@ class PoolSpec:
     stack: NodeStack = DEFAULT_STACK
     mig_config: str = "all-disabled"
     gpu_replicas: int = 1
+    gfd_vocabulary: GfdVocabulary = GfdVocabulary.CURRENT
+    capacity_types: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not _DNS_LABEL.match(self.name):
             raise ValueError(f"pool name {self.name!r} is not a DNS label")
         if self.nodes < 1:
             raise ValueError(f"pool {self.name}: nodes must be at least 1")
-        if self.gpu is None and self.role is not PoolRole.SYSTEM:
+        if self.gpu is None and self.role not in (PoolRole.SYSTEM, PoolRole.CONTROL_PLANE):
             raise ValueError(f"pool {self.name}: {self.role.value} pools need GPU instances")
         if self.gpu is not None:
             self.gpu.mig_profile(self.mig_config)  # raises on an unknown config
@@ -159,7 +183,12 @@ class WorkloadSpec:
 
 @dataclass(frozen=True, slots=True)
 class FleetSpec:
-    """A whole simulated cluster. `workloads=None` simulates nodes only."""
+    """A whole simulated cluster. `workloads=None` simulates nodes only.
+
+    `agent_share`: the share of nodes (drawn per node) that run kubedrift's node agent and
+    publish its facts — a rollout in progress. `now`: the simulated present; every time
+    (creation, boot, GFD start, heartbeats, pod starts) is drawn relative to it.
+    """
 
     pools: tuple[PoolSpec, ...]
     seed: int = 0
@@ -169,8 +198,11 @@ class FleetSpec:
     cluster: str = "ml-prod"
     region: str = "us-east-2"
     zones: tuple[str, ...] = ("us-east-2a", "us-east-2b", "us-east-2c")
+    agent_share: float = 0.6
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.agent_share <= 1.0:
+            raise ValueError(f"agent_share must be between 0 and 1, got {self.agent_share}")
         names = [p.name for p in self.pools]
         if len(set(names)) != len(names):
             raise ValueError(f"pool names must be unique: {names}")
@@ -197,14 +229,44 @@ class FleetSpec:
 _DEFAULT_MIX: tuple[tuple[float, PoolSpec], ...] = (
     (0.40, PoolSpec("h100-train", P5_48XLARGE, 1, PoolRole.TRAINING, zones=("us-east-2a",))),
     (0.15, PoolSpec("a100-train", P4D_24XLARGE, 1, PoolRole.TRAINING, zones=("us-east-2b",))),
-    (0.05, PoolSpec("a100-mig", P4D_24XLARGE, 1, PoolRole.INFERENCE, mig_config="all-3g.20gb")),
-    (0.25, PoolSpec("l4-infer", G6_XLARGE, 1, PoolRole.INFERENCE)),
+    (
+        0.05,
+        PoolSpec(
+            "a100-mig",
+            P4D_24XLARGE,
+            1,
+            PoolRole.INFERENCE,
+            stack=dataclasses.replace(DEFAULT_STACK, nfd_version="v0.10.1"),
+            mig_config="all-3g.20gb",
+            gfd_vocabulary=GfdVocabulary.LEGACY,  # an older operator on this pool
+        ),
+    ),
+    (
+        0.25,
+        PoolSpec(
+            "l4-infer",
+            G6_XLARGE,
+            1,
+            PoolRole.INFERENCE,
+            capacity_types=("on-demand", "spot"),
+        ),
+    ),
     (0.15, PoolSpec("cpu-system", M7I_8XLARGE, 1, PoolRole.SYSTEM)),
 )
 
 
-def default_fleet_spec(nodes: int, seed: int = 0, drift_rate: float = 0.01) -> FleetSpec:
+def default_fleet_spec(
+    nodes: int,
+    seed: int = 0,
+    drift_rate: float = 0.01,
+    *,
+    now: datetime = FIXED_NOW,
+    control_plane: int = 0,
+) -> FleetSpec:
     """A realistic mix of H100, A100 (whole and MIG), L4 and CPU pools summing to `nodes`.
+
+    `control_plane` > 0 adds that many self-managed control-plane nodes (no node-group
+    label, the control-plane role label and taint), on top of `nodes`.
 
     About `drift_rate` × `nodes` drifts (at least one when the rate is positive) are
     spread over the drift kinds in a fixed order and over the pools they apply to, never
@@ -219,7 +281,10 @@ def default_fleet_spec(nodes: int, seed: int = 0, drift_rate: float = 0.01) -> F
         _with_nodes(pool, n) for n, (_, pool) in zip(counts, _DEFAULT_MIX, strict=True) if n > 0
     )
     wanted = max(1, round(nodes * drift_rate)) if drift_rate > 0 else 0
-    return FleetSpec(pools=pools, seed=seed, drifts=_spread_drifts(pools, wanted))
+    drifts = _spread_drifts(pools, wanted)
+    if control_plane:
+        pools += (PoolSpec("control-plane", M7I_2XLARGE, control_plane, PoolRole.CONTROL_PLANE),)
+    return FleetSpec(pools=pools, seed=seed, drifts=drifts, now=now)
 
 
 def _with_nodes(pool: PoolSpec, nodes: int) -> PoolSpec:

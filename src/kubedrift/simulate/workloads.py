@@ -168,7 +168,7 @@ class _Placer:
             self._training(pool, slots)
         elif pool.role is PoolRole.INFERENCE:
             self._inference(pool, slots)
-        else:
+        elif pool.role is PoolRole.SYSTEM:
             self._services(slots)
 
     def _training(self, pool: PoolSpec, slots: list[Slot]) -> None:
