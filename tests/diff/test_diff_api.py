@@ -45,6 +45,7 @@ def test_options_are_frozen_with_documented_defaults() -> None:
         "aggregated-clusterrole-rules",
         "vpa-pod-resources",
         "gpu-operator-node-labels",
+        "kubectl-rollout-restart",
     ]
     assert options.revision is None
     assert {"kubectl", "argocd-controller", "kustomize-controller"} <= options.applier_managers

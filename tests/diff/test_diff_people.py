@@ -161,6 +161,19 @@ def test_ignore_and_trusted_rules_silence_additions() -> None:
     assert diff_object(deployment(), live, DiffOptions(trusted_rules=trusted)) == []
 
 
+def test_a_rollout_restart_is_an_operation_not_drift() -> None:
+    restarted = {"kubectl.kubernetes.io/restartedAt": "2026-01-05T00:00:00Z"}
+    annotations = {".": {}, "f:kubectl.kubernetes.io/restartedAt": {}}
+    fields = {"f:spec": {"f:template": {"f:metadata": {"f:annotations": annotations}}}}
+    live = live_with(
+        entry("kubectl-rollout", fields),
+        change=lambda o: o["spec"]["template"]["metadata"].update(annotations=restarted),
+    )
+    assert diff_object(deployment(), live) == []
+    live["metadata"]["managedFields"][1]["manager"] = "kubectl-patch"  # by hand: reported
+    assert [f.rule for f in diff_object(deployment(), live)] == ["field-added"]
+
+
 def test_a_secret_key_added_by_hand_is_named_never_shown() -> None:
     desired = {
         "apiVersion": "v1",

@@ -291,6 +291,7 @@ def _change_like_people_do(server: ApiServer, workdir: Path) -> None:
     )
     kubectl(server, "scale", "-n", NS, "deployment/trainer-csa", "--replicas=5")
     kubectl(server, "annotate", "-n", NS, "deployment/trainer-ssa", "note=hotfix")
+    kubectl(server, "rollout", "restart", "-n", NS, "deployment/trainer-ssa")  # not drift
     patch = {"spec": {"template": {"spec": {"nodeSelector": {"gpu": "a100"}}}}}
     path = f"/apis/apps/v1/namespaces/{NS}/deployments/trainer-ssa"
     custom_client(server, "PATCH", path, patch, "gpu-tuning-script")

@@ -24,7 +24,10 @@ Built-in rules, and why:
   the annotations are the reliable sign);
 - GPU operator node labels and annotations (`nvidia.com/*`, `feature.node.kubernetes.io/*`)
   on Nodes, when written by the GPU operator, GPU feature discovery or NFD. Labels a person
-  sets to steer the operator (`nvidia.com/mig.config` by `kubectl label`) remain drift.
+  sets to steer the operator (`nvidia.com/mig.config` by `kubectl label`) remain drift;
+- `kubectl rollout restart`'s pod-template annotation `kubectl.kubernetes.io/restartedAt`,
+  when `kubectl-rollout` wrote it: a restart is an operation, not configuration, and would
+  otherwise be a `field-added` on every restarted workload (`additions.py`).
 
 The raw form of a user rule is that of an ignore rule (`name` there is the object-name glob)
 plus `controller` (required: who owns the fields, for people reading the config), `managers`,
@@ -112,6 +115,14 @@ BUILTIN_TRUSTED_RULES: tuple[TrustedRule, ...] = (
             "nfd*",
             "node-feature-discovery*",
         ),
+    ),
+    TrustedRule(
+        name="kubectl-rollout-restart",
+        selector=Selector(),
+        pointers=_patterns(
+            "/spec/template/metadata/annotations/kubectl.kubernetes.io~1restartedAt"
+        ),
+        managers=("kubectl-rollout",),
     ),
 )
 
