@@ -175,3 +175,16 @@ def test_render_returns_the_text_format_content_type() -> None:
 def test_negative_counts_are_refused() -> None:
     with pytest.raises(ValueError, match="negative"):
         ControllerMetrics().set_open_findings({("node", "high"): -1})
+
+
+def test_revision_source_label_never_shows_git_credentials() -> None:
+    """Regression (issue 12.3): a token in a `--desired` URL appeared in a label."""
+    metrics = ControllerMetrics()
+    source = "https://deploy:s3cr3t@git.example.com/org/repo.git@main,./local"
+
+    metrics.set_revision("abc", source)
+
+    text = metrics.render()[0].decode()
+    assert "s3cr3t" not in text
+    assert "deploy" not in text
+    assert 'source="https://***@git.example.com/org/repo.git@main,./local"' in text
