@@ -68,6 +68,7 @@ class ControllerOptions:
     alert_flush_timeout: float = 10.0
     leader: LeaderOptions | None = None
     webhook_secret: str | None = None
+    allow_unsigned_hooks: bool = False
 
 
 class Controller:
@@ -162,7 +163,13 @@ class Controller:
             self.alerts.submit(self.options.watch.cluster, recorded.delta)
 
     async def _serve(self, host: str, port: int) -> None:
-        app = build_app(self.metrics, self.health, self._git_hook, self.options.webhook_secret)
+        app = build_app(
+            self.metrics,
+            self.health,
+            self._git_hook,
+            self.options.webhook_secret,
+            allow_unsigned_hooks=self.options.allow_unsigned_hooks,
+        )
         ready = ServerReady()
         server = asyncio.create_task(serve(app, host, port, ready_event=ready))
         try:
