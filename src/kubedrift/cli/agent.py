@@ -96,6 +96,7 @@ def agent(
         packages=tuple(package or ()),
         files=tuple(ConfigFile.parse(spec) for spec in file or ()),
     )
+    options.check_roots()
     if dry_run:
         return _print_facts(options)
     if not node_name:
