@@ -29,8 +29,10 @@ from __future__ import annotations
 import gc
 import gzip
 import io
+import os
 import re
 import reprlib
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -377,12 +379,21 @@ def _suffix(path: Path) -> tuple[str, bool]:
 
 def _read_bytes(path: Path, where: str, *, compressed: bool) -> bytes:
     try:
-        data = path.read_bytes()
+        data = _read_regular(path, where)
         return _gunzip(data, where) if compressed else data
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", where=where) from None
     except (gzip.BadGzipFile, EOFError) as exc:
         raise InputError(f"not a valid gzip file: {exc}", where=where) from None
+
+
+def _read_regular(path: Path, where: str) -> bytes:
+    """The bytes of a regular file; a FIFO or device is refused, never waited on."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise InputError("not a regular file", where=where)
+        return f.read()
 
 
 def _gunzip(data: bytes, where: str) -> bytes:
