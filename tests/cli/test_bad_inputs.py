@@ -83,8 +83,8 @@ def scan(*args: str) -> tuple[str, ...]:
     return ("scan", *args)
 
 
-def with_live(*args: str) -> tuple[str, ...]:
-    return ("scan", *args, "--live", "{d}/live.json")
+def with_live(desired: str, *args: str) -> tuple[str, ...]:
+    return ("scan", "--desired", desired, *args, "--live", "{d}/live.json")
 
 
 def _git_repo(d: Path, link_to: str | None = None) -> None:
@@ -156,7 +156,7 @@ LIST2 = json.dumps(
 
 CASES: list[Case] = [
     # -- from the issue -------------------------------------------------------------------
-    Case("deep-json-live", with_live("{d}/cm.yaml")[:-1] + ("{d}/deep.json",),
+    Case("deep-json-live", (*with_live("{d}/cm.yaml")[:-1], "{d}/deep.json"),
          {"cm.yaml": CM, "deep.json": "[" * 50_000 + "]" * 50_000}, "deep.json"),
     Case("deep-json-desired", with_live("{d}/deep.json"),
          {"live.json": LIVE, "deep.json": "[" * 50_000 + "]" * 50_000}, "nested deeper"),
@@ -195,7 +195,7 @@ CASES: list[Case] = [
          "empty.yaml"),
     Case("looping-symlinks", with_live("{d}/desired"), {"live.json": LIVE}, "symlink",
          setup=_looping_symlinks),
-    Case("duplicate-objects-in-snapshot", with_live("{d}/cm.yaml")[:-1] + ("{d}/dup.json",),
+    Case("duplicate-objects-in-snapshot", (*with_live("{d}/cm.yaml")[:-1], "{d}/dup.json"),
          {"cm.yaml": CM, "dup.json": LIST2}, "dup.json"),
     Case("duplicate-yaml-keys", with_live("{d}/dup.yaml"),
          {"live.json": LIVE, "dup.yaml": CM + "data: {k: w}\n"}, "already defined"),
@@ -365,7 +365,7 @@ CASES: list[Case] = [
          "yesterdayish"),
     Case("history-future-window", ("history", "--store", "{d}/t.db", "--since", "2030-01-01",
                                    "--until", "2020-01-01"), {}),
-    Case("history-bad-id", ("history", "--store", "{d}/t.db", "--id", "abc"), {}, "abc"),
+    Case("history-bad-id", ("history", "--store", "{d}/t.db", "--id", "abc"), {}, "--id"),
     Case("timeline-bad-since", ("timeline", "--store", "{d}/t.db", "--since", "-5x"), {}, "-5x"),
     Case("timeline-huge-since", ("timeline", "--store", "{d}/t.db", "--since", "9" * 5000 + "d"),
          {}),
