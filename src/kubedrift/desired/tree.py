@@ -61,6 +61,8 @@ def _files(folder: Path, seen: set[Path]) -> Iterator[Path]:
             yield from _files(entry, seen)
         elif _is_manifest(entry):
             yield entry
+        elif _is_broken_link(entry):
+            raise InputError(_BROKEN_LINK, where=str(entry))
 
 
 def _read_folder(
@@ -75,11 +77,11 @@ def _read_folder(
         elif _is_manifest(entry):
             out += read_file_objects(entry, name(entry), revision=revision)
         elif _is_broken_link(entry):
-            raise InputError(
-                "symlink loops or points to nothing: the manifest it names cannot be read",
-                where=name(entry),
-            )
+            raise InputError(_BROKEN_LINK, where=name(entry))
     return out
+
+
+_BROKEN_LINK = "symlink loops or points to nothing: the manifest it names cannot be read"
 
 
 def _is_broken_link(path: Path) -> bool:

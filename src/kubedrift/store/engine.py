@@ -63,7 +63,14 @@ def create_store_engine(url: URL) -> Engine:
     """An engine for a store URL, with the per-backend settings above."""
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
-    return create_engine(url, json_serializer=to_json_text, pool_pre_ping=True)
+    try:
+        return create_engine(url, json_serializer=to_json_text, pool_pre_ping=True)
+    except ImportError as err:  # SQLAlchemy imports the driver here: psycopg, or its libpq
+        raise StoreError(
+            f"the PostgreSQL driver cannot be loaded ({err}); "
+            "install it with: pip install 'kubedrift[postgres]'",
+            where=redacted(url),
+        ) from None
 
 
 def _sqlite_engine(url: URL) -> Engine:
