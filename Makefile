@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 KUBE_CACHE ?= $(HOME)/.cache/kubedrift
 
-.PHONY: install demo test test-fast lint bench kube postgres monitoring clean
+.PHONY: install demo test test-fast lint audit bench kube postgres monitoring clean
 
 # The stamp files make re-runs instant; they depend on pyproject.toml so a changed
 # dependency list reinstalls.
@@ -29,6 +29,10 @@ lint: $(VENV)/.test-installed ## ruff, mypy --strict, import-linter
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(MAKE) --no-print-directory audit
+
+audit: $(VENV)/.test-installed ## pip-audit of the installed dependencies (a clear skip when offline)
+	$(BIN)/python scripts/audit.py
 
 kube: ## build (or reuse) kube-apiserver + kube-controller-manager v1.20.2 and etcd
 	KUBEDRIFT_CACHE=$(KUBE_CACHE) scripts/build-kube.sh

@@ -16,8 +16,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from controller.serving import served, wait_ready
-from kubedrift.controller import http as controller_http
 from kubedrift.controller.health import HealthState
+from kubedrift.controller.hookguard import HookLimits
 from kubedrift.controller.http import ServeError, ServerReady, build_app, serve
 from kubedrift.controller.metrics import ControllerMetrics
 
@@ -54,6 +54,7 @@ def _app(
     secret: str | None = SECRET,
     health: HealthState | None = None,
     metrics: ControllerMetrics | None = None,
+    limits: HookLimits | None = None,
 ) -> Any:
     return build_app(
         metrics or ControllerMetrics(),
@@ -61,6 +62,8 @@ def _app(
         reloads or Reloads(),
         secret,
         reload_interval=0,
+        allow_unsigned_hooks=secret is None,
+        hook_limits=limits,
     )
 
 
@@ -232,12 +235,14 @@ def test_a_burst_of_hooks_while_reloading_queues_exactly_one_more() -> None:
     assert reloads.runs == 2
 
 
-def test_an_oversized_hook_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(controller_http, "MAX_HOOK_BODY", 16)
+def test_an_oversized_hook_is_refused() -> None:
     reloads = Reloads()
 
     async def scenario() -> int:
-        async with served(_app(reloads, secret=None)) as (client, _):
+        async with served(_app(reloads, secret=None, limits=HookLimits(max_body=16))) as (
+            client,
+            _,
+        ):
             response = await client.post("/hooks/git", content=PUSH)
             return response.status_code
 

@@ -200,3 +200,16 @@ def test_trouble_metrics_start_at_zero_and_follow_what_they_are_told() -> None:
     assert _samples(metrics, "kubedrift_skipped_kinds") == {
         (("kind", "Workload"), ("reason", "forbidden")): 1.0
     }
+
+
+def test_revision_source_label_never_shows_git_credentials() -> None:
+    """Regression (issue 12.3): a token in a `--desired` URL appeared in a label."""
+    metrics = ControllerMetrics()
+    source = "https://deploy:s3cr3t@git.example.com/org/repo.git@main,./local"
+
+    metrics.set_revision("abc", source)
+
+    text = metrics.render()[0].decode()
+    assert "s3cr3t" not in text
+    assert "deploy" not in text
+    assert 'source="https://***@git.example.com/org/repo.git@main,./local"' in text

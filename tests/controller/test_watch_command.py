@@ -9,6 +9,8 @@ its revert must resolve all of them; SIGTERM must stop it cleanly and release th
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import signal
@@ -114,6 +116,7 @@ def test_watch_with_the_reader_account_alerts_records_and_resolves(
         "--cluster", "cli-e2e", "--store", str(db), "--listen", f"127.0.0.1:{port}",
         "--alertmanager", alertmanager.url, "--alert-group-wait", "0.2",
         "--leader-elect", "--lease-namespace", LEASE_NS, "--identity", "watch-test-1",
+        "--webhook-secret", HOOK_SECRET,
     ]  # fmt: skip
     with Receiver() as receiver:
         argv += ["--alert-webhook", receiver.url]
@@ -175,14 +178,23 @@ def _scenario(server: ApiServer, am: Alertmanager, receiver: Receiver, base: str
     wait_for("Alertmanager's resolution", lambda: not am.alerts('path="/data/checkpoint_every"'))
 
 
+HOOK_SECRET = "hook-s3cret"
+
+
 def _git_hook_reloads(desired: Path, receiver: Receiver, base: str) -> None:
     """A push to Git (the desired file changed) is picked up when the webhook calls, long
     before the 60 s poll: the live value now differs from the new desired one."""
     desired.write_text(DESIRED.replace("nccl_debug: WARN", "nccl_debug: INFO"))
     body = json.dumps({"ref": "refs/heads/main", "after": "0" * 40}).encode()
+    headers = {"Content-Type": "application/json", "X-GitHub-Event": "push"}
+    unsigned = urllib.request.Request(base + "/hooks/git", data=body, headers=headers)
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(unsigned, timeout=5)
+    assert refused.value.code == 401
+    signature = "sha256=" + hmac.new(HOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
     request = urllib.request.Request(
         base + "/hooks/git", data=body, method="POST",
-        headers={"Content-Type": "application/json", "X-GitHub-Event": "push"},
+        headers={**headers, "X-Hub-Signature-256": signature},
     )  # fmt: skip
     with urllib.request.urlopen(request, timeout=5) as resp:
         assert resp.status == 202

@@ -1,15 +1,32 @@
-"""Git webhook authentication and reload coalescing, without a server."""
+"""Git webhook authentication, reload coalescing, and hostile clients of the real server.
+
+The last part (issue 12.4) drives the hook over loopback sockets with raw HTTP, as an
+attacker would: huge declared bodies, stalled bodies, floods, replays.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import hmac
+import logging
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 
-from kubedrift.controller.http import ReloadCoalescer, hook_event, verify_signature
+from controller.serving import served
+from kubedrift.controller.health import HealthState
+from kubedrift.controller.hookguard import HookLimits, LogLimiter
+from kubedrift.controller.http import (
+    ReloadCoalescer,
+    ServerReady,
+    build_app,
+    hook_event,
+    verify_signature,
+)
+from kubedrift.controller.metrics import ControllerMetrics
 
 SECRET = "s3cret"
 BODY = b'{"ref": "refs/heads/main", "after": "abc123"}'
@@ -213,3 +230,175 @@ def test_aclose_cancels_the_run_in_flight() -> None:
         return coalescer.running
 
     assert _run(scenario()) is False
+
+
+# -- hostile clients of the real server ----------------------------------------------------
+
+
+class Runs:
+    def __init__(self) -> None:
+        self.count = 0
+
+    async def __call__(self) -> None:
+        self.count += 1
+
+
+def hook_app(runs: Runs, *, secret: str | None = SECRET, unsigned: bool = False, **limits: Any):
+    return build_app(
+        ControllerMetrics(),
+        HealthState(),
+        runs,
+        secret,
+        reload_interval=0,
+        allow_unsigned_hooks=unsigned,
+        hook_limits=HookLimits(**limits),
+    )
+
+
+async def raw(port: int, head: str, body: bytes = b"", *, wait: bool = True) -> bytes:
+    """Send raw HTTP/1.1 and return the status line (or b"" when not waiting)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(head.encode() + b"\r\n" + body)
+    await writer.drain()
+    if not wait:
+        return b""
+    try:
+        return await asyncio.wait_for(reader.readline(), timeout=5)
+    finally:
+        writer.close()
+
+
+def post_head(length: int, **headers: str) -> str:
+    lines = ["POST /hooks/git HTTP/1.1", "Host: x", f"Content-Length: {length}"]
+    lines += [f"{k.replace('_', '-')}: {v}" for k, v in headers.items()]
+    return "\r\n".join(lines) + "\r\n"
+
+
+def run_served(app: Any, scenario: Callable[[Any, ServerReady], Awaitable[Any]]) -> Any:
+    async def main() -> Any:
+        async with served(app) as (client, ready):
+            return await scenario(client, ready)
+
+    return asyncio.run(main())
+
+
+def test_without_a_secret_the_hook_is_off_unless_told() -> None:
+    """Regression (issue 12.4): the hook accepted anyone when no secret was set."""
+
+    async def scenario(client: Any, _: ServerReady) -> int:
+        return (await client.post("/hooks/git", content=BODY)).status_code
+
+    runs = Runs()
+    assert run_served(hook_app(runs, secret=None), scenario) == 404
+    assert run_served(hook_app(runs, secret=None, unsigned=True), scenario) == 202
+
+
+def test_no_signature_header_is_refused_before_the_body_is_read() -> None:
+    """A 100 MB body is declared and never sent: the answer comes at once, unread."""
+    runs = Runs()
+
+    async def scenario(_: Any, ready: ServerReady) -> bytes:
+        return await raw(ready.port, post_head(100_000_000, X_GitHub_Event="push"))
+
+    assert run_served(hook_app(runs), scenario).startswith(b"HTTP/1.1 401")
+    assert runs.count == 0
+
+
+def test_a_body_over_one_mebibyte_is_refused() -> None:
+    """Regression (issue 12.4): bodies up to 25 MiB were buffered before any check."""
+    runs = Runs()
+    big = b"x" * (1024 * 1024 + 1)
+    sig = "sha256=" + hmac.new(SECRET.encode(), big, hashlib.sha256).hexdigest()
+
+    async def scenario(client: Any, _: ServerReady) -> int:
+        response = await client.post(
+            "/hooks/git", content=big, headers={"X-Hub-Signature-256": sig}
+        )
+        return response.status_code
+
+    assert run_served(hook_app(runs), scenario) == 413
+    assert runs.count == 0
+
+
+def test_a_slow_body_times_out() -> None:
+    runs = Runs()
+
+    async def scenario(_: Any, ready: ServerReady) -> tuple[bytes, float]:
+        start = time.monotonic()
+        head = post_head(1000, X_Hub_Signature_256="sha256=00")
+        status = await raw(ready.port, head, b"{")
+        return status, time.monotonic() - start
+
+    status, took = run_served(hook_app(runs, read_timeout=0.5), scenario)
+    assert status.startswith(b"HTTP/1.1 408")
+    assert took < 3
+
+
+def test_a_flood_gets_429_and_never_starves_healthz() -> None:
+    """200 stalled hook uploads hold at most `concurrency` slots; /healthz answers at once."""
+    runs = Runs()
+    head = post_head(500_000, X_Hub_Signature_256="sha256=00")
+
+    async def scenario(client: Any, ready: ServerReady) -> tuple[list[bytes], float, int]:
+        stalled = [asyncio.create_task(raw(ready.port, head, b"{")) for _ in range(200)]
+        await asyncio.sleep(0.5)
+        start = time.monotonic()
+        health = await client.get("/healthz")
+        took = time.monotonic() - start
+        statuses = await asyncio.gather(*stalled)
+        return statuses, took, health.status_code
+
+    statuses, took, health = run_served(hook_app(runs, read_timeout=2), scenario)
+    busy = [s for s in statuses if s.startswith(b"HTTP/1.1 429")]
+    slow = [s for s in statuses if s.startswith(b"HTTP/1.1 408")]
+    assert len(slow) == 4
+    assert len(busy) == 196
+    assert took < 1
+    assert health in (200, 503)  # answered, whatever the watch loop's state
+
+
+def test_a_replayed_delivery_does_not_reload_again() -> None:
+    runs = Runs()
+    headers = {"X-Hub-Signature-256": github_signature(BODY), "X-GitHub-Event": "push"}
+
+    async def scenario(client: Any, _: ServerReady) -> list[dict[str, Any]]:
+        out = []
+        for delivery in ("d-1", "d-1", "d-2"):
+            response = await client.post(
+                "/hooks/git", content=BODY, headers={**headers, "X-GitHub-Delivery": delivery}
+            )
+            out.append(response.json())
+            await asyncio.sleep(0.05)
+        return out
+
+    answers = run_served(hook_app(runs), scenario)
+    assert [a["status"] for a in answers] == ["accepted", "duplicate", "accepted"]
+    assert runs.count == 2
+
+
+def test_a_flood_of_bad_signatures_writes_few_log_lines(caplog: pytest.LogCaptureFixture) -> None:
+    runs = Runs()
+    caplog.set_level(logging.WARNING, logger="kubedrift.controller.http")
+
+    async def scenario(client: Any, _: ServerReady) -> set[int]:
+        bad = {"X-Hub-Signature-256": "sha256=" + "0" * 64}
+        responses = [await client.post("/hooks/git", content=BODY, headers=bad) for _ in range(300)]
+        return {r.status_code for r in responses}
+
+    assert run_served(hook_app(runs), scenario) == {401}
+    lines = [r for r in caplog.records if r.name == "kubedrift.controller.http"]
+    assert 1 <= len(lines) <= 3
+
+
+def test_log_limiter_counts_what_it_suppressed(caplog: pytest.LogCaptureFixture) -> None:
+    now = [0.0]
+    limiter = LogLimiter(logging.getLogger("t.limit"), 10, clock=lambda: now[0])
+    with caplog.at_level(logging.WARNING, logger="t.limit"):
+        for _ in range(5):
+            limiter.warning("rejected %s", "x")
+        now[0] = 11
+        limiter.warning("rejected %s", "y")
+    assert [r.getMessage() for r in caplog.records] == [
+        "rejected x",
+        "rejected y (4 similar lines suppressed)",
+    ]

@@ -227,7 +227,7 @@ def test_kustomization_in_a_repo_is_rendered_at_the_revision(repo: Repo, git: Gi
                 "https://token@git.example.com/org/repo.git",
                 None,
                 "",
-                "https://token@git.example.com/org/repo.git",
+                "https://***@git.example.com/org/repo.git",
             ),
         ),
         (
@@ -241,7 +241,7 @@ def test_kustomization_in_a_repo_is_rendered_at_the_revision(repo: Repo, git: Gi
         ),
         (
             "ssh://git@host:2222/repo@v1.2",
-            GitSpec("ssh://git@host:2222/repo", "v1.2", "", "ssh://git@host:2222/repo"),
+            GitSpec("ssh://git@host:2222/repo", "v1.2", "", "ssh://***@host:2222/repo"),
         ),
         (
             "git+file:///srv/repo//a/b/@0123abc",

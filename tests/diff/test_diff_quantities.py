@@ -6,7 +6,12 @@ from fractions import Fraction
 
 import pytest
 
-from kubedrift.diff.quantities import canonical_quantity, parse_quantity, quantities_equal
+from kubedrift.diff.quantities import (
+    canonical_quantity,
+    out_of_range,
+    parse_quantity,
+    quantities_equal,
+)
 
 
 @pytest.mark.parametrize(
@@ -94,3 +99,20 @@ def test_unequal_quantities(a: object, b: object) -> None:
 )
 def test_canonical_quantity(value: object, canonical: str | None) -> None:
     assert canonical_quantity(value) == canonical
+
+
+@pytest.mark.parametrize("text", ["1e100000000", "1e-100000000", "9" * 100, "1e65"])
+def test_out_of_range_quantities_are_not_parsed(text: str) -> None:
+    """Regression (issue 12.5): `1e100000000` built an exact fraction for minutes."""
+    import time
+
+    start = time.monotonic()
+    assert parse_quantity(text) is None
+    assert out_of_range(text)
+    assert time.monotonic() - start < 0.5
+
+
+def test_kubernetes_range_still_parses() -> None:
+    assert parse_quantity("1e18") == 10**18
+    assert parse_quantity("9223372036854775807") == 2**63 - 1
+    assert not out_of_range("16Ei")

@@ -8,6 +8,10 @@ facts as the host's).
 
 A missing file is normal (no fact); any other failure to read (permission denied, a
 folder where a file was expected) is noted in `notes` and yields no fact either.
+
+Every read is bounded: a file is opened with `O_NONBLOCK` (a FIFO never blocks the open)
+and read only if it is a regular file (`/dev/zero`, a FIFO or a socket is noted and
+skipped), and text is read up to `MAX_TEXT` bytes, a digest up to `MAX_HASHED`.
 """
 
 from __future__ import annotations
@@ -15,10 +19,39 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import stat
 from pathlib import Path, PurePosixPath
 
 MAX_LINK_HOPS = 40  # as Linux's own limit on symbolic links per lookup
+MAX_TEXT = 4 * 1024 * 1024  # /proc/modules, dpkg's status file: well under this
+MAX_HASHED = 256 * 1024 * 1024  # configuration files are kilobytes
+_CHUNK = 1024 * 1024
 _MISSING = (errno.ENOENT, errno.ENOTDIR)
+
+
+class _NotRegular(OSError):
+    """A FIFO, device or socket where a file was expected: never read."""
+
+
+def open_regular(path: Path) -> int:
+    """A read-only descriptor of `path` if it is a regular file (never blocks on a FIFO)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+        raise _NotRegular(errno.EINVAL, "not a regular file")
+    return fd
+
+
+def read_bounded(path: Path, limit: int) -> bytes:
+    """At most `limit` bytes of the regular file `path`; OSError when it holds more."""
+    with os.fdopen(open_regular(path), "rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise OSError(errno.EFBIG, f"larger than {limit:,} bytes")
+    return data
 
 
 class HostFS:
@@ -75,8 +108,7 @@ class HostFS:
         if local is None:
             return None
         try:
-            with local.open("rb") as f:
-                return hashlib.file_digest(f, "sha256").hexdigest()
+            return _digest(local)
         except OSError as err:
             _note_unless_missing(err, path, self.notes)
             return None
@@ -103,10 +135,22 @@ class HostFS:
             return False
 
 
+def _digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    size = 0
+    with os.fdopen(open_regular(path), "rb") as f:
+        while chunk := f.read(_CHUNK):
+            size += len(chunk)
+            if size > MAX_HASHED:
+                raise OSError(errno.EFBIG, f"larger than {MAX_HASHED:,} bytes")
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def read_local_text(path: Path, notes: list[str], *, shown: str | None = None) -> str | None:
     """Read a local file (`/proc`, `/sys`); None when missing, a note on other errors."""
     try:
-        return path.read_text(encoding="utf-8", errors="replace")
+        return read_bounded(path, MAX_TEXT).decode("utf-8", errors="replace")
     except OSError as err:
         _note_unless_missing(err, shown or str(path), notes)
         return None

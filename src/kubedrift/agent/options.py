@@ -132,6 +132,19 @@ class CollectOptions:
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise InputError(f"file id given twice: {', '.join(duplicates)}")
+        for name in self.sysctls:
+            check_sysctl_name(name)
+
+    def check_roots(self) -> None:
+        """InputError unless the host root (and `/proc`, `/sys` roots given) are folders.
+
+        A wrong `--host-root` would otherwise publish a node with no facts at all.
+        """
+        roots = (("--host-root", self.host_root), ("--proc-root", self.proc_root),
+                 ("--sys-root", self.sys_root))  # fmt: skip
+        for flag, root in roots:
+            if root is not None and not root.is_dir():
+                raise InputError(f"{flag} {root}: no such folder")
 
     @property
     def proc(self) -> Path:
@@ -161,6 +174,25 @@ class CollectOptions:
             packages=_union(self.packages, packages),
             files=self.files + files,
         )
+
+
+_SYSCTL_PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:@+-]*")
+_MAX_SYSCTL = 256
+
+
+def check_sysctl_name(name: str) -> str:
+    """`name` if it names a file under `/proc/sys`; InputError otherwise.
+
+    A sysctl is read as `/proc/sys/<name with . as />`, so a name such as `../../etc/shadow`
+    would print any file's contents as a fact: parts are letters, digits and `_.:@+-`, none
+    `.` or `..`, none empty, and the name is never absolute.
+    """
+    parts = name.split("/") if "/" in name else name.split(".")
+    if len(name) <= _MAX_SYSCTL and all(
+        _SYSCTL_PART.fullmatch(part) and part not in (".", "..") for part in parts
+    ):
+        return name
+    raise InputError(f"invalid sysctl name {name[:80]!r}: expected e.g. vm.max_map_count")
 
 
 def _union(base: tuple[str, ...], extra: tuple[str, ...]) -> tuple[str, ...]:

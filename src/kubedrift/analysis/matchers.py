@@ -11,20 +11,21 @@
 Any mapping form takes an optional `severity`. Exact values of `capacity:` and
 `allocatable:` facts compare as quantities (`1Gi` equals `1024Mi`); every other value
 compares as text. YAML floats are refused: `12.10` would be read as the number 12.1.
+Regexes are RE2 (`kubedrift.analysis.regex`): matched in linear time, whatever the pattern.
 """
 
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
 from kubedrift.analysis.facts import FactValue, is_resource_fact
+from kubedrift.analysis.regex import LinearRegex, compile_regex
 from kubedrift.analysis.versions import VersionRange, parse_range
-from kubedrift.diff.quantities import quantity_value
+from kubedrift.diff.quantities import out_of_range, quantity_value
 from kubedrift.model import JSON, MISSING, Severity
 
 
@@ -48,7 +49,7 @@ class Matcher:
 
     kind: MatcherKind
     values: tuple[str | int | bool, ...] = ()
-    pattern: re.Pattern[str] | None = None
+    pattern: LinearRegex | None = None
     versions: VersionRange | None = None
     quantities: tuple[Fraction | None, ...] = field(default=())
 
@@ -62,7 +63,7 @@ class Matcher:
             return True
         text = _text(actual)
         if self.pattern is not None:
-            return self.pattern.fullmatch(text) is not None
+            return self.pattern.fullmatch(text)
         if self.versions is not None:
             return self.versions.contains(text)
         return self._equals_any(actual, text)
@@ -103,7 +104,7 @@ def compile_expectation(fact: str, raw: object, path: str) -> Expectation:
     """Compile one `spec.expect` entry; ValueError messages start with `path`."""
     if isinstance(raw, Mapping):
         return _from_mapping(fact, raw, path)
-    return Expectation(fact, _equals((_scalar(raw, path),), fact, MatcherKind.EQUALS))
+    return Expectation(fact, _equals((_scalar(raw, path),), fact, MatcherKind.EQUALS, path))
 
 
 def _from_mapping(fact: str, raw: Mapping[str, Any], path: str) -> Expectation:
@@ -129,12 +130,17 @@ def _from_mapping(fact: str, raw: Mapping[str, Any], path: str) -> Expectation:
         if not isinstance(value, list) or not value:
             raise ValueError(f"{path}.oneOf: must be a non-empty list")
         values = tuple(_scalar(v, f"{path}.oneOf") for v in value)
-        return Expectation(fact, _equals(values, fact, kind), severity)
-    return Expectation(fact, _equals((_scalar(value, path),), fact, kind), severity)
+        return Expectation(fact, _equals(values, fact, kind, path), severity)
+    return Expectation(fact, _equals((_scalar(value, path),), fact, kind, path), severity)
 
 
-def _equals(values: tuple[str | int | bool, ...], fact: str, kind: MatcherKind) -> Matcher:
+def _equals(
+    values: tuple[str | int | bool, ...], fact: str, kind: MatcherKind, path: str
+) -> Matcher:
     resource = is_resource_fact(fact)
+    for v in values:
+        if resource and isinstance(v, str) and out_of_range(v):
+            raise ValueError(f"{path}: quantity {v[:40]!r} is out of range")
     quantities = tuple(
         quantity_value(v) if resource and not isinstance(v, bool) else None for v in values
     )
@@ -153,12 +159,12 @@ def _scalar(raw: object, path: str) -> str | int | bool:
     return raw
 
 
-def _regex(raw: object, path: str) -> re.Pattern[str]:
+def _regex(raw: object, path: str) -> LinearRegex:
     if not isinstance(raw, str):
         raise ValueError(f"{path}.regex: must be a string")
     try:
-        return re.compile(raw)
-    except re.error as error:
+        return compile_regex(raw)
+    except ValueError as error:
         raise ValueError(f"{path}: invalid regex {raw!r}: {error}") from None
 
 

@@ -10,7 +10,6 @@ Until the command is registered on the main app, `python -m kubedrift.cli.agent`
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 import logging
 import sys
@@ -23,18 +22,14 @@ from kubedrift.agent.collect import collect
 from kubedrift.agent.nvml import PynvmlApi
 from kubedrift.agent.options import CollectOptions, ConfigFile
 from kubedrift.agent.service import AgentConfig, run_once, serve
+from kubedrift.cli.errors import run_cli
 from kubedrift.cluster.connection import ClusterTarget
 from kubedrift.cluster.publish import DEFAULT_NAMESPACE
-from kubedrift.model import InputError, KubedriftError
+from kubedrift.model import InputError
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
 
 # typer >= 0.2x vendors click as `typer._click` and raises its exceptions (as main.py notes).
-ClickException: type[Exception]
-try:
-    ClickException = importlib.import_module("typer._click.exceptions").ClickException
-except ImportError:  # older typer on plain click
-    ClickException = importlib.import_module("click.exceptions").ClickException
 
 
 def agent(
@@ -96,6 +91,7 @@ def agent(
         packages=tuple(package or ()),
         files=tuple(ConfigFile.parse(spec) for spec in file or ()),
     )
+    options.check_roots()
     if dry_run:
         return _print_facts(options)
     if not node_name:
@@ -132,17 +128,7 @@ def main() -> None:
     """Run `agent` as a program of its own (`python -m kubedrift.cli.agent`)."""
     app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
     app.command()(agent)
-    try:
-        code = app(standalone_mode=False)
-    except ClickException as err:
-        err.show()  # type: ignore[attr-defined]
-        sys.exit(1)
-    except (typer.Abort, KeyboardInterrupt):
-        sys.exit(130)
-    except KubedriftError as err:
-        typer.echo(f"kubedrift: error: {err}", err=True)
-        sys.exit(1)
-    sys.exit(code if isinstance(code, int) else 0)
+    run_cli(app)
 
 
 if __name__ == "__main__":

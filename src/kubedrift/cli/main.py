@@ -8,28 +8,21 @@ would read as "drift", so `run()` runs click outside standalone mode and maps th
 from __future__ import annotations
 
 import asyncio
-import importlib
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from kubedrift import __version__
+from kubedrift.cli.errors import run_cli
 from kubedrift.cli.output import emit, fail_exit_code
 from kubedrift.cli.progress import Progress
 from kubedrift.cli.render import Format
 from kubedrift.cluster.connection import ClusterTarget
 from kubedrift.engine import DiffRequest, ScanRequest, run_diff, run_scan
-from kubedrift.model import KubedriftError, Severity
+from kubedrift.model import Severity
 
 # typer >= 0.2x vendors click as `typer._click`, and raises its exceptions, not click's.
-ClickException: type[Exception]
-try:
-    ClickException = importlib.import_module("typer._click.exceptions").ClickException
-except ImportError:  # older typer on plain click
-    ClickException = importlib.import_module("click.exceptions").ClickException
-
 app = typer.Typer(
     name="kubedrift",
     help="Find infrastructure drift in Kubernetes clusters running AI workloads.",
@@ -169,14 +162,4 @@ def _register_subcommands() -> None:
 def run() -> None:
     """Console-script entry point: run and exit with the contract's exit code."""
     _register_subcommands()
-    try:
-        code = app(standalone_mode=False)
-    except ClickException as err:
-        err.show()  # type: ignore[attr-defined]
-        sys.exit(1)
-    except (typer.Abort, KeyboardInterrupt):
-        sys.exit(130)
-    except KubedriftError as err:
-        typer.echo(f"kubedrift: error: {err}", err=True)
-        sys.exit(1)
-    sys.exit(code if isinstance(code, int) else 0)
+    run_cli(app)

@@ -114,6 +114,13 @@ def watch(
             help="Shared secret that Git webhooks must sign with (GitHub/Gitea HMAC, GitLab).",
         ),
     ] = None,
+    webhook_insecure_no_secret: Annotated[
+        bool,
+        typer.Option(
+            "--webhook-insecure-no-secret",
+            help="Accept unsigned Git webhooks (without a secret the hook is off otherwise).",
+        ),
+    ] = False,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> int:
     """Watch the cluster continuously: drift as it happens, a timeline, metrics, alerts."""
@@ -149,6 +156,7 @@ def watch(
             else None
         ),
         webhook_secret=webhook_secret or None,
+        allow_unsigned_hooks=webhook_insecure_no_secret,
     )
     asyncio.run(_until_signalled(options))
     return 0

@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx2 as httpx
 import msgspec
+import yaml
 from lightkube import ConfigError, KubeConfig
 from lightkube.config.client_adapter import AsyncClient as _adapter_client
 from lightkube.config.client_adapter import ConnectionParams
@@ -61,6 +62,15 @@ def resolve_config(target: ClusterTarget) -> SingleConfig:
         raise ClusterError(str(err), where=where) from None
     except OSError as err:
         raise ClusterError(f"cannot read: {err.strerror}", where=str(err.filename)) from None
+    except _MALFORMED as err:
+        # lightkube parses the file with yaml.safe_load and indexes into it unchecked: a
+        # binary file or a YAML list ends in one of these, never in a ConfigError.
+        where = str(target.kubeconfig or os.environ.get("KUBECONFIG") or "kubeconfig")
+        reason = str(err).splitlines()[0][:120] if str(err) else type(err).__name__
+        raise ClusterError(f"not a valid kubeconfig: {reason}", where=where) from None
+
+
+_MALFORMED = (yaml.YAMLError, UnicodeDecodeError, ValueError, TypeError, AttributeError, KeyError)
 
 
 def _single(config: KubeConfig, context: str | None, where: str) -> SingleConfig:

@@ -33,7 +33,8 @@ class Snapshot:
     """Live objects read from snapshot files, each with its file and item.
 
     An object found again in a later file (overlapping `kubectl get`s) replaces the
-    earlier copy in place; `replaced` counts how often that happened.
+    earlier copy in place; `replaced` counts how often that happened. Within one file an
+    object given twice is an error.
     """
 
     objects: tuple[SourcedObject, ...]
@@ -48,7 +49,9 @@ def load_snapshot(paths: Sequence[Path], *, freeze: bool = True) -> Snapshot:
         objects: dict[tuple[str, str, str, str], SourcedObject] = {}
         count = 0
         for file in files:
+            in_file: dict[tuple[str, str, str, str], SourcedObject] = {}
             for o in read_objects(file):
+                _check_once(in_file, o)
                 objects[o.ref.pairing_key()] = o
                 count += 1
         if freeze:
@@ -58,6 +61,18 @@ def load_snapshot(paths: Sequence[Path], *, freeze: bool = True) -> Snapshot:
         sources=tuple(str(p) for p in paths),
         replaced=count - len(objects),
     )
+
+
+def _check_once(seen: dict[tuple[str, str, str, str], SourcedObject], o: SourcedObject) -> None:
+    """One file lists an object once: the apiserver never returns it twice in one List.
+
+    Two copies could hold different values, and which one is live would be a guess.
+    """
+    first = seen.setdefault(o.ref.pairing_key(), o)
+    if first is not o:
+        raise InputError(
+            f"{o.ref} is listed twice; the first is at {first.location}", where=str(o.location)
+        )
 
 
 def write_snapshot(

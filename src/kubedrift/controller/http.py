@@ -6,8 +6,12 @@
 - `GET /healthz` — 200 while the watch loop's heartbeat is fresh, else 503 with the reason;
 - `GET /readyz` — 200 once the initial sync is complete, else 503 naming what still syncs;
 - `POST /hooks/git` — a GitHub, GitLab or Gitea push hook: the watcher re-reads desired state.
-  With a secret, the hook must prove it (`verify_signature`), else 401. Accepted hooks answer
-  202 at once; `ReloadCoalescer` runs the reloads. The body is only hashed: never logged.
+  The hook must prove the secret (`verify_signature`), else 401; a request with no
+  signature header is refused before its body is read. Without a secret the hook is off
+  (404) unless `allow_unsigned_hooks` says otherwise. `HookGuard` bounds body size, read
+  time, concurrency, replays and log lines (`kubedrift.controller.hookguard`). Accepted
+  hooks answer 202 at once; `ReloadCoalescer` runs the reloads. The body is only hashed:
+  never logged.
 
 `serve()` runs the app inside the caller's event loop. It installs no signal handlers (the
 watcher owns SIGTERM and SIGINT), writes no access log, and stops when its task is cancelled
@@ -30,13 +34,13 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from kubedrift.controller.health import HealthState, Probe
+from kubedrift.controller.hookguard import HookGuard, HookLimits, has_signature
 from kubedrift.controller.metrics import ControllerMetrics
 from kubedrift.model import KubedriftError
 
 log = logging.getLogger(__name__)
 
 GitHook = Callable[[], Awaitable[None]]
-MAX_HOOK_BODY = 25 * 1024 * 1024  # GitHub's own cap on a webhook payload
 EVENT_HEADERS = ("x-github-event", "x-gitea-event", "x-gogs-event", "x-gitlab-event")
 PUSH_EVENTS = frozenset({"push", "push hook", "tag push hook"})
 SHUTDOWN_GRACE = 5  # seconds for in-flight requests when the server stops
@@ -56,10 +60,14 @@ def build_app(
     webhook_secret: str | None,
     *,
     reload_interval: float = 1.0,
+    allow_unsigned_hooks: bool = False,
+    hook_limits: HookLimits | None = None,
 ) -> FastAPI:
-    """The controller's FastAPI app; `webhook_secret=None` accepts unsigned hooks.
+    """The controller's FastAPI app.
 
-    `reload_interval` is the least time between the starts of two reloads.
+    `webhook_secret=None` turns the Git hook off, unless `allow_unsigned_hooks` (the
+    `--webhook-insecure-no-secret` flag) accepts unsigned hooks. `reload_interval` is the
+    least time between the starts of two reloads.
     """
     if webhook_secret == "":
         raise ValueError("empty webhook secret: pass None to accept unsigned Git hooks")
@@ -80,9 +88,20 @@ def build_app(
     async def readyz() -> JSONResponse:
         return _probe_response(health.readiness(), leader=health.leader)
 
+    if webhook_secret is None and not allow_unsigned_hooks:
+        log.info("Git webhook off: no webhook secret (--webhook-insecure-no-secret accepts any)")
+        return app
+    guard = HookGuard(hook_limits or HookLimits(), log)
+
     @app.post("/hooks/git")
     async def git_hook(request: Request) -> JSONResponse:
-        return await _git_hook(request, webhook_secret, reloads)
+        if not guard.try_enter():
+            guard.rejections.warning("git webhook refused: too many hooks at once")
+            return JSONResponse({"error": "busy"}, status_code=429, headers={"Retry-After": "5"})
+        try:
+            return await _git_hook(request, webhook_secret, reloads, guard)
+        finally:
+            guard.leave()
 
     return app
 
@@ -91,14 +110,14 @@ def _probe_response(probe: Probe, *, leader: bool) -> JSONResponse:
     return JSONResponse(probe.to_json(leader=leader), status_code=200 if probe.ok else 503)
 
 
-async def _git_hook(request: Request, secret: str | None, reloads: ReloadCoalescer) -> JSONResponse:
-    body = await _read_body(request, MAX_HOOK_BODY)
-    if body is None:
-        return JSONResponse({"error": "payload too large"}, status_code=413)
-    if secret is not None and not verify_signature(secret, request.headers, body):
-        client = request.client.host if request.client else "?"
-        log.warning("git webhook from %s rejected: bad or missing signature", client)
-        return JSONResponse({"error": "invalid or missing webhook signature"}, status_code=401)
+async def _git_hook(
+    request: Request, secret: str | None, reloads: ReloadCoalescer, guard: HookGuard
+) -> JSONResponse:
+    refusal = await _authenticate(request, secret, guard)
+    if refusal is not None:
+        return refusal
+    if guard.replayed(request.headers):
+        return JSONResponse({"status": "duplicate"})
     event = hook_event(request.headers)
     if event == "ping":
         return JSONResponse({"status": "pong"})
@@ -107,6 +126,42 @@ async def _git_hook(request: Request, secret: str | None, reloads: ReloadCoalesc
     reload = "started" if reloads.trigger() else "queued"
     log.info("git webhook accepted (event %s): reload %s", event or "unnamed", reload)
     return JSONResponse({"status": "accepted", "reload": reload}, status_code=202)
+
+
+async def _authenticate(
+    request: Request, secret: str | None, guard: HookGuard
+) -> JSONResponse | None:
+    """None when the hook may proceed, else the answer refusing it (logged, rate-limited).
+
+    The cheap checks come first: no signature header is refused before the body is read.
+    """
+    client = request.client.host if request.client else "?"
+    refusal: tuple[int, str] | None = None
+    if secret is not None and not has_signature(request.headers):
+        refusal = (401, "no signature header")
+    else:
+        try:
+            async with asyncio.timeout(guard.limits.read_timeout):
+                body = await _read_body(request, guard.limits.max_body)
+        except TimeoutError:
+            refusal = (408, "body too slow")
+        else:
+            if body is None:
+                refusal = (413, "body too large")
+            elif secret is not None and not verify_signature(secret, request.headers, body):
+                refusal = (401, "bad signature")
+    if refusal is None:
+        return None
+    status, reason = refusal
+    guard.rejections.warning("git webhook from %s rejected: %s", client, reason)
+    return JSONResponse({"error": _REFUSALS[status]}, status_code=status)
+
+
+_REFUSALS = {
+    401: "invalid or missing webhook signature",
+    408: "request body too slow",
+    413: "payload too large",
+}
 
 
 async def _read_body(request: Request, limit: int) -> bytes | None:

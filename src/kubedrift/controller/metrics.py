@@ -14,6 +14,7 @@ serves `render()`. Every metric it exports:
   list (initial sync or relist) of a kind.
 - `kubedrift_desired_revision_info{revision,source}` (gauge, always 1): the desired-state
   revision in force; only the current one is present (`revision=""` when unversioned).
+  `source` never shows credentials a Git URL carries (`gitsafe.redact`).
 - `kubedrift_events_processed_total{kind}` (counter): watch events handled.
 - `kubedrift_tracked_objects{kind}` (gauge): live objects held in the controller's cache.
 - `kubedrift_store_write_duration_seconds` (histogram, 1 ms … 5 s): time to record one
@@ -45,6 +46,7 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_late
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
+from kubedrift.desired.gitsafe import redact
 from kubedrift.model import Category, Severity
 
 # A watch event is usually handled in milliseconds; a relist of a large cluster can take tens
@@ -148,7 +150,7 @@ class ControllerMetrics:
     def set_revision(self, revision: str | None, source: str) -> None:
         """Desired state is now `revision` of `source` (None: unversioned, e.g. a plain folder)."""
         self._revision.clear()
-        self._revision.labels(revision=revision or "", source=source).set(1)
+        self._revision.labels(revision=revision or "", source=redact(source)).set(1)
 
     def events_processed(self, kind: str, n: int = 1) -> None:
         """`n` more watch events of `kind` were handled."""

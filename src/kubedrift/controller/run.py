@@ -87,6 +87,7 @@ class ControllerOptions:
     webhook_secret: str | None = None
     unready_after: float = 5.0
     """Seconds a trouble (store, cluster) may last before `/readyz` fails."""
+    allow_unsigned_hooks: bool = False
 
 
 class Controller:
@@ -239,7 +240,13 @@ class Controller:
             self.alerts.submit(self.options.watch.cluster, recorded.delta, summarize=summarize)
 
     async def _serve(self, host: str, port: int) -> None:
-        app = build_app(self.metrics, self.health, self._git_hook, self.options.webhook_secret)
+        app = build_app(
+            self.metrics,
+            self.health,
+            self._git_hook,
+            self.options.webhook_secret,
+            allow_unsigned_hooks=self.options.allow_unsigned_hooks,
+        )
         ready = ServerReady()
         server = asyncio.create_task(serve(app, host, port, ready_event=ready))
         listening = asyncio.create_task(ready.wait())

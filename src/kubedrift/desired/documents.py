@@ -9,13 +9,30 @@ can name the file, the document and the item.
 Parsing follows the measured costs (DESIGN.md, "Performance facts"): YAML through
 libyaml's `CSafeLoader`, JSON through msgspec, the garbage collector paused meanwhile.
 YAML timestamps stay strings, as Kubernetes' own YAML decoding keeps them.
+
+Bounds on hostile input, each refused with a one-line error:
+
+- YAML aliases: a few hundred bytes of nested anchors (a "billion laughs" document) load
+  cheaply, as shared references, but expand to gigabytes wherever the value is walked,
+  encoded or printed. A document whose expanded size passes `MAX_ALIAS_EXPANSION` nodes
+  (and ten times its own node count) is refused, as Kubernetes' YAML decoder refuses
+  "excessive aliasing" since CVE-2019-11253.
+- Duplicate keys in a YAML mapping are refused: kubectl rejects them (`mapping key
+  "x" already defined`), so the file cannot be what was applied.
+- `.gz` files are decompressed as a stream and stopped past `MAX_DECOMPRESSED` bytes or
+  `MAX_GZIP_RATIO` times their compressed size, whichever is larger.
+- Nesting deeper than `MAX_DEPTH` (JSON or YAML) is refused before anything recurses.
 """
 
 from __future__ import annotations
 
 import gc
 import gzip
+import io
+import os
 import re
+import reprlib
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,9 +55,43 @@ _JSON_DECODER = msgspec.json.Decoder()
 _BYTE_OFFSET = re.compile(r"\s*\(byte (\d+)\)$")
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 
+MAX_ALIAS_EXPANSION = 1_000_000
+MAX_DECOMPRESSED = 64 * 1024 * 1024
+MAX_GZIP_RATIO = 200
+MAX_DEPTH = 1000
+_CHUNK = 1024 * 1024
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 40
+
 
 class _Loader(yaml.CSafeLoader):
     """libyaml's safe loader, minus the timestamp resolver (Kubernetes keeps them strings)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        """A mapping; a key given twice is an error, as kubectl makes it."""
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, str | int | bool | float) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"mapping key {key!r} already defined", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        """An integer; one too long for Python to convert is an error, not a crash."""
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"integer too large ({exc})".split(";")[0], node.start_mark
+            ) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -114,15 +165,61 @@ def parse_yaml(data: bytes | str, path: str) -> list[Document]:
     """Parse a YAML stream; empty documents are skipped but still counted."""
     documents: list[Document] = []
     count = 0
+    anchors = b"&" in data if isinstance(data, bytes) else "&" in data
     try:
         with gc_paused():
             for body in yaml.load_all(data, Loader=_Loader):
                 count += 1
+                _check_shape(body, f"{path}, document {count}", aliases=anchors)
                 if body is not None:
                     documents.append(Document(count, body))
     except yaml.YAMLError as exc:
         raise InputError(_yaml_message(exc), where=f"{path}, document {count + 1}") from None
+    except RecursionError:
+        raise InputError(
+            f"nested deeper than {MAX_DEPTH} levels", where=f"{path}, document {count + 1}"
+        ) from None
     return documents
+
+
+def _check_shape(body: Any, where: str, *, aliases: bool) -> None:
+    """Refuse excessive nesting, and (when the text has anchors) excessive aliasing."""
+    if not isinstance(body, dict | list):
+        return
+    sizes: dict[int, int] = {}
+    try:
+        expanded = _expanded_size(body, sizes, 0)
+    except _TooDeep as exc:
+        raise InputError(exc.message, where=where) from None
+    if aliases and expanded > max(MAX_ALIAS_EXPANSION, 10 * len(sizes)):
+        raise InputError(
+            f"YAML aliases expand to more than {MAX_ALIAS_EXPANSION:,} values "
+            "(an alias bomb?); write the values out or use fewer aliases",
+            where=where,
+        )
+
+
+def _expanded_size(node: Any, sizes: dict[int, int], depth: int) -> int:
+    """Values under `node` counted as if every alias were copied; shared nodes memoised."""
+    if depth > MAX_DEPTH:
+        raise _TooDeep
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    children = node.values() if isinstance(node, dict) else node
+    total = 1
+    for child in children:
+        if isinstance(child, dict | list):
+            total += _expanded_size(child, sizes, depth + 1)
+        else:
+            total += 1
+    sizes[id(node)] = total
+    return total
+
+
+class _TooDeep(InputError):
+    def __init__(self) -> None:
+        super().__init__(f"nested deeper than {MAX_DEPTH} levels")
 
 
 def parse_json(data: bytes, path: str) -> list[Document]:
@@ -132,6 +229,11 @@ def parse_json(data: bytes, path: str) -> list[Document]:
             body = _JSON_DECODER.decode(data)
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise InputError(_json_message(exc, data), where=path) from None
+    except RecursionError:
+        raise InputError(
+            f"invalid JSON: nested deeper than {MAX_DEPTH} levels", where=path
+        ) from None
+    _check_shape(body, path, aliases=False)
     return [Document(None, body)]
 
 
@@ -277,12 +379,35 @@ def _suffix(path: Path) -> tuple[str, bool]:
 
 def _read_bytes(path: Path, where: str, *, compressed: bool) -> bytes:
     try:
-        data = path.read_bytes()
-        return gzip.decompress(data) if compressed else data
+        data = _read_regular(path, where)
+        return _gunzip(data, where) if compressed else data
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", where=where) from None
     except (gzip.BadGzipFile, EOFError) as exc:
         raise InputError(f"not a valid gzip file: {exc}", where=where) from None
+
+
+def _read_regular(path: Path, where: str) -> bytes:
+    """The bytes of a regular file; a FIFO or device is refused, never waited on."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise InputError("not a regular file", where=where)
+        return f.read()
+
+
+def _gunzip(data: bytes, where: str) -> bytes:
+    """Decompress, stopping past the bound (see the module docstring)."""
+    limit = max(MAX_DECOMPRESSED, MAX_GZIP_RATIO * len(data))
+    out = io.BytesIO()
+    with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+        while chunk := stream.read(_CHUNK):
+            out.write(chunk)
+            if out.tell() > limit:
+                raise InputError(
+                    f"decompresses to more than {limit:,} bytes (a gzip bomb?)", where=where
+                )
+    return out.getvalue()
 
 
 def _yaml_message(exc: yaml.YAMLError) -> str:
@@ -325,4 +450,4 @@ def _type_name(value: Any) -> str:
         return "a list"
     if value is None:
         return "nothing"
-    return f"{type(value).__name__} {value!r}"[:60]
+    return f"{type(value).__name__} {_REPR.repr(value)}"[:60]  # bounded: never the whole value

@@ -13,18 +13,35 @@ checked out at REV (default: the remote HEAD) and removed afterwards.
 
 A local path without `@REV` is read from the work tree as it is; when it lies in a Git
 work tree its HEAD commit is recorded, and whether the path has uncommitted changes.
+
+Every spec is user text that becomes git arguments: `kubedrift.desired.gitsafe` checks
+revisions and URLs, and every run here goes through `_git_run`, which adds the hardened
+config and environment (allowed protocols, no hooks, no fsmonitor, credentials from the
+environment) and hides credentials in its errors. User text always follows
+`--end-of-options`. A checkout whose symlinks lead out of the repository is refused
+(`check_symlinks`): the files it names are read as the repository's.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
+from kubedrift.desired.gitsafe import (
+    BASE_ENV,
+    HARDENING,
+    check_revision,
+    check_url,
+    credentials_env,
+    redact,
+    redact_error,
+)
 from kubedrift.desired.tools import DEFAULT_TIMEOUT, run, which
 from kubedrift.model import InputError
 
@@ -35,8 +52,6 @@ _REV_REFUSED = re.compile(
     r"couldn't find remote ref|not our ref|unadvertised object|no such remote ref", re.I
 )
 """git's messages for a revision a shallow fetch cannot name (as opposed to a bad URL)."""
-_ENV = {"GIT_TERMINAL_PROMPT": "0"}
-"""Never prompt for credentials: fail with git's message instead of hanging."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,15 +94,18 @@ def parse_git_spec(spec: str, *, timeout: float = DEFAULT_TIMEOUT) -> GitSpec | 
     """The Git source a spec names, or None when it is a plain local path."""
     match = _URL.match(spec) or _SCP.match(spec)
     if match is not None:
+        where = redact(spec)
         repo_and_sub, rev = _split_rev(match.group("path"))
         repo, _, subdir = repo_and_sub.partition("//")
-        url = match.group("base") + repo
-        return GitSpec(url=url, rev=rev, subdir=subdir.strip("/"), repo=url)
+        url = check_url(match.group("base") + repo, where)
+        rev = check_revision(rev, where) if rev is not None else None
+        return GitSpec(url=url, rev=rev, subdir=subdir.strip("/"), repo=redact(url))
     if Path(spec).exists() or "@" not in spec:
         return None
     base, _, rev = spec.rpartition("@")
     if not rev or not Path(base).exists():
         return None
+    check_revision(rev, spec)
     top = _toplevel(Path(base), spec, timeout)
     subdir = Path(base).resolve().relative_to(top).as_posix()
     return GitSpec(url=top.as_uri(), rev=rev, subdir="" if subdir == "." else subdir, repo=str(top))
@@ -101,10 +119,9 @@ def _split_rev(path: str) -> tuple[str, str | None]:
 
 
 def _toplevel(path: Path, spec: str, timeout: float) -> Path:
-    git = _git(spec)
     folder = path if path.is_dir() else path.parent
     try:
-        out = run([git, "-C", folder, "rev-parse", "--show-toplevel"], where=spec, timeout=timeout)
+        out = _git_run([folder, "rev-parse", "--show-toplevel"], where=spec, timeout=timeout)
     except InputError:
         raise InputError(
             f"@REV needs a Git repository, but {path} is not inside a Git work tree", where=spec
@@ -115,46 +132,78 @@ def _toplevel(path: Path, spec: str, timeout: float) -> Path:
 @contextmanager
 def checkout(spec: GitSpec, *, where: str, timeout: float = DEFAULT_TIMEOUT) -> Iterator[Checkout]:
     """Fetch a Git source into a temporary folder, check out its revision, clean up after."""
-    git = _git(where)
-    with tempfile.TemporaryDirectory(prefix="kubedrift-git-") as tmp:
-        run([git, "init", "-q", tmp], where=where, timeout=timeout)
-        repo = _Scratch(git, Path(tmp), where, timeout)
+    where = redact(where)
+    with (
+        credentials_env() as env,
+        tempfile.TemporaryDirectory(prefix="kubedrift-git-") as tmp,
+    ):
+        _git_run([None, "init", "-q", "--", tmp], where=where, timeout=timeout)
+        repo = _Scratch(Path(tmp), where, timeout, env)
         sha = _fetch(repo, spec)
-        repo.git("-c", "advice.detachedHead=false", "checkout", "-q", sha)
+        repo.git("-c", "advice.detachedHead=false", "checkout", "-q", sha, "--")
+        check_symlinks(repo.root, spec, sha)
         yield Checkout(root=repo.root, revision=sha)
+
+
+def check_symlinks(root: Path, spec: GitSpec, revision: str) -> None:
+    """Refuse a checkout with a symlink that resolves outside of it (or not at all).
+
+    A repository can commit a symlink to any path (`cm.yaml -> /etc/kubernetes/admin.conf`);
+    reading it would read the host's file as desired state and quote it in errors. Argo CD
+    refuses such checkouts the same way ("repository contains out-of-bounds symlinks").
+    """
+    real_root = root.resolve()
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if d != ".git"]
+        for entry in (*dirs, *names):
+            path = Path(folder) / entry
+            if not path.is_symlink():
+                continue
+            relative = path.relative_to(root).as_posix()
+            try:
+                target = path.resolve(strict=True)
+            except (OSError, RuntimeError):
+                continue  # dangling or looping: read_tree reports it if it is ever read
+            if not target.is_relative_to(real_root):
+                raise InputError(
+                    "symlink points out of the repository", where=spec.name(revision, relative)
+                )
 
 
 @dataclass(frozen=True, slots=True)
 class _Scratch:
     """The temporary repository a source is fetched into."""
 
-    program: str
     root: Path
     where: str
     timeout: float
+    env: dict[str, str]
 
     def git(self, *args: str) -> bytes:
-        return run([self.program, "-C", self.root, *args], where=self.where, timeout=self.timeout)
+        return _git_run([self.root, *args], where=self.where, timeout=self.timeout, env=self.env)
 
     def fetch(self, spec: GitSpec, *args: str) -> None:
-        argv: list[str | Path] = [self.program, "-C", self.root, "fetch", "-q", *args]
+        argv = ["fetch", "-q", "--no-recurse-submodules", *args]
         try:
-            run(argv, where=self.where, timeout=self.timeout, env=_ENV)
+            self.git(*argv)
         except InputError as exc:
             reason = exc.message.removeprefix("git failed: ")
             raise InputError(f"cannot fetch from {spec.repo}: {reason}", where=self.where) from None
 
     def resolve(self, rev: str) -> str | None:
         try:
-            return self.git("rev-parse", "--verify", "-q", f"{rev}^{{commit}}").decode().strip()
+            out = self.git("rev-parse", "--verify", "-q", "--end-of-options", f"{rev}^{{commit}}")
         except InputError:
             return None
+        return out.decode().strip()
 
 
 def _fetch(repo: _Scratch, spec: GitSpec) -> str:
     """Fetch REV (or the remote HEAD) and return its full commit SHA."""
     try:
-        repo.fetch(spec, "--depth", "1", "--no-tags", spec.url, spec.rev or "HEAD")
+        repo.fetch(
+            spec, "--depth", "1", "--no-tags", "--end-of-options", spec.url, spec.rev or "HEAD"
+        )
     except InputError as exc:
         if spec.rev is None or not _REV_REFUSED.search(exc.message):
             raise
@@ -162,7 +211,13 @@ def _fetch(repo: _Scratch, spec: GitSpec) -> str:
         return repo.resolve("FETCH_HEAD") or _unknown(spec, repo.where)
     # A server refuses a shallow fetch of an abbreviated SHA, and of a commit that no ref
     # points at unless it allows any SHA: fetch every branch and tag, then resolve locally.
-    repo.fetch(spec, spec.url, "+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*")
+    repo.fetch(
+        spec,
+        "--end-of-options",
+        spec.url,
+        "+refs/heads/*:refs/remotes/origin/*",
+        "+refs/tags/*:refs/tags/*",
+    )
     return (
         repo.resolve(spec.rev) or repo.resolve(f"origin/{spec.rev}") or _unknown(spec, repo.where)
     )
@@ -177,7 +232,10 @@ def remote_revision(spec: GitSpec, *, where: str, timeout: float = DEFAULT_TIMEO
     rev = spec.rev or "HEAD"
     if _FULL_SHA.fullmatch(rev):
         return rev.lower()
-    out = run([_git(where), "ls-remote", spec.url, rev], where=where, timeout=timeout, env=_ENV)
+    where = redact(where)
+    with credentials_env() as env:
+        argv = [None, "ls-remote", "--end-of-options", spec.url, rev]
+        out = _git_run(argv, where=where, timeout=timeout, env=env)
     refs: dict[str, str] = {}
     for line in out.decode().splitlines():
         sha, _, name = line.partition("\t")
@@ -200,25 +258,37 @@ def _unknown(spec: GitSpec, where: str) -> NoReturn:
 
 def worktree_state(path: Path, *, timeout: float = DEFAULT_TIMEOUT) -> WorktreeState:
     """HEAD's commit and dirtiness of the work tree holding `path` (not in Git: no revision)."""
-    git = which("git")
-    if git is None:
+    if which("git") is None:
         return WorktreeState(revision=None)
     folder, scope = (path, ".") if path.is_dir() else (path.parent, path.name)
     where = str(path)
     try:
-        head = run(
-            [git, "-C", folder, "rev-parse", "--verify", "-q", "HEAD"], where=where, timeout=timeout
+        head = _git_run(
+            [folder, "rev-parse", "--verify", "-q", "HEAD"], where=where, timeout=timeout
         )
     except InputError:
         return WorktreeState(revision=None)
-    status = run(
-        [git, "-C", folder, "status", "--porcelain", "--", scope], where=where, timeout=timeout
-    )
+    status = _git_run([folder, "status", "--porcelain", "--", scope], where=where, timeout=timeout)
     return WorktreeState(revision=head.decode().strip(), dirty=bool(status.strip()))
 
 
-def _git(where: str) -> str:
+def _git_run(
+    args: Sequence[str | Path | None],
+    *,
+    where: str,
+    timeout: float,
+    env: dict[str, str] | None = None,
+) -> bytes:
+    """Run git hardened (`gitsafe.HARDENING`), in folder `args[0]` (None: no `-C`).
+
+    Errors never carry credentials: both message and `where` are redacted.
+    """
     git = which("git")
     if git is None:
-        raise InputError("names a Git source but git is not on PATH", where=where)
-    return git
+        raise InputError("names a Git source but git is not on PATH", where=redact(where))
+    folder, rest = args[0], [a for a in args[1:] if a is not None]
+    argv: list[str | Path] = [git, *HARDENING, *(["-C", folder] if folder else []), *rest]
+    try:
+        return run(argv, where=where, timeout=timeout, env=env if env is not None else BASE_ENV)
+    except InputError as exc:
+        raise redact_error(exc) from None

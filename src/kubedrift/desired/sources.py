@@ -16,6 +16,7 @@ from pathlib import Path
 
 from kubedrift.desired.documents import SourcedObject
 from kubedrift.desired.git import GitSpec, checkout, parse_git_spec, worktree_state
+from kubedrift.desired.gitsafe import redact, redact_error
 from kubedrift.desired.render import RenderOptions
 from kubedrift.desired.scope import is_cluster_scoped
 from kubedrift.desired.tree import read_tree
@@ -30,6 +31,7 @@ CONFIG_KIND = "KubedriftConfig"
 class DesiredSet:
     """Everything desired, in the order read (specs in order, folders sorted).
 
+    `sources` are the specs with credentials hidden (`gitsafe.redact`).
     `revision` is the full commit SHA when the Git-backed sources agree on one (each
     object also carries its own); `dirty` says a local work tree had uncommitted changes
     under a spec, so the files read differ from `revision`.
@@ -75,7 +77,7 @@ def load_desired(
     return DesiredSet(
         objects=tuple(objects),
         revision=revisions.pop() if len(revisions) == 1 else None,
-        sources=tuple(specs),
+        sources=tuple(redact(spec) for spec in specs),
         profiles=tuple(profiles),
         configs=tuple(configs),
         dirty=any(part.dirty for part in loaded),
@@ -83,6 +85,14 @@ def load_desired(
 
 
 def _load_spec(spec: str, options: RenderOptions) -> _Loaded:
+    """One spec's objects; an error never quotes credentials a URL carries."""
+    try:
+        return _load_one(spec, options)
+    except InputError as exc:
+        raise redact_error(exc) from None
+
+
+def _load_one(spec: str, options: RenderOptions) -> _Loaded:
     git_spec = parse_git_spec(spec, timeout=options.timeout)
     if git_spec is not None:
         return _load_git(spec, git_spec, options)

@@ -61,6 +61,8 @@ def _files(folder: Path, seen: set[Path]) -> Iterator[Path]:
             yield from _files(entry, seen)
         elif _is_manifest(entry):
             yield entry
+        elif _is_broken_link(entry):
+            raise InputError(_BROKEN_LINK, where=str(entry))
 
 
 def _read_folder(
@@ -74,7 +76,22 @@ def _read_folder(
             out += _read_folder(entry, name, options, revision, seen)
         elif _is_manifest(entry):
             out += read_file_objects(entry, name(entry), revision=revision)
+        elif _is_broken_link(entry):
+            raise InputError(_BROKEN_LINK, where=name(entry))
     return out
+
+
+_BROKEN_LINK = "symlink loops or points to nothing: the manifest it names cannot be read"
+
+
+def _is_broken_link(path: Path) -> bool:
+    """A manifest-named symlink that does not resolve (a loop, or a missing target).
+
+    Skipping it would read the folder as if the manifest were not there at all.
+    """
+    suffixes = [s.lower() for s in path.suffixes]
+    named = bool(suffixes) and suffixes[-1] in (*MANIFEST_SUFFIXES, ".gz")
+    return named and path.is_symlink() and not path.exists()
 
 
 def _render(

@@ -7,6 +7,12 @@ issues #1615, #17682 and #21135). Values are parsed into exact fractions, never 
 The grammar is the one of `k8s.io/apimachinery/pkg/api/resource`: a signed decimal number
 followed by a binary suffix (`Ki`…`Ei`), a decimal suffix (`n`, `u`, `m`, `k`, `M`…`E`) or a
 decimal exponent (`e3`, `E-2`).
+
+Bounds: Kubernetes caps a quantity at 2^63-1 (apimachinery `resource.Quantity`: "No matter
+which of the three exponent forms is used, no quantity may represent a number greater than
+2^63-1 in magnitude"), yet an exact fraction of `1e100000000` takes minutes to build. A
+number longer than `MAX_DIGITS` characters or an exponent beyond ±`MAX_EXPONENT` is not
+parsed as a quantity (it compares as text); `out_of_range` lets input checks say so.
 """
 
 from __future__ import annotations
@@ -40,17 +46,34 @@ _QUANTITY = re.compile(
 )
 
 
+MAX_DIGITS = 64
+MAX_EXPONENT = 64
+
+
 @lru_cache(maxsize=4096)
 def parse_quantity(text: str) -> Fraction | None:
-    """The exact value of a quantity string, or None when it is not a quantity."""
+    """The exact value of a quantity string, or None when it is not one (or out of range)."""
     match = _QUANTITY.fullmatch(text.strip())
-    if match is None:
+    if match is None or _too_big(match):
         return None
     number, exponent, suffix = match.groups()
     value = Fraction(number)
     if exponent is not None:
         return value * Fraction(10) ** int(exponent)
     return value * _SUFFIXES[suffix or ""]
+
+
+def _too_big(match: re.Match[str]) -> bool:
+    number, exponent = match.group(1), match.group(2)
+    return len(number) > MAX_DIGITS or (
+        exponent is not None and (len(exponent) > 4 or abs(int(exponent)) > MAX_EXPONENT)
+    )
+
+
+def out_of_range(text: str) -> bool:
+    """True when `text` has a quantity's syntax but a size no quantity may have."""
+    match = _QUANTITY.fullmatch(text.strip())
+    return match is not None and _too_big(match)
 
 
 def quantity_value(value: object) -> Fraction | None:

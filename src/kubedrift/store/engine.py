@@ -74,9 +74,16 @@ def create_store_engine(url: URL, *, read_only: bool = False) -> Engine:
     if url.get_backend_name() == "sqlite":
         return _sqlite_reader(url) if read_only else _sqlite_engine(url)
     options = {"options": "-c default_transaction_read_only=on"} if read_only else {}
-    return create_engine(
-        url, json_serializer=to_json_text, pool_pre_ping=True, connect_args=options
-    )
+    try:
+        return create_engine(
+            url, json_serializer=to_json_text, pool_pre_ping=True, connect_args=options
+        )
+    except ImportError as err:  # SQLAlchemy imports the driver here: psycopg, or its libpq
+        raise StoreError(
+            f"the PostgreSQL driver cannot be loaded ({err}); "
+            "install it with: pip install 'kubedrift[postgres]'",
+            where=redacted(url),
+        ) from None
 
 
 def _sqlite_reader(url: URL) -> Engine:
