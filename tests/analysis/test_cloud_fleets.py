@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.cloudnodes import CLOUDS, DRIFTS, NOW, applies, drifted, fleet
+from analysis.cloudnodes import CLOUDS, DRIFTS, NOW, applies, drifted, fleet, gfd
 from kubedrift.analysis import analyze_nodes
 from kubedrift.model import Severity
 
@@ -77,3 +77,32 @@ def test_no_gpu_capacity_at_all_is_as_severe_as_capacity_zero() -> None:
     (finding,) = analyze_nodes(drifted(fleet("aks"), 2, edit), now=NOW).findings
     assert finding.rule == "gpu-count-mismatch"
     assert finding.severity is Severity.HIGH
+
+
+def test_a_driver_change_under_a_legacy_gfd_is_one_finding() -> None:
+    """GFD before v0.15 writes the driver only as cuda.driver.{major,minor,rev} and CUDA as
+    cuda.runtime.{major,minor}: one older driver must read as one finding, not five."""
+    nodes = fleet("homelab")
+    for i, n in enumerate(nodes[3:], start=3):
+        labels = n["metadata"]["labels"]
+        for key in [k for k in labels if k.startswith("nvidia.com/cuda.")]:
+            del labels[key]
+        labels |= {
+            k: v
+            for k, v in gfd(
+                "NVIDIA-GeForce-RTX-4090", 1, "565.57.01", "12.7", i, legacy=True
+            ).items()
+            if k.startswith("nvidia.com/cuda.")
+        }
+    assert analyze_nodes(nodes, now=NOW).findings == ()
+    labels = nodes[5]["metadata"]["labels"]
+    labels |= {
+        "nvidia.com/cuda.driver.major": "550",
+        "nvidia.com/cuda.driver.minor": "127",
+        "nvidia.com/cuda.driver.rev": "05",
+        "nvidia.com/cuda.runtime.minor": "4",
+    }
+    (finding,) = analyze_nodes(nodes, now=NOW).findings
+    assert (finding.rule, finding.path) == ("peer-mismatch", "label:nvidia.com/cuda.driver.*")
+    assert "NVIDIA driver version 550.127.05" in finding.message
+    assert "(565.57.01)" in finding.message

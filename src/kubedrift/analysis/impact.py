@@ -31,6 +31,7 @@ __all__ = ["NodeImpact", "breaks_jobs", "drifted_nodes", "node_impact", "raise_o
 _SEVERITIES = list(Severity)
 _BREAKING_PATHS = (
     "label:nvidia.com/cuda.driver-version.full",
+    "label:nvidia.com/cuda.driver.[*]",  # the split driver labels of GFD < v0.15, as one
     "label:nvidia.com/cuda.runtime-version.full",
     "label:nvidia.com/gpu.product",
     "label:nvidia.com/gpu.count",

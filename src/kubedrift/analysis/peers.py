@@ -83,7 +83,13 @@ _COVERED: dict[str, tuple[str, ...]] = {
     gl.AGENT_DRIVER: _DRIVER_FACTS,
     gl.AGENT_MODULE_VERSION: _DRIVER_FACTS,
     gl.AGENT_CUDA: (*_DRIVER_FACTS, label_fact(gl.CUDA_FULL)),
+    # GFD before v0.15 writes only the split names: the CUDA parts follow the driver's.
+    **{label_fact(k): _DRIVER_FACTS for k in gl.CUDA_PARTS_OLD},
 }
+# Labels that spell one version in parts: parts that differ together are one finding.
+_VERSION_PARTS: tuple[tuple[str, str], ...] = (
+    ("label:nvidia.com/cuda.driver.", "NVIDIA driver version"),
+)
 # Software every node of a pool must run alike: all-different is drift, never an identity.
 _NO_IDENTITY = frozenset(
     {
@@ -350,8 +356,8 @@ def _drop_restated(out: PoolPeers, members: Sequence[NodeFacts]) -> None:
 def _restated(fact: str, facts: NodeFacts, differing: set[str]) -> bool:
     """Whether the deviation is explained by another fact of the same node."""
     primary = _SHADOWED.get(fact)
-    if primary is not None:
-        return primary in facts
+    if primary is not None and primary in facts:
+        return True
     if fact.startswith("allocatable:"):
         return "capacity:" + fact.removeprefix("allocatable:") in differing
     if fact.startswith(_DEPLOY_LABELS) and facts.label(gl.MIG_STATE) in _MIG_BUSY:
@@ -450,9 +456,12 @@ def _by_family(
     grouped: dict[tuple[str, str, bool], list[Deviation]] = defaultdict(list)
     single: list[Deviation] = []
     for d in deviations:
-        family = next((f for f in _FAMILIES if d.fact.startswith(f[0])), None)
         missing, extra = d.live is MISSING, d.majority is MISSING
-        if family is None or not (missing or extra):
+        parts = next((f for f in _VERSION_PARTS if d.fact.startswith(f[0])), None)
+        family = next((f for f in _FAMILIES if d.fact.startswith(f[0])), None)
+        if parts is not None and not (missing or extra):
+            grouped[(*parts, False)].append(d)
+        elif family is None or not (missing or extra):
             single.append(d)
         else:
             grouped[(*family, missing)].append(d)
@@ -477,6 +486,8 @@ def _family_finding(
     labels = [d.fact.removeprefix("label:") for d in group]
     held = max(d.held_by for d in group)
     where = f"{held} of {peers.members} {peers.name} nodes"
+    if group[0].live is not MISSING and group[0].majority is not MISSING:
+        return _parts_finding(node, peers, family, group, severity)
     if missing:
         msg = f"{len(group)} {title} labels are missing here but set on {where}: "
     else:
@@ -494,6 +505,33 @@ def _family_finding(
         live=MISSING if missing else side,
         message=msg + _names(labels, limit=6),
         details=(("majority", f"{held}/{peers.members}"), ("labels", ",".join(labels))),
+    )
+
+
+def _parts_finding(
+    node: str,
+    peers: PoolPeers,
+    family: tuple[str, str],
+    group: list[Deviation],
+    severity: Callable[[str], Severity],
+) -> Finding:
+    """A version written in several labels (`cuda.driver.major/minor/rev`), as one value."""
+    path, title = family[0] + "*", family[1]
+    live = ".".join(show(d.live) for d in group)
+    majority = ".".join(show(d.majority) for d in group)
+    held = min(d.held_by for d in group)
+    msg = f"{title} {live} ({path.removeprefix('label:')}) differs from {held} of "
+    msg += f"{peers.members} {peers.name} nodes ({majority})"
+    return node_finding(
+        node_ref(node),
+        peers.name,
+        NodeRule.PEER_MISMATCH,
+        severity=max((severity(d.fact) for d in group), key=lambda s: s.rank),
+        path=path,
+        desired={d.fact.removeprefix("label:"): d.majority for d in group},
+        live={d.fact.removeprefix("label:"): d.live for d in group},
+        message=msg,
+        details=(("majority", f"{held}/{peers.members}"),),
     )
 
 

@@ -5,7 +5,8 @@
     write_snapshot(fleet, Path("live.json"))
 
 Modules: `catalog` (GPU models, instance types, node stacks), `spec` (what to simulate),
-`nodes` (clean Node objects), `drifts` (injection and ground truth), `objects` and
+`nodes` (clean Node objects), `variation` (how healthy peers really differ: times, spot,
+placement labels, a partial agent rollout), `drifts` (injection and ground truth), `objects` and
 `workloads` (Jobs, Deployments, ReplicaSets, Pods, PVCs and their placement), `fleet`
 (`build_fleet`), `snapshot` (List files). Same spec, same bytes: all randomness comes from
 seeded `random.Random` streams and the clock is `FleetSpec.now`.
