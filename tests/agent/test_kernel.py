@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from kubedrift.agent.kernel import kernel_params, module_facts, sysctl_facts, thp_facts
+from kubedrift.agent.kernel import (
+    boot_time_facts,
+    kernel_params,
+    module_facts,
+    sysctl_facts,
+    thp_facts,
+)
 
 from .conftest import MakeHost
 
@@ -95,3 +101,20 @@ def test_thp_mode_is_the_bracketed_choice(
 ) -> None:
     sys = make_host({"/kernel/mm/transparent_hugepage/enabled": enabled})
     assert thp_facts(sys, []) == expected
+
+
+def test_boot_time_is_the_btime_line_of_proc_stat(make_host: MakeHost) -> None:
+    """gfd-labels-stale compares it with GFD's start time (`gfd.timestamp`)."""
+    stat = "cpu  10 0 5 100 0 0 0 0 0 0\nintr 12345\nbtime 1764720000\nprocesses 99\n"
+    notes: list[str] = []
+    assert boot_time_facts(make_host({"/stat": stat}), notes) == {"host.boot_time": "1764720000"}
+    assert boot_time_facts(make_host({"/stat": "cpu 1 2 3\n"}), notes) == {}
+    assert boot_time_facts(make_host({}), notes) == {}
+    assert notes == []
+
+
+def test_this_machines_boot_time_is_in_the_past() -> None:
+    import time
+
+    facts = boot_time_facts(Path("/proc"), [])
+    assert 0 < int(facts["host.boot_time"]) < time.time()

@@ -33,7 +33,7 @@ def _fleet() -> Fleet:
             region=REGION,
             zones=(f"{REGION}a", f"{REGION}b", f"{REGION}c"),
             workloads=WorkloadSpec(namespace_prefix=PREFIX),
-            now=datetime.now(UTC),  # GFD timestamps fresh for a live scan
+            now=datetime.now(UTC),
         )
     )
 

@@ -7,7 +7,13 @@ from dataclasses import dataclass, field
 
 from kubedrift.agent.configfiles import file_facts
 from kubedrift.agent.hostfs import HostFS
-from kubedrift.agent.kernel import cmdline_facts, module_facts, sysctl_facts, thp_facts
+from kubedrift.agent.kernel import (
+    boot_time_facts,
+    cmdline_facts,
+    module_facts,
+    sysctl_facts,
+    thp_facts,
+)
 from kubedrift.agent.nvml import NvmlApi, nvml_facts
 from kubedrift.agent.options import CollectOptions
 from kubedrift.agent.packages import os_release_facts, package_facts
@@ -27,6 +33,7 @@ def collect(options: CollectOptions, nvml: NvmlApi | None) -> Collection:
     notes = host.notes
     facts: dict[str, str] = {}
     facts.update(cmdline_facts(options.proc, notes))
+    facts.update(boot_time_facts(options.proc, notes))
     facts.update(sysctl_facts(options.proc, options.sysctls, notes))
     facts.update(thp_facts(options.sys, notes))
     facts.update(module_facts(options.proc, options.sys, options.modules, notes))

@@ -31,6 +31,21 @@ def cmdline_facts(proc: Path, notes: list[str]) -> Facts:
     return facts
 
 
+def boot_time_facts(proc: Path, notes: list[str]) -> Facts:
+    """`host.boot_time`: the `btime` line of `/proc/stat`, seconds since the epoch.
+
+    The controller's `gfd-labels-stale` rule compares it with GFD's `gfd.timestamp`
+    (written once when GFD starts): a host booted after GFD last started carries labels
+    from before the boot. It changes only at a reboot, so it does not churn publishing.
+    """
+    text = read_local_text(proc / "stat", notes)
+    for line in (text or "").splitlines():
+        name, _, value = line.partition(" ")
+        if name == "btime" and value.strip().isdigit():
+            return {"host.boot_time": value.strip()}
+    return {}
+
+
 def kernel_params(line: str) -> dict[str, str]:
     """Parameters as the kernel parses them: quotes group, `-` and `_` alike in names.
 
