@@ -385,6 +385,10 @@ def _stores_down(bed: Bed) -> None:
         )
         wait_for(f"{watch.name} ready again", lambda w=watch: w.ready()[0] == 200)
         assert metric(watch.metrics(), "kubedrift_degraded", reason="store") == 0
+        wait_for(  # the start's digest, counted by the sink's outcome
+            f"{watch.name}'s alerts counted",
+            lambda w=watch: metric(w.metrics(), "kubedrift_alerts_total", outcome="sent") >= 1,
+        )
 
 
 def _apiserver_away(bed: Bed) -> None:
