@@ -304,3 +304,33 @@ def test_no_sinks_is_a_dispatcher_that_does_nothing() -> None:
         return d
 
     assert run(go()).stats().sinks == ()
+
+
+def test_a_worker_that_crashes_is_logged_and_restarted(caplog: pytest.LogCaptureFixture) -> None:
+    """No background task may fail unobserved (issue 12.1): a sink's worker that stops on an
+    unexpected error (here its transport raising what no HTTP client should) is logged
+    with its traceback and started again; later alerts still go out."""
+    calls: list[int] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("a bug in the transport")
+        return httpx2.Response(200)
+
+    t = Timeline()
+
+    async def main() -> AlertDispatcher:
+        sink = sink_from_url("webhook", HOOK_URL)
+        transport = httpx2.MockTransport(handler)
+        async with AlertDispatcher([sink], FAST, transport=transport) as d:
+            d.submit("prod-a", t.scan(finding("first")))
+            await eventually(lambda: d.crashes == 1)
+            d.submit("prod-a", t.scan(finding("first"), finding("second")))
+            await eventually(lambda: d.stats().total("sent") >= 1)
+        return d
+
+    d = run(main())
+    assert d.stats().total("sent") == 1
+    [record] = [r for r in caplog.records if "restarting it" in r.getMessage()]
+    assert record.exc_info is not None

@@ -37,6 +37,7 @@ from typing import Any
 
 import pytest
 
+from alerts.receiver import Receiver
 from kubedrift.store import HistoryFilter, StoredFinding
 from kubedrift.store.readonly import open_existing
 from store.postgres import PostgresServer, pg_bin_dir, start_postgres
@@ -117,6 +118,8 @@ class Watch:
     kubeconfig: Path
     desired: Path
     log: Path
+    hook: str
+    """The webhook alert sink's URL."""
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
 
@@ -129,6 +132,7 @@ class Watch:
             str(KUBEDRIFT), "watch", "--kubeconfig", str(self.kubeconfig),
             "--desired", str(self.desired), "--cluster", self.name, "--store", self.store,
             "--listen", f"127.0.0.1:{self.port}", "--no-nodes", "--desired-interval", "1",
+            "--alert-webhook", self.hook, "--alert-group-wait", "0.2",
         ]  # fmt: skip
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
@@ -267,15 +271,19 @@ def test_store_disk_and_apiserver_outages_and_kill_9_lose_nothing(
     kubectl(server, "apply", "-f", "-", stdin=SECRET.replace("desired-pw", "live-pw"))
     api_port = int(server.url.rsplit(":", 1)[1])
     database = postgres.create_database()
-    with TcpProxy("127.0.0.1", api_port) as api, TcpProxy("127.0.0.1", postgres.port) as pg:
+    with (
+        TcpProxy("127.0.0.1", api_port) as api,
+        TcpProxy("127.0.0.1", postgres.port) as pg,
+        Receiver() as hook,
+    ):
         kubeconfig = tmp_path / "via-proxy.kubeconfig"
         kubeconfig.write_text(server.kubeconfig.read_text().replace(f":{api_port}", f":{api.port}"))
         direct = postgres.url(database)
         watches = [
             Watch("pg", direct.replace(f":{postgres.port}/", f":{pg.port}/"), direct,
-                  kubeconfig, desired, tmp_path / "pg.log"),
+                  kubeconfig, desired, tmp_path / "pg.log", hook.url),
             Watch("sqlite", str(small_disk / "t.db"), str(small_disk / "t.db"),
-                  kubeconfig, desired, tmp_path / "sqlite.log"),
+                  kubeconfig, desired, tmp_path / "sqlite.log", hook.url),
         ]  # fmt: skip
         try:
             _scenario(Bed(server, watches, api, pg, small_disk, desired))
@@ -283,6 +291,7 @@ def test_store_disk_and_apiserver_outages_and_kill_9_lose_nothing(
             for watch in watches:
                 watch.stop()
     for watch in watches:
+        _alerted_as_a_digest_then_one_by_one(watch.name, hook)
         log = watch.log.read_text()
         assert "cannot write the timeline store" in log, log
         assert "cannot reach the apiserver" in log, log
@@ -290,6 +299,19 @@ def test_store_disk_and_apiserver_outages_and_kill_9_lose_nothing(
         assert "Traceback" not in log, log
         assert "live-pw" not in log, "a Secret value reached the log"
         assert "desired-pw" not in log, "a Secret value reached the log"
+
+
+def _alerted_as_a_digest_then_one_by_one(cluster: str, hook: Receiver) -> None:
+    """Each start (the first, and the restart after kill -9) sends one digest (issue 11.10);
+    the changes in between alert one by one."""
+    bodies = [r.body for r in hook.requests if r.body["cluster"] == cluster]
+    digests = [b["digest"] for b in bodies if b.get("event") == "initial-sync"]
+    assert [d["findings"] for d in digests] == [1, 1]  # creds at first; cm-3 after the restart
+    assert digests[0]["top"][0].startswith("[")
+    alerts = [(a["event"], a["finding"]["object"]["name"]) for b in bodies for a in b["alerts"]]
+    assert ("new", "cm-0") in alerts
+    assert ("new", "creds") not in alerts  # it was in the first digest
+    assert ("resolved", "cm-1") in alerts
 
 
 @dataclass
@@ -363,6 +385,10 @@ def _stores_down(bed: Bed) -> None:
         )
         wait_for(f"{watch.name} ready again", lambda w=watch: w.ready()[0] == 200)
         assert metric(watch.metrics(), "kubedrift_degraded", reason="store") == 0
+        wait_for(  # the start's digest, counted by the sink's outcome
+            f"{watch.name}'s alerts counted",
+            lambda w=watch: metric(w.metrics(), "kubedrift_alerts_total", outcome="sent") >= 1,
+        )
 
 
 def _apiserver_away(bed: Bed) -> None:

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from kubedrift.store import SqlStore
+from kubedrift.store import SqlStore, StoreError
+from kubedrift.store.readonly import open_existing
 from store.builders import finding
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -104,3 +105,15 @@ def test_read_only_store_with_an_old_schema_says_so(store_file: Path) -> None:
     assert done.returncode == 1
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert "timeline.db" in done.stderr
+
+
+def test_a_store_opened_for_reading_never_writes(sql_url: str) -> None:
+    """Both backends: the read commands' store refuses any write (a read-only session)."""
+    with SqlStore.open(sql_url) as store:
+        store.record_scan("prod-a", [finding("trainer")], at=NOW)
+    with open_existing(sql_url) as reader:
+        assert [e.finding.object.name for e in reader.open_findings()] == ["trainer"]
+        with pytest.raises(StoreError, match=r"read.?only"):
+            reader.record_scan("prod-a", [], at=NOW + timedelta(1))
+    with SqlStore.open(sql_url) as store:
+        assert [e.finding.object.name for e in store.open_findings()] == ["trainer"]

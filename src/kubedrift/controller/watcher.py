@@ -35,7 +35,7 @@ import functools
 import gc
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +46,7 @@ from kubedrift.cluster.informer import InformerOptions
 from kubedrift.cluster.reader import may_list
 from kubedrift.controller import desired as desired_state
 from kubedrift.controller.autoscalers import AutoscalerWatch
+from kubedrift.controller.backlog import RETRY_CAP, RETRY_INITIAL, drain, keep_latest, until_stored
 from kubedrift.controller.desired import DesiredKind, DesiredState, GroupKind, PairingKey
 from kubedrift.controller.fleet import (
     DEFAULT_FLEET_OPTIONS,
@@ -68,8 +69,6 @@ log = logging.getLogger(__name__)
 _INFORMER_OPTIONS = InformerOptions()
 BATCH = 256
 """Most object events recorded in one write."""
-RETRY_INITIAL, RETRY_CAP = 0.5, 10.0
-"""Backoff of store writes that failed (seconds)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,19 +328,19 @@ class Watcher:
     async def _consume(self, queue: asyncio.Queue[Item], state: DesiredState, plan: _Plan) -> None:
         initial: dict[PairingKey, ObjectEvent] = {}
         while not isinstance(item := await queue.get(), _Synced):
-            _keep_latest(initial, item)
+            keep_latest(initial, item)
         later: dict[PairingKey, ObjectEvent] = {}
         record = functools.partial(self._record_initial, list(initial.values()), state, plan)
         initial.clear()
-        await _until_stored(record, queue, later)
+        await until_stored(record, queue, later)
         del record  # the initial findings
         while True:
             while not later:
-                _keep_latest(later, await queue.get())
-            _drain(queue, later)
+                keep_latest(later, await queue.get())
+            drain(queue, later)
             batch = dict(list(later.items())[:BATCH])
             write = functools.partial(self._record_events, list(batch.values()))
-            await _until_stored(write, queue, later)
+            await until_stored(write, queue, later)
             for key, event in batch.items():
                 if later.get(key) is event:  # a newer event of the object stays, to record
                     del later[key]
@@ -384,52 +383,6 @@ class Watcher:
                 await asyncio.sleep(backoff.next_delay())
                 if self.fleet is not None:
                     fleet_pass = self.fleet.analyse(fleet_pass.triggered)
-
-
-def _keep_latest(pending: dict[PairingKey, ObjectEvent], event: Item) -> None:
-    """Keep `event` as its object's latest; the earliest arrival stays its `received`, so
-    the detection latency of a change held back by a store outage counts the outage."""
-    if not isinstance(event, ObjectEvent):
-        return
-    key = event.ref.pairing_key()
-    earlier = pending.get(key)
-    if earlier is not None and earlier.received < event.received:
-        event = dataclasses.replace(event, received=earlier.received)
-    pending[key] = event
-
-
-def _drain(queue: asyncio.Queue[Item], pending: dict[PairingKey, ObjectEvent]) -> None:
-    while not queue.empty():
-        _keep_latest(pending, queue.get_nowait())
-
-
-async def _until_stored(
-    write: Callable[[], Awaitable[None]],
-    queue: asyncio.Queue[Item],
-    pending: dict[PairingKey, ObjectEvent],
-) -> None:
-    """`write()` until it succeeds; between tries, keep taking events into `pending`, so
-    the queue stays short however long the store is away."""
-    backoff = Backoff(RETRY_INITIAL, RETRY_CAP)
-    while True:
-        try:
-            await write()
-            return
-        except StoreError:
-            await _drain_for(backoff.next_delay(), queue, pending)
-
-
-async def _drain_for(
-    seconds: float, queue: asyncio.Queue[Item], pending: dict[PairingKey, ObjectEvent]
-) -> None:
-    """Wait `seconds` (a retry's backoff), moving what arrives meanwhile into `pending`."""
-    deadline = time.monotonic() + seconds
-    while (remaining := deadline - time.monotonic()) > 0:
-        try:
-            item = await asyncio.wait_for(queue.get(), remaining)
-        except TimeoutError:
-            return
-        _keep_latest(pending, item)
 
 
 def _ignore(name: str, reason: str | None, since: float) -> None:
