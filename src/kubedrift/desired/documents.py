@@ -17,8 +17,9 @@ Bounds on hostile input, each refused with a one-line error:
   encoded or printed. A document whose expanded size passes `MAX_ALIAS_EXPANSION` nodes
   (and ten times its own node count) is refused, as Kubernetes' YAML decoder refuses
   "excessive aliasing" since CVE-2019-11253.
-- Duplicate keys in a YAML mapping are refused: kubectl rejects them (`mapping key
-  "x" already defined`), so the file cannot be what was applied.
+- Duplicate keys in a YAML mapping are refused: the YAML spec forbids them and kubectl's
+  strict decoding rejects them, while PyYAML silently keeps the last one (pyyaml issue
+  #165), so the value read could differ from the value applied.
 - `.gz` files are decompressed as a stream and stopped past `MAX_DECOMPRESSED` bytes or
   `MAX_GZIP_RATIO` times their compressed size, whichever is larger.
 - Nesting deeper than `MAX_DEPTH` (JSON or YAML) is refused before anything recurses.
