@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 KUBE_CACHE ?= $(HOME)/.cache/kubedrift
 
 .PHONY: install demo test test-fast lint bench kube postgres monitoring helm package-check \
-        deploy-manifests clean
+        deploy-manifests image image-tools clean
 
 # The stamp files make re-runs instant; they depend on pyproject.toml so a changed
 # dependency list reinstalls.
@@ -52,10 +52,25 @@ build/package-check/.ok: $(PACKAGE_INPUTS) | $(VENV)/.test-installed
 
 package-check: build/package-check/.ok ## build the wheel/sdist and check them and the floors in fresh venvs
 
+VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"$$/\1/p' src/kubedrift/__init__.py)
+IMAGE   := dist/kubedrift-$(VERSION).oci.tar
+
+image-tools: ## Debian's mmdebstrap and buildah (apt-get, as root)
+	@command -v mmdebstrap >/dev/null && command -v buildah >/dev/null || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends mmdebstrap buildah uidmap >/dev/null; }
+
+# Rebuilt only when the wheel or the build script changes (the Debian root filesystem is
+# cached under ~/.cache/kubedrift/image by the script's hash).
+$(IMAGE): build/package-check/.ok scripts/build-image.sh examples/gpu-platform/live.json | image-tools
+	KUBEDRIFT_CACHE=$(KUBE_CACHE) scripts/build-image.sh dist/kubedrift-$(VERSION)-py3-none-any.whl $@
+
+image: $(IMAGE) ## OCI image (Debian via mmdebstrap + the wheel, buildah) → dist/*.oci.tar + SBOM
+
 deploy-manifests: helm ## regenerate deploy/ (kustomize) from charts/kubedrift
 	$(BIN)/python scripts/render_deploy.py --helm $(KUBE_CACHE)/tools/bin/helm
 
-test: $(VENV)/.test-installed kube postgres monitoring helm lint package-check ## everything CI runs, real components included
+test: $(VENV)/.test-installed kube postgres monitoring helm lint package-check image ## everything CI runs, real components included
 	KUBEDRIFT_KUBE_BIN=$(KUBE_CACHE)/kube-v1.20.2/bin $(BIN)/pytest
 
 test-fast: $(VENV)/.test-installed ## unit tests only, no real components
