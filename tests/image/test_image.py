@@ -154,6 +154,29 @@ def _expand(value: str, env: dict[str, str]) -> str:
     return re.sub(r"\$\((\w+)\)", lambda m: env.get(m.group(1), m.group(0)), value)
 
 
+def _entry_pid(session: int) -> int:
+    """The image's entry point process in a session (chroot isolation shares our PIDs).
+
+    Its forked children (the desired-state worker) have the same command line: the one
+    whose parent is not among them is the entry point.
+    """
+    found: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        argv = cmdline.split(b"\0")
+        # python3 running the entry point script, not buildah-chroot-exec (whose arguments
+        # are the same command line)
+        entry = [b"/opt/kubedrift/bin/python3", b"/opt/kubedrift/bin/kubedrift"]
+        if int(fields[3]) == session and argv[:2] == entry:
+            found[int(stat.parent.name)] = int(fields[1])
+    (root,) = (pid for pid, parent in found.items() if parent not in found)
+    return root
+
+
 def _get(url: str) -> tuple[int, str]:
     try:
         with urllib.request.urlopen(url, timeout=2) as resp:
@@ -183,7 +206,10 @@ def test_the_controller_runs_in_the_image_as_the_deployment_would(
     scratch.mkdir(mode=0o1777)
     store.chmod(0o777)
     scratch.chmod(0o1777)
-    volumes = (f"{account}:/var/run/secrets/kubernetes.io/serviceaccount:ro",
+    # The kubelet mounts the token at /var/run/secrets/...; Debian's /var/run is a link to
+    # /run, which the runtime resolves inside the root filesystem (runc's securejoin), so
+    # the mount lands on /run/secrets/... — buildah does not resolve it: give it resolved.
+    volumes = (f"{account}:/run/secrets/kubernetes.io/serviceaccount:ro",
                f"{store}:/var/lib/kubedrift", f"{scratch}:/tmp")  # fmt: skip
     proc = subprocess.Popen(image.argv(*args, env=env, volumes=volumes),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -197,14 +223,32 @@ def test_the_controller_runs_in_the_image_as_the_deployment_would(
             if ready == 200 and re.search(r"^kubedrift_leader(\{[^}]*\})? 1\.0$", metrics, re.M):
                 break
             time.sleep(0.5)
-        assert proc.poll() is None, proc.communicate()[0]
+        assert proc.poll() is None, "the controller exited"
         assert re.search(r"^kubedrift_leader(\{[^}]*\})? 1\.0$", metrics, re.M), metrics[-2000:]
         lease = apiserver.get(f"/apis/coordination.k8s.io/v1/namespaces/{NAMESPACE}"
                               "/leases/kubedrift-controller")  # fmt: skip
         assert lease[0] == 200
         assert json.loads(lease[1])["spec"]["holderIdentity"] == "kubedrift-controller-0"
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)  # as the kubelet stops the pod
-        out, _ = proc.communicate(timeout=60)
+    except AssertionError:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        raise AssertionError(proc.communicate(timeout=60)[0][-4000:]) from None
+    # SIGTERM to kubedrift itself, as the runtime stops the pod (buildah would SIGKILL it).
+    os.kill(_entry_pid(proc.pid), signal.SIGTERM)
+    out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, out[-3000:]
     assert (store / "timeline.db").exists()
+
+
+@pytest.mark.skipif(shutil.which("skopeo") is None, reason="no skopeo")
+def test_skopeo_copies_the_archive_as_the_readme_says(tmp_path: Path) -> None:
+    # README: `skopeo copy oci-archive:… docker://registry/…`; no registry here, so the same
+    # copy to a local OCI layout, then the copy is inspected as a registry image would be.
+    target = f"oci:{tmp_path / 'layout'}:kubedrift:{__version__}"
+    subprocess.run(["skopeo", "copy", "--quiet", f"oci-archive:{ARCHIVE}", target],
+                   check=True, capture_output=True, timeout=300)  # fmt: skip
+    shown = subprocess.run(["skopeo", "inspect", target], check=True, capture_output=True,
+                           text=True, timeout=60)  # fmt: skip
+    info = json.loads(shown.stdout)
+    assert info["Labels"]["org.opencontainers.image.version"] == __version__
+    assert info["Architecture"] == "amd64"
