@@ -55,10 +55,10 @@ package-check: build/package-check/.ok ## build the wheel/sdist and check them a
 VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"$$/\1/p' src/kubedrift/__init__.py)
 IMAGE   := dist/kubedrift-$(VERSION).oci.tar
 
-image-tools: ## Debian's mmdebstrap and buildah (apt-get, as root)
-	@command -v mmdebstrap >/dev/null && command -v buildah >/dev/null || { \
+image-tools: ## Debian's mmdebstrap, buildah and skopeo (apt-get, as root)
+	@command -v mmdebstrap >/dev/null && command -v buildah >/dev/null && command -v skopeo >/dev/null || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    --no-install-recommends mmdebstrap buildah uidmap >/dev/null; }
+	    --no-install-recommends mmdebstrap buildah skopeo uidmap >/dev/null; }
 
 # Rebuilt only when the wheel or the build script changes (the Debian root filesystem is
 # cached under ~/.cache/kubedrift/image by the script's hash).

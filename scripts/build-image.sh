@@ -5,8 +5,11 @@
 #
 # 1. A minimal Debian bookworm root filesystem made by mmdebstrap (variant essential +
 #    python3, git, ca-certificates), from the machine's own apt sources, without docs,
-#    man pages, locales or caches (dpkg path-exclude). Cached under
-#    $KUBEDRIFT_CACHE/image/ by the hash of this script, so it is made once.
+#    man pages, locales or caches (dpkg path-exclude). git depends on perl for its
+#    porcelain scripts (send-email, svn, ...); kubedrift runs only C builtins (fetch,
+#    checkout, ls-remote, rev-parse), so perl's module trees are removed (~47 MB; the
+#    essential perl-base stays) and the SBOM says so. Cached under $KUBEDRIFT_CACHE/image/
+#    by the hash of this script, so it is made once.
 # 2. kubedrift's wheel and its dependencies installed into a venv /opt/kubedrift with
 #    the host's pip (--target, for CPython 3.11 manylinux x86_64 wheels only), byte-code
 #    not written (the root filesystem is read-only at run time; Python does not need it).
@@ -50,6 +53,7 @@ if [[ ! -f $rootfs ]]; then
     --dpkgopt='path-exclude=*/__pycache__/*' \
     --customize-hook='rm -rf "$1"/var/cache/* "$1"/var/lib/apt/lists/* "$1"/var/log/*' \
     --customize-hook='find "$1"/usr/lib/python3* -name __pycache__ -prune -exec rm -rf {} +' \
+    --customize-hook='rm -rf "$1"/usr/share/perl "$1"/usr/lib/x86_64-linux-gnu/perl' \
     --customize-hook='echo "nonroot:x:65532:65532:nonroot:/tmp:/usr/sbin/nologin" >> "$1"/etc/passwd' \
     --customize-hook='echo "nonroot:x:65532:" >> "$1"/etc/group' \
     --customize-hook='chroot "$1" dpkg-query -W -f "\${Package}\t\${Version}\n" > "$1"/.debian-packages' \
@@ -99,7 +103,8 @@ python = sorted(
     ({"name": d.metadata["Name"], "version": d.version} for d in distributions(path=[site])),
     key=lambda p: p["name"].lower(),
 )
-doc = {"image": f"kubedrift:{version}", "debian": debian, "python": python}
+removed = ["perl: /usr/share/perl, /usr/lib/x86_64-linux-gnu/perl (perl-base kept)"]
+doc = {"image": f"kubedrift:{version}", "debian": debian, "python": python, "removed": removed}
 with open(out, "w") as f:
     json.dump(doc, f, indent=1)
 print(f"{len(debian)} Debian packages, {len(python)} Python distributions", file=sys.stderr)
@@ -133,6 +138,6 @@ rm -f "$OUT"
 buildah "${STORAGE[@]}" commit --quiet --format oci --rm "$ctr" "kubedrift:$VERSION" >/dev/null
 buildah "${STORAGE[@]}" push --quiet "kubedrift:$VERSION" "oci-archive:$OUT:kubedrift:$VERSION"
 size=$(du -m "$OUT" | cut -f1)
-unpacked=$(buildah "${STORAGE[@]}" inspect --type image --format '{{.Docker.Size}}' "kubedrift:$VERSION" 2>/dev/null || echo "?")
-log "kubedrift:$VERSION → $OUT (${size} MB archive); SBOM $sbom"
-printf 'image size: %s MB (oci-archive)\n' "$size"
+unpacked=$(( ($(stat -c %s "$rootfs") + $(stat -c %s "$work.tar")) / 1048576 ))
+log "kubedrift:$VERSION → $OUT; SBOM $sbom"
+printf 'image size: %s MB compressed (oci-archive), %s MB unpacked\n' "$size" "$unpacked"

@@ -121,8 +121,8 @@ def wheel_of(dist: Path) -> Path:
 
 def step_build(dist: Path) -> None:
     """Build the sdist, then the wheel from it, and check what each holds."""
-    for old in dist.glob(f"kubedrift-{version()}*"):
-        old.unlink()
+    for old in (*dist.glob("kubedrift-*.whl"), *dist.glob("kubedrift-*.tar.gz")):
+        old.unlink()  # not the image archive (.oci.tar), which `make image` builds from these
     run(sys.executable, "-m", "build", "--outdir", dist, ROOT)
     sdist = dist / f"kubedrift-{version()}.tar.gz"
     listing = run("tar", "tzf", sdist).stdout.splitlines()

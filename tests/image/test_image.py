@@ -252,3 +252,26 @@ def test_skopeo_copies_the_archive_as_the_readme_says(tmp_path: Path) -> None:
     info = json.loads(shown.stdout)
     assert info["Labels"]["org.opencontainers.image.version"] == __version__
     assert info["Architecture"] == "amd64"
+
+
+def test_a_git_source_is_read_in_the_image(image: Image, tmp_path: Path) -> None:
+    # The image's git (perl's modules removed) fetches and checks out a revision.
+    repo = tmp_path / "gitops"
+    shutil.copytree(ROOT / "examples" / "gpu-platform" / "desired", repo / "clusters" / "prod")
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "desired"], check=True)
+    revision = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True,
+                              check=True).stdout.strip()  # fmt: skip
+    # owned by the image's user, or git refuses it (safe.directory)
+    subprocess.run(["chown", "-R", "65532:65532", str(repo)], check=True)
+    live = "/usr/share/kubedrift/examples/gpu-platform/live.json"
+    spec = "file:///srv/gitops//clusters/prod@main"
+    volumes = (f"{repo}:/srv/gitops:ro",)
+    argv = image.argv("scan", "--desired", spec, "--live", live, "-o", "json", volumes=volumes)
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=180, check=False)
+    assert done.returncode == 2, done.stderr
+    report = json.loads(done.stdout)
+    assert report["summary"]["findings"] > 0
+    assert revision in {f.get("revision") for f in report["findings"]}
