@@ -8,8 +8,8 @@
 #    man pages, locales or caches (dpkg path-exclude). git depends on perl for its
 #    porcelain scripts (send-email, svn, ...); kubedrift runs only C builtins (fetch,
 #    checkout, ls-remote, rev-parse), so perl's module trees are removed (~47 MB; the
-#    essential perl-base stays) and the SBOM says so. Cached under $KUBEDRIFT_CACHE/image/
-#    by the hash of this script, so it is made once.
+#    essential perl-base stays) and the SBOM says so; so are glibc's iconv modules.
+#    Cached under $KUBEDRIFT_CACHE/image/ by the hash of its options, so it is made once.
 # 2. kubedrift's wheel and its dependencies installed into a venv /opt/kubedrift with
 #    the host's pip (--target, for CPython 3.11 manylinux x86_64 wheels only), byte-code
 #    not written (the root filesystem is read-only at run time; Python does not need it).
@@ -36,29 +36,37 @@ done
 mkdir -p "$CACHE"
 
 # -- 1. the Debian root filesystem (cached) --------------------------------------------------
-key=$(sha256sum "$0" | cut -c1-16)
+# Everything that decides the root filesystem is in ROOTFS_ARGS; the cache key is its hash.
+ROOTFS_ARGS=(
+  --format=tar --variant=essential --include="$PACKAGES"
+  --dpkgopt='path-exclude=/usr/share/doc/*'
+  --dpkgopt='path-include=/usr/share/doc/*/copyright'
+  --dpkgopt='path-exclude=/usr/share/man/*'
+  --dpkgopt='path-exclude=/usr/share/info/*'
+  --dpkgopt='path-exclude=/usr/share/locale/*'
+  --dpkgopt='path-exclude=/usr/share/lintian/*'
+  --dpkgopt='path-exclude=/usr/share/gitweb/*'
+  --dpkgopt='path-exclude=/usr/share/git-gui/*'
+  --dpkgopt='path-exclude=/usr/share/gitk/*'
+  --dpkgopt='path-exclude=*/__pycache__/*'
+  --customize-hook='rm -rf "$1"/var/cache/* "$1"/var/lib/apt/lists/* "$1"/var/log/*'
+  --customize-hook='find "$1"/usr/lib/python3* -name __pycache__ -prune -exec rm -rf {} +'
+  # perl's modules (git's porcelain scripts only) and glibc's iconv modules (UTF-8 and
+  # ASCII are built into glibc; Python has its own codecs).
+  --customize-hook='rm -rf "$1"/usr/share/perl "$1"/usr/lib/x86_64-linux-gnu/perl'
+  --customize-hook='rm -rf "$1"/usr/lib/x86_64-linux-gnu/gconv'
+  --customize-hook='echo "nonroot:x:65532:65532:nonroot:/tmp:/usr/sbin/nologin" >> "$1"/etc/passwd'
+  --customize-hook='echo "nonroot:x:65532:" >> "$1"/etc/group'
+  --customize-hook='chroot "$1" dpkg-query -W -f "\${Package}\t\${Version}\n" > "$1"/.debian-packages'
+)
+key=$(printf '%s\n' "$SUITE" "${ROOTFS_ARGS[@]}" | sha256sum | cut -c1-16)
 rootfs=$CACHE/rootfs-$SUITE-$key.tar
 if [[ ! -f $rootfs ]]; then
   log "mmdebstrap $SUITE: $PACKAGES"
-  mmdebstrap --quiet --format=tar --variant=essential --include="$PACKAGES" \
-    --dpkgopt='path-exclude=/usr/share/doc/*' \
-    --dpkgopt='path-include=/usr/share/doc/*/copyright' \
-    --dpkgopt='path-exclude=/usr/share/man/*' \
-    --dpkgopt='path-exclude=/usr/share/info/*' \
-    --dpkgopt='path-exclude=/usr/share/locale/*' \
-    --dpkgopt='path-exclude=/usr/share/lintian/*' \
-    --dpkgopt='path-exclude=/usr/share/gitweb/*' \
-    --dpkgopt='path-exclude=/usr/share/git-gui/*' \
-    --dpkgopt='path-exclude=/usr/share/gitk/*' \
-    --dpkgopt='path-exclude=*/__pycache__/*' \
-    --customize-hook='rm -rf "$1"/var/cache/* "$1"/var/lib/apt/lists/* "$1"/var/log/*' \
-    --customize-hook='find "$1"/usr/lib/python3* -name __pycache__ -prune -exec rm -rf {} +' \
-    --customize-hook='rm -rf "$1"/usr/share/perl "$1"/usr/lib/x86_64-linux-gnu/perl' \
-    --customize-hook='echo "nonroot:x:65532:65532:nonroot:/tmp:/usr/sbin/nologin" >> "$1"/etc/passwd' \
-    --customize-hook='echo "nonroot:x:65532:" >> "$1"/etc/group' \
-    --customize-hook='chroot "$1" dpkg-query -W -f "\${Package}\t\${Version}\n" > "$1"/.debian-packages' \
-    "$SUITE" "$rootfs.part"
+  mmdebstrap --quiet "${ROOTFS_ARGS[@]}" "$SUITE" "$rootfs.part"
   mv "$rootfs.part" "$rootfs"
+  # Older root filesystems of this cache are no longer used.
+  find "$CACHE" -maxdepth 1 -name 'rootfs-*.tar' ! -name "${rootfs##*/}" -delete
 fi
 
 # -- 2. kubedrift in a venv -----------------------------------------------------------------
@@ -103,7 +111,10 @@ python = sorted(
     ({"name": d.metadata["Name"], "version": d.version} for d in distributions(path=[site])),
     key=lambda p: p["name"].lower(),
 )
-removed = ["perl: /usr/share/perl, /usr/lib/x86_64-linux-gnu/perl (perl-base kept)"]
+removed = [
+    "perl: /usr/share/perl, /usr/lib/x86_64-linux-gnu/perl (perl-base kept)",
+    "libc6: /usr/lib/x86_64-linux-gnu/gconv (iconv modules)",
+]
 doc = {"image": f"kubedrift:{version}", "debian": debian, "python": python, "removed": removed}
 with open(out, "w") as f:
     json.dump(doc, f, indent=1)
@@ -137,6 +148,8 @@ buildah "${STORAGE[@]}" config \
 rm -f "$OUT"
 buildah "${STORAGE[@]}" commit --quiet --format oci --rm "$ctr" "kubedrift:$VERSION" >/dev/null
 buildah "${STORAGE[@]}" push --quiet "kubedrift:$VERSION" "oci-archive:$OUT:kubedrift:$VERSION"
+# The archive is the product; vfs keeps a full copy per layer, so nothing is kept here.
+buildah "${STORAGE[@]}" rmi --all >/dev/null
 size=$(du -m "$OUT" | cut -f1)
 unpacked=$(( ($(stat -c %s "$rootfs") + $(stat -c %s "$work.tar")) / 1048576 ))
 log "kubedrift:$VERSION → $OUT; SBOM $sbom"
