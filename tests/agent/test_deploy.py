@@ -61,7 +61,13 @@ def test_manifests_are_what_the_brief_asks() -> None:
         {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "create", "patch"]}
     ]
     pod = docs["DaemonSet", "kubedrift-agent"]["spec"]["template"]["spec"]
-    assert pod["tolerations"] == [{"operator": "Exists"}]
+    # GPU nodes' taint only, not every taint; never on control planes (issue 12.7)
+    assert pod["tolerations"] == [
+        {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
+    ]
+    terms = pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+    exprs = terms["nodeSelectorTerms"][0]["matchExpressions"]
+    assert {"key": "node-role.kubernetes.io/control-plane", "operator": "DoesNotExist"} in exprs
     assert not pod.get("hostPID")
     (container,) = pod["containers"]
     security = container["securityContext"]
@@ -76,6 +82,8 @@ def test_manifests_are_what_the_brief_asks() -> None:
     host_paths = {v["hostPath"]["path"] for v in pod["volumes"] if "hostPath" in v}
     assert "/" not in host_paths
     assert "/proc" not in host_paths
+    assert "/etc" not in host_paths  # only the files it digests (issue 12.7)
+    assert "/var/lib/kubelet" not in host_paths
     assert "--host-root=/host" in container["args"]
 
 

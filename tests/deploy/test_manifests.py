@@ -47,8 +47,10 @@ AGENT = {
 }
 NS = {("Namespace", None, NAMESPACE)}
 REMEDIATION = {
-    ("ClusterRole", None, "kubedrift-remediator"),
-    ("ClusterRoleBinding", None, "kubedrift-remediator"),
+    ("Role", "default", "kubedrift-remediator"),
+    ("RoleBinding", "default", "kubedrift-remediator"),
+    ("ClusterRole", None, "kubedrift-node-remediator"),
+    ("ClusterRoleBinding", None, "kubedrift-node-remediator"),
 }
 Key = tuple[str, str | None, str]
 
@@ -152,7 +154,7 @@ def test_the_reader_grants_no_write_verb_and_wildcards_only_ai_groups() -> None:
     "resource",
     [
         "nodes", "pods", "persistentvolumeclaims", "namespaces", "configmaps", "services",
-        "serviceaccounts", "secrets", "apps/deployments", "apps/statefulsets", "apps/daemonsets",
+        "serviceaccounts", "apps/deployments", "apps/statefulsets", "apps/daemonsets",
         "apps/replicasets", "batch/jobs", "batch/cronjobs", "rbac.authorization.k8s.io/roles",
         "rbac.authorization.k8s.io/rolebindings", "rbac.authorization.k8s.io/clusterroles",
         "rbac.authorization.k8s.io/clusterrolebindings", "networking.k8s.io/networkpolicies",
@@ -163,6 +165,13 @@ def test_the_reader_grants_no_write_verb_and_wildcards_only_ai_groups() -> None:
 def test_the_reader_reads_what_the_watcher_reads(resource: str) -> None:
     group, _, plural = resource.rpartition("/")
     assert _granted(_rules("kubedrift-reader"))[group, plural] == READ_VERBS
+
+
+def test_the_reader_may_not_read_secrets() -> None:
+    # Secrets are opt-in and per namespace (the chart's secrets.read), never cluster-wide.
+    granted = _granted(_rules("kubedrift-reader"))
+    assert ("", "secrets") not in granted
+    assert ("", "*") not in granted
 
 
 def test_leader_election_may_update_only_its_own_lease() -> None:
@@ -182,15 +191,19 @@ def test_leader_election_may_update_only_its_own_lease() -> None:
     }
 
 
-def test_the_remediator_changes_but_never_deletes_and_only_patches_nodes() -> None:
-    granted = _granted(_rules("kubedrift-remediator", "remediation"))
-    assert granted.pop(("", "nodes")) == {"patch"}
+def test_the_remediator_changes_listed_namespaces_and_only_patches_nodes() -> None:
+    docs = objects(DEPLOY / "remediation")
+    role = next(d for d in docs if d["kind"] == "Role")
+    granted = _granted(role["rules"])
+    assert role["metadata"]["namespace"] == "default"
     assert all(verbs == {"create", "patch", "update"} for verbs in granted.values())
     assert not {r for _, r in granted} & {"*", "secrets", "pods", "roles", "clusterroles"}
-    binding = one(objects(DEPLOY / "remediation"), "ClusterRoleBinding", "kubedrift-remediator")
-    assert binding["subjects"] == [
-        {"kind": "ServiceAccount", "name": ACCOUNT, "namespace": NAMESPACE}
-    ]
+    nodes = one(docs, "ClusterRole", "kubedrift-node-remediator")["rules"]
+    assert _granted(nodes) == {("", "nodes"): {"patch"}}
+    for binding in (d for d in docs if d["kind"].endswith("Binding")):
+        assert binding["subjects"] == [
+            {"kind": "ServiceAccount", "name": ACCOUNT, "namespace": NAMESPACE}
+        ]
 
 
 # -- the controller's pod -------------------------------------------------------------------
@@ -336,7 +349,6 @@ READS = [
     "/api/v1/nodes",
     "/api/v1/pods",
     "/apis/apps/v1/deployments",
-    "/api/v1/secrets",
     "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
 ]
 
@@ -358,6 +370,7 @@ def test_the_reader_account_lists_and_watches_but_may_not_write(
         body = {"metadata": {"name": "x"}, "spec": {}}
         created = await call(conn, "POST", "/apis/apps/v1/namespaces/default/deployments", body)
         assert created[0] == 403, created
+        assert (await call(conn, "GET", "/api/v1/secrets"))[0] == 403  # opt-in, per namespace
         elsewhere = f"/apis/coordination.k8s.io/v1/namespaces/{NAMESPACE}/leases/other"
         assert (await call(conn, "GET", elsewhere))[0] == 403
 

@@ -138,6 +138,28 @@ def diff(
     return fail_exit_code(report, fail_on)
 
 
+def _print_version(value: bool) -> None:
+    """`kubedrift --version`: the version, then exit (as `kubedrift version`)."""
+    if value:
+        typer.echo(f"kubedrift {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print kubedrift's version and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """Find infrastructure drift in Kubernetes clusters running AI workloads."""
+
+
 @app.command()
 def version() -> int:
     """Print kubedrift's version."""

@@ -68,11 +68,23 @@ def _target(desired: dict[str, Any]) -> tuple[str, str, str]:
 
 
 def informer_scopes(kind: DesiredKind) -> Sequence[str | None]:
-    """The namespaces a tracker watches its kind in (None: cluster-wide)."""
+    """The namespaces a tracker watches its kind in (None: cluster-wide).
+
+    Secrets are always watched namespace by namespace, however many: the chart grants
+    reading them only per namespace (a Role each, charts/kubedrift `secrets.namespaces`),
+    and a cluster-wide Secret watch is exactly the privilege that must not be needed.
+    """
     namespaces = kind.namespaces
-    if kind.resource.namespaced and len(namespaces) <= MAX_NAMESPACED_INFORMERS:
+    resource = kind.resource
+    if not resource.namespaced:
+        return [None]
+    if len(namespaces) <= MAX_NAMESPACED_INFORMERS or _is_secret(resource.group, resource.plural):
         return sorted(namespaces)
     return [None]
+
+
+def _is_secret(group: str, plural: str) -> bool:
+    return group == "" and plural == "secrets"
 
 
 class ObjectTracker:
