@@ -63,6 +63,8 @@ ConfigOpt = Annotated[
     Path | None,
     typer.Option("--config", help="KubedriftConfig file with ignore rules and trusted managers."),
 ]
+KubeconfigOpt = Annotated[Path | None, typer.Option(help="Kubeconfig file.")]
+ContextOpt = Annotated[str | None, typer.Option(help="Kubeconfig context.")]
 
 
 @app.command()
@@ -85,13 +87,24 @@ def scan(
             "-o json` writes) instead of the cluster. Repeatable.",
         ),
     ] = None,
-    kubeconfig: Annotated[Path | None, typer.Option(help="Kubeconfig file.")] = None,
-    context: Annotated[str | None, typer.Option(help="Kubeconfig context.")] = None,
+    kubeconfig: KubeconfigOpt = None,
+    context: ContextOpt = None,
     in_cluster: Annotated[bool, typer.Option(help="Use the pod's service account.")] = False,
     namespace: Annotated[
         str | None,
-        typer.Option("--namespace", "-n", help="Namespace for desired objects that name none."),
+        typer.Option(
+            "--namespace",
+            "-n",
+            help="Scan only this namespace; desired objects that name none are in it "
+            "(default for those: the context's namespace, else default).",
+        ),
     ] = None,
+    all_namespaces: Annotated[
+        bool,
+        typer.Option(
+            "--all-namespaces", "-A", help="Scan every namespace desired names (the default)."
+        ),
+    ] = False,
     config: ConfigOpt = None,
     nodes: Annotated[bool, typer.Option(help="Check nodes against peers and GPU rules.")] = True,
     workloads: Annotated[
@@ -110,6 +123,7 @@ def scan(
         snapshots=tuple(live or ()),
         target=ClusterTarget(kubeconfig=kubeconfig, context=context, in_cluster=in_cluster),
         namespace=namespace,
+        all_namespaces=all_namespaces,
         config=config,
         check_nodes=nodes,
         check_workloads=workloads,
@@ -125,14 +139,32 @@ def scan(
 def diff(
     desired: Annotated[Path, typer.Argument(help="File or folder of desired objects.")],
     live: Annotated[Path, typer.Argument(help="File or folder of live objects.")],
+    namespace: Annotated[
+        str | None,
+        typer.Option(
+            "--namespace",
+            "-n",
+            help="Namespace of desired objects that name none (default: the kubeconfig "
+            "context's namespace, else default).",
+        ),
+    ] = None,
+    kubeconfig: KubeconfigOpt = None,
+    context: ContextOpt = None,
     config: ConfigOpt = None,
     output: OutputOpt = None,
     fail_on: FailOnOpt = Severity.LOW,
     color: ColorOpt = None,
 ) -> int:
     """Compare two files of objects, pairing them by apiVersion/kind/namespace/name."""
+    request = DiffRequest(
+        desired=desired,
+        live=live,
+        config=config,
+        namespace=namespace,
+        target=ClusterTarget(kubeconfig=kubeconfig, context=context),
+    )
     with Progress() as progress:
-        report = run_diff(DiffRequest(desired=desired, live=live, config=config), progress.update)
+        report = run_diff(request, progress.update)
     emit(report, output, color)
     return fail_exit_code(report, fail_on)
 

@@ -63,6 +63,23 @@ def resolve_config(target: ClusterTarget) -> SingleConfig:
         raise ClusterError(f"cannot read: {err.strerror}", where=str(err.filename)) from None
 
 
+def context_namespace(target: ClusterTarget) -> str | None:
+    """The namespace the kubeconfig context names, kubectl's home for objects that name none.
+
+    kubectl resolves a manifest's namespace as `--namespace`, else the context's, else
+    `default` (kubectl reference, "kubectl config set-context --namespace"). None when the
+    context names none, or when there is no kubeconfig to ask and none was asked for (a
+    snapshot read on a machine without one); a kubeconfig or context named explicitly that
+    cannot be read is an error.
+    """
+    try:
+        return resolve_config(target).context.namespace or None
+    except ClusterError:
+        if target.kubeconfig is not None or target.context is not None:
+            raise
+        return None
+
+
 def _single(config: KubeConfig, context: str | None, where: str) -> SingleConfig:
     single = config.get(context_name=context)
     if single is None:

@@ -135,3 +135,50 @@ async def may_list(conn: Connection, resource: ApiResource, namespace: str | Non
             return False
         raise
     return True
+
+
+ELSEWHERE_BY_NAME = 20
+"""Missing objects of one kind up to which each is looked for by name, not by one LIST."""
+
+
+async def namespaces_holding(
+    conn: Connection, discovery: Discovery, refs: Iterable[ObjectRef]
+) -> dict[ObjectRef, tuple[str, ...]]:
+    """For desired refs not found in their namespace, the other namespaces holding that name.
+
+    A hint for the "object missing" message, so it costs little: a field-selector LIST per
+    name (`metadata.name` is a field selector every kind supports), or one LIST of the kind
+    when many of its objects are missing. A kind we may not list cluster-wide gives no hint.
+    """
+    by_resource: dict[ApiResource, list[ObjectRef]] = defaultdict(list)
+    for ref in refs:
+        resource = await discovery.resource_for(ref.api_version, ref.kind)
+        if resource is not None and resource.namespaced and "list" in resource.verbs:
+            by_resource[resource].append(ref)
+    found: dict[ObjectRef, tuple[str, ...]] = {}
+    for resource, group in by_resource.items():
+        names = None if len(group) > ELSEWHERE_BY_NAME else [r.name for r in group]
+        try:
+            holding = await _namespaces_by_name(conn, resource, names)
+        except ClusterError as err:
+            if not err.message.startswith("forbidden"):
+                raise
+            continue
+        for ref in group:
+            others = tuple(ns for ns in holding.get(ref.name, ()) if ns != ref.namespace)
+            if others:
+                found[ref] = others
+    return found
+
+
+async def _namespaces_by_name(
+    conn: Connection, resource: ApiResource, names: list[str] | None
+) -> dict[str, list[str]]:
+    """name → namespaces holding it: of `names` (one LIST each), or of every object."""
+    out: dict[str, list[str]] = defaultdict(list)
+    selectors = [f"metadata.name={name}" for name in names] if names is not None else [None]
+    for selector in selectors:
+        async for item in list_objects(conn, resource, field_selector=selector):
+            meta = item.get("metadata") or {}
+            out[str(meta.get("name"))].append(str(meta.get("namespace") or ""))
+    return {name: sorted(set(spaces)) for name, spaces in out.items()}

@@ -4,6 +4,7 @@ workloads, rank."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,16 +12,23 @@ from kubedrift.analysis import nodes as node_analysis
 from kubedrift.analysis.profiles import compile_profiles
 from kubedrift.analysis.ranking import rank
 from kubedrift.analysis.workloads import analyze_workloads
+from kubedrift.cluster.connection import context_namespace
 from kubedrift.desired import DesiredSet, KubedriftConfig, load_config, load_desired
 from kubedrift.desired.config import parse_config
-from kubedrift.diff import DiffOptions, compile_ignore_rules, compile_trusted_rules, diff_objects
+from kubedrift.diff import (
+    DiffOptions,
+    Rule,
+    compile_ignore_rules,
+    compile_trusted_rules,
+    diff_objects,
+)
 from kubedrift.diff.trusted import BUILTIN_TRUSTED_RULES
 from kubedrift.engine import live as live_state
 from kubedrift.engine import workloads as workload_objects
 from kubedrift.engine.clock import snapshot_time
-from kubedrift.engine.namespaces import with_namespaces
+from kubedrift.engine.namespaces import elsewhere_message, in_namespace, with_namespaces
 from kubedrift.engine.requests import DiffRequest, ScanRequest
-from kubedrift.model import Category, Finding, ObjectRef, Report, Severity
+from kubedrift.model import Category, Finding, ObjectRef, Report, Severity, ref_of
 
 Progress = Callable[[str], None]
 
@@ -37,26 +45,28 @@ async def run_scan(request: ScanRequest, progress: Progress = _quiet) -> Report:
     options = diff_options(desired, request)
     if request.snapshots:
         progress("reading snapshots")
-        live = live_state.from_snapshots(request.snapshots, request.namespace)
+        default_ns = request.namespace or context_namespace(request.target) or "default"
+        live = live_state.from_snapshots(request.snapshots, default_ns, request.only_namespace)
     else:
         live = await live_state.from_cluster(
             request.target,
             objects,
             namespace=request.namespace,
+            only_namespace=request.only_namespace,
             with_nodes=request.check_nodes,
             progress=progress,
         )
     progress(f"comparing {len(objects)} objects")
-    findings = _object_findings(objects, live, options)
+    compared = _object_findings(objects, live, options, request.only_namespace)
+    findings = compared.findings
+    objects_checked = len(objects) - compared.skipped
     pools: tuple[Any, ...] = ()
-    notes: list[str] = (
-        [
+    notes: list[str] = list(compared.notes)
+    if live.unserved:
+        notes.append(
             f"{len(live.unserved)} desired objects of kinds the cluster does not "
             "serve (CRD not installed?)"
-        ]
-        if live.unserved
-        else []
-    )
+        )
     now = request.now or _judging_time(live, bool(request.snapshots))
     node_findings: tuple[Finding, ...] = ()
     if request.check_nodes:
@@ -77,7 +87,7 @@ async def run_scan(request: ScanRequest, progress: Progress = _quiet) -> Report:
     findings += node_findings
     return Report(
         findings=rank(findings),
-        objects_checked=len(objects),
+        objects_checked=objects_checked,
         nodes_checked=len(live.nodes) if request.check_nodes else 0,
         revision=desired.revision,
         live_source=live.source,
@@ -91,7 +101,7 @@ async def _workload_objects(
 ) -> workload_objects.WorkloadObjects:
     if request.snapshots:
         return workload_objects.from_snapshot(live.objects)
-    return await workload_objects.from_cluster(request.target, progress)
+    return await workload_objects.from_cluster(request.target, progress, request.only_namespace)
 
 
 def run_diff(request: DiffRequest, progress: Progress = _quiet) -> Report:
@@ -99,16 +109,18 @@ def run_diff(request: DiffRequest, progress: Progress = _quiet) -> Report:
     progress(f"reading {request.desired}")
     desired = load_desired([str(request.desired)])
     progress(f"reading {request.live}")
-    live = live_state.from_snapshots([request.live], None)
+    default_ns = request.namespace or context_namespace(request.target) or "default"
+    live = live_state.from_snapshots([request.live], default_ns)
     objects = [o.obj for o in desired.objects]
     options = diff_options(desired, ScanRequest(config=request.config))
     progress(f"comparing {len(objects)} objects")
-    findings = _object_findings(objects, live, options)
+    compared = _object_findings(objects, live, options, None)
     return Report(
-        findings=rank(findings),
+        findings=rank(compared.findings),
         objects_checked=len(objects),
         revision=desired.revision,
         live_source=str(request.live),
+        notes=compared.notes,
     )
 
 
@@ -125,24 +137,87 @@ def diff_options(desired: DesiredSet, request: ScanRequest) -> DiffOptions:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Compared:
+    """Object findings, and desired objects left out of the comparison (`-n`), with notes."""
+
+    findings: list[Finding]
+    skipped: int = 0
+    notes: tuple[str, ...] = ()
+
+
 def _object_findings(
-    objects: Sequence[dict[str, Any]], live: live_state.LiveState, options: DiffOptions
-) -> list[Finding]:
+    objects: Sequence[dict[str, Any]],
+    live: live_state.LiveState,
+    options: DiffOptions,
+    only_namespace: str | None,
+) -> _Compared:
     unserved = {(r.group, r.kind) for r in live.unserved}
-    scope = live.scope.get
+
+    def scope(group: str, kind: str) -> bool | None:
+        return live.scope.get((group, kind))
+
     served = with_namespaces(
-        [o for o in objects if _group_kind(o) not in unserved],
-        live.default_namespace,
-        lambda group, kind: scope((group, kind)),
+        [o for o in objects if _group_kind(o) not in unserved], live.default_namespace, scope
     )
+    skipped = 0
+    if only_namespace is not None:
+        kept = [o for o in served if in_namespace(o, only_namespace, scope)]
+        skipped, served = len(served) - len(kept), kept
     findings = diff_objects(
         served,
         live.objects,
         options,
-        cluster_scoped=lambda group, kind: live.scope.get((group, kind)),
+        cluster_scoped=scope,
         default_namespace=live.default_namespace,
     )
-    return findings + [unserved_finding(ref, options.revision) for ref in live.unserved]
+    findings = _explain_missing(findings, live)
+    findings += [unserved_finding(ref, options.revision) for ref in live.unserved]
+    return _Compared(findings, skipped, _skipped_notes(skipped, only_namespace))
+
+
+def _skipped_notes(skipped: int, namespace: str | None) -> tuple[str, ...]:
+    if not skipped:
+        return ()
+    return (
+        f"{skipped} desired objects outside namespace {namespace} (or cluster-scoped) "
+        "skipped: -n limits the scan to one namespace, -A reads all",
+    )
+
+
+def _explain_missing(findings: list[Finding], live: live_state.LiveState) -> list[Finding]:
+    """Missing objects whose kind and name live in another namespace say which one."""
+    missing = [f for f in findings if f.rule == Rule.OBJECT_MISSING.value]
+    if not missing:
+        return findings
+    holding = _holding(missing, live)
+    return [_explained(f, holding) for f in findings]
+
+
+def _explained(
+    finding: Finding, holding: dict[tuple[str, str, str, str], tuple[str, ...]]
+) -> Finding:
+    spaces = holding.get(finding.object.pairing_key())
+    if not spaces or finding.rule != Rule.OBJECT_MISSING.value:
+        return finding
+    ref = finding.object
+    return replace(finding, message=elsewhere_message(finding.message, ref.kind, ref.name, spaces))
+
+
+def _holding(
+    missing: list[Finding], live: live_state.LiveState
+) -> dict[tuple[str, str, str, str], tuple[str, ...]]:
+    """Desired key → the other namespaces where live has that kind and name."""
+    if live.elsewhere:  # asked of the cluster
+        return {ref.pairing_key(): spaces for ref, spaces in live.elsewhere.items()}
+    wanted = {(f.object.group, f.object.kind, f.object.name): f.object for f in missing}
+    found: dict[tuple[str, str, str, str], list[str]] = {}
+    for obj in live.objects:  # a snapshot: every object is at hand
+        ref = ref_of(obj)
+        want = wanted.get((ref.group, ref.kind, ref.name))
+        if want is not None and ref.namespace and ref.namespace != want.namespace:
+            found.setdefault(want.pairing_key(), []).append(ref.namespace)
+    return {key: tuple(sorted(set(spaces))) for key, spaces in found.items()}
 
 
 def _group_kind(obj: dict[str, Any]) -> tuple[str, str]:
