@@ -29,6 +29,11 @@ class LiveState:
     unserved: tuple[ObjectRef, ...] = ()
     elsewhere: Mapping[ObjectRef, tuple[str, ...]] = field(default_factory=dict)
     """Desired refs not found live → other namespaces holding that kind and name (cluster)."""
+    kinds: frozenset[tuple[str, str]] | None = None
+    """(group, kind) a snapshot holds any object of; None for a cluster, which has them all.
+
+    A snapshot holds what its `kubectl get` asked for: an object of a kind it does not
+    hold at all was not looked for, so it is not missing."""
 
 
 def from_snapshots(
@@ -48,6 +53,7 @@ def from_snapshots(
         source="snapshot " + ", ".join(snapshot.sources),
         default_namespace=default_namespace,
         scope=scope,
+        kinds=frozenset(scope),
     )
 
 

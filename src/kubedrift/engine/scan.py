@@ -117,7 +117,7 @@ def run_diff(request: DiffRequest, progress: Progress = _quiet) -> Report:
     compared = _object_findings(objects, live, options, None)
     return Report(
         findings=rank(compared.findings),
-        objects_checked=len(objects),
+        objects_checked=len(objects) - compared.skipped,
         revision=desired.revision,
         live_source=str(request.live),
         notes=compared.notes,
@@ -157,13 +157,14 @@ def _object_findings(
     def scope(group: str, kind: str) -> bool | None:
         return live.scope.get((group, kind))
 
+    present, absent_notes = _in_snapshot(objects, live.kinds)
     served = with_namespaces(
-        [o for o in objects if _group_kind(o) not in unserved], live.default_namespace, scope
+        [o for o in present if _group_kind(o) not in unserved], live.default_namespace, scope
     )
-    skipped = 0
+    outside = 0
     if only_namespace is not None:
         kept = [o for o in served if in_namespace(o, only_namespace, scope)]
-        skipped, served = len(served) - len(kept), kept
+        outside, served = len(served) - len(kept), kept
     findings = diff_objects(
         served,
         live.objects,
@@ -173,10 +174,37 @@ def _object_findings(
     )
     findings = _explain_missing(findings, live)
     findings += [unserved_finding(ref, options.revision) for ref in live.unserved]
-    return _Compared(findings, skipped, _skipped_notes(skipped, only_namespace))
+    skipped = len(objects) - len(present) + outside
+    return _Compared(findings, skipped, absent_notes + _outside_notes(outside, only_namespace))
 
 
-def _skipped_notes(skipped: int, namespace: str | None) -> tuple[str, ...]:
+def _in_snapshot(
+    objects: Sequence[dict[str, Any]], kinds: frozenset[tuple[str, str]] | None
+) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
+    """Desired objects of kinds the snapshot holds, and one note per kind it does not hold.
+
+    README's own snapshot, `kubectl get nodes,pods,deployments,jobs -A -o json`, holds no
+    ConfigMap: a desired ConfigMap was not looked for, so it is not reported missing.
+    """
+    if kinds is None:
+        return list(objects), ()
+    present: list[dict[str, Any]] = []
+    absent: dict[tuple[str, str], int] = {}
+    for obj in objects:
+        key = _group_kind(obj)
+        if key in kinds:
+            present.append(obj)
+        else:
+            absent[key] = absent.get(key, 0) + 1
+    notes = tuple(
+        f"{kind}{f' ({group})' if group else ''} not in the snapshot: "
+        f"{plural(count, 'desired object')} not checked"
+        for (group, kind), count in absent.items()
+    )
+    return present, notes
+
+
+def _outside_notes(skipped: int, namespace: str | None) -> tuple[str, ...]:
     if not skipped:
         return ()
     return (
@@ -218,6 +246,11 @@ def _holding(
         if want is not None and ref.namespace and ref.namespace != want.namespace:
             found.setdefault(want.pairing_key(), []).append(ref.namespace)
     return {key: tuple(sorted(set(spaces))) for key, spaces in found.items()}
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 desired object`, `3 desired objects`."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
 
 
 def _group_kind(obj: dict[str, Any]) -> tuple[str, str]:
