@@ -63,6 +63,13 @@ ConfigOpt = Annotated[
     Path | None,
     typer.Option("--config", help="KubedriftConfig file with ignore rules and trusted managers."),
 ]
+AllowEmptyOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-empty",
+        help="Accept a desired source that holds no objects (a warning, not an error).",
+    ),
+]
 KubeconfigOpt = Annotated[Path | None, typer.Option(help="Kubeconfig file.")]
 ContextOpt = Annotated[str | None, typer.Option(help="Kubeconfig context.")]
 
@@ -113,6 +120,7 @@ def scan(
     pool_label: Annotated[
         str | None, typer.Option(help="Node label that defines pools for peer comparison.")
     ] = None,
+    allow_empty: AllowEmptyOpt = False,
     output: OutputOpt = None,
     fail_on: FailOnOpt = Severity.LOW,
     color: ColorOpt = None,
@@ -128,6 +136,7 @@ def scan(
         check_nodes=nodes,
         check_workloads=workloads,
         pool_label=pool_label,
+        allow_empty=allow_empty,
     )
     with Progress() as progress:
         report = asyncio.run(run_scan(request, progress=progress.update))
@@ -151,6 +160,7 @@ def diff(
     kubeconfig: KubeconfigOpt = None,
     context: ContextOpt = None,
     config: ConfigOpt = None,
+    allow_empty: AllowEmptyOpt = False,
     output: OutputOpt = None,
     fail_on: FailOnOpt = Severity.LOW,
     color: ColorOpt = None,
@@ -162,6 +172,7 @@ def diff(
         config=config,
         namespace=namespace,
         target=ClusterTarget(kubeconfig=kubeconfig, context=context),
+        allow_empty=allow_empty,
     )
     with Progress() as progress:
         report = run_diff(request, progress.update)

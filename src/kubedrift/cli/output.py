@@ -26,6 +26,15 @@ def emit(report: Report, fmt: Format | None, color: bool | None) -> None:
     width = shutil.get_terminal_size((120, 40)).columns if sys.stdout.isatty() else 120
     sys.stdout.write(render(report, chosen, color=use_color, width=width))
     sys.stdout.flush()
+    warn(report)
+
+
+def warn(report: Report) -> None:
+    """Each warning on stderr too: a script reading only the exit code or a JSON consumer
+    that ignores the summary must still see, in its log, that the run was incomplete."""
+    for warning in report.warnings:
+        sys.stderr.write(f"kubedrift: warning: {warning}\n")
+    sys.stderr.flush()
 
 
 def fail_exit_code(report: Report, fail_on: Severity) -> int:

@@ -47,9 +47,10 @@ from kubedrift.controller.loader import DesiredLoader
 from kubedrift.controller.objects import ObjectEvent, ObjectTracker, informer_scopes
 from kubedrift.controller.recorder import Recorder
 from kubedrift.diff.trusted import autoscaled_targets
+from kubedrift.engine.access import not_readable_finding
 from kubedrift.engine.live import SCALABLE_KINDS, list_autoscalers
 from kubedrift.engine.scan import unserved_finding
-from kubedrift.model import Category, ClusterError, Finding, InputError, ObjectRef, Severity
+from kubedrift.model import ClusterError, InputError, ObjectRef
 
 log = logging.getLogger(__name__)
 
@@ -288,7 +289,7 @@ class Watcher:
         findings = [f for e in events for f in e.findings]
         findings += [unserved_finding(ref, state.revision) for ref in state.unserved]
         findings += [
-            _not_readable(ref, state.kinds[gk].resource.plural, state.revision)
+            not_readable_finding(ref, state.kinds[gk].resource.plural, state.revision)
             for gk in sorted(plan.forbidden)
             for ref in _refs(state.kinds[gk])
         ]
@@ -342,21 +343,6 @@ async def _forbidden(conn: Connection, state: DesiredState) -> frozenset[GroupKi
 def _refs(kind: DesiredKind) -> list[ObjectRef]:
     version = kind.resource.api_version
     return [ObjectRef(version, k, ns or None, name) for _, k, ns, name in kind.objects]
-
-
-def _not_readable(ref: ObjectRef, plural: str, revision: str | None) -> Finding:
-    return Finding(
-        category=Category.OBJECT,
-        severity=Severity.HIGH,
-        object=ref,
-        path="",
-        desired="readable",
-        live=None,
-        rule="kind-not-readable",
-        message=f"kubedrift may not list {plural} (RBAC): grant get, list and watch on them "
-        "to check this object",
-        revision=revision,
-    )
 
 
 def _freeze_long_lived() -> None:

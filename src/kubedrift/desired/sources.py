@@ -32,7 +32,9 @@ class DesiredSet:
 
     `revision` is the full commit SHA when the Git-backed sources agree on one (each
     object also carries its own); `dirty` says a local work tree had uncommitted changes
-    under a spec, so the files read differ from `revision`.
+    under a spec, so the files read differ from `revision`. `empty` names the specs that
+    held no document at all (an empty folder, a folder of READMEs, an empty file): a
+    caller must not report such a source as "no drift".
     """
 
     objects: tuple[SourcedObject, ...]
@@ -41,6 +43,7 @@ class DesiredSet:
     profiles: tuple[SourcedObject, ...] = ()
     configs: tuple[SourcedObject, ...] = ()
     dirty: bool = False
+    empty: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,7 @@ def load_desired(
         profiles=tuple(profiles),
         configs=tuple(configs),
         dirty=any(part.dirty for part in loaded),
+        empty=tuple(spec for spec, part in zip(specs, loaded, strict=True) if not part.objects),
     )
 
 

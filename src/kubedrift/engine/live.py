@@ -29,6 +29,10 @@ class LiveState:
     unserved: tuple[ObjectRef, ...] = ()
     elsewhere: Mapping[ObjectRef, tuple[str, ...]] = field(default_factory=dict)
     """Desired refs not found live → other namespaces holding that kind and name (cluster)."""
+    forbidden: Mapping[ObjectRef, str] = field(default_factory=dict)
+    """Desired refs RBAC would not let us read → their resource's plural."""
+    nodes_forbidden: bool = False
+    """RBAC would not let us list nodes (so `nodes` is empty, not a fleet without nodes)."""
     kinds: frozenset[tuple[str, str]] | None = None
     """(group, kind) a snapshot holds any object of; None for a cluster, which has them all.
 
@@ -102,12 +106,14 @@ async def from_cluster(
         nodes = await _nodes(conn, discovery, progress) if with_nodes else ()
     return LiveState(
         objects=tuple(objects),
-        nodes=nodes,
+        nodes=nodes or (),
         source=f"cluster {conn.context or conn.server}",
         default_namespace=default_ns,
         scope=scope,
         unserved=live.unserved,
         elsewhere=elsewhere,
+        forbidden=live.forbidden,
+        nodes_forbidden=nodes is None,
     )
 
 
@@ -155,10 +161,18 @@ async def list_autoscalers(
 
 async def _nodes(
     conn: Connection, discovery: Discovery, progress: Progress
-) -> tuple[dict[str, Any], ...]:
+) -> tuple[dict[str, Any], ...] | None:
+    """Every node, or None when RBAC does not let us list them."""
     progress("listing nodes")
     resource = await discovery.resource_for("v1", "Node")
-    return tuple(await _list_or_empty(conn, resource))
+    if resource is None:
+        return ()
+    try:
+        return tuple([o async for o in list_objects(conn, resource)])
+    except ClusterError as err:
+        if err.message.startswith("forbidden"):
+            return None
+        raise
 
 
 async def _list_or_empty(

@@ -21,6 +21,7 @@ class ScanRequest:
     does, unless `all_namespaces` (`-A`) says to read every namespace. `check_workloads`
     reads running AI workloads (every object of a snapshot; the workload kinds, listed from
     a cluster) to judge what node drift puts at risk and to run the AI workload rules.
+    A desired source that holds no object is an error unless `allow_empty`.
     """
 
     desired: tuple[str, ...] = ()
@@ -33,6 +34,7 @@ class ScanRequest:
     check_workloads: bool = True
     pool_label: str | None = None
     now: datetime | None = None
+    allow_empty: bool = False
 
     @property
     def only_namespace(self) -> str | None:
@@ -53,3 +55,4 @@ class DiffRequest:
     config: Path | None = None
     namespace: str | None = None
     target: ClusterTarget = field(default_factory=ClusterTarget)
+    allow_empty: bool = False

@@ -52,6 +52,8 @@ class WorkloadObjects:
 
     objects: tuple[dict[str, Any], ...]
     notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    """The notes on kinds RBAC hid from us: the analysis may have missed workloads."""
 
 
 def from_snapshot(objects: Sequence[dict[str, Any]]) -> WorkloadObjects:
@@ -94,7 +96,10 @@ async def read_kinds(
             if "forbidden" not in err.message:
                 raise
             forbidden.append(kind)
-    return WorkloadObjects(objects=tuple(objects), notes=skipped_notes(unserved, forbidden))
+    notes = skipped_notes(unserved, forbidden)
+    return WorkloadObjects(
+        objects=tuple(objects), notes=notes, warnings=skipped_notes([], forbidden)
+    )
 
 
 def skipped_notes(unserved: list[str], forbidden: list[str]) -> tuple[str, ...]:
