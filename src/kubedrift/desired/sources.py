@@ -106,10 +106,14 @@ def _load_git(spec: str, git_spec: GitSpec, options: RenderOptions) -> _Loaded:
                 f"{git_spec.subdir!r} does not exist at commit {repo.revision[:12]}", where=spec
             )
 
-        def name(path: Path) -> str:
-            return git_spec.name(repo.revision, path.resolve().relative_to(root).as_posix())
+        def cite(path: Path) -> str:
+            """The path inside the repository, as code scanning cites a file."""
+            return path.resolve().relative_to(root).as_posix()
 
-        objects = read_tree(target, name, options, repo.revision)
+        def name(path: Path) -> str:
+            return git_spec.name(repo.revision, cite(path))
+
+        objects = read_tree(target, name, options, repo.revision, cite)
     return _Loaded(objects, repo.revision)
 
 

@@ -12,11 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from kubedrift.diff import DiffOptions, Rule, diff_objects
+from kubedrift.desired import SourcedObject
+from kubedrift.diff import CLUSTER_SCOPED_KINDS, ClusterScoped, DiffOptions, Rule, diff_objects
 from kubedrift.engine.access import not_readable_finding
 from kubedrift.engine.live import LiveState
 from kubedrift.engine.namespaces import elsewhere_message, in_namespace, with_namespaces
-from kubedrift.model import Category, Finding, ObjectRef, Severity, ref_of
+from kubedrift.model import Category, Finding, ObjectRef, Severity, SourceLocation, ref_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,12 +34,16 @@ class Compared:
 
 
 def compare_objects(
-    objects: Sequence[dict[str, Any]],
+    desired: Sequence[SourcedObject],
     live: LiveState,
     options: DiffOptions,
     only_namespace: str | None,
 ) -> Compared:
-    """Diff the desired objects that can be compared; say what became of the others."""
+    """Diff the desired objects that can be compared; say what became of the others.
+
+    Every object finding names where its desired document came from (`Finding.source`).
+    """
+    objects = [o.obj for o in desired]
     unserved = {(r.group, r.kind) for r in live.unserved}
 
     def scope(group: str, kind: str) -> bool | None:
@@ -65,18 +70,61 @@ def compare_objects(
     findings = _explain_missing(findings, live)
     findings += [unserved_finding(ref, options.revision) for ref in live.unserved]
     findings += [not_readable_finding(r, p, options.revision) for r, p in live.forbidden.items()]
+    findings = _located(findings, desired, scope, live.default_namespace)
     skipped = len(objects) - len(present) + outside
     notes = absent_notes + _outside_notes(outside, only_namespace)
     return Compared(findings, skipped, notes + _forbidden_notes(live), _forbidden_notes(live))
 
 
-def _pair_key(obj: dict[str, Any], scope: Any) -> tuple[str, str, str, str]:
+Key = tuple[str, str, str, str]
+
+
+def _pair_key(obj: dict[str, Any], scope: ClusterScoped, default_namespace: str = "") -> Key:
+    """group, kind, namespace ("" when cluster-scoped; `default_namespace` when none), name."""
     ref = ref_of(obj)
-    return (
-        ref.group,
-        ref.kind,
-        "" if scope(ref.group, ref.kind) else ref.namespace or "",
-        ref.name,
+    return _ref_key(ref, scope, default_namespace)
+
+
+def _ref_key(ref: ObjectRef, scope: ClusterScoped, default_namespace: str = "") -> Key:
+    scoped = scope(ref.group, ref.kind)
+    if scoped or (scoped is None and (ref.group, ref.kind) in CLUSTER_SCOPED_KINDS):
+        return (ref.group, ref.kind, "", ref.name)
+    return (ref.group, ref.kind, ref.namespace or default_namespace, ref.name)
+
+
+def _located(
+    findings: list[Finding],
+    desired: Sequence[SourcedObject],
+    scope: ClusterScoped,
+    default_namespace: str,
+) -> list[Finding]:
+    """Object findings with the place their desired document was read from."""
+    if not findings:
+        return findings
+    wanted = {_ref_key(f.object, scope) for f in findings if f.category is Category.OBJECT}
+    where: dict[Key, SourceLocation] = {}
+    for sourced in desired:
+        key = _pair_key(sourced.obj, scope, default_namespace)
+        if key in wanted:
+            where[key] = source_location(sourced)
+    return [_with_source(f, where.get(_ref_key(f.object, scope))) for f in findings]
+
+
+def _with_source(finding: Finding, source: SourceLocation | None) -> Finding:
+    if source is None or finding.category is not Category.OBJECT:
+        return finding
+    return replace(finding, source=source)
+
+
+def source_location(sourced: SourcedObject) -> SourceLocation:
+    """The model's `SourceLocation` of a desired object."""
+    loc = sourced.location
+    return SourceLocation(
+        file=loc.file or loc.path,
+        line=loc.line,
+        document=loc.document,
+        item=loc.item,
+        revision=sourced.revision,
     )
 
 

@@ -42,7 +42,7 @@ async def run_scan(request: ScanRequest, progress: Progress = _quiet) -> Report:
     options = diff_options(desired, request)
     live = await _live(request, objects, progress)
     progress(f"comparing {len(objects)} objects")
-    compared = compare_objects(objects, live, options, request.only_namespace)
+    compared = compare_objects(desired.objects, live, options, request.only_namespace)
     findings = compared.findings
     notes = [*empty, *compared.notes, *_unserved_notes(live)]
     warnings = [*empty, *compared.warnings]
@@ -136,7 +136,7 @@ def run_diff(request: DiffRequest, progress: Progress = _quiet) -> Report:
     objects = [o.obj for o in desired.objects]
     options = diff_options(desired, ScanRequest(config=request.config))
     progress(f"comparing {len(objects)} objects")
-    compared = compare_objects(objects, live, options, None)
+    compared = compare_objects(desired.objects, live, options, None)
     return Report(
         findings=rank(compared.findings),
         objects_checked=len(objects) - compared.skipped,

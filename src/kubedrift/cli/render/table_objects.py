@@ -36,6 +36,9 @@ def object_group(group: Group, revision: str | None) -> RenderableType:
     for finding in group.findings:
         grid.add_row(badge(finding.severity), _body(finding, revision))
     title = Text(safe(group.title), style="bold")
+    source = next((f.source for f in group.findings if f.source is not None), None)
+    if source is not None:
+        title.append(f" · {safe(str(source))}", style=DIM)
     return Stack(title, Padding(grid, (0, 0, 0, 2)))
 
 
