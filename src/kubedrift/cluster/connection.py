@@ -80,6 +80,22 @@ def context_namespace(target: ClusterTarget) -> str | None:
         return None
 
 
+def context_name(target: ClusterTarget) -> str:
+    """The name a cluster goes by: its kubeconfig context's (kubectl's current-context, or
+    `--context`), `in-cluster` for the pod's service account, `default` when there is no
+    kubeconfig to say (connecting will then say what is wrong)."""
+    if target.in_cluster:
+        return "in-cluster"
+    if target.context:
+        return target.context
+    if target.kubeconfig is None and not os.environ.get("KUBECONFIG") and _in_pod():
+        return "in-cluster"
+    try:
+        return resolve_config(target).context_name or "default"
+    except ClusterError:
+        return "default"
+
+
 def _single(config: KubeConfig, context: str | None, where: str) -> SingleConfig:
     single = config.get(context_name=context)
     if single is None:
