@@ -33,7 +33,7 @@ except ImportError:  # older typer on plain click
 app = typer.Typer(
     name="kubedrift",
     help="Find infrastructure drift in Kubernetes clusters running AI workloads.",
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, pwsh)
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -44,7 +44,8 @@ OutputOpt = Annotated[
     typer.Option(
         "--output",
         "-o",
-        help="table (default on a terminal), json, yaml, markdown, sarif or junit.",
+        help="table (default on a terminal), wide (the table, nothing cut), json, yaml, "
+        "markdown, sarif or junit.",
         case_sensitive=False,
     ),
 ]
@@ -70,8 +71,38 @@ AllowEmptyOpt = Annotated[
         help="Accept a desired source that holds no objects (a warning, not an error).",
     ),
 ]
+SelectorOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--selector",
+        "-l",
+        help="Label selector, as kubectl takes it (app=llm,tier!=cache,env in (a,b)): "
+        "only desired objects it matches are compared.",
+    ),
+]
 KubeconfigOpt = Annotated[Path | None, typer.Option(help="Kubeconfig file.")]
 ContextOpt = Annotated[str | None, typer.Option(help="Kubeconfig context.")]
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"kubedrift {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print kubedrift's version and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """Find infrastructure drift in Kubernetes clusters running AI workloads."""
 
 
 @app.command()
@@ -89,7 +120,6 @@ def scan(
         list[Path] | None,
         typer.Option(
             "--live",
-            "-l",
             help="Snapshot file or folder (a List as `kubectl get "
             "-o json` writes) instead of the cluster. Repeatable.",
         ),
@@ -112,6 +142,7 @@ def scan(
             "--all-namespaces", "-A", help="Scan every namespace desired names (the default)."
         ),
     ] = False,
+    selector: SelectorOpt = None,
     config: ConfigOpt = None,
     nodes: Annotated[bool, typer.Option(help="Check nodes against peers and GPU rules.")] = True,
     workloads: Annotated[
@@ -137,6 +168,7 @@ def scan(
         check_workloads=workloads,
         pool_label=pool_label,
         allow_empty=allow_empty,
+        selector=selector,
     )
     with Progress() as progress:
         report = asyncio.run(run_scan(request, progress=progress.update))
@@ -157,6 +189,7 @@ def diff(
             "context's namespace, else default).",
         ),
     ] = None,
+    selector: SelectorOpt = None,
     kubeconfig: KubeconfigOpt = None,
     context: ContextOpt = None,
     config: ConfigOpt = None,
@@ -173,6 +206,7 @@ def diff(
         namespace=namespace,
         target=ClusterTarget(kubeconfig=kubeconfig, context=context),
         allow_empty=allow_empty,
+        selector=selector,
     )
     with Progress() as progress:
         report = run_diff(request, progress.update)

@@ -19,11 +19,13 @@ from typing import Any
 
 import httpx2 as httpx
 import msgspec
+import yaml
 from lightkube import ConfigError, KubeConfig
 from lightkube.config.client_adapter import AsyncClient as _adapter_client
 from lightkube.config.client_adapter import ConnectionParams
 from lightkube.config.kubeconfig import SingleConfig
 
+from kubedrift.cluster.kubeconfig import kubeconfig_paths, load_merged
 from kubedrift.model import ClusterError
 
 _decoder = msgspec.json.Decoder()
@@ -53,14 +55,19 @@ def resolve_config(target: ClusterTarget) -> SingleConfig:
             return _single(
                 KubeConfig.from_file(target.kubeconfig), target.context, str(target.kubeconfig)
             )
-        if not os.environ.get("KUBECONFIG") and _in_pod() and target.context is None:
+        env = os.environ.get("KUBECONFIG")
+        if not env and _in_pod() and target.context is None:
             return _single(KubeConfig.from_service_account(), None, "in-cluster")
+        if env and len(kubeconfig_paths(env)) > 1:
+            return _single(load_merged(kubeconfig_paths(env)), target.context, env)
         return _single(KubeConfig.from_env(), target.context, "kubeconfig")
     except ConfigError as err:
         where = str(target.kubeconfig or os.environ.get("KUBECONFIG") or "kubeconfig")
         raise ClusterError(str(err), where=where) from None
     except OSError as err:
         raise ClusterError(f"cannot read: {err.strerror}", where=str(err.filename)) from None
+    except yaml.YAMLError as err:
+        raise ClusterError(f"not valid YAML: {err}", where="kubeconfig") from None
 
 
 def context_namespace(target: ClusterTarget) -> str | None:

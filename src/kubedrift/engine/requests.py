@@ -35,6 +35,8 @@ class ScanRequest:
     pool_label: str | None = None
     now: datetime | None = None
     allow_empty: bool = False
+    selector: str | None = None
+    """A label selector (`kubectl -l` syntax): only desired objects it matches are compared."""
 
     @property
     def only_namespace(self) -> str | None:
@@ -56,3 +58,4 @@ class DiffRequest:
     namespace: str | None = None
     target: ClusterTarget = field(default_factory=ClusterTarget)
     allow_empty: bool = False
+    selector: str | None = None

@@ -4,6 +4,7 @@ workloads, rank."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from kubedrift.cluster.connection import context_namespace
 from kubedrift.desired import DesiredSet, KubedriftConfig, load_config, load_desired
 from kubedrift.desired.config import parse_config
 from kubedrift.diff import DiffOptions, compile_ignore_rules, compile_trusted_rules
+from kubedrift.diff.selectors import parse_selector_text
 from kubedrift.diff.trusted import BUILTIN_TRUSTED_RULES
 from kubedrift.engine import live as live_state
 from kubedrift.engine import workloads as workload_objects
@@ -38,13 +40,14 @@ async def run_scan(request: ScanRequest, progress: Progress = _quiet) -> Report:
     progress("reading desired state")
     desired = load_desired(list(request.desired)) if request.desired else _EMPTY
     empty = empty_sources(desired, allow_empty=request.allow_empty)
+    desired, unselected = selected(desired, request.selector)
     objects = [o.obj for o in desired.objects]
     options = diff_options(desired, request)
     live = await _live(request, objects, progress)
     progress(f"comparing {len(objects)} objects")
     compared = compare_objects(desired.objects, live, options, request.only_namespace)
     findings = compared.findings
-    notes = [*empty, *compared.notes, *_unserved_notes(live)]
+    notes = [*empty, *unselected, *compared.notes, *_unserved_notes(live)]
     warnings = [*empty, *compared.warnings]
     now = request.now or _judging_time(live, bool(request.snapshots))
     node_findings: tuple[Finding, ...] = ()
@@ -117,6 +120,26 @@ def empty_sources(desired: DesiredSet, *, allow_empty: bool) -> list[str]:
     return [f"desired source {spec} holds no Kubernetes objects" for spec in desired.empty]
 
 
+def selected(desired: DesiredSet, selector: str | None) -> tuple[DesiredSet, list[str]]:
+    """The desired objects whose labels `selector` matches (`kubectl diff -l` does the same:
+    it filters the objects read from files), and a note counting the others."""
+    if not selector:
+        return desired, []
+    try:
+        compiled = parse_selector_text(selector)
+    except ValueError as err:
+        raise InputError(str(err), where="-l/--selector") from None
+    kept = tuple(o for o in desired.objects if compiled.matches(_labels(o.obj)))
+    left = len(desired.objects) - len(kept)
+    notes = [f"{left} desired objects not matching -l {selector} skipped"] if left else []
+    return replace(desired, objects=kept), notes
+
+
+def _labels(obj: dict[str, Any]) -> dict[str, Any]:
+    labels = (obj.get("metadata") or {}).get("labels")
+    return labels if isinstance(labels, dict) else {}
+
+
 async def _workload_objects(
     request: ScanRequest, live: live_state.LiveState, progress: Progress
 ) -> workload_objects.WorkloadObjects:
@@ -130,6 +153,7 @@ def run_diff(request: DiffRequest, progress: Progress = _quiet) -> Report:
     progress(f"reading {request.desired}")
     desired = load_desired([str(request.desired)])
     empty = empty_sources(desired, allow_empty=request.allow_empty)
+    desired, unselected = selected(desired, request.selector)
     progress(f"reading {request.live}")
     default_ns = request.namespace or context_namespace(request.target) or "default"
     live = live_state.from_snapshots([request.live], default_ns)
@@ -142,7 +166,7 @@ def run_diff(request: DiffRequest, progress: Progress = _quiet) -> Report:
         objects_checked=len(objects) - compared.skipped,
         revision=desired.revision,
         live_source=str(request.live),
-        notes=(*empty, *compared.notes),
+        notes=(*empty, *unselected, *compared.notes),
         warnings=tuple(empty),
     )
 
