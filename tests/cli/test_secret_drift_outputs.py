@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from kubedrift.cli.main import app
 
-FORMATS = ("table", "json", "yaml", "markdown", "sarif", "junit")
+FORMATS = ("table", "wide", "json", "yaml", "markdown", "sarif", "junit")
 
 # Every value a case uses; none may appear in any output, neither as is nor in base64.
 KEPT = "kept-value-Tq8VnZ1"
