@@ -26,7 +26,7 @@ from kubedrift.model import Severity
 app = typer.Typer(
     name="kubedrift",
     help="Find infrastructure drift in Kubernetes clusters running AI workloads.",
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, pwsh)
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -37,7 +37,8 @@ OutputOpt = Annotated[
     typer.Option(
         "--output",
         "-o",
-        help="table (default on a terminal), json, yaml, markdown, sarif or junit.",
+        help="table (default on a terminal), wide (the table, nothing cut), json, yaml, "
+        "markdown, sarif or junit.",
         case_sensitive=False,
     ),
 ]
@@ -62,6 +63,45 @@ ConfigOpt = Annotated[
     Path | None,
     typer.Option("--config", help="KubedriftConfig file with ignore rules and trusted managers."),
 ]
+AllowEmptyOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-empty",
+        help="Accept a desired source that holds no objects (a warning, not an error).",
+    ),
+]
+SelectorOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--selector",
+        "-l",
+        help="Label selector, as kubectl takes it (app=llm,tier!=cache,env in (a,b)): "
+        "only desired objects it matches are compared.",
+    ),
+]
+KubeconfigOpt = Annotated[Path | None, typer.Option(help="Kubeconfig file.")]
+ContextOpt = Annotated[str | None, typer.Option(help="Kubeconfig context.")]
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"kubedrift {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print kubedrift's version and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """Find infrastructure drift in Kubernetes clusters running AI workloads."""
 
 
 @app.command()
@@ -79,18 +119,29 @@ def scan(
         list[Path] | None,
         typer.Option(
             "--live",
-            "-l",
             help="Snapshot file or folder (a List as `kubectl get "
             "-o json` writes) instead of the cluster. Repeatable.",
         ),
     ] = None,
-    kubeconfig: Annotated[Path | None, typer.Option(help="Kubeconfig file.")] = None,
-    context: Annotated[str | None, typer.Option(help="Kubeconfig context.")] = None,
+    kubeconfig: KubeconfigOpt = None,
+    context: ContextOpt = None,
     in_cluster: Annotated[bool, typer.Option(help="Use the pod's service account.")] = False,
     namespace: Annotated[
         str | None,
-        typer.Option("--namespace", "-n", help="Namespace for desired objects that name none."),
+        typer.Option(
+            "--namespace",
+            "-n",
+            help="Scan only this namespace; desired objects that name none are in it "
+            "(default for those: the context's namespace, else default).",
+        ),
     ] = None,
+    all_namespaces: Annotated[
+        bool,
+        typer.Option(
+            "--all-namespaces", "-A", help="Scan every namespace desired names (the default)."
+        ),
+    ] = False,
+    selector: SelectorOpt = None,
     config: ConfigOpt = None,
     nodes: Annotated[bool, typer.Option(help="Check nodes against peers and GPU rules.")] = True,
     workloads: Annotated[
@@ -100,6 +151,7 @@ def scan(
         str | None, typer.Option(help="Node label that defines pools for peer comparison.")
     ] = None,
     disable_rule: DisableRuleOpt = None,
+    allow_empty: AllowEmptyOpt = False,
     output: OutputOpt = None,
     fail_on: FailOnOpt = Severity.LOW,
     color: ColorOpt = None,
@@ -110,11 +162,14 @@ def scan(
         snapshots=tuple(live or ()),
         target=ClusterTarget(kubeconfig=kubeconfig, context=context, in_cluster=in_cluster),
         namespace=namespace,
+        all_namespaces=all_namespaces,
         config=config,
         check_nodes=nodes,
         check_workloads=workloads,
         pool_label=pool_label,
         disabled_rules=tuple(disable_rule or ()),
+        allow_empty=allow_empty,
+        selector=selector,
     )
     with Progress() as progress:
         report = asyncio.run(run_scan(request, progress=progress.update))
@@ -126,38 +181,38 @@ def scan(
 def diff(
     desired: Annotated[Path, typer.Argument(help="File or folder of desired objects.")],
     live: Annotated[Path, typer.Argument(help="File or folder of live objects.")],
+    namespace: Annotated[
+        str | None,
+        typer.Option(
+            "--namespace",
+            "-n",
+            help="Namespace of desired objects that name none (default: the kubeconfig "
+            "context's namespace, else default).",
+        ),
+    ] = None,
+    selector: SelectorOpt = None,
+    kubeconfig: KubeconfigOpt = None,
+    context: ContextOpt = None,
     config: ConfigOpt = None,
+    allow_empty: AllowEmptyOpt = False,
     output: OutputOpt = None,
     fail_on: FailOnOpt = Severity.LOW,
     color: ColorOpt = None,
 ) -> int:
     """Compare two files of objects, pairing them by apiVersion/kind/namespace/name."""
+    request = DiffRequest(
+        desired=desired,
+        live=live,
+        config=config,
+        namespace=namespace,
+        target=ClusterTarget(kubeconfig=kubeconfig, context=context),
+        allow_empty=allow_empty,
+        selector=selector,
+    )
     with Progress() as progress:
-        report = run_diff(DiffRequest(desired=desired, live=live, config=config), progress.update)
+        report = run_diff(request, progress.update)
     emit(report, output, color)
     return fail_exit_code(report, fail_on)
-
-
-def _print_version(value: bool) -> None:
-    """`kubedrift --version`: the version, then exit (as `kubedrift version`)."""
-    if value:
-        typer.echo(f"kubedrift {__version__}")
-        raise typer.Exit(0)
-
-
-@app.callback()
-def _options(
-    show_version: Annotated[
-        bool,
-        typer.Option(
-            "--version",
-            help="Print kubedrift's version and exit.",
-            callback=_print_version,
-            is_eager=True,
-        ),
-    ] = False,
-) -> None:
-    """Find infrastructure drift in Kubernetes clusters running AI workloads."""
 
 
 @app.command()

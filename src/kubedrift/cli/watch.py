@@ -20,7 +20,7 @@ import typer
 from kubedrift.alerts import AlertPolicy, sinks_from_options
 from kubedrift.analysis.options import NodeOptions
 from kubedrift.analysis.user_controls import disable_rules
-from kubedrift.cluster.connection import ClusterTarget
+from kubedrift.cluster.connection import ClusterTarget, context_name
 from kubedrift.controller.fleet import FleetOptions
 from kubedrift.controller.run import ControllerOptions, LeaderOptions, run_controller
 from kubedrift.controller.watcher import WatchOptions
@@ -131,7 +131,7 @@ def watch(
             desired=tuple(desired or ()),
             config=config,
             target=target,
-            cluster=cluster or context or ("in-cluster" if in_cluster else "default"),
+            cluster=cluster or context_name(target),
             namespace=namespace,
             desired_interval=_positive("--desired-interval", desired_interval),
             check_nodes=nodes,

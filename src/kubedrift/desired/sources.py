@@ -34,7 +34,9 @@ class DesiredSet:
     `sources` are the specs with credentials hidden (`gitsafe.redact`).
     `revision` is the full commit SHA when the Git-backed sources agree on one (each
     object also carries its own); `dirty` says a local work tree had uncommitted changes
-    under a spec, so the files read differ from `revision`.
+    under a spec, so the files read differ from `revision`. `empty` names the specs that
+    held no document at all (an empty folder, a folder of READMEs, an empty file): a
+    caller must not report such a source as "no drift".
     """
 
     objects: tuple[SourcedObject, ...]
@@ -43,6 +45,7 @@ class DesiredSet:
     profiles: tuple[SourcedObject, ...] = ()
     configs: tuple[SourcedObject, ...] = ()
     dirty: bool = False
+    empty: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,7 @@ def load_desired(
         profiles=tuple(profiles),
         configs=tuple(configs),
         dirty=any(part.dirty for part in loaded),
+        empty=tuple(spec for spec, part in zip(specs, loaded, strict=True) if not part.objects),
     )
 
 
@@ -112,10 +116,14 @@ def _load_git(spec: str, git_spec: GitSpec, options: RenderOptions) -> _Loaded:
                 f"{git_spec.subdir!r} does not exist at commit {repo.revision[:12]}", where=spec
             )
 
-        def name(path: Path) -> str:
-            return git_spec.name(repo.revision, path.resolve().relative_to(root).as_posix())
+        def cite(path: Path) -> str:
+            """The path inside the repository, as code scanning cites a file."""
+            return path.resolve().relative_to(root).as_posix()
 
-        objects = read_tree(target, name, options, repo.revision)
+        def name(path: Path) -> str:
+            return git_spec.name(repo.revision, cite(path))
+
+        objects = read_tree(target, name, options, repo.revision, cite)
     return _Loaded(objects, repo.revision)
 
 
