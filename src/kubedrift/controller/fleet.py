@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -27,6 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kubedrift.analysis import nodes as node_analysis
+from kubedrift.analysis.options import FactIgnore
 from kubedrift.analysis.profiles import NodeProfile
 from kubedrift.analysis.user_controls import RuleSwitches
 from kubedrift.analysis.workloads import analyze_workloads
@@ -124,6 +126,8 @@ class FleetTracker:
         self.report = report
         self.profiles = tuple(profiles)
         self.options = options
+        self._base = options
+        """The command line's options; desired state's KubedriftConfigs add to them."""
         self.synced = asyncio.Event()
         self.informer: Informer | None = None
         self.passes = 0
@@ -176,6 +180,24 @@ class FleetTracker:
                     self._mark_dirty(urgent=True)
         finally:
             await informer.aclose()
+
+    def use_controls(self, rules: RuleSwitches, ignores: Sequence[FactIgnore]) -> None:
+        """Rule switches and node-fact ignores of desired state's KubedriftConfigs.
+
+        The command line's (`--config`, `--disable-rule`) win on a rule both set. A change
+        runs a pass soon, so a rule switched off in Git stops being reported at once.
+        """
+        base = self._base
+        node_options = dataclasses.replace(
+            base.node_options,
+            fact_ignores=tuple(dict.fromkeys((*base.node_options.fact_ignores, *ignores))),
+        )
+        options = dataclasses.replace(
+            base, rules=rules.merged(base.rules), node_options=node_options
+        )
+        if options != self.options:
+            self.options = options
+            self.poke()
 
     def poke(self) -> None:
         """Run a pass soon (e.g. the node profiles changed with a new desired revision)."""

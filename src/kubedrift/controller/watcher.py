@@ -187,6 +187,8 @@ class Watcher:
         if self.fleet is not None and self.fleet.profiles != state.profiles:
             self.fleet.profiles = state.profiles
             self.fleet.poke()
+        if self.fleet is not None:
+            self.fleet.use_controls(state.rules, state.fact_ignores)
         if self.on_desired is not None:
             self.on_desired(state)
 
@@ -285,6 +287,7 @@ class Watcher:
                 queue.put,
                 autoscaled=plan.autoscaled,
                 informer_options=self.options.informer,
+                rules=state.rules.merged(self.options.fleet.rules),
             )
             for gk, kind in sorted(state.kinds.items())
             if gk not in plan.forbidden
