@@ -307,6 +307,14 @@ def _crd(group: str, kind: str, plural: str) -> Doc:
     }
 
 
+@pytest.fixture(scope="module")
+def apiserver(private_server: ApiServer) -> ApiServer:
+    """A server of this module's own: `deploy/`, applied by other tests to the shared one,
+    holds the same objects without Helm's ownership, which `helm template --validate` and
+    `helm install` refuse to take over."""
+    return private_server
+
+
 def _prepare(apiserver: ApiServer) -> None:
     """Namespaces the full values name, and the monitoring CRDs, created for real."""
 

@@ -134,6 +134,7 @@ class ApiServer:
     def kubeconfig_for(self, token: str, path: Path) -> Path:
         """Write a kubeconfig for `token` (e.g. a user bound to a narrow ClusterRole)."""
         path.write_text(_kubeconfig(self.url, self.ca_file, token))
+        path.chmod(0o600)  # as kubectl writes it; helm warns about a readable one
         return path
 
     # -- internals -------------------------------------------------------------------------
@@ -196,6 +197,7 @@ class ApiServer:
 
     def _write_kubeconfig(self) -> None:
         self.kubeconfig.write_text(_kubeconfig(self.url, self.ca_file, ADMIN_TOKEN))
+        self.kubeconfig.chmod(0o600)  # as kubectl writes it; helm warns about a readable one
 
     def _spawn(self, name: str, argv: list[str]) -> None:
         log = (self.workdir / f"{name}.log").open("ab")
