@@ -92,7 +92,8 @@ def http_get(url: str) -> tuple[int, str]:
         with urllib.request.urlopen(url, timeout=5) as resp:
             return int(resp.status), resp.read().decode()
     except urllib.error.HTTPError as err:
-        return int(err.code), err.read().decode()
+        with err:  # the error holds the response and its socket
+            return int(err.code), err.read().decode()
     except OSError:
         return 0, ""
 

@@ -65,7 +65,8 @@ def http_get(url: str) -> tuple[int, str]:
         with urllib.request.urlopen(url, timeout=5) as resp:
             return int(resp.status), resp.read().decode()
     except urllib.error.HTTPError as err:
-        return int(err.code), err.read().decode()
+        with err:  # the error holds the response and its socket
+            return int(err.code), err.read().decode()
     except OSError:
         return 0, ""
 
@@ -190,6 +191,7 @@ def _git_hook_reloads(desired: Path, receiver: Receiver, base: str) -> None:
     unsigned = urllib.request.Request(base + "/hooks/git", data=body, headers=headers)
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(unsigned, timeout=5)
+    refused.value.close()  # the error holds the response and its socket
     assert refused.value.code == 401
     signature = "sha256=" + hmac.new(HOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
     request = urllib.request.Request(

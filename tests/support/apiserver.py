@@ -124,7 +124,8 @@ class ApiServer:
             with urllib.request.urlopen(request, context=context, timeout=5) as resp:
                 return int(resp.status), bytes(resp.read())
         except urllib.error.HTTPError as err:
-            return int(err.code), bytes(err.read())
+            with err:  # the error holds the response and its socket
+                return int(err.code), bytes(err.read())
 
     def add_token(self, token: str, user: str, groups: tuple[str, ...] = ()) -> None:
         """Register one more static token (takes effect at the next apiserver start)."""
