@@ -26,7 +26,7 @@ OUT=$(realpath -m "$2")
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=${KUBEDRIFT_CACHE:-$HOME/.cache/kubedrift}/image
 SUITE=bookworm
-PACKAGES=python3,git,ca-certificates
+PACKAGES=python3,git,ca-certificates,libstdc++6  # libstdc++: google-re2 (NodeProfile regexes)
 VERSION=$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' "$ROOT/src/kubedrift/__init__.py")
 STORAGE=(--storage-driver vfs --root "$CACHE/storage" --runroot "$CACHE/run")
 
