@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -44,7 +45,8 @@ def finding_id(finding: Finding) -> str:
 
 def plan_json(plan: Plan) -> dict[str, Any]:
     """The plan document; each action also carries its finding's `id`."""
-    doc = plan.to_json()
+    # Through the stdlib encoder: a Secret finding's hash is a `str` subclass msgspec refuses.
+    doc: dict[str, Any] = json.loads(json.dumps(plan.to_json()))
     for entry, action in zip(doc["actions"], plan.actions, strict=True):
         entry["id"] = finding_id(action.finding)
     return doc
