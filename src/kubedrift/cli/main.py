@@ -225,6 +225,7 @@ def version() -> int:
 def _register_subcommands() -> None:
     from kubedrift.cli.agent import agent
     from kubedrift.cli.history import history
+    from kubedrift.cli.remediate import apply, plan
     from kubedrift.cli.simulate import simulate
     from kubedrift.cli.timeline import timeline
     from kubedrift.cli.watch import watch
@@ -234,6 +235,8 @@ def _register_subcommands() -> None:
     app.command()(watch)
     app.command()(history)
     app.command()(timeline)
+    app.command()(plan)
+    app.command()(apply)
 
 
 def run() -> None:

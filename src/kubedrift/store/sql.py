@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from kubedrift.model import Finding, ObjectRef
 from kubedrift.store import reads, writes
+from kubedrift.store.actions import ActionRecord, insert_actions, select_actions
 from kubedrift.store.delta import check_scan, event_scope
 from kubedrift.store.engine import create_store_engine, parse_url, reading, redacted, writing
 from kubedrift.store.errors import StoreError
@@ -100,6 +101,16 @@ class SqlStore:
         if value is None:
             raise StoreError("the store has no secret-hash-key setting", where=self.where)
         return bytes.fromhex(value)
+
+    def record_actions(self, records: Sequence[ActionRecord]) -> None:
+        """Append remediation actions (`kubedrift apply`) in one transaction."""
+        with _translated(self.where), writing(self._engine) as connection:
+            insert_actions(connection, records)
+
+    def actions(self) -> list[ActionRecord]:
+        """Every recorded remediation action, oldest first."""
+        with _translated(self.where), reading(self._engine) as connection:
+            return select_actions(connection)
 
     def close(self) -> None:
         """Close every pooled connection."""
