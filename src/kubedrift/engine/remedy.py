@@ -8,16 +8,13 @@ it asks the apiserver for a server-side dry run of every write; it never changes
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
 
 from kubedrift.cluster.connection import ClusterTarget, Connection
 from kubedrift.desired import load_desired
-from kubedrift.engine import live as live_state
 from kubedrift.engine.namespaces import with_namespaces
 from kubedrift.engine.requests import ScanRequest
-from kubedrift.engine.scan import Progress, _quiet, run_scan
+from kubedrift.engine.scan import Progress, _quiet, read_live, run_scan
 from kubedrift.model import Report
 from kubedrift.remediate.apply import Outcome, Pace, Write, dry_runs, execute, merge_writes
 from kubedrift.remediate.plan import Plan, Recreate, Revert, build_plan
@@ -33,7 +30,7 @@ async def plan_scan(
     desired = (
         [o.obj for o in load_desired(list(request.desired)).objects] if request.desired else []
     )
-    live = await _live(request, desired, progress)
+    live = await read_live(replace(request, check_nodes=False), desired, progress)
     resolved = with_namespaces(desired, live.default_namespace, lambda g, k: live.scope.get((g, k)))
     plan = build_plan(report.findings, resolved, live.objects)
     if request.snapshots or not dry_run or not plan.writes():
@@ -46,16 +43,6 @@ async def plan_scan(
         for a in plan.actions
     )
     return report, Plan(actions)
-
-
-async def _live(
-    request: ScanRequest, desired: Sequence[dict[str, Any]], progress: Progress
-) -> live_state.LiveState:
-    if request.snapshots:
-        return live_state.from_snapshots(request.snapshots, request.namespace)
-    return await live_state.from_cluster(
-        request.target, desired, namespace=request.namespace, with_nodes=False, progress=progress
-    )
 
 
 async def apply_writes(

@@ -3,7 +3,7 @@ workloads, rank."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -28,7 +28,14 @@ from kubedrift.engine.objects import compare_objects, unserved_finding
 from kubedrift.engine.requests import DiffRequest, ScanRequest
 from kubedrift.model import Finding, InputError, PoolSummary, Report
 
-__all__ = ["diff_options", "empty_sources", "run_diff", "run_scan", "unserved_finding"]
+__all__ = [
+    "diff_options",
+    "empty_sources",
+    "read_live",
+    "run_diff",
+    "run_scan",
+    "unserved_finding",
+]
 
 Progress = Callable[[str], None]
 
@@ -46,7 +53,7 @@ async def run_scan(request: ScanRequest, progress: Progress = _quiet) -> Report:
     objects = [o.obj for o in desired.objects]
     options = diff_options(desired, request)
     controls = user_controls(desired, request)
-    live = await _live(request, objects, progress)
+    live = await read_live(request, objects, progress)
     progress(f"comparing {len(objects)} objects")
     compared = compare_objects(desired.objects, live, options, request.only_namespace)
     findings = compared.findings
@@ -89,9 +96,10 @@ async def run_scan(request: ScanRequest, progress: Progress = _quiet) -> Report:
     )
 
 
-async def _live(
-    request: ScanRequest, objects: list[dict[str, Any]], progress: Progress
+async def read_live(
+    request: ScanRequest, objects: Sequence[dict[str, Any]], progress: Progress
 ) -> live_state.LiveState:
+    """Live state from the snapshots or the cluster, namespaces as kubectl resolves them."""
     if request.snapshots:
         progress("reading snapshots")
         default_ns = request.namespace or context_namespace(request.target) or "default"
