@@ -63,7 +63,9 @@ CONFIG = {
 @pytest.fixture
 def files(tmp_path: Path) -> tuple[Path, Path]:
     desired = [deployment("trainer:1", ["--lr", "0.1"]), secret(SECRET_B64), CONFIG]
-    live = [deployment("trainer:2", ["--lr", "0.5"], rv="41"), secret(LIVE_B64, rv="7")]
+    # Another ConfigMap: the snapshot holds the kind, so `settings` is missing, not unlooked-for.
+    other = {**CONFIG, "metadata": {"name": "other", "namespace": "ml"}}
+    live = [deployment("trainer:2", ["--lr", "0.5"], rv="41"), secret(LIVE_B64, rv="7"), other]
     d, lv = tmp_path / "desired.yaml", tmp_path / "live.json"
     d.write_text(yaml.safe_dump_all(desired))
     lv.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": live}))
