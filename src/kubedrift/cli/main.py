@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from kubedrift import __version__
+from kubedrift.analysis.facts import AGENT_NAMESPACE
 from kubedrift.cli.errors import run_cli
 from kubedrift.cli.output import emit, fail_exit_code
 from kubedrift.cli.progress import Progress
@@ -58,6 +59,9 @@ DisableRuleOpt = Annotated[
         "--disable-rule", help="Never report this rule, e.g. gfd-labels-stale. Repeatable."
     ),
 ]
+AgentNamespaceOpt = Annotated[
+    str, typer.Option(help="Namespace of the node agents' facts ConfigMaps.")
+]
 ConfigOpt = Annotated[
     Path | None,
     typer.Option("--config", help="KubedriftConfig file with ignore rules and trusted managers."),
@@ -100,6 +104,7 @@ def scan(
         str | None, typer.Option(help="Node label that defines pools for peer comparison.")
     ] = None,
     disable_rule: DisableRuleOpt = None,
+    agent_namespace: AgentNamespaceOpt = AGENT_NAMESPACE,
     output: OutputOpt = None,
     fail_on: FailOnOpt = Severity.LOW,
     color: ColorOpt = None,
@@ -115,6 +120,7 @@ def scan(
         check_workloads=workloads,
         pool_label=pool_label,
         disabled_rules=tuple(disable_rule or ()),
+        agent_namespace=agent_namespace,
     )
     with Progress() as progress:
         report = asyncio.run(run_scan(request, progress=progress.update))

@@ -7,6 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kubedrift.analysis.facts import (
+    AGENT_CONFIGMAP_SELECTOR,
+    AGENT_NAMESPACE,
+    attach_published_facts,
+    published_facts,
+)
 from kubedrift.cluster.connection import ClusterTarget, Connection
 from kubedrift.cluster.discovery import ApiResource, Discovery
 from kubedrift.cluster.reader import fetch_desired, list_objects
@@ -29,11 +35,20 @@ class LiveState:
     unserved: tuple[ObjectRef, ...] = ()
 
 
-def from_snapshots(paths: Sequence[Path], namespace: str | None) -> LiveState:
-    """Every object in the snapshot files; nodes are the `Node` objects among them."""
+def from_snapshots(
+    paths: Sequence[Path], namespace: str | None, agent_namespace: str = AGENT_NAMESPACE
+) -> LiveState:
+    """Every object in the snapshot files; nodes are the `Node` objects among them, with
+    the facts of the agent ConfigMaps of `agent_namespace` the snapshot holds."""
     snapshot = load_snapshot(list(paths))
     objects = tuple(s.obj for s in snapshot.objects)
-    nodes = tuple(o for o in objects if o.get("kind") == "Node")
+    configmaps = (o for o in objects if o.get("kind") == "ConfigMap")
+    nodes = tuple(
+        attach_published_facts(
+            (o for o in objects if o.get("kind") == "Node"),
+            published_facts(configmaps, agent_namespace),
+        )
+    )
     return LiveState(
         objects=objects,
         nodes=nodes,
@@ -49,6 +64,7 @@ async def from_cluster(
     namespace: str | None,
     with_nodes: bool,
     progress: Progress,
+    agent_namespace: str = AGENT_NAMESPACE,
 ) -> LiveState:
     """The live counterparts of desired objects, HPAs (for replicas), and all nodes."""
     async with Connection(target) as conn:
@@ -63,7 +79,7 @@ async def from_cluster(
         live = await fetch_desired(conn, refs, discovery)
         objects = [o for o in live.objects.values() if o is not None]
         objects += await _autoscalers(conn, discovery, desired)
-        nodes = await _nodes(conn, discovery, progress) if with_nodes else ()
+        nodes = await _nodes(conn, discovery, progress, agent_namespace) if with_nodes else ()
     return LiveState(
         objects=tuple(objects),
         nodes=nodes,
@@ -112,19 +128,34 @@ async def list_autoscalers(conn: Connection, discovery: Discovery) -> list[dict[
 
 
 async def _nodes(
-    conn: Connection, discovery: Discovery, progress: Progress
+    conn: Connection, discovery: Discovery, progress: Progress, agent_namespace: str
 ) -> tuple[dict[str, Any], ...]:
+    """Every Node, with the facts its agent published in its ConfigMap."""
     progress("listing nodes")
-    resource = await discovery.resource_for("v1", "Node")
-    return tuple(await _list_or_empty(conn, resource))
+    nodes = await _list_or_empty(conn, await discovery.resource_for("v1", "Node"))
+    configmaps = await _list_or_empty(
+        conn,
+        await discovery.resource_for("v1", "ConfigMap"),
+        namespace=agent_namespace,
+        label_selector=AGENT_CONFIGMAP_SELECTOR,
+    )
+    return tuple(attach_published_facts(nodes, published_facts(configmaps, agent_namespace)))
 
 
-async def _list_or_empty(conn: Connection, resource: ApiResource | None) -> list[dict[str, Any]]:
-    """A cluster-wide list, or nothing when the kind is not served or not permitted."""
+async def _list_or_empty(
+    conn: Connection,
+    resource: ApiResource | None,
+    *,
+    namespace: str | None = None,
+    label_selector: str | None = None,
+) -> list[dict[str, Any]]:
+    """A list (cluster-wide unless `namespace`), or nothing when the kind is not served or
+    not permitted."""
     if resource is None:
         return []
     try:
-        return [o async for o in list_objects(conn, resource)]
+        listed = list_objects(conn, resource, namespace=namespace, label_selector=label_selector)
+        return [o async for o in listed]
     except ClusterError as err:
         if "forbidden" in err.message:
             return []

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from kubedrift.analysis.facts import AGENT_NAMESPACE
 from kubedrift.cluster.connection import ClusterTarget
 
 
@@ -32,6 +33,8 @@ class ScanRequest:
     pool_label: str | None = None
     now: datetime | None = None
     disabled_rules: tuple[str, ...] = ()
+    agent_namespace: str = AGENT_NAMESPACE
+    """Where the node agents publish their facts ConfigMaps."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,7 +41,9 @@ async def run_scan(request: ScanRequest, progress: Progress = _quiet) -> Report:
     controls = user_controls(desired, request)
     if request.snapshots:
         progress("reading snapshots")
-        live = live_state.from_snapshots(request.snapshots, request.namespace)
+        live = live_state.from_snapshots(
+            request.snapshots, request.namespace, request.agent_namespace
+        )
     else:
         live = await live_state.from_cluster(
             request.target,
@@ -49,6 +51,7 @@ async def run_scan(request: ScanRequest, progress: Progress = _quiet) -> Report:
             namespace=request.namespace,
             with_nodes=request.check_nodes,
             progress=progress,
+            agent_namespace=request.agent_namespace,
         )
     progress(f"comparing {len(objects)} objects")
     findings = _object_findings(objects, live, options)
