@@ -76,7 +76,8 @@ def scan(
             "--desired",
             "-d",
             help="Manifests or NodeProfiles: a file, folder, "
-            "kustomization, chart, or Git repo/URL with @REV. Repeatable.",
+            "kustomization, chart, or Git repo/URL with @REV; a chart takes "
+            "?values=F&namespace=NS&release=R. Repeatable.",
         ),
     ] = None,
     live: Annotated[
