@@ -233,7 +233,7 @@ def test_the_agent_is_opt_in_least_privileged_and_off_control_planes() -> None:
     assert {"/etc/os-release", "/etc/kubernetes/kubelet.conf", "/var/lib/dpkg"} <= paths
     assert all(m["readOnly"] for m in ctr["volumeMounts"] if m["mountPath"].startswith("/host"))
     assert find(docs, "ClusterRole", "kubedrift-agent", None)["rules"] == [
-        {"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "patch"]}
+        {"apiGroups": [""], "resources": ["nodes"], "verbs": ["get"]}
     ]
     nonroot = container(template("-f", FULL), "DaemonSet", "kubedrift-agent")
     assert nonroot["securityContext"]["runAsUser"] == 65532

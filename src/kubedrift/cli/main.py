@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from kubedrift import __version__
+from kubedrift.analysis.facts import AGENT_NAMESPACE
 from kubedrift.cli.errors import run_cli
 from kubedrift.cli.output import emit, fail_exit_code
 from kubedrift.cli.progress import Progress
@@ -58,6 +59,9 @@ DisableRuleOpt = Annotated[
     typer.Option(
         "--disable-rule", help="Never report this rule, e.g. gfd-labels-stale. Repeatable."
     ),
+]
+AgentNamespaceOpt = Annotated[
+    str, typer.Option(help="Namespace of the node agents' facts ConfigMaps.")
 ]
 ConfigOpt = Annotated[
     Path | None,
@@ -112,7 +116,8 @@ def scan(
             "--desired",
             "-d",
             help="Manifests or NodeProfiles: a file, folder, "
-            "kustomization, chart, or Git repo/URL with @REV. Repeatable.",
+            "kustomization, chart, or Git repo/URL with @REV; a chart takes "
+            "?values=F&namespace=NS&release=R. Repeatable.",
         ),
     ] = None,
     live: Annotated[
@@ -152,6 +157,7 @@ def scan(
     ] = None,
     disable_rule: DisableRuleOpt = None,
     allow_empty: AllowEmptyOpt = False,
+    agent_namespace: AgentNamespaceOpt = AGENT_NAMESPACE,
     output: OutputOpt = None,
     fail_on: FailOnOpt = Severity.LOW,
     color: ColorOpt = None,
@@ -170,6 +176,7 @@ def scan(
         disabled_rules=tuple(disable_rule or ()),
         allow_empty=allow_empty,
         selector=selector,
+        agent_namespace=agent_namespace,
     )
     with Progress() as progress:
         report = asyncio.run(run_scan(request, progress=progress.update))

@@ -18,6 +18,7 @@ from typing import Annotated, Any
 import typer
 
 from kubedrift.alerts import AlertPolicy, sinks_from_options
+from kubedrift.analysis.facts import AGENT_NAMESPACE
 from kubedrift.analysis.options import NodeOptions
 from kubedrift.analysis.user_controls import disable_rules
 from kubedrift.cluster.connection import ClusterTarget, context_name
@@ -73,6 +74,9 @@ def watch(
         typer.Option(help="Seconds between fleet re-analyses when nothing changed (backup age)."),
     ] = 60.0,
     nodes: Annotated[bool, typer.Option(help="Watch nodes: peers, profiles, GPU rules.")] = True,
+    agent_namespace: Annotated[
+        str, typer.Option(help="Namespace of the node agents' facts ConfigMaps.")
+    ] = AGENT_NAMESPACE,
     workloads: Annotated[bool, typer.Option(help="Judge AI workloads on drifted nodes.")] = True,
     pool_label: Annotated[
         str | None, typer.Option(help="Node label that defines pools for peer comparison.")
@@ -138,6 +142,7 @@ def watch(
             fleet=FleetOptions(
                 workload_interval=_positive("--workload-interval", workload_interval),
                 check_workloads=workloads,
+                agent_namespace=agent_namespace,
                 **_fleet_controls(config, pool_label, disable_rule or ()),
             ),
         ),

@@ -7,6 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kubedrift.analysis.facts import (
+    AGENT_CONFIGMAP_SELECTOR,
+    AGENT_NAMESPACE,
+    attach_published_facts,
+    published_facts,
+)
 from kubedrift.cluster.connection import ClusterTarget, Connection
 from kubedrift.cluster.discovery import ApiResource, Discovery
 from kubedrift.cluster.reader import fetch_desired, list_objects, namespaces_holding
@@ -41,13 +47,23 @@ class LiveState:
 
 
 def from_snapshots(
-    paths: Sequence[Path], default_namespace: str, only_namespace: str | None = None
+    paths: Sequence[Path],
+    default_namespace: str,
+    only_namespace: str | None = None,
+    agent_namespace: str = AGENT_NAMESPACE,
 ) -> LiveState:
     """Every object in the snapshot files (of `only_namespace`, when given, plus
-    cluster-scoped ones); nodes are the `Node` objects among them."""
+    cluster-scoped ones); nodes are the `Node` objects among them, with the facts of the
+    agent ConfigMaps of `agent_namespace` the snapshot holds."""
     snapshot = load_snapshot(list(paths))
     objects = tuple(s.obj for s in snapshot.objects)
-    nodes = tuple(o for o in objects if o.get("kind") == "Node")
+    configmaps = (o for o in objects if o.get("kind") == "ConfigMap")
+    nodes = tuple(
+        attach_published_facts(
+            (o for o in objects if o.get("kind") == "Node"),
+            published_facts(configmaps, agent_namespace),
+        )
+    )
     scope = _scope_evidence(objects)
     if only_namespace is not None:
         objects = tuple(o for o in objects if _namespace_of(o) in ("", only_namespace))
@@ -84,6 +100,7 @@ async def from_cluster(
     only_namespace: str | None = None,
     with_nodes: bool,
     progress: Progress,
+    agent_namespace: str = AGENT_NAMESPACE,
 ) -> LiveState:
     """The live counterparts of desired objects (those in `only_namespace`, when given),
     HPAs (for replicas), and all nodes."""
@@ -103,7 +120,7 @@ async def from_cluster(
         missing = [ref for ref, obj in live.objects.items() if obj is None]
         elsewhere = await namespaces_holding(conn, discovery, missing) if missing else {}
         objects += await _autoscalers(conn, discovery, desired, only_namespace)
-        nodes = await _nodes(conn, discovery, progress) if with_nodes else ()
+        nodes = await _nodes(conn, discovery, progress, agent_namespace) if with_nodes else ()
     return LiveState(
         objects=tuple(objects),
         nodes=nodes or (),
@@ -156,33 +173,47 @@ async def list_autoscalers(
 ) -> list[dict[str, Any]]:
     """Every HPA of the cluster, or of `namespace` (none when not served or not permitted)."""
     resource = await discovery.resource_for("autoscaling/v1", "HorizontalPodAutoscaler")
-    return await _list_or_empty(conn, resource, namespace)
+    return await _list_or_empty(conn, resource, namespace=namespace)
 
 
 async def _nodes(
-    conn: Connection, discovery: Discovery, progress: Progress
+    conn: Connection, discovery: Discovery, progress: Progress, agent_namespace: str
 ) -> tuple[dict[str, Any], ...] | None:
-    """Every node, or None when RBAC does not let us list them."""
+    """Every Node, with the facts its agent published in its ConfigMap; None when RBAC does
+    not let us list nodes."""
     progress("listing nodes")
     resource = await discovery.resource_for("v1", "Node")
     if resource is None:
         return ()
     try:
-        return tuple([o async for o in list_objects(conn, resource)])
+        nodes = [o async for o in list_objects(conn, resource)]
     except ClusterError as err:
         if err.message.startswith("forbidden"):
             return None
         raise
+    configmaps = await _list_or_empty(
+        conn,
+        await discovery.resource_for("v1", "ConfigMap"),
+        namespace=agent_namespace,
+        label_selector=AGENT_CONFIGMAP_SELECTOR,
+    )
+    return tuple(attach_published_facts(nodes, published_facts(configmaps, agent_namespace)))
 
 
 async def _list_or_empty(
-    conn: Connection, resource: ApiResource | None, namespace: str | None = None
+    conn: Connection,
+    resource: ApiResource | None,
+    *,
+    namespace: str | None = None,
+    label_selector: str | None = None,
 ) -> list[dict[str, Any]]:
-    """A cluster-wide list (or one namespace's), or nothing when not served or not permitted."""
+    """A list (cluster-wide unless `namespace`), or nothing when the kind is not served or
+    not permitted."""
     if resource is None:
         return []
     try:
-        return [o async for o in list_objects(conn, resource, namespace=namespace)]
+        listed = list_objects(conn, resource, namespace=namespace, label_selector=label_selector)
+        return [o async for o in listed]
     except ClusterError as err:
         if "forbidden" in err.message:
             return []

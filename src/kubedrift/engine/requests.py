@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from kubedrift.analysis.facts import AGENT_NAMESPACE
 from kubedrift.cluster.connection import ClusterTarget
 
 
@@ -45,6 +46,9 @@ class ScanRequest:
     def only_namespace(self) -> str | None:
         """The one namespace the scan is limited to (`-n` without `-A`), or None."""
         return None if self.all_namespaces else self.namespace
+
+    agent_namespace: str = AGENT_NAMESPACE
+    """Where the node agents publish their facts ConfigMaps."""
 
 
 @dataclass(frozen=True, slots=True)

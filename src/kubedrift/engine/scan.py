@@ -103,7 +103,9 @@ async def read_live(
     if request.snapshots:
         progress("reading snapshots")
         default_ns = request.namespace or context_namespace(request.target) or "default"
-        return live_state.from_snapshots(request.snapshots, default_ns, request.only_namespace)
+        return live_state.from_snapshots(
+            request.snapshots, default_ns, request.only_namespace, request.agent_namespace
+        )
     return await live_state.from_cluster(
         request.target,
         objects,
@@ -111,6 +113,7 @@ async def read_live(
         only_namespace=request.only_namespace,
         with_nodes=request.check_nodes,
         progress=progress,
+        agent_namespace=request.agent_namespace,
     )
 
 
