@@ -284,7 +284,10 @@ def test_the_reader_cannot_apply_and_the_remediation_role_can(
     image = get(apiserver.kubeconfig, name)["spec"]["template"]["spec"]["containers"][0]
     assert image["image"] == "nginx:1.20"
     remediator = apiserver.kubeconfig_for(_token(apiserver, True), tmp_path / "remediator")
-    allowed = run(*args, "--kubeconfig", str(remediator))
+    try:
+        allowed = run(*args, "--kubeconfig", str(remediator))
+    finally:  # the shared server's controller account is a reader again for later tests
+        kubectl(apiserver.kubeconfig, "delete", "-k", str(DEPLOY / "remediation"))
     assert allowed.returncode == 0, allowed.stderr
     image = get(apiserver.kubeconfig, name)["spec"]["template"]["spec"]["containers"][0]
     assert image["image"] == "nginx:1.19"
