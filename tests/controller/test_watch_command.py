@@ -19,13 +19,13 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from alerts.receiver import Receiver
+from controller.probing import http_get, wait_for
 from kubedrift.store import HistoryFilter, SqlStore
 from support.alertmanager import Alertmanager
 from support.apiserver import ApiServer, free_port
@@ -48,27 +48,6 @@ def kubectl(server: ApiServer, *args: str, kubeconfig: Path | None = None) -> st
     if done.returncode:
         raise AssertionError(f"kubectl {' '.join(args)}: {done.stderr}")
     return done.stdout
-
-
-def wait_for(what: str, check: Callable[[], Any], timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def http_get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
-            return int(resp.status), resp.read().decode()
-    except urllib.error.HTTPError as err:
-        with err:  # the error holds the response and its socket
-            return int(err.code), err.read().decode()
-    except OSError:
-        return 0, ""
 
 
 @pytest.fixture(scope="module")
