@@ -18,7 +18,6 @@ from typing import Annotated, Any
 import typer
 
 from kubedrift.alerts import AlertPolicy, sinks_from_options
-from kubedrift.analysis.facts import AGENT_NAMESPACE
 from kubedrift.analysis.options import NodeOptions
 from kubedrift.analysis.user_controls import disable_rules
 from kubedrift.cluster.connection import ClusterTarget, context_name
@@ -26,7 +25,7 @@ from kubedrift.controller.fleet import FleetOptions
 from kubedrift.controller.run import ControllerOptions, LeaderOptions, run_controller
 from kubedrift.controller.watcher import WatchOptions
 from kubedrift.desired import KubedriftConfig, load_config
-from kubedrift.model import InputError, KubedriftError, Severity
+from kubedrift.model import AGENT_NAMESPACE, InputError, KubedriftError, Severity
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 DEFAULT_STORE = "kubedrift-timeline.db"
