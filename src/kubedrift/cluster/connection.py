@@ -9,7 +9,6 @@ the diff needs. Library exceptions are translated to `ClusterError` here and go 
 from __future__ import annotations
 
 import asyncio
-import gc
 import os
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from lightkube.config.kubeconfig import SingleConfig
 
 from kubedrift.cluster.kubeconfig import kubeconfig_paths, load_merged
 from kubedrift.model import ClusterError
+from kubedrift.model.gcpause import gc_paused
 
 _decoder = msgspec.json.Decoder()
 SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
@@ -217,15 +217,11 @@ def _status_message(resp: httpx.Response) -> str:
 
 def decode(data: bytes, *, where: str) -> dict[str, Any]:
     """Decode one JSON document with the collector paused (bulk decode allocates a lot)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
     try:
-        value = _decoder.decode(data)
+        with gc_paused():
+            value = _decoder.decode(data)
     except msgspec.DecodeError as err:
         raise ClusterError(f"invalid JSON from the API server: {err}", where=where) from None
-    finally:
-        if was_enabled:
-            gc.enable()
     if not isinstance(value, dict):
         raise ClusterError("expected a JSON object from the API server", where=where)
     return value
