@@ -16,7 +16,6 @@ from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.core_v1 import ConfigMap, Namespace, Node
 from lightkube.types import PatchType
 
-from kubedrift.cluster.backoff import Backoff
 from kubedrift.cluster.connection import ClusterTarget, Connection
 from kubedrift.cluster.discovery import ApiResource
 from kubedrift.cluster.errors import Unavailable, api_error
@@ -32,6 +31,7 @@ from kubedrift.cluster.informer import (
 )
 from kubedrift.cluster.watch import EventType, WatchEvent
 from kubedrift.model import ClusterError
+from kubedrift.model.backoff import Backoff
 from support.apiserver import ApiServer
 
 CONFIGMAPS = ApiResource("", "v1", "ConfigMap", "configmaps", True)

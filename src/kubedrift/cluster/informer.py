@@ -35,12 +35,12 @@ from typing import Any, Protocol, cast
 
 import msgspec
 
-from kubedrift.cluster.backoff import Backoff
 from kubedrift.cluster.connection import Connection
 from kubedrift.cluster.discovery import ApiResource
 from kubedrift.cluster.errors import Gone, status_error
 from kubedrift.cluster.watch import EventType, WatchEvent, watch
 from kubedrift.model import ClusterError
+from kubedrift.model.backoff import Backoff
 
 Key = tuple[str, str]
 """(namespace, name); the namespace is "" for cluster-scoped objects."""

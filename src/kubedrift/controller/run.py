@@ -38,7 +38,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from kubedrift.alerts import AlertDispatcher, AlertPolicy, Sink
-from kubedrift.cluster.backoff import Backoff
 from kubedrift.cluster.connection import Connection
 from kubedrift.cluster.lease import LeaderElector, LeadershipLost
 from kubedrift.controller.desired import DesiredState
@@ -49,6 +48,7 @@ from kubedrift.controller.recorder import Recorded, Recorder
 from kubedrift.controller.trouble import Trouble, supervised
 from kubedrift.controller.watcher import Watcher, WatchOptions
 from kubedrift.model import ClusterError
+from kubedrift.model.backoff import Backoff
 from kubedrift.store import HistoryFilter, SqlStore, Store, StoreError
 
 if TYPE_CHECKING:
