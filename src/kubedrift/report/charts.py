@@ -30,7 +30,7 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from kubedrift.report.values import Charts, DaySeries, HeatMap, RankedSeries
 
@@ -60,8 +60,9 @@ OTHER_COLOUR = "#999999"
 HEAT_MAP = "cividis"
 WIDTH = 7.5  # inches: 540 pt, the width the HTML page gives a chart
 LABEL_CHARS = 48
+MAX_TICKS = 10
 
-_RC = {
+_RC: dict[str, Any] = {
     "svg.fonttype": "none",
     "font.family": "DejaVu Sans",
     "font.size": 9,
@@ -91,7 +92,8 @@ def _figure(key: str, height: float) -> Iterator[Figure]:
     import matplotlib
     from matplotlib.figure import Figure
 
-    with matplotlib.rc_context({**_RC, "svg.hashsalt": f"kubedrift-{key}"}):
+    rc = cast(Any, {**_RC, "svg.hashsalt": f"kubedrift-{key}"})
+    with matplotlib.rc_context(rc):
         yield Figure(figsize=(WIDTH, height), layout="constrained")
 
 
@@ -147,16 +149,12 @@ def short(label: str, limit: int = LABEL_CHARS) -> str:
     return label[:keep] + "…" + label[-(limit - 1 - keep) :]
 
 
-def _naive(days: Sequence[datetime]) -> list[datetime]:
-    return [d.astimezone(UTC).replace(tzinfo=None) for d in days]
-
-
-def _date_axis(ax: Axes) -> None:
-    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
-
-    locator = AutoDateLocator(minticks=3, maxticks=10)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+def _date_axis(ax: Axes, days: Sequence[datetime]) -> None:
+    """Days as positions 0..n-1, at most `MAX_TICKS` labelled (`03-02`): a period is whole
+    UTC days, so a date axis would add nothing but its own tick rules."""
+    step = max(1, -(-len(days) // MAX_TICKS))
+    ticks = list(range(0, len(days), step))
+    ax.set_xticks(ticks, [days[i].astimezone(UTC).strftime("%m-%d") for i in ticks])
     ax.set_xlabel("day (UTC)")
 
 
@@ -168,8 +166,8 @@ def day_lines(value: DaySeries, key: str, empty_message: str) -> str:
         ax = fig.subplots()
         for name, values in value.series:
             colour, marker = SERIES_STYLE.get(name, (BAR_COLOUR, "o"))
-            ax.plot(_naive(value.days), values, label=name, color=colour, marker=marker, ms=4)
-        _date_axis(ax)
+            ax.plot(range(len(values)), values, label=name, color=colour, marker=marker, ms=4)
+        _date_axis(ax, value.days)
         ax.set_ylabel(value.unit)
         ax.set_ylim(bottom=0)
         ax.set_title(value.title)
@@ -181,18 +179,15 @@ def day_bars(value: DaySeries, key: str, empty_message: str) -> str:
     """Side-by-side bars per day, one per series (the second hatched)."""
     if value.is_empty:
         return empty(key, value.title, empty_message)
-    import matplotlib.dates as mdates
-
     with _figure(key, 3.0) as fig:
         ax = fig.subplots()
-        x = mdates.date2num(_naive(value.days))
         width = 0.8 / max(len(value.series), 1)
         for i, (name, values) in enumerate(value.series):
             colour, hatch = SERIES_STYLE.get(name, (BAR_COLOUR, ""))
             offset = (i - (len(value.series) - 1) / 2) * width
-            ax.bar(x + offset, values, width, label=name, color=colour, hatch=hatch or None)
-        ax.xaxis_date()
-        _date_axis(ax)
+            x = [i + offset for i in range(len(values))]
+            ax.bar(x, values, width, label=name, color=colour, hatch=hatch or None)
+        _date_axis(ax, value.days)
         ax.set_ylabel(value.unit)
         ax.set_title(value.title)
         ax.legend(loc="upper left", frameon=False)
@@ -227,17 +222,28 @@ def heatmap(value: HeatMap, key: str, empty_message: str) -> str:
         # pcolormesh, not imshow: cells stay vector shapes (imshow embeds a PNG).
         image = ax.pcolormesh(value.cells, cmap=HEAT_MAP, vmin=0, edgecolors="white")
         ax.invert_yaxis()
-        ax.set_xticks([c + 0.5 for c in range(len(value.facts))], [short(f, 32) for f in value.facts])
+        ax.set_xticks(
+            [c + 0.5 for c in range(len(value.facts))], [short(f, 32) for f in value.facts]
+        )
         ax.tick_params(axis="x", labelrotation=35)
         for tick in ax.get_xticklabels():
             tick.set_horizontalalignment("right")
-        ax.set_yticks([r + 0.5 for r in range(len(value.pools))], [short(p, 28) for p in value.pools])
+        ax.set_yticks(
+            [r + 0.5 for r in range(len(value.pools))], [short(p, 28) for p in value.pools]
+        )
         peak = max(max(row) for row in value.cells)
         for r, row in enumerate(value.cells):
             for c, count in enumerate(row):
                 text = _cell_text(count, value.nodes[r] if value.nodes else None)
                 dark = count < peak * 0.6  # cividis is dark at its low end
-                ax.text(c + 0.5, r + 0.5, text, ha="center", va="center", color="white" if dark else "black")
+                ax.text(
+                    c + 0.5,
+                    r + 0.5,
+                    text,
+                    ha="center",
+                    va="center",
+                    color="white" if dark else "black",
+                )
         fig.colorbar(image, ax=ax, label="drifted nodes", shrink=0.8)
         ax.set_title(value.title)
         return _svg(fig, key, value.title, _describe_heatmap(value))
@@ -253,9 +259,7 @@ def _number(value: float) -> str:
 
 def _describe_days(value: DaySeries) -> str:
     span = f"{len(value.days)} days" if len(value.days) != 1 else "1 day"
-    parts = [
-        f"{name}: total {sum(v):,}, peak {max(v, default=0):,}" for name, v in value.series
-    ]
+    parts = [f"{name}: total {sum(v):,}, peak {max(v, default=0):,}" for name, v in value.series]
     return f"{value.title} over {span} ({value.unit}). " + "; ".join(parts) + "."
 
 
@@ -266,7 +270,11 @@ def _describe_ranked(value: RankedSeries) -> str:
 
 def _describe_heatmap(value: HeatMap) -> str:
     worst = max(
-        ((value.cells[r][c], p, f) for r, p in enumerate(value.pools) for c, f in enumerate(value.facts)),
+        (
+            (value.cells[r][c], p, f)
+            for r, p in enumerate(value.pools)
+            for c, f in enumerate(value.facts)
+        ),
         default=(0, "", ""),
     )
     return (

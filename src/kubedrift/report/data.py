@@ -69,9 +69,7 @@ class _Inputs:
     options: ReportOptions = field(default_factory=ReportOptions)
 
 
-def read_history(
-    store: Store, period: Period, base: HistoryFilter, *, where: str = ""
-) -> History:
+def read_history(store: Store, period: Period, base: HistoryFilter, *, where: str = "") -> History:
     """The episodes open at some moment of `period` or of the period before it (one read)."""
     both = Period(period.previous().since, period.until)
     episodes = store.history(both.filter(base))
@@ -140,7 +138,7 @@ def totals(episodes: Sequence[StoredFinding], period: Period) -> PeriodTotals:
 
 
 def _summary(inputs: _Inputs, present: Sequence[StoredFinding]) -> Summary:
-    counts = {s: 0 for s in reversed(Severity)}
+    counts = dict.fromkeys(reversed(Severity), 0)
     for e in present:
         counts[e.finding.severity] += 1
     risk = series.workload_risk(e.finding for e in present)

@@ -36,7 +36,8 @@ STYLE = """
 :root{--fg:#1b1b1b;--muted:#555;--line:#d0d0d0;--bg:#fff;--soft:#f4f4f4}
 body{font:14px/1.45 "DejaVu Sans",system-ui,sans-serif;color:var(--fg);background:var(--bg);
 margin:0 auto;max-width:1200px;padding:24px}
-h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:32px 0 8px;border-bottom:1px solid var(--line)}
+h1{font-size:24px;margin:0 0 4px}
+h2{font-size:18px;margin:32px 0 8px;border-bottom:1px solid var(--line)}
 .meta{color:var(--muted);margin:0}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:12px;margin:16px 0}
 .card{border:1px solid var(--line);border-radius:6px;padding:10px 12px;background:var(--soft)}
@@ -157,7 +158,11 @@ def _summary(summary: Summary, data: ReportData) -> str:
         _card(f"{summary.drifted_objects:,}", "drifted objects"),
     ]
     cards += _trend_cards(summary.current, summary.previous)
-    return '<section id="summary"><h2>Summary</h2><div class="cards">' + "".join(cards) + "</div></section>"
+    return (
+        '<section id="summary"><h2>Summary</h2><div class="cards">'
+        + "".join(cards)
+        + "</div></section>"
+    )
 
 
 def _trend_cards(current: PeriodTotals | None, previous: PeriodTotals | None) -> list[str]:
@@ -198,7 +203,11 @@ def _charts_section(data: ReportData) -> str:
             f'<figure id="fig-{key}">{svg}<details><summary>Data</summary>'
             f"{data_table(value)}</details></figure>"
         )
-    return '<section id="charts"><h2>Charts</h2><div class="charts">' + "".join(figures) + "</div></section>"
+    return (
+        '<section id="charts"><h2>Charts</h2><div class="charts">'
+        + "".join(figures)
+        + "</div></section>"
+    )
 
 
 def data_table(value: DaySeries | RankedSeries | HeatMap) -> str:
@@ -207,7 +216,9 @@ def data_table(value: DaySeries | RankedSeries | HeatMap) -> str:
         rows = [[b.label, _num(b.value), f"{b.count:,}"] for b in value.bars]
         return _table(["", value.unit, "episodes/findings"], rows)
     if isinstance(value, HeatMap):
-        rows = [[p, *(str(c) for c in row)] for p, row in zip(value.pools, value.cells, strict=True)]
+        rows = [
+            [p, *(str(c) for c in row)] for p, row in zip(value.pools, value.cells, strict=True)
+        ]
         return _table(["pool", *value.facts], rows)
     names = [name for name, _ in value.series]
     columns = [values for _, values in value.series]
@@ -225,7 +236,17 @@ def _table(head: list[str], rows: Iterable[list[str]]) -> str:
     return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
-FINDING_HEAD = ["severity", "status", "cluster", "object", "path", "rule", "changed by", "first seen", "diff (desired → live)"]
+FINDING_HEAD = [
+    "severity",
+    "status",
+    "cluster",
+    "object",
+    "path",
+    "rule",
+    "changed by",
+    "first seen",
+    "diff (desired → live)",
+]
 
 
 def _findings(rows: tuple[FindingRow, ...]) -> str:
@@ -241,7 +262,8 @@ def _findings(rows: tuple[FindingRow, ...]) -> str:
     body = "\n".join(_finding_row(r) for r in rows)
     return (
         f'<section id="findings"><h2>Findings ({len(rows):,})</h2>{filters}'
-        f'<table class="findings"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></section>'
+        f'<table class="findings"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table></section>"
     )
 
 

@@ -159,11 +159,11 @@ def pool_heatmap(findings: Iterable[Finding], nodes: Mapping[str, int] | None = 
         if f.category is Category.NODE and f.object.kind == "Node" and pool:
             drifted[pool][f.path].add(f.object.name)
     per_fact: Counter[str] = Counter()
-    for facts in drifted.values():
-        per_fact.update({fact: len(names) for fact, names in facts.items()})
+    for by_fact in drifted.values():
+        per_fact.update({fact: len(names) for fact, names in by_fact.items()})
     pools = sorted(drifted, key=lambda p: (-sum(map(len, drifted[p].values())), p))
-    facts = [fact for fact, _ in sorted(per_fact.items(), key=lambda kv: (-kv[1], kv[0]))]
-    return _heatmap(drifted, pools, facts, nodes or {})
+    columns = [fact for fact, _ in sorted(per_fact.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return _heatmap(drifted, pools, columns, nodes or {})
 
 
 def _heatmap(
@@ -223,7 +223,5 @@ def _sum(values: Sequence[float]) -> float:
 def latest(episodes: Iterable[StoredFinding], at: datetime) -> list[StoredFinding]:
     """The episodes open at `at` (opened by then, not resolved by then)."""
     return [
-        e
-        for e in episodes
-        if e.first_seen <= at and (e.resolved_at is None or e.resolved_at > at)
+        e for e in episodes if e.first_seen <= at and (e.resolved_at is None or e.resolved_at > at)
     ]
