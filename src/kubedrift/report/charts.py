@@ -61,6 +61,8 @@ HEAT_MAP = "cividis"
 WIDTH = 7.5  # inches: 540 pt, the width the HTML page gives a chart
 LABEL_CHARS = 48
 MAX_TICKS = 10
+OTHER_SCALE = 2.0  # "other" drawn as a bar up to twice the largest bar
+CHAR_PT = 5.4  # average width of a 9 pt DejaVu Sans character, for margins
 
 _RC: dict[str, Any] = {
     "svg.fonttype": "none",
@@ -94,7 +96,18 @@ def _figure(key: str, height: float) -> Iterator[Figure]:
 
     rc = cast(Any, {**_RC, "svg.hashsalt": f"kubedrift-{key}"})
     with matplotlib.rc_context(rc):
-        yield Figure(figsize=(WIDTH, height), layout="constrained")
+        yield Figure(figsize=(WIDTH, height))
+
+
+def _margins(fig: Figure, left_chars: int, bottom_pt: float = 34.0, right: float = 0.97) -> None:
+    """Fixed margins, room made for the longest tick label on the left. Cheaper than a
+    layout engine: constrained layout measured every text twice and took half of the
+    drawing time (bench/bench_report.py)."""
+    width_pt, height_pt = fig.get_figwidth() * 72, fig.get_figheight() * 72
+    left = min(0.6, (left_chars * CHAR_PT + 40) / width_pt)
+    fig.subplots_adjust(
+        left=left, right=right, bottom=bottom_pt / height_pt, top=1 - 26 / height_pt
+    )
 
 
 def _svg(fig: Figure, key: str, title: str, description: str) -> str:
@@ -172,6 +185,7 @@ def day_lines(value: DaySeries, key: str, empty_message: str) -> str:
         ax.set_ylim(bottom=0)
         ax.set_title(value.title)
         ax.legend(loc="upper left", frameon=False)
+        _margins(fig, 4)
         return _svg(fig, key, value.title, _describe_days(value))
 
 
@@ -191,15 +205,23 @@ def day_bars(value: DaySeries, key: str, empty_message: str) -> str:
         ax.set_ylabel(value.unit)
         ax.set_title(value.title)
         ax.legend(loc="upper left", frameon=False)
+        _margins(fig, 4)
         return _svg(fig, key, value.title, _describe_days(value))
 
 
 def ranked_bars(value: RankedSeries, key: str, empty_message: str) -> str:
-    """Horizontal bars from the largest down, each with its value written at its end."""
+    """Horizontal bars from the largest down, each with its value written at its end.
+
+    "other" is a grey bar when it is on the scale of the others (a mean of the rest, a
+    small remainder); a sum that dwarfs them (5,000 episodes against a top of 9) is written
+    under the chart instead, so the top N stay readable.
+    """
     if value.is_empty:
         return empty(key, value.title, empty_message)
-    bars = value.bars
-    with _figure(key, 0.9 + 0.28 * len(bars)) as fig:
+    other = value.other
+    on_scale = other is not None and other.value <= OTHER_SCALE * value.items[0].value
+    bars = value.bars if on_scale else value.items
+    with _figure(key, 0.9 + 0.28 * len(bars) + (0 if on_scale or other is None else 0.25)) as fig:
         ax = fig.subplots()
         labels = [short(b.label) for b in bars]
         colours = [BAR_COLOUR] * len(value.items) + [OTHER_COLOUR] * (len(bars) - len(value.items))
@@ -210,6 +232,12 @@ def ranked_bars(value: RankedSeries, key: str, empty_message: str) -> str:
         ax.set_xlabel(value.unit)
         ax.set_title(value.title)
         ax.margins(x=0.15)
+        bottom = 34.0
+        if other is not None and not on_scale:
+            note = f"{other.label}: {_number(other.value)} {value.unit} (not drawn to scale)"
+            fig.text(0.01, 0.01, note, fontsize=8, color="#444444")
+            bottom = 50.0
+        _margins(fig, max(len(label) for label in labels), bottom)
         return _svg(fig, key, value.title, _describe_ranked(value))
 
 
@@ -244,8 +272,10 @@ def heatmap(value: HeatMap, key: str, empty_message: str) -> str:
                     va="center",
                     color="white" if dark else "black",
                 )
-        fig.colorbar(image, ax=ax, label="drifted nodes", shrink=0.8)
+        fig.colorbar(image, ax=ax, label="drifted nodes", shrink=0.8, pad=0.02)
         ax.set_title(value.title)
+        longest_fact = max(len(short(f, 32)) for f in value.facts)
+        _margins(fig, max(len(short(p, 28)) for p in value.pools), 20 + longest_fact * 3.4, 1.0)
         return _svg(fig, key, value.title, _describe_heatmap(value))
 
 
