@@ -74,6 +74,11 @@ LAZY: dict[str, LazyCommand] = {
         "apply",
         "Carry out a plan: server-side apply only the drifted fields, recorded in the store.",
     ),
+    "report": LazyCommand(
+        "kubedrift.cli.report",
+        "report",
+        "Write an HTML (or PDF) drift report with charts, from a scan and/or the timeline store.",
+    ),
 }
 """Each lazy command: its module, its function, and the first line of its docstring."""
 
