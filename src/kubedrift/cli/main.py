@@ -171,6 +171,7 @@ def _register_subcommands() -> None:
     from kubedrift.cli.agent import agent
     from kubedrift.cli.history import history
     from kubedrift.cli.simulate import simulate
+    from kubedrift.cli.suppress import suppress
     from kubedrift.cli.timeline import timeline
     from kubedrift.cli.watch import watch
 
@@ -179,6 +180,7 @@ def _register_subcommands() -> None:
     app.command()(watch)
     app.command()(history)
     app.command()(timeline)
+    app.command()(suppress)
 
 
 def run() -> None:

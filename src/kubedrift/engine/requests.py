@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from kubedrift.cluster.connection import ClusterTarget
+from kubedrift.model.suppression import Suppression
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,7 +20,8 @@ class ScanRequest:
     reads running AI workloads (every object of a snapshot; the workload kinds, listed from
     a cluster) to judge what node drift puts at risk and to run the AI workload rules.
     `disabled_rules`: rule ids never reported (`--disable-rule`), on top of the `rules:`
-    switches of KubedriftConfigs.
+    switches of KubedriftConfigs. `suppressions`: those recorded with `kubedrift suppress`
+    (the store's), on top of the `suppressions:` of KubedriftConfigs.
     """
 
     desired: tuple[str, ...] = ()
@@ -32,6 +34,7 @@ class ScanRequest:
     pool_label: str | None = None
     now: datetime | None = None
     disabled_rules: tuple[str, ...] = ()
+    suppressions: tuple[Suppression, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

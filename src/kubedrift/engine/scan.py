@@ -24,6 +24,7 @@ from kubedrift.engine.clock import snapshot_time
 from kubedrift.engine.namespaces import with_namespaces
 from kubedrift.engine.requests import DiffRequest, ScanRequest
 from kubedrift.model import Category, Finding, InputError, ObjectRef, Report, Severity
+from kubedrift.remediate.suppress import apply_suppressions
 
 Progress = Callable[[str], None]
 
@@ -83,8 +84,9 @@ async def run_scan(request: ScanRequest, progress: Progress = _quiet) -> Report:
         findings += impact.findings
         notes += work.notes + impact.notes
     findings += node_findings
+    ranked = rank(controls.switches.apply(findings))
     return Report(
-        findings=rank(controls.switches.apply(findings)),
+        findings=_suppressed(ranked, desired, request),
         objects_checked=len(objects),
         nodes_checked=len(live.nodes) if request.check_nodes else 0,
         revision=desired.revision,
@@ -113,11 +115,24 @@ def run_diff(request: DiffRequest, progress: Progress = _quiet) -> Report:
     progress(f"comparing {len(objects)} objects")
     findings = _object_findings(objects, live, options)
     return Report(
-        findings=rank(findings),
+        findings=_suppressed(rank(findings), desired, ScanRequest(config=request.config)),
         objects_checked=len(objects),
         revision=desired.revision,
         live_source=str(request.live),
     )
+
+
+def _suppressed(
+    findings: Sequence[Finding], desired: DesiredSet, request: ScanRequest
+) -> tuple[Finding, ...]:
+    """Mark findings covered by a suppression from a config or the store (`--store`).
+
+    Expiry is judged by the wall clock (or `request.now`), not a snapshot's time: a
+    suppression ends on a calendar day whatever the age of the data scanned.
+    """
+    rules = [s for c in _configs(desired, request) for s in c.suppressions]
+    rules += request.suppressions
+    return apply_suppressions(findings, rules, request.now or datetime.now(UTC))
 
 
 def _configs(desired: DesiredSet, request: ScanRequest) -> list[KubedriftConfig]:

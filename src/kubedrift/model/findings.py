@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubedrift.model.refs import ObjectRef
 from kubedrift.model.types import JSON
+
+if TYPE_CHECKING:
+    from kubedrift.model.suppression import Suppression
 
 
 class Severity(enum.Enum):
@@ -95,15 +99,22 @@ class Finding:
     revision: str | None = None
     impact: Impact | None = None
     details: tuple[tuple[str, str], ...] = field(default=())
+    suppression: Suppression | None = None
 
     def identity(self) -> tuple[str, str, str, str, str, str]:
         """Stable identity of a finding across scans: object + path + rule."""
         o = self.object
         return (o.group, o.kind, o.namespace or "", o.name, self.path, self.rule)
 
+    def short_id(self) -> str:
+        """12 hex digits of sha256 over `identity()`: the id `kubedrift suppress` accepts."""
+        return hashlib.sha256("\0".join(self.identity()).encode()).hexdigest()[:12]
+
     def to_json(self) -> dict[str, Any]:
         """The JSON shape of the output contract (schema `kubedrift/v1`)."""
         out: dict[str, Any] = {
+            "id": self.short_id(),
+            "status": "suppressed" if self.suppression is not None else "active",
             "category": self.category.value,
             "severity": self.severity.value,
             "object": self.object.to_json(),
@@ -121,6 +132,8 @@ class Finding:
             out["impact"] = self.impact.to_json()
         if self.details:
             out["details"] = dict(self.details)
+        if self.suppression is not None:
+            out["suppression"] = self.suppression.to_json()
         return out
 
 

@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Self
 
 from kubedrift.model import Finding, ObjectRef
+from kubedrift.model.suppression import Suppression
 from kubedrift.store.delta import (
     OpenEpisode,
     Seen,
@@ -28,6 +29,7 @@ from kubedrift.store.delta import (
 from kubedrift.store.filters import ALL, EVERYTHING, HistoryFilter, ScanScope
 from kubedrift.store.records import Changed, ScanDelta, StoredFinding, ValueChange
 from kubedrift.store.stats import EpisodeSpan, TimelineStats, timeline_stats
+from kubedrift.store.suppressions import StoredSuppression
 
 
 class MemoryStore:
@@ -39,6 +41,7 @@ class MemoryStore:
         self._open_by_key: dict[str, int] = {}
         self._episode_counts: Counter[str] = Counter()
         self._secret_hash_key = secrets.token_bytes(32)
+        self._suppressions: dict[int, StoredSuppression] = {}
 
     def record_scan(
         self,
@@ -96,6 +99,20 @@ class MemoryStore:
             for e in self.history(filters)
         )
         return timeline_stats(spans, now or datetime.now(UTC))
+
+    def add_suppression(self, suppression: Suppression, *, at: datetime) -> int:
+        """See `Store.add_suppression`."""
+        new_id = max(self._suppressions, default=0) + 1
+        self._suppressions[new_id] = StoredSuppression(new_id, at, suppression)
+        return new_id
+
+    def remove_suppression(self, suppression_id: int) -> bool:
+        """See `Store.remove_suppression`."""
+        return self._suppressions.pop(suppression_id, None) is not None
+
+    def suppressions(self) -> list[StoredSuppression]:
+        """See `Store.suppressions`."""
+        return [self._suppressions[k] for k in sorted(self._suppressions)]
 
     def close(self) -> None:
         """Nothing to release."""

@@ -147,3 +147,20 @@ settings = Table(
 """The store's own values; `secret-hash-key`: hex key of the HMAC shown for Secret values."""
 
 SECRET_HASH_KEY = "secret-hash-key"
+
+suppressions = Table(
+    "suppressions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("finding", Text, nullable=True),
+    Column("kind", Text, nullable=True),
+    Column("namespace", Text, nullable=True),
+    Column("name", Text, nullable=True),
+    Column("path", Text, nullable=True),
+    Column("rule", Text, nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("until", String(10), nullable=False),  # ISO date: the last day it holds (UTC)
+    Column("by", Text, nullable=False),
+    Column("created", UtcDateTime(), nullable=False),
+)
+"""`kubedrift suppress`: reasoned, expiring suppressions (`kubedrift.model.suppression`)."""

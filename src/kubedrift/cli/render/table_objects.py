@@ -94,4 +94,15 @@ def _provenance(finding: Finding, revision: str | None) -> list[str]:
         parts.append(f"revision {safe(finding.revision)}")
     parts += [f"{safe(k)}={safe(v)}" for k, v in finding.details if k != POOL_DETAIL]
     parts.append(f"rule {safe(finding.rule)}")
+    if finding.suppression is not None:
+        parts.append(suppressed_text(finding))
     return parts
+
+
+def suppressed_text(finding: Finding) -> str:
+    """`SUPPRESSED until 2026-12-31 by alice: load test` — shown, never silently dropped."""
+    s = finding.suppression
+    if s is None:
+        return ""
+    by = f" by {safe(s.by)}" if s.by else ""
+    return f"SUPPRESSED until {s.until.isoformat()}{by}: {safe(s.reason)}"
