@@ -67,7 +67,8 @@ def test_a_past_until_is_one_line_naming_file_and_entry(tmp_path: Path) -> None:
     done = kubedrift(*files(tmp_path, CONFIG % "2020-01-01"))
     assert done.returncode == 1
     assert done.stderr.count("\n") == 1
-    assert "kd.yaml, suppressions[0]" in done.stderr and "in the past" in done.stderr
+    assert "kd.yaml, suppressions[0]" in done.stderr
+    assert "in the past" in done.stderr
 
 
 def test_suppress_records_lists_and_removes_in_the_store(tmp_path: Path) -> None:
@@ -78,8 +79,10 @@ def test_suppress_records_lists_and_removes_in_the_store(tmp_path: Path) -> None
     )  # fmt: skip
     assert added.returncode == 0, added.stderr
     listed = json.loads(kubedrift("suppress", "--list", "--json", "--store", store).stdout)
-    assert listed[0]["reason"] == "ok" and listed[0]["expired"] is False
+    assert listed[0]["reason"] == "ok"
+    assert listed[0]["expired"] is False
     assert kubedrift("suppress", "--remove", str(listed[0]["id"]), "--store", store).returncode == 0
     assert json.loads(kubedrift("suppress", "--list", "--json", "--store", store).stdout) == []
     missing = kubedrift("suppress", "--kind", "X", "--until", "2099-01-01", "--store", store)
-    assert missing.returncode == 1 and "reason" in missing.stderr
+    assert missing.returncode == 1
+    assert "reason" in missing.stderr

@@ -28,7 +28,7 @@ def test_an_empty_database_migrates_to_head(sql_url: str) -> None:
     engine = create_store_engine(parse_url(sql_url))
     try:
         with engine.connect() as connection:
-            assert current_revision(connection) == head_revision() == "0002"
+            assert current_revision(connection) == head_revision() == "0003"
             inspector = inspect(connection)
             assert set(inspector.get_table_names()) == TABLES
             assert {i["name"] for i in inspector.get_indexes("findings")} == INDEXES
