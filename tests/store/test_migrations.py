@@ -12,7 +12,7 @@ from kubedrift.store.migrate import alembic_config, current_revision, head_revis
 
 from .builders import at, finding
 
-TABLES = {"alembic_version", "clusters", "findings", "finding_changes", "settings"}
+TABLES = {"alembic_version", "clusters", "findings", "finding_changes", "settings", "suppressions"}
 INDEXES = {
     "uq_findings_key_episode",
     "uq_findings_open_key",
