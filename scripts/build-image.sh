@@ -4,11 +4,14 @@
 #   scripts/build-image.sh WHEEL OUT.oci.tar
 #
 # 1. A minimal Debian bookworm root filesystem made by mmdebstrap (variant essential +
-#    python3, git, ca-certificates), from the machine's own apt sources, without docs,
+#    python3, git, ca-certificates, and libstdc++6 for google-re2's C++ extension, which
+#    manylinux wheels may not bundle), from the machine's own apt sources, without docs,
 #    man pages, locales or caches (dpkg path-exclude). git depends on perl for its
 #    porcelain scripts (send-email, svn, ...); kubedrift runs only C builtins (fetch,
-#    checkout, ls-remote, rev-parse), so perl's module trees are removed (~47 MB; the
-#    essential perl-base stays) and the SBOM says so; so are glibc's iconv modules.
+#    checkout, ls-remote, rev-parse), so perl is removed (~60 MB with its modules, perl-base
+#    included: nothing runs dpkg or debconf in the image), and so are git's servers and
+#    helpers it never runs, CPython's test suite, IDLE, tkinter and 2to3, and glibc's iconv
+#    modules; the SBOM's `removed` lists each.
 #    Cached under $KUBEDRIFT_CACHE/image/ by the hash of its options, so it is made once.
 # 2. kubedrift's wheel and its dependencies installed into a venv /opt/kubedrift with
 #    the host's pip (--target, for CPython 3.11 manylinux x86_64 wheels only), byte-code
@@ -26,7 +29,7 @@ OUT=$(realpath -m "$2")
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=${KUBEDRIFT_CACHE:-$HOME/.cache/kubedrift}/image
 SUITE=bookworm
-PACKAGES=python3,git,ca-certificates
+PACKAGES=python3,git,ca-certificates,libstdc++6  # libstdc++: google-re2 (NodeProfile regexes)
 VERSION=$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' "$ROOT/src/kubedrift/__init__.py")
 STORAGE=(--storage-driver vfs --root "$CACHE/storage" --runroot "$CACHE/run")
 
@@ -55,6 +58,20 @@ ROOTFS_ARGS=(
   # ASCII are built into glibc; Python has its own codecs).
   --customize-hook='rm -rf "$1"/usr/share/perl "$1"/usr/lib/x86_64-linux-gnu/perl'
   --customize-hook='rm -rf "$1"/usr/lib/x86_64-linux-gnu/gconv'
+  # git's helpers kubedrift never runs (it runs only init, fetch, checkout, ls-remote,
+  # rev-parse and status, all builtins of /usr/bin/git, plus git-remote-http(s) for HTTPS
+  # and upload-pack, a builtin, for file://): servers, push, IMAP, scalar, the dumb-HTTP
+  # walker and the shell scripts' envsubst. Each is its own ~2 MB static copy of libgit.
+  --customize-hook='cd "$1"/usr/lib/git-core && rm -f git-http-push git-http-fetch git-http-backend git-daemon git-imap-send git-shell scalar git-sh-i18n--envsubst'
+  --customize-hook='rm -f "$1"/usr/bin/scalar "$1"/usr/bin/git-shell'
+  # git-core/git is a second copy of /usr/bin/git (not a hardlink): the builtins there
+  # are symlinks to it, so one symlink keeps them all working.
+  --customize-hook='cmp "$1"/usr/bin/git "$1"/usr/lib/git-core/git && ln -sf ../../bin/git "$1"/usr/lib/git-core/git'
+  # perl: only git's porcelain scripts (send-email, svn, add--interactive's old path) and
+  # dpkg/debconf maintainer scripts use it; the image never runs either (no apt at run time).
+  --customize-hook='rm -rf "$1"/usr/bin/perl "$1"/usr/bin/perl5.* "$1"/usr/lib/x86_64-linux-gnu/libperl.so* "$1"/usr/lib/x86_64-linux-gnu/perl-base "$1"/usr/share/perl5'
+  # CPython's own test suite, IDLE, tkinter and 2to3: never imported by kubedrift.
+  --customize-hook='cd "$1"/usr/lib/python3.11 && rm -rf test idlelib tkinter lib2to3 turtledemo pydoc_data ensurepip'
   --customize-hook='echo "nonroot:x:65532:65532:nonroot:/tmp:/usr/sbin/nologin" >> "$1"/etc/passwd'
   --customize-hook='echo "nonroot:x:65532:" >> "$1"/etc/group'
   --customize-hook='chroot "$1" dpkg-query -W -f "\${Package}\t\${Version}\n" > "$1"/.debian-packages'
@@ -112,8 +129,16 @@ python = sorted(
     key=lambda p: p["name"].lower(),
 )
 removed = [
-    "perl: /usr/share/perl, /usr/lib/x86_64-linux-gnu/perl (perl-base kept)",
+    "perl: /usr/share/perl, /usr/lib/x86_64-linux-gnu/perl",
+    "perl-base: /usr/bin/perl, /usr/bin/perl5.*, /usr/lib/x86_64-linux-gnu/perl-base",
+    "libperl5.36: /usr/lib/x86_64-linux-gnu/libperl.so*",
+    "debconf: /usr/share/perl5",
     "libc6: /usr/lib/x86_64-linux-gnu/gconv (iconv modules)",
+    "git: /usr/lib/git-core/{git-http-push,git-http-fetch,git-http-backend,git-daemon,"
+    "git-imap-send,git-shell,scalar,git-sh-i18n--envsubst}, /usr/bin/{scalar,git-shell}; "
+    "/usr/lib/git-core/git replaced by a symlink to /usr/bin/git (an identical copy)",
+    "libpython3.11-stdlib: /usr/lib/python3.11/{test,idlelib,tkinter,lib2to3,turtledemo,"
+    "pydoc_data,ensurepip}",
 ]
 doc = {"image": f"kubedrift:{version}", "debian": debian, "python": python, "removed": removed}
 with open(out, "w") as f:

@@ -109,7 +109,8 @@ def request(
         with urllib.request.urlopen(req, context=context, timeout=30) as resp:
             return int(resp.status), json.loads(resp.read())
     except urllib.error.HTTPError as err:
-        return int(err.code), json.loads(err.read() or b"{}")
+        with err:  # the error holds the response and its socket
+            return int(err.code), json.loads(err.read() or b"{}")
 
 
 def object_path(doc: dict[str, Any]) -> str:

@@ -1,5 +1,6 @@
 """The agent for real: this machine's facts published on the real apiserver, as the
-admin and as the DaemonSet's own service account, once and in a loop ended by a signal."""
+admin and as the DaemonSet's own service account (which may not patch any Node), once and
+in a loop ended by a signal; `kubedrift scan` reads what it published."""
 
 from __future__ import annotations
 
@@ -63,8 +64,8 @@ def test_once_publishes_this_machines_facts_then_writes_nothing(
     result = _run_agent(apiserver.kubeconfig, "agent-once")
     assert result.exit_code == 0, result.output
 
-    notes = annotations(apiserver, "agent-once")
-    facts = json.loads(notes["kubedrift.io/facts"])
+    cm = configmap(apiserver, "kubedrift-facts-agent-once")
+    facts = json.loads(cm["data"]["facts.json"])
     assert isinstance(facts, dict)
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in facts.items())
     assert facts["kernel.cmdline"] == THIS_CMDLINE
@@ -72,15 +73,12 @@ def test_once_publishes_this_machines_facts_then_writes_nothing(
     assert (
         facts["sysctl.vm.max_map_count"] == Path("/proc/sys/vm/max_map_count").read_text().strip()
     )
-    assert notes["kubedrift.io/facts-digest"] == facts_digest(notes["kubedrift.io/facts"])
-    cm = configmap(apiserver, "kubedrift-facts-agent-once")
-    assert cm["data"]["facts.json"] == notes["kubedrift.io/facts"]
+    assert cm["data"]["digest"] == facts_digest(cm["data"]["facts.json"])
     assert cm["data"]["agent-version"] == "0.1.0"
+    assert not any(k.startswith("kubedrift.io/") for k in annotations(apiserver, "agent-once"))
     (line,) = [r.getMessage() for r in caplog.records if r.name == "kubedrift.agent"]
     assert line.startswith(f"node agent-once: {len(facts)} facts (")
-    assert line.endswith(
-        "annotations updated, ConfigMap kubedrift-system/kubedrift-facts-agent-once created"
-    )
+    assert line.endswith("ConfigMap kubedrift-system/kubedrift-facts-agent-once created")
 
     node_rv = _rv(read(apiserver, "/api/v1/nodes/agent-once"))
     cm_rv = _rv(cm)
@@ -88,7 +86,7 @@ def test_once_publishes_this_machines_facts_then_writes_nothing(
     assert _run_agent(apiserver.kubeconfig, "agent-once").exit_code == 0
     assert _rv(read(apiserver, "/api/v1/nodes/agent-once")) == node_rv
     assert _rv(configmap(apiserver, "kubedrift-facts-agent-once")) == cm_rv
-    assert "annotations unchanged" in caplog.records[-1].getMessage()
+    assert caplog.records[-1].getMessage().endswith("unchanged")
 
 
 def test_once_against_an_unknown_node_fails(apiserver: ApiServer, namespace: str) -> None:
@@ -122,7 +120,6 @@ def test_the_agents_own_role_is_enough_and_no_more(
 
     result = _run_agent(kubeconfig, "agent-rbac")
     assert result.exit_code == 0, result.exception
-    assert "kubedrift.io/facts" in annotations(apiserver, "agent-rbac")
     assert configmap(apiserver, "kubedrift-facts-agent-rbac")["data"]["node"] == "agent-rbac"
     assert _run_agent(kubeconfig, "agent-rbac").exit_code == 0  # the no-change path reads only
 
@@ -133,6 +130,63 @@ def test_the_agents_own_role_is_enough_and_no_more(
         assert apiserver.get(path, token=token)[0] == 403, path
     status, _ = request(apiserver, "DELETE", "/api/v1/nodes/agent-rbac", token=token)
     assert status == 403
+    # The chart grants no patch on Nodes (RBAC cannot narrow it to the agent's own node):
+    # neither its own nor another node's labels, taints or annotations can be written.
+    register_node(apiserver, "agent-rbac-other")
+    patch = {"metadata": {"labels": {"nvidia.com/gpu.present": "false"}}}
+    for node in ("agent-rbac", "agent-rbac-other"):
+        status, answer = request(
+            apiserver,
+            "PATCH",
+            f"/api/v1/nodes/{node}",
+            patch,
+            content_type="application/merge-patch+json",
+            token=token,
+        )
+        assert status == 403, (node, answer)
+
+
+def _scan_profile(apiserver: ApiServer, tmp_path: Path, os_id: str) -> list[Any]:
+    """`kubedrift scan` of a NodeProfile expecting the OS `os_id` on agent-scanned nodes."""
+    profile = tmp_path / "profile.yaml"
+    profile.write_text(
+        "apiVersion: kubedrift.io/v1alpha1\nkind: NodeProfile\nmetadata: {name: scanned}\n"
+        "spec:\n  nodeSelector: {matchLabels: {kubedrift.io/e2e: agent-scanned}}\n"
+        f"  expect:\n    agent:os.id: '{os_id}'\n"
+    )
+    argv = [sys.executable, "-m", "kubedrift", "scan", "--desired", str(profile)]
+    argv += ["--kubeconfig", str(apiserver.kubeconfig), "--no-workloads", "-o", "json"]
+    done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=120)
+    assert done.returncode in (0, 2), done.stderr
+    return [
+        f
+        for f in json.loads(done.stdout)["findings"]
+        if f["object"]["name"] == "agent-scanned" and str(f["rule"]).startswith("profile")
+    ]
+
+
+def test_scan_sees_what_the_least_privileged_agent_published(
+    apiserver: ApiServer, namespace: str, tmp_path: Path
+) -> None:
+    token = _service_account_token(apiserver)
+    kubeconfig = apiserver.kubeconfig_for(token, tmp_path / "agent-kubeconfig")
+    register_node(apiserver, "agent-scanned")
+    labels = {"metadata": {"labels": {"kubedrift.io/e2e": "agent-scanned"}}}
+    status, answer = request(
+        apiserver,
+        "PATCH",
+        "/api/v1/nodes/agent-scanned",
+        labels,
+        content_type="application/merge-patch+json",
+    )
+    assert status == 200, answer
+    assert _run_agent(kubeconfig, "agent-scanned").exit_code == 0
+
+    assert not any(k.startswith("kubedrift.io/f") for k in annotations(apiserver, "agent-scanned"))
+    assert _scan_profile(apiserver, tmp_path, "debian") == []  # this machine's os-release
+    (finding,) = _scan_profile(apiserver, tmp_path, "ubuntu")
+    assert finding["path"] == "agent:os.id"
+    assert finding["live"] == "debian"
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
@@ -148,7 +202,8 @@ def test_the_loop_publishes_until_a_signal_and_exits_0(
     )
     try:
         deadline = time.monotonic() + 60
-        while "kubedrift.io/facts" not in annotations(apiserver, node):
+        cm_path = f"/api/v1/namespaces/{NAMESPACE}/configmaps/kubedrift-facts-{node}"
+        while apiserver.get(cm_path)[0] != 200:
             assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
             assert time.monotonic() < deadline, "the agent never published"
             time.sleep(0.2)
@@ -161,7 +216,7 @@ def test_the_loop_publishes_until_a_signal_and_exits_0(
             proc.wait()
     assert proc.returncode == 0, stderr
     lines = stderr.splitlines()
-    assert any("annotations updated" in line for line in lines), stderr
-    assert any("annotations unchanged" in line for line in lines), stderr
+    assert any(line.endswith(f"kubedrift-facts-{node} created") for line in lines), stderr
+    assert any(line.endswith(f"kubedrift-facts-{node} unchanged") for line in lines), stderr
     assert "stopped after" in lines[-1]
     assert "Traceback" not in stderr

@@ -55,7 +55,7 @@ def test_manifests_are_what_the_brief_asks() -> None:
         ("DaemonSet", "kubedrift-agent"),
     }
     assert docs["ClusterRole", "kubedrift-agent"]["rules"] == [
-        {"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "patch"]}
+        {"apiGroups": [""], "resources": ["nodes"], "verbs": ["get"]}
     ]
     assert docs["Role", "kubedrift-agent"]["rules"] == [
         {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "create", "patch"]}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kubedrift.agent.hostfs import HostFS
+from kubedrift.agent.hostfs import MAX_TEXT, HostFS, read_bounded
 
 from .conftest import MakeHost
 
@@ -120,3 +120,8 @@ def test_unreadable_files_are_noted_and_the_rest_still_collected(make_host: Make
         "cannot read /etc/kubernetes/kubelet.conf: Permission denied",
         "cannot read /etc/cdi/private.yaml: Permission denied",
     ]
+
+
+def test_a_sysctl_file_reads_under_the_size_cap() -> None:
+    """Regression: one read() of the whole cap made procfs answer ENOMEM for every sysctl."""
+    assert read_bounded(Path("/proc/sys/vm/max_map_count"), MAX_TEXT).strip().isdigit()

@@ -24,30 +24,21 @@ def test_bad_interval_or_jitter(interval: float, jitter: float) -> None:
         AgentConfig(node="n", target=ClusterTarget(), interval=interval, jitter=jitter)
 
 
-def _published(*, inline: bool) -> Published:
+def _published() -> Published:
     return Published(
         node="gpu-1",
         digest="sha256:" + "ab" * 32,
         facts=57,
-        size=70000 if not inline else 2100,
-        inline=inline,
-        annotations=Outcome.UPDATED,
+        size=2100,
         configmap=Outcome.CREATED,
         configmap_ref="kubedrift-system/kubedrift-facts-gpu-1",
     )
 
 
 def test_one_line_per_publish() -> None:
-    line = describe(_published(inline=True))
+    line = describe(_published())
     assert line == (
-        "node gpu-1: 57 facts (2100 bytes), digest sha256:abababababab…, annotations updated, "
+        "node gpu-1: 57 facts (2100 bytes), digest sha256:abababababab…, "
         "ConfigMap kubedrift-system/kubedrift-facts-gpu-1 created"
     )
     assert "\n" not in line
-
-
-def test_the_line_says_when_facts_were_too_large_for_the_annotation() -> None:
-    assert describe(_published(inline=False)).endswith(
-        "; facts too large for the annotation (70000 bytes, limit 65536): "
-        "published the digest and the ConfigMap only"
-    )

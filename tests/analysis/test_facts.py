@@ -5,7 +5,13 @@ import pytest
 
 from analysis.nodefactory import gpu_node, with_changes
 from kubedrift.analysis import facts_digest, node_facts
-from kubedrift.analysis.facts import UNIQUE_FACTS, fact_name_error, resource_quantity
+from kubedrift.analysis.facts import (
+    UNIQUE_FACTS,
+    attach_published_facts,
+    fact_name_error,
+    published_facts,
+    resource_quantity,
+)
 from kubedrift.model import InputError
 
 
@@ -137,3 +143,50 @@ def test_fact_names_are_validated(name: str, problem: str | None):
     else:
         assert error is not None
         assert error.startswith(problem)
+
+
+def _agent_configmap(node: str, facts: dict[str, str], namespace: str = "kubedrift-system") -> dict:
+    text = json.dumps(facts, sort_keys=True, separators=(",", ":"))
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": f"kubedrift-facts-{node}", "namespace": namespace},
+        "data": {"facts.json": text, "digest": facts_digest(text), "node": node},
+    }
+
+
+def _legacy_node(name: str, facts: dict[str, str]) -> dict:
+    text = json.dumps(facts, sort_keys=True, separators=(",", ":"))
+    notes = {"kubedrift.io/facts": text, "kubedrift.io/facts-digest": facts_digest(text)}
+    return {"kind": "Node", "metadata": {"name": name, "annotations": notes}}
+
+
+def test_a_configmap_speaks_for_its_node_over_an_older_agents_annotation() -> None:
+    nodes = [_legacy_node("a", {"os.id": "ubuntu"}), _legacy_node("b", {"os.id": "rhel"})]
+    published = published_facts([_agent_configmap("a", {"os.id": "debian"})], "kubedrift-system")
+    a, b = attach_published_facts(nodes, published)
+    assert node_facts(a)["agent:os.id"] == "debian"
+    assert node_facts(b)["agent:os.id"] == "rhel"  # no ConfigMap: the annotation still counts
+    assert json.loads(nodes[0]["metadata"]["annotations"]["kubedrift.io/facts"]) == {
+        "os.id": "ubuntu"
+    }  # the given nodes are not changed
+
+
+def test_only_the_agent_namespace_speaks_for_a_node() -> None:
+    forged = _agent_configmap("a", {"os.id": "forged"}, namespace="team-a")
+    assert published_facts([forged], "kubedrift-system") == {}
+
+
+@pytest.mark.parametrize("digest", ["sha256:" + "0" * 64, None])
+def test_a_configmap_failing_or_lacking_its_digest_gives_no_facts(digest: str | None) -> None:
+    cm = _agent_configmap("a", {"os.id": "debian"})
+    if digest is None:
+        del cm["data"]["digest"]
+    else:
+        cm["data"]["digest"] = digest
+    (node,) = attach_published_facts(
+        [{"kind": "Node", "metadata": {"name": "a"}}], published_facts([cm], "kubedrift-system")
+    )
+    facts = node_facts(node)
+    assert "agent:os.id" not in facts
+    assert facts.problems == ("kubedrift.io/facts does not match kubedrift.io/facts-digest",)

@@ -334,8 +334,11 @@ def test_a_cluster_without_velero_gets_no_backup_findings_but_one_note() -> None
     result = analyze_workloads(training_with_claim(), now=NOW, nodes=pool(4))
     assert [f for f in result.findings if f.rule == BACKUP] == []
     assert result.notes == (
-        "pvc-not-backed-up not checked: Velero is not installed (no velero.io kinds)",
+        "pvc-not-backed-up not checked for 1 training PVCs: "
+        "Velero is not installed (no velero.io kinds)",
     )
+    nothing_to_check = analyze_workloads([], now=NOW, nodes=pool(4))
+    assert nothing_to_check.notes == ()  # no training PVC: no note on every scan
     served = analyze_workloads(training_with_claim(), now=NOW, nodes=pool(4), velero=True)
     assert [f.rule for f in served.findings if f.rule == BACKUP] == [BACKUP]
     assert served.notes == ()

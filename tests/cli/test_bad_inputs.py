@@ -77,7 +77,6 @@ class Case:
     drop_dac: bool = False
     env: dict[str, str] = field(default_factory=dict)
     absent: str | None = None  # a text the output must never hold (a secret, a marker)
-    pending: str | None = None  # fixed on another branch: expected to fail until merged
 
 
 def scan(*args: str) -> tuple[str, ...]:
@@ -193,8 +192,7 @@ CASES: list[Case] = [
          "symlink points out of the repository", setup=lambda d: _git_repo(d, "/etc/passwd"),
          absent="root:"),
     Case("empty-desired-file", with_live("{d}/empty.yaml"), {"live.json": LIVE, "empty.yaml": ""},
-         "empty.yaml", pending="issue 10.7: an empty desired source is an error unless "
-                               "--allow-empty (another helper's branch)"),
+         "empty.yaml"),
     Case("looping-symlinks", with_live("{d}/desired"), {"live.json": LIVE}, "symlink",
          setup=_looping_symlinks),
     Case("duplicate-objects-in-snapshot", (*with_live("{d}/cm.yaml")[:-1], "{d}/dup.json"),
@@ -470,12 +468,7 @@ def test_case_ids_are_unique() -> None:
 @pytest.mark.timeout(1800)  # the first case runs the whole corpus (module fixture)
 @pytest.mark.parametrize(
     "case",
-    [
-        pytest.param(
-            c, marks=pytest.mark.xfail(reason=c.pending, strict=False) if c.pending else ()
-        )
-        for c in CASES
-    ],
+    CASES,
     ids=[case.id for case in CASES],
 )
 def test_bad_input_is_one_line_and_exit_1(case: Case, outcomes: dict[str, Outcome]) -> None:

@@ -20,7 +20,15 @@ def test_public_api() -> None:
 
 def test_formats_are_the_documented_output_choices() -> None:
     # DESIGN.md: `-o table|json|yaml|markdown|sarif|junit`
-    assert [f.value for f in Format] == ["table", "json", "yaml", "markdown", "sarif", "junit"]
+    assert [f.value for f in Format] == [
+        "table",
+        "wide",
+        "json",
+        "yaml",
+        "markdown",
+        "sarif",
+        "junit",
+    ]
     assert Format("sarif") is Format.SARIF
 
 
@@ -38,10 +46,18 @@ def test_no_ansi_without_color(fmt: Format) -> None:
     assert "\x1b" not in render(sample_report(), fmt, color=False, width=100)
 
 
-@pytest.mark.parametrize("fmt", [f for f in Format if f is not Format.TABLE])
-def test_color_and_width_matter_to_the_table_only(fmt: Format) -> None:
+@pytest.mark.parametrize("fmt", [f for f in Format if f not in (Format.TABLE, Format.WIDE)])
+def test_color_and_width_matter_to_the_tables_only(fmt: Format) -> None:
     report = sample_report()
     assert render(report, fmt, color=True, width=40) == render(report, fmt, color=False)
+
+
+def test_wide_is_the_table_uncut_and_ignores_the_width() -> None:
+    report = sample_report()
+    wide = render(report, Format.WIDE, color=False, width=40)
+    assert wide == render(report, Format.WIDE, color=False, width=200)
+    assert max(len(line) for line in wide.splitlines()) > 40
+    assert "…" not in wide or "…" in render(report, Format.TABLE, color=False, width=1000)
 
 
 def test_table_is_coloured_on_request() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -145,3 +146,20 @@ def test_empty_report_has_no_rules_and_no_results() -> None:
     run = sarif(Report(findings=()))["runs"][0]
     assert run["results"] == []
     assert run["tool"]["driver"]["rules"] == []
+
+
+def test_artifact_locations_are_relative_inside_the_root_and_file_uris_outside(
+    tmp_path: Path,
+) -> None:
+    """GitHub accepts only a repository-relative uri with a base id, or an absolute one."""
+    from kubedrift.cli.render.sarif import artifact_location
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    assert artifact_location("deploy/my app.yaml", root) == {
+        "uri": "deploy/my%20app.yaml",
+        "uriBaseId": "%SRCROOT%",
+    }
+    assert artifact_location(str(root / "a.yaml"), root)["uri"] == "a.yaml"
+    outside = artifact_location("../elsewhere.yaml", root)
+    assert outside == {"uri": (tmp_path / "elsewhere.yaml").as_uri()}

@@ -1,4 +1,5 @@
-"""Publishing agent facts on the real apiserver: annotations, digest, ConfigMap, no churn."""
+"""Publishing agent facts on the real apiserver: the ConfigMap only, its digest, no churn;
+the Node is never written, and the scanner reads the facts from the ConfigMap."""
 
 from __future__ import annotations
 
@@ -19,11 +20,11 @@ from agent.kube import (
     ensure_namespace,
     read,
     register_node,
+    request,
 )
 from kubedrift.analysis.facts import facts_digest, node_facts
 from kubedrift.cluster.connection import ClusterTarget, Connection
 from kubedrift.cluster.publish import (
-    CONFIGMAP_ANNOTATION,
     FactsDocument,
     Outcome,
     Published,
@@ -31,6 +32,7 @@ from kubedrift.cluster.publish import (
     encode_facts,
     publish_facts,
 )
+from kubedrift.engine.live import from_cluster
 from kubedrift.model import ClusterError
 from support.apiserver import ApiServer
 
@@ -79,21 +81,32 @@ def test_configmap_names_stay_valid_for_long_node_names() -> None:
     assert name != configmap_name(long[:-1] + "c")
 
 
-def test_first_publish_writes_annotations_and_configmap(
+def _scanned(apiserver: ApiServer, node: str, namespace: str = NAMESPACE) -> dict[str, Any]:
+    """The Node as a scan sees it: listed with the agent ConfigMaps of `namespace`."""
+    target = ClusterTarget(kubeconfig=apiserver.kubeconfig)
+    live = asyncio.run(
+        from_cluster(
+            target,
+            [],
+            namespace=None,
+            with_nodes=True,
+            progress=lambda _: None,
+            agent_namespace=namespace,
+        )
+    )
+    return next(n for n in live.nodes if n["metadata"]["name"] == node)
+
+
+def test_first_publish_writes_the_configmap_and_never_the_node(
     apiserver: ApiServer, namespace: str
 ) -> None:
     node = register_node(apiserver, "publish-first")
     published = _publish(apiserver, _doc("publish-first", FACTS))
-    assert (published.annotations, published.configmap) == (Outcome.UPDATED, Outcome.CREATED)
-    assert published.inline
+    assert published.configmap is Outcome.CREATED
 
     text = encode_facts(FACTS)
-    notes = annotations(apiserver, "publish-first")
-    assert notes["kubedrift.io/facts"] == text
-    assert json.loads(notes["kubedrift.io/facts"]) == FACTS
-    assert notes["kubedrift.io/facts-digest"] == facts_digest(text) == published.digest
-    assert notes[CONFIGMAP_ANNOTATION] == f"{namespace}/kubedrift-facts-publish-first"
-
+    assert published.digest == facts_digest(text)
+    assert not any(k.startswith("kubedrift.io/") for k in annotations(apiserver, "publish-first"))
     cm = configmap(apiserver, "kubedrift-facts-publish-first")
     assert cm["data"] == {
         "facts.json": text,
@@ -115,74 +128,86 @@ def test_first_publish_writes_annotations_and_configmap(
     ]
     managers = {m["manager"] for m in cm["metadata"]["managedFields"]}
     assert managers == {"kubedrift-agent"}
-    node_managers = {
-        m["manager"]
-        for m in read(apiserver, "/api/v1/nodes/publish-first")["metadata"]["managedFields"]
-    }
-    assert "kubedrift-agent" in node_managers
+    after = read(apiserver, "/api/v1/nodes/publish-first")
+    assert after["metadata"]["resourceVersion"] == node["metadata"]["resourceVersion"]
 
 
 def test_the_scanner_reads_the_published_facts(apiserver: ApiServer, namespace: str) -> None:
     register_node(apiserver, "publish-scanner")
     _publish(apiserver, _doc("publish-scanner", FACTS))
-    facts = node_facts(read(apiserver, "/api/v1/nodes/publish-scanner"))
+    facts = node_facts(_scanned(apiserver, "publish-scanner"))
     assert facts.problems == ()
     assert facts["agent:nvml.driver_version"] == "570.86.15"
     assert facts["agent:kernel.cmdline"] == FACTS["kernel.cmdline"]
+    elsewhere = node_facts(_scanned(apiserver, "publish-scanner", namespace="default"))
+    assert not elsewhere.has_agent  # only the agent namespace speaks for a node
+
+
+def test_a_tampered_configmap_fails_the_digest_check(apiserver: ApiServer, namespace: str) -> None:
+    register_node(apiserver, "publish-tampered")
+    _publish(apiserver, _doc("publish-tampered", FACTS))
+    forged = encode_facts({**FACTS, "nvml.driver_version": "999"})
+    path = f"/api/v1/namespaces/{namespace}/configmaps/kubedrift-facts-publish-tampered"
+    patch = {"data": {"facts.json": forged}}
+    status, answer = request(
+        apiserver, "PATCH", path, patch, content_type="application/merge-patch+json"
+    )
+    assert status == 200, answer
+    facts = node_facts(_scanned(apiserver, "publish-tampered"))
+    assert "agent:nvml.driver_version" not in facts
+    assert facts.problems == ("kubedrift.io/facts does not match kubedrift.io/facts-digest",)
+
+
+def test_an_older_agents_node_annotation_is_still_read(
+    apiserver: ApiServer, namespace: str
+) -> None:
+    register_node(apiserver, "publish-legacy")
+    text = encode_facts({"os.id": "ubuntu"})
+    legacy = {"kubedrift.io/facts": text, "kubedrift.io/facts-digest": facts_digest(text)}
+    annotate_node(apiserver, "publish-legacy", legacy)
+    assert node_facts(_scanned(apiserver, "publish-legacy"))["agent:os.id"] == "ubuntu"
+    _publish(apiserver, _doc("publish-legacy", FACTS))  # the new agent's ConfigMap wins
+    facts = node_facts(_scanned(apiserver, "publish-legacy"))
+    assert facts["agent:nvml.driver_version"] == "570.86.15"
 
 
 def test_unchanged_facts_write_nothing(apiserver: ApiServer, namespace: str) -> None:
     register_node(apiserver, "publish-again")
     _publish(apiserver, _doc("publish-again", FACTS))
-    node_rv = _rv(read(apiserver, "/api/v1/nodes/publish-again"))
     cm_rv = _rv(configmap(apiserver, "kubedrift-facts-publish-again"))
 
     later = _publish(
         apiserver, _doc("publish-again", dict(reversed(FACTS.items())), T0 + timedelta(hours=1))
     )
-    assert (later.annotations, later.configmap) == (Outcome.UNCHANGED, Outcome.UNCHANGED)
-    assert _rv(read(apiserver, "/api/v1/nodes/publish-again")) == node_rv
+    assert later.configmap is Outcome.UNCHANGED
     cm = configmap(apiserver, "kubedrift-facts-publish-again")
     assert _rv(cm) == cm_rv
     assert cm["data"]["collected-at"] == "2025-03-01T12:00:00Z"  # when first seen
 
 
-def test_changed_facts_update_both(apiserver: ApiServer, namespace: str) -> None:
+def test_changed_facts_update_the_configmap(apiserver: ApiServer, namespace: str) -> None:
     register_node(apiserver, "publish-change")
     first = _publish(apiserver, _doc("publish-change", FACTS))
     changed = {**FACTS, "nvml.driver_version": "550.127.05"}
     second = _publish(apiserver, _doc("publish-change", changed, T0 + timedelta(hours=2)))
-    assert (second.annotations, second.configmap) == (Outcome.UPDATED, Outcome.UPDATED)
+    assert second.configmap is Outcome.UPDATED
     assert second.digest != first.digest
-    assert annotations(apiserver, "publish-change")["kubedrift.io/facts-digest"] == second.digest
     cm = configmap(apiserver, "kubedrift-facts-publish-change")
+    assert cm["data"]["digest"] == second.digest
     assert json.loads(cm["data"]["facts.json"])["nvml.driver_version"] == "550.127.05"
     assert cm["data"]["collected-at"] == "2025-03-01T14:00:00Z"
 
 
-def test_other_annotations_are_left_alone(apiserver: ApiServer, namespace: str) -> None:
-    register_node(apiserver, "publish-others")
-    annotate_node(apiserver, "publish-others", {"team": "ml"})
-    _publish(apiserver, _doc("publish-others", FACTS))
-    assert annotations(apiserver, "publish-others")["team"] == "ml"
-
-
-def test_too_large_facts_go_to_the_configmap_and_the_digest_only(
+def test_facts_too_large_for_an_annotation_are_published_whole(
     apiserver: ApiServer, namespace: str
 ) -> None:
     register_node(apiserver, "publish-large")
-    _publish(apiserver, _doc("publish-large", FACTS))  # a small set first: inline
     large = {**FACTS, **{f"package.cuda-lib-{i:04}": "12.8.57-1" * 4 for i in range(1500)}}
     published = _publish(apiserver, _doc("publish-large", large))
-    assert not published.inline
     assert published.size >= 64 * 1024
-    notes = annotations(apiserver, "publish-large")
-    assert "kubedrift.io/facts" not in notes  # the stale small set is removed
-    assert notes["kubedrift.io/facts-digest"] == facts_digest(encode_facts(large))
-    cm = configmap(apiserver, "kubedrift-facts-publish-large")
-    assert facts_digest(cm["data"]["facts.json"]) == published.digest
-    again = _publish(apiserver, _doc("publish-large", large))
-    assert (again.annotations, again.configmap) == (Outcome.UNCHANGED, Outcome.UNCHANGED)
+    facts = node_facts(_scanned(apiserver, "publish-large"))
+    assert facts.problems == ()
+    assert facts["agent:package.cuda-lib-1499"] == "12.8.57-1" * 4
 
 
 def test_unknown_node_is_a_cluster_error(apiserver: ApiServer, namespace: str) -> None:

@@ -23,14 +23,13 @@ until it is fixed (issue 12.9).
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,8 @@ from typing import Any
 import pytest
 
 from alerts.receiver import Receiver
+from controller.probing import http_get
+from controller.probing import wait_for as _wait_for
 from kubedrift.store import HistoryFilter, StoredFinding
 from kubedrift.store.readonly import open_existing
 from store.postgres import PostgresServer, pg_bin_dir, start_postgres
@@ -77,26 +78,6 @@ def set_value(server: ApiServer, name: str, value: str) -> None:
     kubectl(server, "apply", "-f", "-", stdin=configmap(name, value))
 
 
-def wait_for(what: str, check: Callable[[], Any], timeout: float = 40) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def http_get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
-            return int(resp.status), resp.read().decode()
-    except urllib.error.HTTPError as err:
-        return int(err.code), err.read().decode()
-    except OSError:
-        return 0, ""
-
-
 def metric(body: str, name: str, **labels: str) -> float:
     return sum(
         float(line.rsplit(" ", 1)[1])
@@ -104,6 +85,9 @@ def metric(body: str, name: str, **labels: str) -> float:
         if line.split("{", 1)[0].split(" ", 1)[0] == name
         and all(f'{k}="{v}"' in line for k, v in labels.items())
     )
+
+
+wait_for = functools.partial(_wait_for, timeout=40)  # outages take longer
 
 
 @dataclass

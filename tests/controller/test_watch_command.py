@@ -19,13 +19,13 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from alerts.receiver import Receiver
+from controller.probing import http_get, wait_for
 from kubedrift.store import HistoryFilter, SqlStore
 from support.alertmanager import Alertmanager
 from support.apiserver import ApiServer, free_port
@@ -48,26 +48,6 @@ def kubectl(server: ApiServer, *args: str, kubeconfig: Path | None = None) -> st
     if done.returncode:
         raise AssertionError(f"kubectl {' '.join(args)}: {done.stderr}")
     return done.stdout
-
-
-def wait_for(what: str, check: Callable[[], Any], timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def http_get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
-            return int(resp.status), resp.read().decode()
-    except urllib.error.HTTPError as err:
-        return int(err.code), err.read().decode()
-    except OSError:
-        return 0, ""
 
 
 @pytest.fixture(scope="module")
@@ -190,6 +170,7 @@ def _git_hook_reloads(desired: Path, receiver: Receiver, base: str) -> None:
     unsigned = urllib.request.Request(base + "/hooks/git", data=body, headers=headers)
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(unsigned, timeout=5)
+    refused.value.close()  # the error holds the response and its socket
     assert refused.value.code == 401
     signature = "sha256=" + hmac.new(HOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
     request = urllib.request.Request(

@@ -394,3 +394,39 @@ def test_an_hpa_created_or_deleted_mid_watch_moves_the_replicas_finding(
             await timeline.until("the revert", lambda: timeline.open() == [])
 
     asyncio.run(scenario())
+
+
+def test_rule_switches_in_desired_state_follow_each_revision(
+    apiserver: ApiServer, desired: Path, tmp_path: Path
+) -> None:
+    """Issue 11.9: a KubedriftConfig kept in Git switches rules for `watch` as for `scan`."""
+    folder = tmp_path / "desired"
+    folder.mkdir()
+    (folder / "app.yaml").write_text(DESIRED)
+    config = folder / "kubedrift.yaml"
+    config.write_text(
+        "apiVersion: kubedrift.io/v1alpha1\nkind: KubedriftConfig\n"
+        "rules: {field-changed: {severity: low}}\n"
+    )
+
+    async def scenario() -> None:
+        async with watching(apiserver, folder, tmp_path / "timeline.db") as (watcher, timeline):
+            kubectl(
+                apiserver, "patch", "configmap", "serving-config", "-n", NS,
+                "-p", '{"data": {"max_model_len": "4096"}}',
+            )  # fmt: skip
+            key = ("ConfigMap/watch-e2e/serving-config", "/data/max_model_len")
+            await timeline.until("the edit", lambda: key in _paths(timeline))
+            (stored,) = timeline.open()
+            assert stored.finding.severity.value == "low"
+
+            config.write_text(config.read_text().replace("{severity: low}", "off"))
+            watcher.reload()
+            await timeline.until("the rule switched off", lambda: timeline.open() == [])
+
+            kubectl(
+                apiserver, "patch", "configmap", "serving-config", "-n", NS,
+                "-p", '{"data": {"max_model_len": "8192"}}',
+            )  # fmt: skip
+
+    asyncio.run(scenario())

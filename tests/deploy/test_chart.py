@@ -233,7 +233,7 @@ def test_the_agent_is_opt_in_least_privileged_and_off_control_planes() -> None:
     assert {"/etc/os-release", "/etc/kubernetes/kubelet.conf", "/var/lib/dpkg"} <= paths
     assert all(m["readOnly"] for m in ctr["volumeMounts"] if m["mountPath"].startswith("/host"))
     assert find(docs, "ClusterRole", "kubedrift-agent", None)["rules"] == [
-        {"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "patch"]}
+        {"apiGroups": [""], "resources": ["nodes"], "verbs": ["get"]}
     ]
     nonroot = container(template("-f", FULL), "DaemonSet", "kubedrift-agent")
     assert nonroot["securityContext"]["runAsUser"] == 65532
@@ -305,6 +305,14 @@ def _crd(group: str, kind: str, plural: str) -> Doc:
             ],
         },
     }
+
+
+@pytest.fixture(scope="module")
+def apiserver(private_server: ApiServer) -> ApiServer:
+    """A server of this module's own: `deploy/`, applied by other tests to the shared one,
+    holds the same objects without Helm's ownership, which `helm template --validate` and
+    `helm install` refuse to take over."""
+    return private_server
 
 
 def _prepare(apiserver: ApiServer) -> None:

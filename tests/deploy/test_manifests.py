@@ -228,6 +228,7 @@ def test_the_controller_runs_two_hardened_replicas_electing_a_leader() -> None:
     assert flags["--lease-namespace"] == "$(POD_NAMESPACE)"
     assert flags["--identity"] == "$(POD_NAME)"
     assert flags["--listen"] == "0.0.0.0:8080"
+    assert flags["--agent-namespace"] == "kubedrift-system"  # where deploy/agent publishes
     env = {e["name"]: e["valueFrom"]["fieldRef"]["fieldPath"] for e in container["env"]}
     assert env == {"POD_NAME": "metadata.name", "POD_NAMESPACE": "metadata.namespace"}
     assert container["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]

@@ -250,3 +250,29 @@ def test_unknown_extension_is_an_error_when_named(tmp_path: Path) -> None:
 def test_missing_file_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="cannot read"):
         read_objects(tmp_path / "gone.yaml")
+
+
+def test_documents_and_list_items_know_the_line_they_start_on(tmp_path: Path) -> None:
+    """Issue 10.8: a finding cites the line of its document (comments and blanks skipped)."""
+    text = (
+        "# head\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n---\n\n"
+        "apiVersion: v1\nkind: List\nitems:\n"
+        "  - {apiVersion: v1, kind: ConfigMap, metadata: {name: b}}\n"
+        "  - apiVersion: v1\n    kind: ConfigMap\n    metadata: {name: c}\n"
+    )
+    objects = read_objects(write(tmp_path, "app.yaml", text))
+    assert [(o.location.document, o.location.item, o.location.line) for o in objects] == [
+        (1, None, 3),
+        (3, 0, 12),
+        (3, 1, 13),
+    ]
+
+
+def test_a_json_document_starts_on_its_first_line_of_text(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "a.json",
+        '\n\n{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}}',
+    )
+    (obj,) = read_objects(path)
+    assert obj.location.line == 3

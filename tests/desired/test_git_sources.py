@@ -260,3 +260,24 @@ def test_plain_paths_are_not_git_specs(tmp_path: Path) -> None:
     assert parse_git_spec(str(odd)) is None
     assert parse_git_spec(str(tmp_path / "missing@main")) is None
     assert parse_git_spec("deploy/app.yaml") is None
+
+
+@pytest.fixture
+def bare(repo: Repo, git: Git, tmp_path: Path) -> Path:
+    """A bare clone of `repo`, as a Git server or a mirror keeps it."""
+    path = tmp_path / "platform.git"
+    git("clone", "-q", "--bare", repo.path, path, cwd=tmp_path)
+    return path
+
+
+def test_a_bare_repository_path_at_rev_reads_like_its_file_url(bare: Path, repo: Repo) -> None:
+    """Issue 10.9: `repo.git@rev` failed ("not inside a Git work tree") where the
+    `file://` URL of the same repository worked."""
+    for rev, value in ((repo.first, "1"), ("v2", "2"), ("main", "2")):
+        by_path = load_desired([f"{bare}//manifests@{rev}"])
+        by_url = load_desired([f"{bare.as_uri()}//manifests@{rev}"])
+        assert [o.obj for o in by_path.objects] == [o.obj for o in by_url.objects]
+        assert [o.obj["data"]["v"] for o in by_path.objects] == [value]
+        assert by_path.revision == by_url.revision
+    assert values(f"{bare}@main") == ["2"]
+    assert load_desired([f"{bare}@main"]).objects[0].location.file == "manifests/cm.yaml"

@@ -165,3 +165,11 @@ def test_empty_and_null_secret_values_match() -> None:
     live = secret()
     live["data"] = {"empty": None}
     assert diff_object(secret({"empty": ""}), live) == []
+
+
+def test_masked_values_in_findings_are_plain_strings_that_encoders_accept() -> None:
+    """Issue 10.1: msgspec and PyYAML's safe dumper refuse the `Masked` str subclass."""
+    findings = diff_object(secret({"a": b64(NEW)}), live_secret({"a": b64(OLD)}))
+    (finding,) = findings
+    assert type(finding.desired) is str
+    assert type(finding.live) is str

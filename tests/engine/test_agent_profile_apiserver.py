@@ -48,7 +48,7 @@ def _profile(tmp_path: Path, max_map_count: str) -> Path:
 
 def _profile_findings(server: ApiServer, profile: Path) -> list[dict[str, object]]:
     done = kubedrift("scan", "--desired", str(profile), "--kubeconfig", str(server.kubeconfig),
-                     "-o", "json")  # fmt: skip
+                     "--agent-namespace", "default", "-o", "json")  # fmt: skip
     assert done.returncode in (0, 2), done.stderr
     return [
         f for f in json.loads(done.stdout)["findings"]

@@ -33,3 +33,18 @@ def test_inputs_are_not_changed() -> None:
     obj = _obj("v1", "ConfigMap")
     with_namespaces([obj], "ml", lambda g, k: None)
     assert "namespace" not in obj["metadata"]
+
+
+def test_in_namespace_leaves_out_other_namespaces_and_cluster_scoped_kinds() -> None:
+    from kubedrift.engine.namespaces import in_namespace
+
+    def scope(group: str, kind: str) -> bool | None:
+        return True if kind == "Widget" else None
+
+    objects = [
+        _obj("v1", "ConfigMap", "ml"),
+        _obj("v1", "ConfigMap", "team"),
+        _obj("rbac.authorization.k8s.io/v1", "ClusterRole", "ml"),  # kustomize stamped it
+        _obj("example.com/v1", "Widget", "ml"),
+    ]
+    assert [in_namespace(o, "ml", scope) for o in objects] == [True, False, False, False]

@@ -275,3 +275,30 @@ def test_a_git_source_is_read_in_the_image(image: Image, tmp_path: Path) -> None
     report = json.loads(done.stdout)
     assert report["summary"]["findings"] > 0
     assert revision in {f.get("revision") for f in report["findings"]}
+
+
+def test_the_unpacked_image_is_under_150_mb(image: Image) -> None:
+    # du counts each hardlinked file once, as the layer tar stores it once.
+    root = image.buildah("mount", image.ctr).stdout.strip()
+    try:
+        done = subprocess.run(["du", "-sxk", root], capture_output=True, text=True, check=True)
+    finally:
+        image.buildah("umount", image.ctr)
+    assert int(done.stdout.split()[0]) < 150 * 1024
+
+
+def _in_image(image: Image, *argv: str) -> subprocess.CompletedProcess[str]:
+    cmd = ["buildah", *image.flags, "run", "--isolation", "chroot", "--user",
+           image.config["User"], image.ctr, "--", *argv]  # fmt: skip
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_git_keeps_what_kubedrift_runs_after_the_size_cuts(image: Image) -> None:
+    # HTTPS fetches go through git-remote-https: present, and answering as remote-curl.
+    https = _in_image(image, "git", "remote-https")
+    assert "not a git command" not in https.stderr
+    assert "remote-curl" in https.stderr, https.stderr
+    # upload-pack (file:// fetches) is a builtin reached through git-core's symlinks
+    upload = _in_image(image, "git", "upload-pack", "/nonexistent")
+    assert "does not appear to be a git repository" in upload.stderr, upload.stderr
+    assert _in_image(image, "sh", "-c", "command -v perl").returncode != 0  # removed

@@ -124,7 +124,8 @@ class ApiServer:
             with urllib.request.urlopen(request, context=context, timeout=5) as resp:
                 return int(resp.status), bytes(resp.read())
         except urllib.error.HTTPError as err:
-            return int(err.code), bytes(err.read())
+            with err:  # the error holds the response and its socket
+                return int(err.code), bytes(err.read())
 
     def add_token(self, token: str, user: str, groups: tuple[str, ...] = ()) -> None:
         """Register one more static token (takes effect at the next apiserver start)."""
@@ -134,6 +135,7 @@ class ApiServer:
     def kubeconfig_for(self, token: str, path: Path) -> Path:
         """Write a kubeconfig for `token` (e.g. a user bound to a narrow ClusterRole)."""
         path.write_text(_kubeconfig(self.url, self.ca_file, token))
+        path.chmod(0o600)  # as kubectl writes it; helm warns about a readable one
         return path
 
     # -- internals -------------------------------------------------------------------------
@@ -196,6 +198,7 @@ class ApiServer:
 
     def _write_kubeconfig(self) -> None:
         self.kubeconfig.write_text(_kubeconfig(self.url, self.ca_file, ADMIN_TOKEN))
+        self.kubeconfig.chmod(0o600)  # as kubectl writes it; helm warns about a readable one
 
     def _spawn(self, name: str, argv: list[str]) -> None:
         log = (self.workdir / f"{name}.log").open("ab")

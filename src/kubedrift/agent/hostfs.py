@@ -47,11 +47,20 @@ def open_regular(path: Path) -> int:
 
 def read_bounded(path: Path, limit: int) -> bytes:
     """At most `limit` bytes of the regular file `path`; OSError when it holds more."""
-    with os.fdopen(open_regular(path), "rb") as f:
-        data = f.read(limit + 1)
-    if len(data) > limit:
-        raise OSError(errno.EFBIG, f"larger than {limit:,} bytes")
-    return data
+    chunks: list[bytes] = []
+    size = 0
+    with os.fdopen(open_regular(path), "rb", buffering=0) as f:
+        # In chunks: procfs refuses one read() as large as the limit (a sysctl file answers
+        # ENOMEM to a count at or above KMALLOC_MAX_SIZE, 4 MiB on x86_64).
+        while chunk := f.read(_CHUNK):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise OSError(errno.EFBIG, f"larger than {limit:,} bytes")
+    return b"".join(chunks)
+
+
+_CHUNK = 64 * 1024
 
 
 class HostFS:

@@ -1,7 +1,7 @@
 """The names of the facts the node agent publishes, and which of them are unique per node.
 
 Facts are a flat mapping of stable names to string values, published as the JSON object
-in the Node annotation `kubedrift.io/facts` (the scanner reads them as `agent:<name>`).
+in the ConfigMap `kubedrift-facts-<node>` (the scanner reads them as `agent:<name>`).
 A fact that cannot be read (file missing, sysctl not in this kernel, no GPU) is absent,
 never an empty placeholder.
 

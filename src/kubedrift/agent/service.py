@@ -25,7 +25,6 @@ from kubedrift.agent.options import CollectOptions
 from kubedrift.cluster.connection import ClusterTarget, Connection
 from kubedrift.cluster.publish import (
     DEFAULT_NAMESPACE,
-    MAX_ANNOTATION_BYTES,
     FactsDocument,
     Published,
     publish_facts,
@@ -123,14 +122,8 @@ def jittered(delay: float, jitter: float, rng: random.Random) -> float:
 
 def describe(published: Published) -> str:
     """The one log line of a publish (names, counts and digests: no fact values)."""
-    line = (
+    return (
         f"node {published.node}: {published.facts} facts ({published.size} bytes), "
-        f"digest {published.digest[:19]}…, annotations {published.annotations.value}, "
+        f"digest {published.digest[:19]}…, "
         f"ConfigMap {published.configmap_ref} {published.configmap.value}"
     )
-    if not published.inline:
-        line += (
-            f"; facts too large for the annotation ({published.size} bytes, limit "
-            f"{MAX_ANNOTATION_BYTES}): published the digest and the ConfigMap only"
-        )
-    return line

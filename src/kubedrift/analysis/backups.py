@@ -54,7 +54,7 @@ def unprotected_claims(model: WorkloadModel, now: datetime) -> Iterator[Finding]
     """One finding per training PVC with no good Velero backup (see module doc)."""
     schedules = [s for s in model.of_kind("Schedule") if "velero.io" in str(s.get("apiVersion"))]
     backups = _last_backups(model.of_kind("Backup"))
-    for claim in _training_claims(model):
+    for claim in training_claims(model):
         pvc = model.objects.get(("PersistentVolumeClaim", claim.namespace, claim.name), {})
         covering = [s for s in schedules if _covers(s, claim, pvc)]
         problems = [p for s in covering if (p := _problem(s, backups, now)) is not None]
@@ -64,7 +64,8 @@ def unprotected_claims(model: WorkloadModel, now: datetime) -> Iterator[Finding]
             yield _finding(claim, pvc, Severity.MEDIUM, "; ".join(problems), now)
 
 
-def _training_claims(model: WorkloadModel) -> list[_Claim]:
+def training_claims(model: WorkloadModel) -> list[_Claim]:
+    """The PVCs mounted by pods of GPU training workloads (serving kinds left out)."""
     pods: dict[tuple[str, str], list[RunningPod]] = defaultdict(list)
     owners: dict[tuple[str, str], dict[ObjectRef, Workload]] = defaultdict(dict)
     for w in model.workloads:

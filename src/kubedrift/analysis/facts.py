@@ -27,6 +27,13 @@ The node agent publishes `kubedrift.io/facts` (a JSON object, fact name → valu
 `kubedrift.io/facts-digest` (`facts_digest` of the annotation's exact text). Facts whose
 digest does not match, or that are not a JSON object, are dropped and the node's
 `problems` say why; without a digest annotation the facts are read as they are.
+
+Agents since 0.1 publish only through a ConfigMap per node (`kubedrift-facts-<node>` in the
+agent's namespace, `facts.json` + `digest`), never on the Node: patching Nodes would need
+RBAC that cannot be narrowed to the agent's own node. `attach_published_facts` folds those
+ConfigMaps into the nodes' views as the two annotations above, so the digest check and
+every rule read them the same way; a Node annotation written by an older agent is still
+read when its node has no ConfigMap.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, TypeAlias
@@ -61,6 +68,10 @@ UNIQUE_FACTS = frozenset({"nodeInfo.machineID", "nodeInfo.systemUUID", "nodeInfo
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 FACTS_ANNOTATION = "kubedrift.io/facts"
 DIGEST_ANNOTATION = "kubedrift.io/facts-digest"
+AGENT_NAMESPACE = "kubedrift-system"
+"""Where agents publish their ConfigMaps unless told otherwise (`--agent-namespace`)."""
+AGENT_CONFIGMAP_SELECTOR = "app.kubernetes.io/part-of=kubedrift,app.kubernetes.io/managed-by=agent"
+"""The labels every agent ConfigMap carries."""
 _BYTE_RESOURCES = frozenset({"memory", "ephemeral-storage", "storage"})
 _BINARY_UNITS = (
     ("Ei", 2**60),
@@ -327,3 +338,44 @@ def _scalar(value: object) -> FactValue:
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def published_facts(
+    configmaps: Iterable[Mapping[str, Any]], namespace: str
+) -> dict[str, tuple[str, str]]:
+    """Node name → (facts text, digest) of each agent ConfigMap in `namespace`.
+
+    Only the agent's namespace counts: a ConfigMap elsewhere, with the same labels, is not
+    the agent's and must not speak for a node. A ConfigMap without `facts.json` or `node`
+    is skipped; one without a digest gets an empty one, which fails the digest check.
+    """
+    found: dict[str, tuple[str, str]] = {}
+    for cm in configmaps:
+        meta = cm.get("metadata") or {}
+        data = cm.get("data") or {}
+        text, node = data.get("facts.json"), data.get("node")
+        if meta.get("namespace") != namespace or not isinstance(text, str) or not node:
+            continue
+        found[str(node)] = (text, str(data.get("digest") or ""))
+    return found
+
+
+def attach_published_facts(
+    nodes: Iterable[dict[str, Any]], published: Mapping[str, tuple[str, str]]
+) -> list[dict[str, Any]]:
+    """The nodes, each with its ConfigMap's facts and digest in place of any annotations.
+
+    Nodes without a ConfigMap keep what they have (an older agent's annotations). The
+    nodes given are not changed: a node with published facts is a shallow copy.
+    """
+    out: list[dict[str, Any]] = []
+    for node in nodes:
+        meta = node.get("metadata") or {}
+        entry = published.get(str(meta.get("name")))
+        if entry is None:
+            out.append(node)
+            continue
+        notes = {**(meta.get("annotations") or {})}
+        notes[FACTS_ANNOTATION], notes[DIGEST_ANNOTATION] = entry
+        out.append({**node, "metadata": {**meta, "annotations": notes}})
+    return out

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from kubedrift.analysis.backups import unprotected_claims
+from kubedrift.analysis.backups import training_claims, unprotected_claims
 from kubedrift.analysis.gangs import DEFAULT_QUOTA_GRACE, gangs_below_minimum, idle_quota
 from kubedrift.analysis.impact import node_impact
 from kubedrift.analysis.workload_findings import WorkloadRule
@@ -58,7 +58,7 @@ def analyze_workloads(
     whether the cluster serves Velero's kinds (from discovery); None infers it from the
     objects (a Velero object or CRD among them). Without Velero, `pvc-not-backed-up` does
     not run — every PVC would be "not backed up" by a tool that is not there — and a note
-    says so.
+    says so when there were training PVCs to check.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -82,11 +82,19 @@ def analyze_workloads(
         node_findings=impact.node_findings,
         workloads=len(model.workloads),
         gpus=sum(w.gpus for w in model.workloads),
-        notes=() if velero else (_NO_VELERO,),
+        notes=() if velero else _no_velero(model),
     )
 
 
-_NO_VELERO = "pvc-not-backed-up not checked: Velero is not installed (no velero.io kinds)"
+def _no_velero(model: WorkloadModel) -> tuple[str, ...]:
+    """A note when training PVCs went unchecked for want of Velero; none when there are none."""
+    count = len(training_claims(model))
+    if not count:
+        return ()
+    return (
+        f"pvc-not-backed-up not checked for {count} training PVCs: "
+        "Velero is not installed (no velero.io kinds)",
+    )
 
 
 def velero_present(model: WorkloadModel) -> bool:

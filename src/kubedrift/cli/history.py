@@ -59,6 +59,7 @@ from kubedrift.cli.reading import (
     value_text,
     write,
 )
+from kubedrift.cli.remediate_render import render_actions
 from kubedrift.cli.render import markdown as md
 from kubedrift.cli.render.table_style import DESIRED_STYLE, DIM, LIVE_STYLE, badge
 from kubedrift.cli.render.values import plural, safe
@@ -263,6 +264,9 @@ def history(
     ] = None,
     output: OutputOpt = None,
     color: ColorOpt = None,
+    actions: Annotated[
+        bool, typer.Option("--actions", help="The remediations `kubedrift apply` recorded.")
+    ] = False,
 ) -> int:
     """Open and past drift episodes from the timeline store the watcher records."""
     now = reading.utc_now()
@@ -274,7 +278,9 @@ def history(
     if limit is None:
         limit = TABLE_LIMIT if fmt in (ReportFormat.TABLE, ReportFormat.MARKDOWN) else 0
     with open_existing(store) as opened:
-        if episode_id is not None:
+        if actions:
+            text = render_actions(opened.actions(), fmt)
+        elif episode_id is not None:
             text = render_episode(*find_episode(opened, episode_id), fmt, now, color)
         else:
             text = render_list(ordered(opened.history(filters)), limit, fmt, now, color)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 
@@ -19,13 +20,29 @@ def choose_format(fmt: Format | None) -> Format:
     return Format.TABLE if sys.stdout.isatty() else Format.JSON
 
 
+def default_color() -> bool:
+    """Colour on a terminal, unless `NO_COLOR` is set to anything but "" (no-color.org:
+    "prevents the addition of ANSI color"; `--color` still overrides it, as that page asks
+    of per-invocation flags)."""
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
 def emit(report: Report, fmt: Format | None, color: bool | None) -> None:
-    """Render `report` to stdout; colour defaults to on for a terminal."""
+    """Render `report` to stdout; colour defaults to on for a terminal (see NO_COLOR)."""
     chosen = choose_format(fmt)
-    use_color = sys.stdout.isatty() if color is None else color
+    use_color = default_color() if color is None else color
     width = shutil.get_terminal_size((120, 40)).columns if sys.stdout.isatty() else 120
     sys.stdout.write(render(report, chosen, color=use_color, width=width))
     sys.stdout.flush()
+    warn(report)
+
+
+def warn(report: Report) -> None:
+    """Each warning on stderr too: a script reading only the exit code or a JSON consumer
+    that ignores the summary must still see, in its log, that the run was incomplete."""
+    for warning in report.warnings:
+        sys.stderr.write(f"kubedrift: warning: {warning}\n")
+    sys.stderr.flush()
 
 
 def fail_exit_code(report: Report, fail_on: Severity) -> int:

@@ -19,6 +19,7 @@ import msgspec
 import typer
 from rich.console import Console, RenderableType
 
+from kubedrift.cli.output import default_color
 from kubedrift.cli.render.values import scalar_text, shorten
 from kubedrift.cli.render.yaml_doc import dump_yaml
 from kubedrift.model import JSON, InputError, Severity
@@ -147,7 +148,7 @@ def document_text(doc: dict[str, Any], fmt: ReportFormat) -> str:
 
 def rich_text(renderables: Iterable[RenderableType], *, color: bool | None) -> str:
     """Renderables as text for the terminal (no ANSI escapes without colour)."""
-    use_color = sys.stdout.isatty() if color is None else color
+    use_color = default_color() if color is None else color
     width = shutil.get_terminal_size((120, 40)).columns if sys.stdout.isatty() else 120
     buffer = io.StringIO()
     console = Console(

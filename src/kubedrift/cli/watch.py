@@ -18,9 +18,10 @@ from typing import Annotated, Any
 import typer
 
 from kubedrift.alerts import AlertPolicy, sinks_from_options
+from kubedrift.analysis.facts import AGENT_NAMESPACE
 from kubedrift.analysis.options import NodeOptions
 from kubedrift.analysis.user_controls import disable_rules
-from kubedrift.cluster.connection import ClusterTarget
+from kubedrift.cluster.connection import ClusterTarget, context_name
 from kubedrift.controller.fleet import FleetOptions
 from kubedrift.controller.run import ControllerOptions, LeaderOptions, run_controller
 from kubedrift.controller.watcher import WatchOptions
@@ -73,6 +74,9 @@ def watch(
         typer.Option(help="Seconds between fleet re-analyses when nothing changed (backup age)."),
     ] = 60.0,
     nodes: Annotated[bool, typer.Option(help="Watch nodes: peers, profiles, GPU rules.")] = True,
+    agent_namespace: Annotated[
+        str, typer.Option(help="Namespace of the node agents' facts ConfigMaps.")
+    ] = AGENT_NAMESPACE,
     workloads: Annotated[bool, typer.Option(help="Judge AI workloads on drifted nodes.")] = True,
     pool_label: Annotated[
         str | None, typer.Option(help="Node label that defines pools for peer comparison.")
@@ -131,13 +135,14 @@ def watch(
             desired=tuple(desired or ()),
             config=config,
             target=target,
-            cluster=cluster or context or ("in-cluster" if in_cluster else "default"),
+            cluster=cluster or context_name(target),
             namespace=namespace,
             desired_interval=_positive("--desired-interval", desired_interval),
             check_nodes=nodes,
             fleet=FleetOptions(
                 workload_interval=_positive("--workload-interval", workload_interval),
                 check_workloads=workloads,
+                agent_namespace=agent_namespace,
                 **_fleet_controls(config, pool_label, disable_rule or ()),
             ),
         ),

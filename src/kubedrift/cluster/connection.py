@@ -25,6 +25,7 @@ from lightkube.config.client_adapter import AsyncClient as _adapter_client
 from lightkube.config.client_adapter import ConnectionParams
 from lightkube.config.kubeconfig import SingleConfig
 
+from kubedrift.cluster.kubeconfig import kubeconfig_paths, load_merged
 from kubedrift.model import ClusterError
 
 _decoder = msgspec.json.Decoder()
@@ -54,8 +55,11 @@ def resolve_config(target: ClusterTarget) -> SingleConfig:
             return _single(
                 KubeConfig.from_file(target.kubeconfig), target.context, str(target.kubeconfig)
             )
-        if not os.environ.get("KUBECONFIG") and _in_pod() and target.context is None:
+        env = os.environ.get("KUBECONFIG")
+        if not env and _in_pod() and target.context is None:
             return _single(KubeConfig.from_service_account(), None, "in-cluster")
+        if env and len(kubeconfig_paths(env)) > 1:
+            return _single(load_merged(kubeconfig_paths(env)), target.context, env)
         return _single(KubeConfig.from_env(), target.context, "kubeconfig")
     except ConfigError as err:
         where = str(target.kubeconfig or os.environ.get("KUBECONFIG") or "kubeconfig")
@@ -68,6 +72,39 @@ def resolve_config(target: ClusterTarget) -> SingleConfig:
         where = str(target.kubeconfig or os.environ.get("KUBECONFIG") or "kubeconfig")
         reason = str(err).splitlines()[0][:120] if str(err) else type(err).__name__
         raise ClusterError(f"not a valid kubeconfig: {reason}", where=where) from None
+
+
+def context_namespace(target: ClusterTarget) -> str | None:
+    """The namespace the kubeconfig context names, kubectl's home for objects that name none.
+
+    kubectl resolves a manifest's namespace as `--namespace`, else the context's, else
+    `default` (kubectl reference, "kubectl config set-context --namespace"). None when the
+    context names none, or when there is no kubeconfig to ask and none was asked for (a
+    snapshot read on a machine without one); a kubeconfig or context named explicitly that
+    cannot be read is an error.
+    """
+    try:
+        return resolve_config(target).context.namespace or None
+    except ClusterError:
+        if target.kubeconfig is not None or target.context is not None:
+            raise
+        return None
+
+
+def context_name(target: ClusterTarget) -> str:
+    """The name a cluster goes by: its kubeconfig context's (kubectl's current-context, or
+    `--context`), `in-cluster` for the pod's service account, `default` when there is no
+    kubeconfig to say (connecting will then say what is wrong)."""
+    if target.in_cluster:
+        return "in-cluster"
+    if target.context:
+        return target.context
+    if target.kubeconfig is None and not os.environ.get("KUBECONFIG") and _in_pod():
+        return "in-cluster"
+    try:
+        return resolve_config(target).context_name or "default"
+    except ClusterError:
+        return "default"
 
 
 _MALFORMED = (yaml.YAMLError, UnicodeDecodeError, ValueError, TypeError, AttributeError, KeyError)

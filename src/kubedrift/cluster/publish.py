@@ -1,21 +1,21 @@
-"""Publishing a node's agent facts where the scanner reads them: Node annotations + a ConfigMap.
+"""Publishing a node's agent facts where the scanner reads them: one ConfigMap per node.
 
-On the Node (merge patch, field manager `kubedrift-agent`):
+The ConfigMap `kubedrift-facts-<node>` (default namespace `kubedrift-system`) holds the
+facts as canonical JSON (a flat object of strings, keys sorted, no spaces) under
+`facts.json`, plus `digest` (`sha256:<hex>` of exactly that text,
+`kubedrift.analysis.facts.facts_digest`, which the scanner checks), `node`,
+`agent-version`, `collected-at` (RFC 3339, UTC) and `notes` (what could not be read, one
+per line). The Node owns it, so the garbage collector removes it with the Node.
 
-- `kubedrift.io/facts`: the facts as canonical JSON, a flat object of strings with keys
-  sorted and no spaces; left out (removed) when it would reach 64 KiB;
-- `kubedrift.io/facts-digest`: `sha256:<hex>` of exactly that text
-  (`kubedrift.analysis.facts.facts_digest`, which the scanner checks);
-- `kubedrift.io/facts-configmap`: `<namespace>/<name>` of the ConfigMap below.
+The agent never writes the Node: RBAC cannot narrow `patch nodes` to the agent's own node
+(resourceNames are fixed in the Role, not per pod), so a Node-writing agent could rewrite
+every node's labels and taints. It only reads its Node (`get`, for the owner's uid). The
+`kubedrift.io/facts*` annotations older agents wrote are still read by the scanner when a
+node has no ConfigMap (`kubedrift.analysis.facts.attach_published_facts`).
 
-The ConfigMap `kubedrift-facts-<node>` (default namespace `kubedrift-system`) holds the same
-text under `facts.json` whatever its size, plus `digest`, `node`, `agent-version`,
-`collected-at` (RFC 3339, UTC) and `notes` (what could not be read, one per line). The
-Node owns it, so the garbage collector removes it with the Node.
-
-Nothing is written when nothing changed: the Node is patched only when one of its three
-annotations differs, the ConfigMap only when its content (all but `collected-at`) or its
-owner differs. `collected-at` therefore says when these facts were first seen.
+Nothing is written when nothing changed: the ConfigMap is patched only when its content
+(all but `collected-at`) or its owner differs. `collected-at` therefore says when these
+facts were first seen.
 """
 
 from __future__ import annotations
@@ -28,16 +28,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from kubedrift.analysis.facts import DIGEST_ANNOTATION, FACTS_ANNOTATION, facts_digest
+from kubedrift.analysis.facts import AGENT_NAMESPACE, facts_digest
 from kubedrift.cluster.connection import Connection
 from kubedrift.cluster.rest import MERGE_PATCH, Conflict, send_json
 from kubedrift.model import ClusterError
 
 FIELD_MANAGER = "kubedrift-agent"
-DEFAULT_NAMESPACE = "kubedrift-system"
-CONFIGMAP_ANNOTATION = "kubedrift.io/facts-configmap"
+DEFAULT_NAMESPACE = AGENT_NAMESPACE
 NODE_KEY = "kubedrift.io/node"
-MAX_ANNOTATION_BYTES = 64 * 1024
 _PREFIX = "kubedrift-facts-"
 _MAX_NAME = 253
 _MAX_LABEL_VALUE = 63
@@ -65,15 +63,12 @@ class FactsDocument:
 
 @dataclass(frozen=True, slots=True)
 class Published:
-    """The result of one publish; `inline` is False when the facts were too large for the
-    annotation and only the digest and the ConfigMap carry them."""
+    """The result of one publish."""
 
     node: str
     digest: str
     facts: int
     size: int
-    inline: bool
-    annotations: Outcome
     configmap: Outcome
     configmap_ref: str
 
@@ -95,44 +90,22 @@ def configmap_name(node: str) -> str:
 async def publish_facts(
     conn: Connection, doc: FactsDocument, *, namespace: str = DEFAULT_NAMESPACE
 ) -> Published:
-    """Write the ConfigMap, then the Node's annotations, each only when it changed."""
+    """Write the node's ConfigMap when it changed; the Node itself is only read."""
     node = await conn.get_json(f"/api/v1/nodes/{doc.node}", what=f"Node/{doc.node}")
     if node is None:
         raise ClusterError("node not found (check --node-name)", where=f"Node/{doc.node}")
     text = encode_facts(doc.facts)
     digest = facts_digest(text)
-    size = len(text.encode())
-    inline = size < MAX_ANNOTATION_BYTES
     name = configmap_name(doc.node)
     cm_outcome = await _write_configmap(conn, namespace, name, _configmap(doc, text, digest, node))
-    ref = f"{namespace}/{name}"
-    wanted: dict[str, str | None] = {
-        FACTS_ANNOTATION: text if inline else None,  # None removes a stale one
-        DIGEST_ANNOTATION: digest,
-        CONFIGMAP_ANNOTATION: ref,
-    }
-    node_outcome = await _annotate_node(conn, node, doc.node, wanted)
     return Published(
         node=doc.node,
         digest=digest,
         facts=len(doc.facts),
-        size=size,
-        inline=inline,
-        annotations=node_outcome,
+        size=len(text.encode()),
         configmap=cm_outcome,
-        configmap_ref=ref,
+        configmap_ref=f"{namespace}/{name}",
     )
-
-
-async def _annotate_node(
-    conn: Connection, node: Mapping[str, Any], name: str, wanted: dict[str, str | None]
-) -> Outcome:
-    current = (node.get("metadata") or {}).get("annotations") or {}
-    if all(current.get(key) == value for key, value in wanted.items()):
-        return Outcome.UNCHANGED
-    patch = {"metadata": {"annotations": wanted}}
-    await _patch(conn, f"/api/v1/nodes/{name}", patch, what=f"Node/{name}")
-    return Outcome.UPDATED
 
 
 def _configmap(

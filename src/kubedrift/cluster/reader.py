@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from kubedrift.cluster.connection import Connection
@@ -31,6 +31,8 @@ class LiveObjects:
     unserved: tuple[ObjectRef, ...]
     namespaced: Mapping[tuple[str, str], bool]
     """(group, kind) → namespaced, for every kind the server serves."""
+    forbidden: Mapping[ObjectRef, str] = field(default_factory=dict)
+    """Refs RBAC would not let us read → the plural of their resource (not in `objects`)."""
 
 
 async def list_objects(
@@ -84,23 +86,49 @@ async def fetch_desired(
         groups[(resource, ref.namespace if resource.namespaced else None)].append(ref)
     fetcher = _Fetcher(conn)
     await asyncio.gather(*(fetcher.group(res, ns, group) for (res, ns), group in groups.items()))
-    return LiveObjects(objects=fetcher.found, unserved=tuple(unserved), namespaced=namespaced)
+    return LiveObjects(
+        objects=fetcher.found,
+        unserved=tuple(unserved),
+        namespaced=namespaced,
+        forbidden=fetcher.forbidden,
+    )
 
 
 class _Fetcher:
-    """Concurrent GETs and LISTs, bounded so a big scan does not flood the API server."""
+    """Concurrent GETs and LISTs, bounded so a big scan does not flood the API server.
+
+    A 403 is not fatal: the refs it covers are set apart in `forbidden`, for the caller to
+    report (`kind-not-readable`) rather than call them missing or stop the whole scan.
+    """
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.found: dict[ObjectRef, dict[str, Any] | None] = {}
+        self.forbidden: dict[ObjectRef, str] = {}
         self.limit = asyncio.Semaphore(CONCURRENCY)
 
     async def group(self, resource: ApiResource, ns: str | None, refs: list[ObjectRef]) -> None:
+        try:
+            await self._group(resource, ns, refs)
+        except ClusterError as err:
+            if not err.message.startswith("forbidden"):
+                raise
+            for ref in refs:
+                self.found.pop(ref, None)
+                self.forbidden[ref] = resource.plural
+
+    async def _group(self, resource: ApiResource, ns: str | None, refs: list[ObjectRef]) -> None:
         if len(refs) > LIST_THRESHOLD and "list" in resource.verbs:
             async with self.limit:
                 await self._list(resource, ns, refs)
             return
-        await asyncio.gather(*(self.one(resource, ns, r) for r in refs))
+        # Every GET runs to its end before an error is raised: none is left unawaited.
+        results = await asyncio.gather(
+            *(self.one(resource, ns, r) for r in refs), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
 
     async def _list(self, resource: ApiResource, ns: str | None, refs: list[ObjectRef]) -> None:
         wanted = {r.name: r for r in refs}
@@ -135,3 +163,50 @@ async def may_list(conn: Connection, resource: ApiResource, namespace: str | Non
             return False
         raise
     return True
+
+
+ELSEWHERE_BY_NAME = 20
+"""Missing objects of one kind up to which each is looked for by name, not by one LIST."""
+
+
+async def namespaces_holding(
+    conn: Connection, discovery: Discovery, refs: Iterable[ObjectRef]
+) -> dict[ObjectRef, tuple[str, ...]]:
+    """For desired refs not found in their namespace, the other namespaces holding that name.
+
+    A hint for the "object missing" message, so it costs little: a field-selector LIST per
+    name (`metadata.name` is a field selector every kind supports), or one LIST of the kind
+    when many of its objects are missing. A kind we may not list cluster-wide gives no hint.
+    """
+    by_resource: dict[ApiResource, list[ObjectRef]] = defaultdict(list)
+    for ref in refs:
+        resource = await discovery.resource_for(ref.api_version, ref.kind)
+        if resource is not None and resource.namespaced and "list" in resource.verbs:
+            by_resource[resource].append(ref)
+    found: dict[ObjectRef, tuple[str, ...]] = {}
+    for resource, group in by_resource.items():
+        names = None if len(group) > ELSEWHERE_BY_NAME else [r.name for r in group]
+        try:
+            holding = await _namespaces_by_name(conn, resource, names)
+        except ClusterError as err:
+            if not err.message.startswith("forbidden"):
+                raise
+            continue
+        for ref in group:
+            others = tuple(ns for ns in holding.get(ref.name, ()) if ns != ref.namespace)
+            if others:
+                found[ref] = others
+    return found
+
+
+async def _namespaces_by_name(
+    conn: Connection, resource: ApiResource, names: list[str] | None
+) -> dict[str, list[str]]:
+    """name → namespaces holding it: of `names` (one LIST each), or of every object."""
+    out: dict[str, list[str]] = defaultdict(list)
+    selectors = [f"metadata.name={name}" for name in names] if names is not None else [None]
+    for selector in selectors:
+        async for item in list_objects(conn, resource, field_selector=selector):
+            meta = item.get("metadata") or {}
+            out[str(meta.get("name"))].append(str(meta.get("namespace") or ""))
+    return {name: sorted(set(spaces)) for name, spaces in out.items()}

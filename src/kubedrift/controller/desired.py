@@ -19,7 +19,9 @@ from typing import Any
 
 import msgspec
 
+from kubedrift.analysis.options import FactIgnore
 from kubedrift.analysis.profiles import NodeProfile, compile_profiles
+from kubedrift.analysis.user_controls import RuleSwitches
 from kubedrift.cluster.discovery import ApiResource
 from kubedrift.desired import DesiredSet, SourcedObject, load_desired
 from kubedrift.desired.git import parse_git_spec, remote_revision
@@ -27,7 +29,7 @@ from kubedrift.diff import DiffOptions
 from kubedrift.diff.trusted import autoscaled_targets
 from kubedrift.engine.namespaces import with_namespaces
 from kubedrift.engine.requests import ScanRequest
-from kubedrift.engine.scan import diff_options
+from kubedrift.engine.scan import diff_options, user_controls
 from kubedrift.model import ObjectRef, ref_of
 
 GroupKind = tuple[str, str]
@@ -97,6 +99,10 @@ class DesiredState:
     count: int = 0
     """How many desired objects the watch covers (`objects` is emptied once resolved)."""
     group_kinds: frozenset[tuple[str, str]] = frozenset()
+    rules: RuleSwitches = field(default_factory=RuleSwitches)
+    """`rules:` of the KubedriftConfigs in desired state and `--config`."""
+    fact_ignores: tuple[FactIgnore, ...] = ()
+    """`ignoreNodeFacts:` of the same configs."""
 
 
 def read(specs: tuple[str, ...]) -> LoadedDesired:
@@ -122,6 +128,7 @@ def read(specs: tuple[str, ...]) -> LoadedDesired:
 def compile_loaded(loaded: LoadedDesired, config: Path | None) -> DesiredState:
     """Compile what `read` returned: profiles, ignore and trust rules (`--config` too)."""
     configs_only = DesiredSet((), loaded.revision, loaded.sources, configs=loaded.configs)
+    controls = user_controls(configs_only, ScanRequest(config=config))
     return DesiredState(
         version=loaded.version,
         revision=loaded.revision,
@@ -131,6 +138,8 @@ def compile_loaded(loaded: LoadedDesired, config: Path | None) -> DesiredState:
         profiles=tuple(compile_profiles(list(loaded.profiles))),
         count=len(loaded.objects),
         group_kinds=loaded.group_kinds,
+        rules=controls.switches,
+        fact_ignores=controls.fact_ignores,
     )
 
 
@@ -181,6 +190,8 @@ def resolve(
         autoscaled=frozenset(autoscaled),
         count=state.count,
         group_kinds=state.group_kinds,
+        rules=state.rules,
+        fact_ignores=state.fact_ignores,
     )
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -27,6 +28,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kubedrift.analysis import nodes as node_analysis
+from kubedrift.analysis.facts import (
+    AGENT_CONFIGMAP_SELECTOR,
+    AGENT_NAMESPACE,
+    attach_published_facts,
+    published_facts,
+)
+from kubedrift.analysis.options import FactIgnore
 from kubedrift.analysis.profiles import NodeProfile
 from kubedrift.analysis.user_controls import RuleSwitches
 from kubedrift.analysis.workloads import analyze_workloads
@@ -58,6 +66,8 @@ class FleetOptions:
     workload_interval: float = 60.0
     workload_min_interval: float = 5.0
     check_workloads: bool = True
+    agent_namespace: str = AGENT_NAMESPACE
+    """Where the node agents publish their facts ConfigMaps (watched with the nodes)."""
     node_options: node_analysis.NodeOptions = _NODE_OPTIONS
     rules: RuleSwitches = field(default_factory=RuleSwitches)
 
@@ -124,6 +134,8 @@ class FleetTracker:
         self.report = report
         self.profiles = tuple(profiles)
         self.options = options
+        self._base = options
+        """The command line's options; desired state's KubedriftConfigs add to them."""
         self.synced = asyncio.Event()
         self.informer: Informer | None = None
         self.passes = 0
@@ -132,6 +144,9 @@ class FleetTracker:
         self._conn = conn
         self._informer_options = informer_options
         self._nodes: dict[str, dict[str, Any]] = {}
+        self._published: dict[str, tuple[str, str]] = {}
+        """Node name → (facts text, digest) from its agent's ConfigMap."""
+        self.facts_informer: Informer | None = None
         self.workloads: WorkloadTracker | None = None
         self._dirty_since: float | None = None
         self._urgent = False
@@ -147,17 +162,20 @@ class FleetTracker:
         resource = await Discovery(self._conn).resource_for("v1", "Node")
         if resource is None:  # pragma: no cover - every cluster serves Nodes
             return
-        self._nodes = {}  # a restart after a failure lists them all again
+        self._nodes, self._published = {}, {}  # a restart lists them all again
         source = ApiSource(self._conn, resource, options=self._informer_options)
         self.informer = Informer(
             source, fingerprint=node_fingerprint, options=self._informer_options
         )
+        self.facts_informer = await self._facts_informer()
         if self.options.check_workloads:
             self.workloads = WorkloadTracker(
                 self._conn, self._workload_changed, informer_options=self._informer_options
             )
         async with asyncio.TaskGroup() as group:
             group.create_task(self._watch_nodes(self.informer))
+            if self.facts_informer is not None:
+                group.create_task(self._watch_facts(self.facts_informer))
             if self.workloads is not None:
                 group.create_task(self.workloads.run())
             group.create_task(self._timer())
@@ -172,6 +190,57 @@ class FleetTracker:
                     self._nodes.pop(name, None)
                 else:
                     self._nodes[name] = project_node(change.obj)
+                if informer.synced.is_set():
+                    self._mark_dirty(urgent=True)
+        finally:
+            await informer.aclose()
+
+    def use_controls(self, rules: RuleSwitches, ignores: Sequence[FactIgnore]) -> None:
+        """Rule switches and node-fact ignores of desired state's KubedriftConfigs.
+
+        The command line's (`--config`, `--disable-rule`) win on a rule both set. A change
+        runs a pass soon, so a rule switched off in Git stops being reported at once.
+        """
+        base = self._base
+        node_options = dataclasses.replace(
+            base.node_options,
+            fact_ignores=tuple(dict.fromkeys((*base.node_options.fact_ignores, *ignores))),
+        )
+        options = dataclasses.replace(
+            base, rules=rules.merged(base.rules), node_options=node_options
+        )
+        if options != self.options:
+            self.options = options
+            self.poke()
+
+    async def _facts_informer(self) -> Informer | None:
+        """The agent ConfigMaps of the agent namespace (None if ConfigMaps are not served)."""
+        resource = await Discovery(self._conn).resource_for("v1", "ConfigMap")
+        if resource is None:  # pragma: no cover - every cluster serves ConfigMaps
+            return None
+        source = ApiSource(
+            self._conn,
+            resource,
+            namespace=self.options.agent_namespace,
+            label_selector=AGENT_CONFIGMAP_SELECTOR,
+            options=self._informer_options,
+        )
+        return Informer(source, options=self._informer_options)
+
+    async def _watch_facts(self, informer: Informer) -> None:
+        """Keep each node's published facts; a change is a node change (urgent)."""
+        namespace = self.options.agent_namespace
+        by_configmap: dict[str, str] = {}  # ConfigMap name → node, to forget a deleted one
+        try:
+            async for change in informer.changes():
+                name = change.key[-1]
+                old = by_configmap.pop(name, None)
+                if old is not None:
+                    self._published.pop(old, None)
+                if change.type is not ChangeType.DELETED:
+                    for node, entry in published_facts([change.obj], namespace).items():
+                        self._published[node] = entry
+                        by_configmap[name] = node
                 if informer.synced.is_set():
                     self._mark_dirty(urgent=True)
         finally:
@@ -208,6 +277,8 @@ class FleetTracker:
     async def _passes(self) -> None:
         assert self.informer is not None
         await self.informer.synced.wait()
+        if self.facts_informer is not None:
+            await self.facts_informer.synced.wait()
         if self.workloads is not None:
             await self.workloads.synced.wait()
         self._mark_dirty(urgent=True)  # the first pass, even for a cluster with no nodes
@@ -246,7 +317,8 @@ class FleetTracker:
 
     def analyse(self, triggered: float) -> FleetPass:
         """One pass over the projections and the last listed workloads (pure, CPU-bound)."""
-        nodes, now = list(self._nodes.values()), datetime.now(UTC)
+        nodes = attach_published_facts(self._nodes.values(), self._published)
+        now = datetime.now(UTC)
         gc_was_enabled = gc.isenabled()
         gc.disable()  # the pass allocates many short-lived values: no full collections
         try:

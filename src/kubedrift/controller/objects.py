@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from kubedrift.analysis.user_controls import RuleSwitches
 from kubedrift.cluster.connection import Connection
 from kubedrift.cluster.informer import ApiSource, Change, ChangeType, Informer, InformerOptions
 from kubedrift.controller.desired import DesiredKind, PairingKey
@@ -99,9 +100,12 @@ class ObjectTracker:
         *,
         autoscaled: frozenset[tuple[str, str, str]] = frozenset(),
         informer_options: InformerOptions = _INFORMER_OPTIONS,
+        rules: RuleSwitches | None = None,
     ) -> None:
         self.kind = kind
         self.options = options
+        self.rules = rules or RuleSwitches()
+        """Rule switches (`rules:` of KubedriftConfig, `--disable-rule`), as `scan` applies."""
         self.report = report
         self.autoscaled = autoscaled
         self.synced = asyncio.Event()
@@ -179,7 +183,8 @@ class ObjectTracker:
         """The findings of one desired object against its live state (None: absent)."""
         self.stats.diffs += 1
         scaled = _target(desired) in self.autoscaled
-        return tuple(diff_object(desired, live, self.options, autoscaled=scaled))
+        findings = diff_object(desired, live, self.options, autoscaled=scaled)
+        return tuple(self.rules.apply(findings) if self.rules else findings)
 
     async def _when_synced(self, informers: list[Informer]) -> None:
         for informer in informers:

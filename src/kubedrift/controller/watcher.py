@@ -59,9 +59,10 @@ from kubedrift.controller.objects import ObjectEvent, ObjectTracker, informer_sc
 from kubedrift.controller.recorder import Recorder
 from kubedrift.controller.trouble import Trouble, supervised
 from kubedrift.diff.trusted import autoscaled_targets
+from kubedrift.engine.access import not_readable_finding
 from kubedrift.engine.live import SCALABLE_KINDS, list_autoscalers
 from kubedrift.engine.scan import unserved_finding
-from kubedrift.model import Category, ClusterError, Finding, InputError, ObjectRef, Severity
+from kubedrift.model import ClusterError, InputError, ObjectRef
 from kubedrift.store import StoreError
 
 log = logging.getLogger(__name__)
@@ -186,6 +187,8 @@ class Watcher:
         if self.fleet is not None and self.fleet.profiles != state.profiles:
             self.fleet.profiles = state.profiles
             self.fleet.poke()
+        if self.fleet is not None:
+            self.fleet.use_controls(state.rules, state.fact_ignores)
         if self.on_desired is not None:
             self.on_desired(state)
 
@@ -284,6 +287,7 @@ class Watcher:
                 queue.put,
                 autoscaled=plan.autoscaled,
                 informer_options=self.options.informer,
+                rules=state.rules.merged(self.options.fleet.rules),
             )
             for gk, kind in sorted(state.kinds.items())
             if gk not in plan.forbidden
@@ -351,7 +355,7 @@ class Watcher:
         findings = [f for e in events for f in e.findings]
         findings += [unserved_finding(ref, state.revision) for ref in state.unserved]
         findings += [
-            _not_readable(ref, state.kinds[gk].resource.plural, state.revision)
+            not_readable_finding(ref, state.kinds[gk].resource.plural, state.revision)
             for gk in sorted(plan.forbidden)
             for ref in _refs(state.kinds[gk])
         ]
@@ -416,21 +420,6 @@ async def _forbidden(conn: Connection, state: DesiredState) -> frozenset[GroupKi
 def _refs(kind: DesiredKind) -> list[ObjectRef]:
     version = kind.resource.api_version
     return [ObjectRef(version, k, ns or None, name) for _, k, ns, name in kind.objects]
-
-
-def _not_readable(ref: ObjectRef, plural: str, revision: str | None) -> Finding:
-    return Finding(
-        category=Category.OBJECT,
-        severity=Severity.HIGH,
-        object=ref,
-        path="",
-        desired="readable",
-        live=None,
-        rule="kind-not-readable",
-        message=f"kubedrift may not list {plural} (RBAC): grant get, list and watch on them "
-        "to check this object",
-        revision=revision,
-    )
 
 
 def _freeze_long_lived() -> None:

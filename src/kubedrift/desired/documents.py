@@ -36,7 +36,7 @@ import reprlib
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -106,12 +106,18 @@ class Location:
     """Where an object came from: a file (or rendered output), its document, its List item.
 
     `document` counts from 1 in a YAML stream, empty documents included, and is None for
-    JSON; `item` is the 0-based index in a List's `items`, None outside a List.
+    JSON; `item` is the 0-based index in a List's `items`, None outside a List. `line` is
+    the 1-based line the object starts on in the file (None for rendered output, whose
+    lines are no file's). `file` is the file as a code-scanning report cites it — the path
+    inside the repository for a Git source — when it differs from `path`. Neither takes
+    part in equality: they say more about the same place.
     """
 
     path: str
     document: int | None = None
     item: int | None = None
+    line: int | None = field(default=None, compare=False)
+    file: str | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         parts = [self.path]
@@ -144,10 +150,15 @@ class SourcedObject:
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """One parsed, non-empty document of a file and its 1-based index (None for JSON)."""
+    """One parsed, non-empty document of a file and its 1-based index (None for JSON).
+
+    `line` is where its content starts; `item_lines` where each item of a List starts.
+    """
 
     index: int | None
     body: Any
+    line: int | None = None
+    item_lines: tuple[int, ...] = ()
 
 
 @contextmanager
@@ -163,23 +174,33 @@ def gc_paused() -> Iterator[None]:
 
 
 def parse_yaml(data: bytes | str, path: str) -> list[Document]:
-    """Parse a YAML stream; empty documents are skipped but still counted."""
+    """Parse a YAML stream; empty documents are skipped but still counted.
+
+    Each document is composed into a node tree and then constructed, which is what
+    `yaml.load_all` does inside; the nodes give the line each document (and each item of a
+    List) starts on, at no extra parse.
+    """
     documents: list[Document] = []
     count = 0
     anchors = b"&" in data if isinstance(data, bytes) else "&" in data
+    loader = _Loader(data)
     try:
         with gc_paused():
-            for body in yaml.load_all(data, Loader=_Loader):
+            while loader.check_node():
+                node = loader.get_node()
+                body = None if node is None else loader.construct_document(node)
                 count += 1
                 _check_shape(body, f"{path}, document {count}", aliases=anchors)
-                if body is not None:
-                    documents.append(Document(count, body))
+                if node is not None and body is not None:
+                    documents.append(Document(count, body, *_lines(node)))
     except yaml.YAMLError as exc:
         raise InputError(_yaml_message(exc), where=f"{path}, document {count + 1}") from None
     except RecursionError:
         raise InputError(
             f"nested deeper than {MAX_DEPTH} levels", where=f"{path}, document {count + 1}"
         ) from None
+    finally:
+        loader.dispose()
     return documents
 
 
@@ -223,6 +244,16 @@ class _TooDeep(InputError):
         super().__init__(f"nested deeper than {MAX_DEPTH} levels")
 
 
+def _lines(node: yaml.Node) -> tuple[int, tuple[int, ...]]:
+    """The 1-based line a document starts on, and those of its `items` when it has any."""
+    items: tuple[int, ...] = ()
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if key.value == "items" and isinstance(value, yaml.SequenceNode):
+                items = tuple(item.start_mark.line + 1 for item in value.value)
+    return node.start_mark.line + 1, items
+
+
 def parse_json(data: bytes, path: str) -> list[Document]:
     """Parse one JSON value (msgspec, collector paused)."""
     try:
@@ -235,7 +266,8 @@ def parse_json(data: bytes, path: str) -> list[Document]:
             f"invalid JSON: nested deeper than {MAX_DEPTH} levels", where=path
         ) from None
     _check_shape(body, path, aliases=False)
-    return [Document(None, body)]
+    start = len(data) - len(data.lstrip())
+    return [Document(None, body, data.count(b"\n", 0, start) + 1)]
 
 
 def read_documents(path: Path, display: str | None = None) -> list[Document]:
@@ -255,23 +287,37 @@ def read_documents(path: Path, display: str | None = None) -> list[Document]:
 
 
 def read_objects(
-    path: Path, display: str | None = None, *, revision: str | None = None
+    path: Path,
+    display: str | None = None,
+    *,
+    revision: str | None = None,
+    file: str | None = None,
 ) -> list[SourcedObject]:
-    """Read a file and return its objects, Lists flattened, each validated."""
+    """Read a file and return its objects, Lists flattened, each validated.
+
+    `file` is how a code-scanning report cites the file, when not as `display`.
+    """
     where = display or str(path)
-    return objects_of(read_documents(path, where), where, revision=revision)
+    return objects_of(read_documents(path, where), where, revision=revision, file=file)
 
 
 def objects_of(
-    documents: list[Document], path: str, *, revision: str | None = None
+    documents: list[Document],
+    path: str,
+    *,
+    revision: str | None = None,
+    file: str | None = None,
+    lines: bool = True,
 ) -> list[SourcedObject]:
-    """Flatten and validate the documents of one file (or of a program's output)."""
+    """Flatten and validate the documents of one file (or of a program's output, whose
+    line numbers are no file's: `lines=False`)."""
     out: list[SourcedObject] = []
     for doc in documents:
+        line = doc.line if lines else None
+        location = Location(path, doc.index, line=line, file=file)
         if _is_list(doc.body):
-            out.extend(_list_items(doc.body, Location(path, doc.index), revision))
+            out.extend(_list_items(doc.body, location, doc.item_lines if lines else (), revision))
             continue
-        location = Location(path, doc.index)
         check_object(doc.body, location)
         out.append(SourcedObject(doc.body, location, revision))
     return out
@@ -351,7 +397,7 @@ def _is_list(body: Any) -> bool:
 
 
 def _list_items(
-    body: dict[str, Any], location: Location, revision: str | None
+    body: dict[str, Any], location: Location, lines: tuple[int, ...], revision: str | None
 ) -> Iterator[SourcedObject]:
     items = body.get("items")
     if items is None:
@@ -361,7 +407,8 @@ def _list_items(
     item_kind = body["kind"][: -len("List")]
     api_version = body.get("apiVersion")
     for index, item in enumerate(items):
-        item_location = Location(location.path, location.document, index)
+        line = lines[index] if index < len(lines) else location.line
+        item_location = Location(location.path, location.document, index, line, location.file)
         if item_kind and isinstance(item, dict):
             # `kubectl get deployments -o json` items carry neither; they are the list's.
             item.setdefault("kind", item_kind)

@@ -4,7 +4,9 @@ A spec names a Git source in one of these ways:
 
 - a URL, `https://host/org/repo.git`, `ssh://…`, `git://…`, `file:///…` (a `git+` prefix
   is allowed, as in `git+file:///srv/repo`), or scp-style `git@host:org/repo.git`;
-- a local path followed by `@REV` (`/path/repo@v1.2`, `deploy/prod@main`).
+- a local path followed by `@REV` (`/path/repo@v1.2`, `deploy/prod@main`), a path in a
+  work tree or a bare repository (`/srv/git/platform.git@main`, which reads as its
+  `file://` URL would; a sub-path follows `//`: `/srv/git/platform.git//prod@main`).
 
 Both take an optional `@REV` (branch, tag or commit, full or abbreviated) at the end, and a
 URL an optional sub-path after `//` (Flux and Argo CD style): `repo.git//manifests@main`.
@@ -103,12 +105,28 @@ def parse_git_spec(spec: str, *, timeout: float = DEFAULT_TIMEOUT) -> GitSpec | 
     if Path(spec).exists() or "@" not in spec:
         return None
     base, _, rev = spec.rpartition("@")
-    if not rev or not Path(base).exists():
+    repo_path, _, sub = base.partition("//")
+    if not rev or not Path(repo_path).exists():
         return None
     check_revision(rev, spec)
+    if _is_bare(Path(repo_path), spec, timeout):
+        top = Path(repo_path).resolve()
+        return GitSpec(url=top.as_uri(), rev=rev, subdir=sub.strip("/"), repo=str(top))
     top = _toplevel(Path(base), spec, timeout)
     subdir = Path(base).resolve().relative_to(top).as_posix()
     return GitSpec(url=top.as_uri(), rev=rev, subdir="" if subdir == "." else subdir, repo=str(top))
+
+
+def _is_bare(path: Path, spec: str, timeout: float) -> bool:
+    """Whether `path` is a bare repository's folder: it has no work tree to find a top
+    level in, so it is read as its `file://` URL is (git's own `git clone /srv/x.git`)."""
+    if not path.is_dir():
+        return False
+    try:
+        out = _git_run([path, "rev-parse", "--is-bare-repository"], where=spec, timeout=timeout)
+    except InputError:
+        return False
+    return out.decode().strip() == "true"
 
 
 def _split_rev(path: str) -> tuple[str, str | None]:

@@ -67,10 +67,12 @@ def helm_template(folder: Path, display: str, options: RenderOptions) -> list[Do
     if program is None:
         raise InputError("contains Chart.yaml but helm is not on PATH", where=display)
     release = options.release_name or folder.resolve().name
-    args: list[str | Path] = [program, "template", release, folder]
-    for values in options.helm_values:
-        args += ["-f", values]
+    args: list[str | Path] = [program, "template"]
+    # `--opt=value` binds each value to its flag, and `--` ends the options (cobra's
+    # pflag stops at it), so no release, folder or file name is ever read as a flag.
+    args += [f"--values={values}" for values in options.helm_values]
     if options.namespace:
-        args += ["--namespace", options.namespace]
+        args.append(f"--namespace={options.namespace}")
+    args += ["--", release, folder]
     out = run(args, where=display, timeout=options.timeout)
     return parse_yaml(out, f"{display} (helm template)")

@@ -2,7 +2,8 @@
 
 Each spec is a file, a folder (read by the folder rules of `kubedrift.desired.tree`:
 kustomizations and charts are rendered), or a Git source (`kubedrift.desired.git`: a URL,
-or a path with `@REV`, optionally with a `//sub-path`). kubedrift's own documents
+or a path with `@REV`, optionally with a `//sub-path`), each optionally ending in
+`?values=F&namespace=NS&release=R` (`kubedrift.desired.specopts`). kubedrift's own documents
 (apiVersion `kubedrift.io/…`) are set apart: `NodeProfile`s in `profiles`,
 `KubedriftConfig`s in `configs`. The same object (group, kind, namespace, name) named
 twice is an error naming both places, since it is unclear which one is desired.
@@ -17,8 +18,9 @@ from pathlib import Path
 from kubedrift.desired.documents import SourcedObject
 from kubedrift.desired.git import GitSpec, checkout, parse_git_spec, worktree_state
 from kubedrift.desired.gitsafe import redact, redact_error
-from kubedrift.desired.render import RenderOptions
+from kubedrift.desired.render import RenderOptions, is_chart
 from kubedrift.desired.scope import is_cluster_scoped
+from kubedrift.desired.specopts import SpecOptions, resolve_values, split_spec
 from kubedrift.desired.tree import read_tree
 from kubedrift.model import InputError
 
@@ -34,7 +36,9 @@ class DesiredSet:
     `sources` are the specs with credentials hidden (`gitsafe.redact`).
     `revision` is the full commit SHA when the Git-backed sources agree on one (each
     object also carries its own); `dirty` says a local work tree had uncommitted changes
-    under a spec, so the files read differ from `revision`.
+    under a spec, so the files read differ from `revision`. `empty` names the specs that
+    held no document at all (an empty folder, a folder of READMEs, an empty file): a
+    caller must not report such a source as "no drift".
     """
 
     objects: tuple[SourcedObject, ...]
@@ -43,6 +47,7 @@ class DesiredSet:
     profiles: tuple[SourcedObject, ...] = ()
     configs: tuple[SourcedObject, ...] = ()
     dirty: bool = False
+    empty: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +86,7 @@ def load_desired(
         profiles=tuple(profiles),
         configs=tuple(configs),
         dirty=any(part.dirty for part in loaded),
+        empty=tuple(spec for spec, part in zip(specs, loaded, strict=True) if not part.objects),
     )
 
 
@@ -92,18 +98,21 @@ def _load_spec(spec: str, options: RenderOptions) -> _Loaded:
         raise redact_error(exc) from None
 
 
-def _load_one(spec: str, options: RenderOptions) -> _Loaded:
+def _load_one(full: str, options: RenderOptions) -> _Loaded:
+    spec, asked = split_spec(full)
     git_spec = parse_git_spec(spec, timeout=options.timeout)
     if git_spec is not None:
-        return _load_git(spec, git_spec, options)
+        return _load_git(full, git_spec, options, asked)
     path = Path(spec)
     if not path.exists():
-        raise InputError("no such file, folder or Git repository", where=spec)
+        raise InputError("no such file, folder or Git repository", where=full)
     state = worktree_state(path, timeout=options.timeout)
-    return _Loaded(read_tree(path, str, options, state.revision), state.revision, state.dirty)
+    options = _render_options(options, asked, path, where=full)
+    objects = read_tree(path, str, options, state.revision)
+    return _Loaded(_in_namespace(objects, asked), state.revision, state.dirty)
 
 
-def _load_git(spec: str, git_spec: GitSpec, options: RenderOptions) -> _Loaded:
+def _load_git(spec: str, git_spec: GitSpec, options: RenderOptions, asked: SpecOptions) -> _Loaded:
     with checkout(git_spec, where=spec, timeout=options.timeout) as repo:
         root = repo.root.resolve()
         target = (root / git_spec.subdir).resolve()
@@ -112,11 +121,49 @@ def _load_git(spec: str, git_spec: GitSpec, options: RenderOptions) -> _Loaded:
                 f"{git_spec.subdir!r} does not exist at commit {repo.revision[:12]}", where=spec
             )
 
-        def name(path: Path) -> str:
-            return git_spec.name(repo.revision, path.resolve().relative_to(root).as_posix())
+        def cite(path: Path) -> str:
+            """The path inside the repository, as code scanning cites a file."""
+            return path.resolve().relative_to(root).as_posix()
 
-        objects = read_tree(target, name, options, repo.revision)
-    return _Loaded(objects, repo.revision)
+        def name(path: Path) -> str:
+            return git_spec.name(repo.revision, cite(path))
+
+        options = _render_options(options, asked, target, where=spec, inside=root)
+        objects = read_tree(target, name, options, repo.revision, cite)
+    return _Loaded(_in_namespace(objects, asked), repo.revision)
+
+
+def _render_options(
+    options: RenderOptions,
+    asked: SpecOptions,
+    target: Path,
+    *,
+    where: str,
+    inside: Path | None = None,
+) -> RenderOptions:
+    """The render options with a spec's own values files, namespace and release name.
+
+    Values files need a chart to go to: given for anything else they would be silently
+    unused, so that is an error.
+    """
+    if asked == SpecOptions():
+        return options
+    chart = target if target.is_dir() else target.parent
+    if asked.values and not is_chart(chart):
+        raise InputError("values= needs a chart folder (one holding Chart.yaml)", where=where)
+    return replace(
+        options,
+        helm_values=resolve_values(asked, chart, where=where, inside=inside),
+        namespace=asked.namespace or options.namespace,
+        release_name=asked.release or options.release_name,
+    )
+
+
+def _in_namespace(objects: list[SourcedObject], asked: SpecOptions) -> list[SourcedObject]:
+    """With `namespace=`, the spec's objects that name none are in it (as Helm installs)."""
+    if asked.namespace is None:
+        return objects
+    return [_with_namespace(o, asked.namespace) for o in objects]
 
 
 def _split(

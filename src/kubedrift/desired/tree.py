@@ -17,6 +17,7 @@ extensions; naming a `kustomization.yaml` or `Chart.yaml` renders its folder.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from kubedrift.desired.documents import MANIFEST_SUFFIXES, SourcedObject, objects_of
@@ -37,16 +38,40 @@ Namer = Callable[[Path], str]
 
 
 def read_tree(
-    path: Path, name: Namer, options: RenderOptions, revision: str | None = None
+    path: Path,
+    name: Namer,
+    options: RenderOptions,
+    revision: str | None = None,
+    cite: Namer | None = None,
 ) -> list[SourcedObject]:
-    """Every object under `path` (a file or a folder), by the folder rules above."""
+    """Every object under `path` (a file or a folder), by the folder rules above.
+
+    `cite` names a file as a code-scanning report cites it (the path inside a Git
+    repository), when not as `name` does.
+    """
+    source = _Source(name, cite or name, options, revision)
     if path.is_dir():
-        return _read_folder(path, name, options, revision, set())
+        return _read_folder(path, source, set())
     if not path.exists():
         raise InputError("no such file or folder", where=name(path))
     if path.name in KUSTOMIZATION_FILES or path.name == CHART_FILE:
-        return _render(path.parent, name, options, revision)
-    return read_file_objects(path, name(path), revision=revision)
+        return _render(path.parent, source)
+    return source.read(path)
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """How the files of one spec are named, cited and read."""
+
+    name: Namer
+    cite: Namer
+    options: RenderOptions
+    revision: str | None
+
+    def read(self, path: Path) -> list[SourcedObject]:
+        return read_file_objects(
+            path, self.name(path), revision=self.revision, file=self.cite(path)
+        )
 
 
 def manifest_files(folder: Path) -> Iterator[Path]:
@@ -65,19 +90,17 @@ def _files(folder: Path, seen: set[Path]) -> Iterator[Path]:
             raise InputError(_BROKEN_LINK, where=str(entry))
 
 
-def _read_folder(
-    folder: Path, name: Namer, options: RenderOptions, revision: str | None, seen: set[Path]
-) -> list[SourcedObject]:
+def _read_folder(folder: Path, source: _Source, seen: set[Path]) -> list[SourcedObject]:
     if kustomization_file(folder) or is_chart(folder):
-        return _render(folder, name, options, revision)
+        return _render(folder, source)
     out: list[SourcedObject] = []
-    for entry in _entries(folder, name(folder), seen):
+    for entry in _entries(folder, source.name(folder), seen):
         if entry.is_dir():
-            out += _read_folder(entry, name, options, revision, seen)
+            out += _read_folder(entry, source, seen)
         elif _is_manifest(entry):
-            out += read_file_objects(entry, name(entry), revision=revision)
+            out += source.read(entry)
         elif _is_broken_link(entry):
-            raise InputError(_BROKEN_LINK, where=name(entry))
+            raise InputError(_BROKEN_LINK, where=source.name(entry))
     return out
 
 
@@ -94,15 +117,18 @@ def _is_broken_link(path: Path) -> bool:
     return named and path.is_symlink() and not path.exists()
 
 
-def _render(
-    folder: Path, name: Namer, options: RenderOptions, revision: str | None
-) -> list[SourcedObject]:
-    display = name(folder)
-    if kustomization_file(folder):
-        documents = kustomize(folder, display, options)
-        return objects_of(documents, f"{display} (kustomize)", revision=revision)
-    documents = helm_template(folder, display, options)
-    return objects_of(documents, f"{display} (helm template)", revision=revision)
+def _render(folder: Path, source: _Source) -> list[SourcedObject]:
+    """Rendered objects cite the kustomization or chart file, with no line: the lines of
+    the program's output are no file's."""
+    display, revision = source.name(folder), source.revision
+    found = kustomization_file(folder)
+    if found:
+        documents = kustomize(folder, display, source.options)
+        cited, where = source.cite(found), f"{display} (kustomize)"
+    else:
+        documents = helm_template(folder, display, source.options)
+        cited, where = source.cite(folder / CHART_FILE), f"{display} (helm template)"
+    return objects_of(documents, where, revision=revision, file=cited, lines=False)
 
 
 def _entries(folder: Path, where: str, seen: set[Path]) -> list[Path]:

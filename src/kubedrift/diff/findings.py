@@ -57,8 +57,8 @@ def _shown(raw: RawDiff, ctx: FindingContext, value: JSON) -> JSON:
         return value
     head = raw.path[0] if raw.path else None
     if head in secrets.VALUE_FIELDS:
-        return secrets.masked_value(str(head), value, ctx.hash_key)
-    return _scrub(value, ctx.hash_key)
+        return secrets.plain(secrets.masked_value(str(head), value, ctx.hash_key))
+    return secrets.plain(_scrub(value, ctx.hash_key))
 
 
 def _scrub(value: JSON, key: bytes) -> JSON:

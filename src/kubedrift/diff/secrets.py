@@ -80,6 +80,23 @@ def masked_value(field: str, value: JSON, key: bytes) -> JSON:
     return keyed_hash(raw, key)
 
 
+def plain(value: JSON) -> JSON:
+    """`value` with every `Masked` hash turned into a plain `str`, at any depth.
+
+    `Masked` only keeps a hash from being hashed again inside the diff; a finding holds plain
+    JSON, since encoders refuse a `str` subclass (msgspec: "Encoding objects of type Masked is
+    unsupported", PyYAML's safe dumper: RepresenterError) and every output, the store and
+    alerts encode findings.
+    """
+    if isinstance(value, Masked):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
+
+
 def key_pruned(state: State, name: str) -> bool:
     """Whether a rule covers Secret key `name`, written under `/data` or `/stringData`."""
     return bool(state) and any(is_pruned(step(step(state, f), name)) for f in VALUE_FIELDS)

@@ -7,6 +7,7 @@ an `InputError` naming the rule.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -138,3 +139,67 @@ def _requirement(raw: Any, index: int) -> Requirement:
     if operator in ("Exists", "DoesNotExist") and values:
         raise ValueError(f"{where}: operator {operator} takes no values")
     return Requirement(raw["key"], operator, tuple(values))
+
+
+_NAME = r"[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
+_KEY = re.compile(rf"(?:[a-z0-9](?:[-a-z0-9.]{{0,251}}[a-z0-9])?/)?{_NAME}")
+_VALUE = re.compile(rf"(?:{_NAME})?")
+"""Label keys and values as Kubernetes validates them (an optional DNS-subdomain prefix)."""
+_SET_REQUIREMENT = re.compile(r"^\s*([^\s!=(),]+)\s+(in|notin)\s+\(([^()]*)\)\s*$")
+_EQUALITY = re.compile(r"^\s*([^\s!=(),]+)\s*(==|=|!=)\s*([^\s!=(),]*)\s*$")
+_EXISTS = re.compile(r"^\s*(!?)\s*([^\s!=(),]+)\s*$")
+
+
+def parse_selector_text(text: str) -> LabelSelector:
+    """A label selector as `kubectl -l` takes it: `app=llm,tier!=cache,env in (a,b),gpu,!spot`.
+
+    The grammar is Kubernetes' (k8s.io/apimachinery `labels.Parse`): requirements joined
+    by commas, each `key=value` / `key==value` / `key!=value`, `key in (v1,v2)`,
+    `key notin (v1,v2)`, `key` (exists) or `!key` (does not exist). `!=` and `notin` also
+    match objects without the key, as in Kubernetes. A bad selector raises ValueError.
+    """
+    requirements = [_parse_requirement(part) for part in _split_top_level(text)]
+    return LabelSelector(expressions=tuple(requirements))
+
+
+def _split_top_level(text: str) -> list[str]:
+    """Split at commas outside parentheses (`env in (a,b),gpu` is two requirements)."""
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    if depth != 0 or any(not part.strip() for part in parts):
+        raise ValueError(f"not a label selector: {text!r}")
+    return parts
+
+
+def _parse_requirement(part: str) -> Requirement:
+    requirement = _requirement_of(part)
+    if (
+        requirement is None
+        or not _KEY.fullmatch(requirement.key)
+        or not all(_VALUE.fullmatch(v) for v in requirement.values)
+    ):
+        raise ValueError(f"not a label selector: {part.strip()!r}")
+    return requirement
+
+
+def _requirement_of(part: str) -> Requirement | None:
+    found = _SET_REQUIREMENT.match(part)
+    if found:
+        values = tuple(v.strip() for v in found[3].split(",") if v.strip())
+        return Requirement(found[1], "In" if found[2] == "in" else "NotIn", values)
+    found = _EQUALITY.match(part)
+    if found:
+        return Requirement(found[1], "NotIn" if found[2] == "!=" else "In", (found[3],))
+    found = _EXISTS.match(part)
+    if found:
+        return Requirement(found[2], "DoesNotExist" if found[1] else "Exists")
+    return None

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kubedrift.analysis.facts import (
+    AGENT_CONFIGMAP_SELECTOR,
+    AGENT_NAMESPACE,
+    attach_published_facts,
+    published_facts,
+)
 from kubedrift.cluster.connection import ClusterTarget, Connection
 from kubedrift.cluster.discovery import ApiResource, Discovery
-from kubedrift.cluster.reader import fetch_desired, list_objects
+from kubedrift.cluster.reader import fetch_desired, list_objects, namespaces_holding
 from kubedrift.cluster.snapshot import load_snapshot
 from kubedrift.model import ClusterError, ObjectRef, ref_of
 
@@ -27,19 +33,63 @@ class LiveState:
     scope: dict[tuple[str, str], bool] = field(default_factory=dict)
     """(group, kind) → cluster-scoped, where the cluster told us."""
     unserved: tuple[ObjectRef, ...] = ()
+    elsewhere: Mapping[ObjectRef, tuple[str, ...]] = field(default_factory=dict)
+    """Desired refs not found live → other namespaces holding that kind and name (cluster)."""
+    forbidden: Mapping[ObjectRef, str] = field(default_factory=dict)
+    """Desired refs RBAC would not let us read → their resource's plural."""
+    nodes_forbidden: bool = False
+    """RBAC would not let us list nodes (so `nodes` is empty, not a fleet without nodes)."""
+    kinds: frozenset[tuple[str, str]] | None = None
+    """(group, kind) a snapshot holds any object of; None for a cluster, which has them all.
+
+    A snapshot holds what its `kubectl get` asked for: an object of a kind it does not
+    hold at all was not looked for, so it is not missing."""
 
 
-def from_snapshots(paths: Sequence[Path], namespace: str | None) -> LiveState:
-    """Every object in the snapshot files; nodes are the `Node` objects among them."""
+def from_snapshots(
+    paths: Sequence[Path],
+    default_namespace: str,
+    only_namespace: str | None = None,
+    agent_namespace: str = AGENT_NAMESPACE,
+) -> LiveState:
+    """Every object in the snapshot files (of `only_namespace`, when given, plus
+    cluster-scoped ones); nodes are the `Node` objects among them, with the facts of the
+    agent ConfigMaps of `agent_namespace` the snapshot holds."""
     snapshot = load_snapshot(list(paths))
     objects = tuple(s.obj for s in snapshot.objects)
-    nodes = tuple(o for o in objects if o.get("kind") == "Node")
+    configmaps = (o for o in objects if o.get("kind") == "ConfigMap")
+    nodes = tuple(
+        attach_published_facts(
+            (o for o in objects if o.get("kind") == "Node"),
+            published_facts(configmaps, agent_namespace),
+        )
+    )
+    scope = _scope_evidence(objects)
+    if only_namespace is not None:
+        objects = tuple(o for o in objects if _namespace_of(o) in ("", only_namespace))
     return LiveState(
         objects=objects,
         nodes=nodes,
         source="snapshot " + ", ".join(snapshot.sources),
-        default_namespace=namespace or "default",
+        default_namespace=default_namespace,
+        scope=scope,
+        kinds=frozenset(scope),
     )
+
+
+def _scope_evidence(objects: Sequence[dict[str, Any]]) -> dict[tuple[str, str], bool]:
+    """(group, kind) → cluster-scoped, as a snapshot shows it: the apiserver writes no
+    namespace on a cluster-scoped object and always one on a namespaced object."""
+    scope: dict[tuple[str, str], bool] = {}
+    for obj in objects:
+        key = (str(obj.get("apiVersion") or "").rpartition("/")[0], str(obj.get("kind") or ""))
+        if key not in scope:
+            scope[key] = not _namespace_of(obj)
+    return scope
+
+
+def _namespace_of(obj: dict[str, Any]) -> str:
+    return str((obj.get("metadata") or {}).get("namespace") or "")
 
 
 async def from_cluster(
@@ -47,10 +97,13 @@ async def from_cluster(
     desired: Sequence[dict[str, Any]],
     *,
     namespace: str | None,
+    only_namespace: str | None = None,
     with_nodes: bool,
     progress: Progress,
+    agent_namespace: str = AGENT_NAMESPACE,
 ) -> LiveState:
-    """The live counterparts of desired objects, HPAs (for replicas), and all nodes."""
+    """The live counterparts of desired objects (those in `only_namespace`, when given),
+    HPAs (for replicas), and all nodes."""
     async with Connection(target) as conn:
         default_ns = namespace or conn.config.namespace or "default"
         discovery = Discovery(conn)
@@ -59,18 +112,25 @@ async def from_cluster(
         )
         scope = await _scope(discovery, desired)
         refs = [_ref_in(obj, scope, default_ns) for obj in desired]
+        if only_namespace is not None:
+            refs = [r for r in refs if r.namespace == only_namespace]
         progress(f"reading {len(refs)} live objects from {conn.server}")
         live = await fetch_desired(conn, refs, discovery)
         objects = [o for o in live.objects.values() if o is not None]
-        objects += await _autoscalers(conn, discovery, desired)
-        nodes = await _nodes(conn, discovery, progress) if with_nodes else ()
+        missing = [ref for ref, obj in live.objects.items() if obj is None]
+        elsewhere = await namespaces_holding(conn, discovery, missing) if missing else {}
+        objects += await _autoscalers(conn, discovery, desired, only_namespace)
+        nodes = await _nodes(conn, discovery, progress, agent_namespace) if with_nodes else ()
     return LiveState(
         objects=tuple(objects),
-        nodes=nodes,
+        nodes=nodes or (),
         source=f"cluster {conn.context or conn.server}",
         default_namespace=default_ns,
         scope=scope,
         unserved=live.unserved,
+        elsewhere=elsewhere,
+        forbidden=live.forbidden,
+        nodes_forbidden=nodes is None,
     )
 
 
@@ -93,38 +153,67 @@ def _ref_in(obj: dict[str, Any], scope: dict[tuple[str, str], bool], default_ns:
 
 
 async def _autoscalers(
-    conn: Connection, discovery: Discovery, desired: Sequence[dict[str, Any]]
+    conn: Connection,
+    discovery: Discovery,
+    desired: Sequence[dict[str, Any]],
+    namespace: str | None,
 ) -> list[dict[str, Any]]:
-    """HPAs in the namespaces desired touches: they own the replicas of their targets."""
+    """HPAs (of `namespace`, when given): they own the replicas of their targets."""
     if not any(o.get("kind") in SCALABLE_KINDS for o in desired):
         return []
-    return await list_autoscalers(conn, discovery)
+    return await list_autoscalers(conn, discovery, namespace)
 
 
 SCALABLE_KINDS = frozenset({"Deployment", "StatefulSet", "ReplicaSet"})
 """Kinds an HPA can own the replicas of."""
 
 
-async def list_autoscalers(conn: Connection, discovery: Discovery) -> list[dict[str, Any]]:
-    """Every HPA of the cluster (none when the kind is not served or not permitted)."""
+async def list_autoscalers(
+    conn: Connection, discovery: Discovery, namespace: str | None = None
+) -> list[dict[str, Any]]:
+    """Every HPA of the cluster, or of `namespace` (none when not served or not permitted)."""
     resource = await discovery.resource_for("autoscaling/v1", "HorizontalPodAutoscaler")
-    return await _list_or_empty(conn, resource)
+    return await _list_or_empty(conn, resource, namespace=namespace)
 
 
 async def _nodes(
-    conn: Connection, discovery: Discovery, progress: Progress
-) -> tuple[dict[str, Any], ...]:
+    conn: Connection, discovery: Discovery, progress: Progress, agent_namespace: str
+) -> tuple[dict[str, Any], ...] | None:
+    """Every Node, with the facts its agent published in its ConfigMap; None when RBAC does
+    not let us list nodes."""
     progress("listing nodes")
     resource = await discovery.resource_for("v1", "Node")
-    return tuple(await _list_or_empty(conn, resource))
+    if resource is None:
+        return ()
+    try:
+        nodes = [o async for o in list_objects(conn, resource)]
+    except ClusterError as err:
+        if err.message.startswith("forbidden"):
+            return None
+        raise
+    configmaps = await _list_or_empty(
+        conn,
+        await discovery.resource_for("v1", "ConfigMap"),
+        namespace=agent_namespace,
+        label_selector=AGENT_CONFIGMAP_SELECTOR,
+    )
+    return tuple(attach_published_facts(nodes, published_facts(configmaps, agent_namespace)))
 
 
-async def _list_or_empty(conn: Connection, resource: ApiResource | None) -> list[dict[str, Any]]:
-    """A cluster-wide list, or nothing when the kind is not served or not permitted."""
+async def _list_or_empty(
+    conn: Connection,
+    resource: ApiResource | None,
+    *,
+    namespace: str | None = None,
+    label_selector: str | None = None,
+) -> list[dict[str, Any]]:
+    """A list (cluster-wide unless `namespace`), or nothing when the kind is not served or
+    not permitted."""
     if resource is None:
         return []
     try:
-        return [o async for o in list_objects(conn, resource)]
+        listed = list_objects(conn, resource, namespace=namespace, label_selector=label_selector)
+        return [o async for o in listed]
     except ClusterError as err:
         if "forbidden" in err.message:
             return []

@@ -4,7 +4,7 @@ workloads, rank."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,17 +14,28 @@ from kubedrift.analysis.profiles import compile_profiles
 from kubedrift.analysis.ranking import rank
 from kubedrift.analysis.user_controls import RuleSwitches, disable_rules
 from kubedrift.analysis.workloads import analyze_workloads
+from kubedrift.cluster.connection import context_namespace
 from kubedrift.desired import DesiredSet, KubedriftConfig, load_config, load_desired
 from kubedrift.desired.config import parse_config
-from kubedrift.diff import DiffOptions, compile_ignore_rules, compile_trusted_rules, diff_objects
+from kubedrift.diff import DiffOptions, compile_ignore_rules, compile_trusted_rules
+from kubedrift.diff.selectors import parse_selector_text
 from kubedrift.diff.trusted import BUILTIN_TRUSTED_RULES
 from kubedrift.engine import live as live_state
 from kubedrift.engine import workloads as workload_objects
+from kubedrift.engine.access import nodes_not_readable_finding
 from kubedrift.engine.clock import snapshot_time
-from kubedrift.engine.namespaces import with_namespaces
+from kubedrift.engine.objects import compare_objects, unserved_finding
 from kubedrift.engine.requests import DiffRequest, ScanRequest
-from kubedrift.model import Category, Finding, InputError, ObjectRef, Report, Severity
-from kubedrift.remediate.suppress import apply_suppressions
+from kubedrift.model import Finding, InputError, PoolSummary, Report
+
+__all__ = [
+    "diff_options",
+    "empty_sources",
+    "read_live",
+    "run_diff",
+    "run_scan",
+    "unserved_finding",
+]
 
 Progress = Callable[[str], None]
 
@@ -37,39 +48,28 @@ async def run_scan(request: ScanRequest, progress: Progress = _quiet) -> Report:
     """Scan desired (if any) and nodes (unless disabled) against a cluster or snapshots."""
     progress("reading desired state")
     desired = load_desired(list(request.desired)) if request.desired else _EMPTY
+    empty = empty_sources(desired, allow_empty=request.allow_empty)
+    desired, unselected = selected(desired, request.selector)
     objects = [o.obj for o in desired.objects]
     options = diff_options(desired, request)
     controls = user_controls(desired, request)
-    if request.snapshots:
-        progress("reading snapshots")
-        live = live_state.from_snapshots(request.snapshots, request.namespace)
-    else:
-        live = await live_state.from_cluster(
-            request.target,
-            objects,
-            namespace=request.namespace,
-            with_nodes=request.check_nodes,
-            progress=progress,
-        )
+    live = await read_live(request, objects, progress)
     progress(f"comparing {len(objects)} objects")
-    findings = _object_findings(objects, live, options)
-    pools: tuple[Any, ...] = ()
-    notes: list[str] = (
-        [
-            f"{len(live.unserved)} desired objects of kinds the cluster does not "
-            "serve (CRD not installed?)"
-        ]
-        if live.unserved
-        else []
-    )
+    compared = compare_objects(desired.objects, live, options, request.only_namespace)
+    findings = compared.findings
+    notes = [*empty, *unselected, *compared.notes, *_unserved_notes(live)]
+    warnings = [*empty, *compared.warnings]
     now = request.now or _judging_time(live, bool(request.snapshots))
     node_findings: tuple[Finding, ...] = ()
+    pools: tuple[PoolSummary, ...] = ()
     if request.check_nodes:
         progress(f"analysing {len(live.nodes)} nodes")
         analysis = _analyse_nodes(live.nodes, desired, request, now, controls)
         node_findings = tuple(controls.switches.apply(analysis.findings))
-        pools = analysis.pools
+        pools = tuple(analysis.pools)
         notes += analysis.notes
+        if live.nodes_forbidden:
+            node_findings += (nodes_not_readable_finding(),)
     if request.check_workloads:
         work = await _workload_objects(request, live, progress)
         progress("analysing AI workloads")
@@ -83,17 +83,80 @@ async def run_scan(request: ScanRequest, progress: Progress = _quiet) -> Report:
         node_findings = impact.node_findings
         findings += impact.findings
         notes += work.notes + impact.notes
-    findings += node_findings
-    ranked = rank(controls.switches.apply(findings))
+        warnings += work.warnings
     return Report(
-        findings=_suppressed(ranked, desired, request),
-        objects_checked=len(objects),
+        findings=rank(controls.switches.apply([*findings, *node_findings])),
+        objects_checked=len(objects) - compared.skipped,
         nodes_checked=len(live.nodes) if request.check_nodes else 0,
         revision=desired.revision,
         live_source=live.source,
-        pools=tuple(pools),
+        pools=pools,
         notes=tuple(notes),
+        warnings=tuple(warnings),
     )
+
+
+async def read_live(
+    request: ScanRequest, objects: Sequence[dict[str, Any]], progress: Progress
+) -> live_state.LiveState:
+    """Live state from the snapshots or the cluster, namespaces as kubectl resolves them."""
+    if request.snapshots:
+        progress("reading snapshots")
+        default_ns = request.namespace or context_namespace(request.target) or "default"
+        return live_state.from_snapshots(
+            request.snapshots, default_ns, request.only_namespace, request.agent_namespace
+        )
+    return await live_state.from_cluster(
+        request.target,
+        objects,
+        namespace=request.namespace,
+        only_namespace=request.only_namespace,
+        with_nodes=request.check_nodes,
+        progress=progress,
+        agent_namespace=request.agent_namespace,
+    )
+
+
+def _unserved_notes(live: live_state.LiveState) -> list[str]:
+    if not live.unserved:
+        return []
+    count = len(live.unserved)
+    return [f"{count} desired objects of kinds the cluster does not serve (CRD not installed?)"]
+
+
+def empty_sources(desired: DesiredSet, *, allow_empty: bool) -> list[str]:
+    """Notes for desired sources that held no object; an error unless `allow_empty`.
+
+    An empty folder or a mistyped path that happens to exist would otherwise compare
+    nothing and pass, a green CI run that checked nothing.
+    """
+    if desired.empty and not allow_empty:
+        raise InputError(
+            "holds no Kubernetes objects, so nothing would be checked "
+            "(pass --allow-empty to accept that)",
+            where=desired.empty[0],
+        )
+    return [f"desired source {spec} holds no Kubernetes objects" for spec in desired.empty]
+
+
+def selected(desired: DesiredSet, selector: str | None) -> tuple[DesiredSet, list[str]]:
+    """The desired objects whose labels `selector` matches (`kubectl diff -l` does the same:
+    it filters the objects read from files), and a note counting the others."""
+    if not selector:
+        return desired, []
+    try:
+        compiled = parse_selector_text(selector)
+    except ValueError as err:
+        raise InputError(str(err), where="-l/--selector") from None
+    kept = tuple(o for o in desired.objects if compiled.matches(_labels(o.obj)))
+    left = len(desired.objects) - len(kept)
+    notes = [f"{left} desired objects not matching -l {selector} skipped"] if left else []
+    return replace(desired, objects=kept), notes
+
+
+def _labels(obj: dict[str, Any]) -> dict[str, Any]:
+    labels = (obj.get("metadata") or {}).get("labels")
+    return labels if isinstance(labels, dict) else {}
 
 
 async def _workload_objects(
@@ -101,38 +164,30 @@ async def _workload_objects(
 ) -> workload_objects.WorkloadObjects:
     if request.snapshots:
         return workload_objects.from_snapshot(live.objects)
-    return await workload_objects.from_cluster(request.target, progress)
+    return await workload_objects.from_cluster(request.target, progress, request.only_namespace)
 
 
 def run_diff(request: DiffRequest, progress: Progress = _quiet) -> Report:
     """`kubedrift diff`: two files or folders of objects, no cluster, no node analysis."""
     progress(f"reading {request.desired}")
     desired = load_desired([str(request.desired)])
+    empty = empty_sources(desired, allow_empty=request.allow_empty)
+    desired, unselected = selected(desired, request.selector)
     progress(f"reading {request.live}")
-    live = live_state.from_snapshots([request.live], None)
+    default_ns = request.namespace or context_namespace(request.target) or "default"
+    live = live_state.from_snapshots([request.live], default_ns)
     objects = [o.obj for o in desired.objects]
     options = diff_options(desired, ScanRequest(config=request.config))
     progress(f"comparing {len(objects)} objects")
-    findings = _object_findings(objects, live, options)
+    compared = compare_objects(desired.objects, live, options, None)
     return Report(
-        findings=_suppressed(rank(findings), desired, ScanRequest(config=request.config)),
-        objects_checked=len(objects),
+        findings=rank(compared.findings),
+        objects_checked=len(objects) - compared.skipped,
         revision=desired.revision,
         live_source=str(request.live),
+        notes=(*empty, *unselected, *compared.notes),
+        warnings=tuple(empty),
     )
-
-
-def _suppressed(
-    findings: Sequence[Finding], desired: DesiredSet, request: ScanRequest
-) -> tuple[Finding, ...]:
-    """Mark findings covered by a suppression from a config or the store (`--store`).
-
-    Expiry is judged by the wall clock (or `request.now`), not a snapshot's time: a
-    suppression ends on a calendar day whatever the age of the data scanned.
-    """
-    rules = [s for c in _configs(desired, request) for s in c.suppressions]
-    rules += request.suppressions
-    return apply_suppressions(findings, rules, request.now or datetime.now(UTC))
 
 
 def _configs(desired: DesiredSet, request: ScanRequest) -> list[KubedriftConfig]:
@@ -170,45 +225,6 @@ def diff_options(desired: DesiredSet, request: ScanRequest) -> DiffOptions:
         ignore_rules=compile_ignore_rules(ignore),
         trusted_rules=BUILTIN_TRUSTED_RULES + compile_trusted_rules(trusted),
         revision=desired.revision,
-    )
-
-
-def _object_findings(
-    objects: Sequence[dict[str, Any]], live: live_state.LiveState, options: DiffOptions
-) -> list[Finding]:
-    unserved = {(r.group, r.kind) for r in live.unserved}
-    scope = live.scope.get
-    served = with_namespaces(
-        [o for o in objects if _group_kind(o) not in unserved],
-        live.default_namespace,
-        lambda group, kind: scope((group, kind)),
-    )
-    findings = diff_objects(
-        served,
-        live.objects,
-        options,
-        cluster_scoped=lambda group, kind: live.scope.get((group, kind)),
-        default_namespace=live.default_namespace,
-    )
-    return findings + [unserved_finding(ref, options.revision) for ref in live.unserved]
-
-
-def _group_kind(obj: dict[str, Any]) -> tuple[str, str]:
-    return (str(obj.get("apiVersion") or "").rpartition("/")[0], str(obj.get("kind")))
-
-
-def unserved_finding(ref: ObjectRef, revision: str | None) -> Finding:
-    """A desired object of a kind the cluster does not serve (its CRD not installed?)."""
-    return Finding(
-        category=Category.OBJECT,
-        severity=Severity.HIGH,
-        object=ref,
-        path="",
-        desired=ref.api_version,
-        live=None,
-        rule="kind-not-served",
-        message=f"the cluster serves no {ref.kind} at {ref.api_version} (CRD not installed?)",
-        revision=revision,
     )
 
 

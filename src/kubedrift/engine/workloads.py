@@ -56,6 +56,8 @@ class WorkloadObjects:
     objects: tuple[dict[str, Any], ...]
     notes: tuple[str, ...] = ()
     velero: bool | None = None
+    warnings: tuple[str, ...] = ()
+    """The notes on kinds RBAC hid from us: the analysis may have missed workloads."""
 
 
 def from_snapshot(objects: Sequence[dict[str, Any]]) -> WorkloadObjects:
@@ -63,10 +65,12 @@ def from_snapshot(objects: Sequence[dict[str, Any]]) -> WorkloadObjects:
     return WorkloadObjects(objects=tuple(objects))
 
 
-async def from_cluster(target: ClusterTarget, progress: Progress) -> WorkloadObjects:
-    """List every workload kind the cluster serves."""
+async def from_cluster(
+    target: ClusterTarget, progress: Progress, namespace: str | None = None
+) -> WorkloadObjects:
+    """List every workload kind the cluster serves (in `namespace`, when given)."""
     async with Connection(target) as conn:
-        return await read_kinds(conn, Discovery(conn), progress)
+        return await read_kinds(conn, Discovery(conn), progress, namespace=namespace)
 
 
 async def read_kinds(
@@ -74,8 +78,11 @@ async def read_kinds(
     discovery: Discovery,
     progress: Progress,
     kinds: Sequence[tuple[str, str]] = BUILTIN_KINDS + CRD_KINDS,
+    *,
+    namespace: str | None = None,
 ) -> WorkloadObjects:
-    """List `kinds` cluster-wide; unserved or forbidden kinds are noted, not fatal."""
+    """List `kinds` cluster-wide (or in `namespace`); unserved or forbidden kinds are noted,
+    not fatal."""
     objects: list[dict[str, Any]] = []
     unserved: list[str] = []
     forbidden: list[str] = []
@@ -87,7 +94,8 @@ async def read_kinds(
         progress(f"listing {resource.plural}")
         selector = _NOT_FINISHED if kind == "Pod" else None
         try:
-            objects += [o async for o in list_objects(conn, resource, field_selector=selector)]
+            listed = list_objects(conn, resource, namespace=namespace, field_selector=selector)
+            objects += [o async for o in listed]
         except ClusterError as err:
             if "forbidden" not in err.message:
                 raise
@@ -95,7 +103,10 @@ async def read_kinds(
     asked = {kind for _, kind in kinds}
     velero = None if "Schedule" not in asked else "Schedule" not in unserved + forbidden
     return WorkloadObjects(
-        objects=tuple(objects), notes=skipped_notes(unserved, forbidden), velero=velero
+        objects=tuple(objects),
+        notes=skipped_notes(unserved, forbidden),
+        velero=velero,
+        warnings=skipped_notes([], forbidden),
     )
 
 

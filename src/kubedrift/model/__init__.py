@@ -1,7 +1,14 @@
 """Frozen value types shared by every layer: object references, findings, errors (pure)."""
 
 from kubedrift.model.errors import ClusterError, InputError, KubedriftError
-from kubedrift.model.findings import MISSING, Category, Finding, Impact, Severity
+from kubedrift.model.findings import (
+    MISSING,
+    Category,
+    Finding,
+    Impact,
+    Severity,
+    SourceLocation,
+)
 from kubedrift.model.refs import ObjectRef, ref_of
 from kubedrift.model.report import SCHEMA, PoolSummary, Report
 from kubedrift.model.types import JSON, JSONObject
@@ -21,5 +28,6 @@ __all__ = [
     "PoolSummary",
     "Report",
     "Severity",
+    "SourceLocation",
     "ref_of",
 ]

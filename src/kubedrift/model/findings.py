@@ -78,6 +78,39 @@ class Impact:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceLocation:
+    """Where the desired document of an object finding was declared.
+
+    `file` is the path as given on the command line, or the path inside the repository for
+    a Git source; `line` is 1-based (None for rendered Kustomize or Helm output);
+    `document` the 1-based index in a YAML stream; `item` the 0-based index in a List;
+    `revision` the Git commit the file was read at.
+    """
+
+    file: str
+    line: int | None = None
+    document: int | None = None
+    item: int | None = None
+    revision: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """`{"file", "line", "document", "revision"}` (and `item` inside a List)."""
+        out: dict[str, Any] = {
+            "file": self.file,
+            "line": self.line,
+            "document": self.document,
+            "revision": self.revision,
+        }
+        if self.item is not None:
+            out["item"] = self.item
+        return out
+
+    def __str__(self) -> str:
+        """`deploy/app.yaml:12`, or the file alone when the line is unknown."""
+        return f"{self.file}:{self.line}" if self.line is not None else self.file
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One drift: `path` is a JSON pointer for object fields, or the fact name for node facts.
 
@@ -100,6 +133,8 @@ class Finding:
     impact: Impact | None = None
     details: tuple[tuple[str, str], ...] = field(default=())
     suppression: Suppression | None = None
+    source: SourceLocation | None = None
+    """Where the desired document of an object finding came from (None: not from a file)."""
 
     def identity(self) -> tuple[str, str, str, str, str, str]:
         """Stable identity of a finding across scans: object + path + rule."""
@@ -134,6 +169,8 @@ class Finding:
             out["details"] = dict(self.details)
         if self.suppression is not None:
             out["suppression"] = self.suppression.to_json()
+        if self.source is not None:
+            out["source"] = self.source.to_json()
         return out
 
 

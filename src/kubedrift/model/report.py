@@ -32,6 +32,10 @@ class Report:
     live_source: str | None = None
     pools: tuple[PoolSummary, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    warnings: tuple[str, ...] = field(default=())
+    """The notes (a subset of `notes`) that say the result is incomplete — an empty desired
+    source allowed by `--allow-empty`, kinds we may not read — which the CLI also writes
+    to stderr, so that a green run never hides them."""
 
     def active(self) -> tuple[Finding, ...]:
         """The findings no suppression covers: the ones counted, alerted and failed on."""

@@ -102,6 +102,7 @@ findings = Table(
     Column("message", Text, nullable=False),
     Column("details", Json, nullable=False),
     Column("impact", Json, nullable=True),
+    Column("suppression", Json, nullable=True),  # the suppression when last seen (0004)
 )
 
 _OPEN = findings.c.resolved_at.is_(None)
@@ -134,6 +135,7 @@ finding_changes = Table(
     Column("live", Json, nullable=True),
     Column("manager", Text, nullable=True),
     Column("revision", Text, nullable=True),
+    Column("note", Text, nullable=True),  # an event, not a value: suppression start/end (0004)
 )
 
 Index("ix_finding_changes_finding_at", finding_changes.c.finding_id, finding_changes.c.at)
@@ -147,6 +149,29 @@ settings = Table(
 """The store's own values; `secret-hash-key`: hex key of the HMAC shown for Secret values."""
 
 SECRET_HASH_KEY = "secret-hash-key"
+
+actions = Table(
+    "actions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("cluster", Text, nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("api_version", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("namespace", Text, nullable=False),  # "" for cluster-scoped objects
+    Column("name", Text, nullable=False),
+    Column("paths", Json, nullable=False),
+    Column("changes", Json, nullable=False),
+    Column("dry_run", Integer, nullable=False),
+    Column("result", String(16), nullable=False),
+    Column("message", Text, nullable=False),
+)
+"""Remediation actions (`kubedrift apply`): who, when, what changed, result. `changes` holds
+`{path, from, to}` per field with the finding's values (Secret values already masked)."""
+
+Index("ix_actions_at", actions.c.at)
 
 suppressions = Table(
     "suppressions",

@@ -25,6 +25,7 @@ from kubedrift.model import Finding, ObjectRef
 from kubedrift.model.suppression import Suppression
 from kubedrift.store import reads, writes
 from kubedrift.store import suppressions as stored_suppressions
+from kubedrift.store.actions import ActionRecord, insert_actions, select_actions
 from kubedrift.store.delta import check_scan, event_scope
 from kubedrift.store.engine import create_store_engine, parse_url, reading, redacted, writing
 from kubedrift.store.errors import StoreError
@@ -118,6 +119,15 @@ class SqlStore:
         """See `Store.suppressions`."""
         with _translated(self.where), reading(self._engine) as connection:
             return stored_suppressions.read_all(connection)
+    def record_actions(self, records: Sequence[ActionRecord]) -> None:
+        """Append remediation actions (`kubedrift apply`) in one transaction."""
+        with _translated(self.where), writing(self._engine) as connection:
+            insert_actions(connection, records)
+
+    def actions(self) -> list[ActionRecord]:
+        """Every recorded remediation action, oldest first."""
+        with _translated(self.where), reading(self._engine) as connection:
+            return select_actions(connection)
 
     def close(self) -> None:
         """Close every pooled connection."""

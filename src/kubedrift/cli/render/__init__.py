@@ -1,6 +1,7 @@
 """Output formats of a `Report`: `render(report, Format.JSON, color=False)` returns the text.
 
     table     for people at a terminal (rich; colour optional)      table.py
+    wide      the table with nothing cut (kubectl's `-o wide`)      table.py
     json      the `kubedrift/v1` document, the contract for scripts  json_doc.py
     yaml      the same document as YAML                              yaml_doc.py
     markdown  audit report / pull-request comment                    markdown.py
@@ -30,6 +31,7 @@ class Format(enum.Enum):
     """An output format, named as `-o/--output` spells it."""
 
     TABLE = "table"
+    WIDE = "wide"
     JSON = "json"
     YAML = "yaml"
     MARKDOWN = "markdown"
@@ -50,4 +52,6 @@ def render(report: Report, fmt: Format, *, color: bool, width: int | None = None
     """`report` as text in `fmt`; `color` and `width` matter to the table only."""
     if fmt is Format.TABLE:
         return render_table(report, color=color, width=width)
+    if fmt is Format.WIDE:
+        return render_table(report, color=color, width=width, wide=True)
     return _DOCUMENTS[fmt](report)

@@ -4,6 +4,9 @@ One testsuite `kubedrift`; one testcase per drifted object (a Node for node find
 `<failure>` that lists every finding of the object, one line each. A single failure per
 testcase is on purpose: Jenkins reads only a testcase's first `<failure>`, and GitLab turns
 repeated elements into an array it shows raw. With no findings there is one passing testcase.
+A testcase of an object read from a manifest carries `file` and `line` attributes (as pytest
+writes them; GitLab links a test report to `file`), and its failure text starts with where the
+object was declared.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import xml.etree.ElementTree as ET
 
 from kubedrift.cli.render.groups import by_object
 from kubedrift.cli.render.values import changed_text, has_values, plural, scalar_text, shorten
-from kubedrift.model import Finding, ObjectRef, Report
+from kubedrift.model import Finding, ObjectRef, Report, SourceLocation
 
 SUITE = "kubedrift"
 MAX_VALUE = 200
@@ -57,10 +60,30 @@ def _failed_case(suite: ET.Element, ref: ObjectRef, findings: list[Finding]) -> 
     case = ET.SubElement(
         suite, "testcase", name=xml_text(str(ref)), classname=f"{SUITE}.{xml_text(ref.kind)}"
     )
+    source = next((f.source for f in findings if f.source is not None), None)
+    if source is not None:
+        case.set("file", xml_text(source.file))
+        if source.line is not None:
+            case.set("line", str(source.line))
     case.set("time", "0")
     failure = ET.SubElement(case, "failure", message=xml_text(_message(findings)))
     failure.set("type", xml_text(findings[0].rule))
-    failure.text = xml_text("\n".join(_line(f) for f in findings))
+    lines = [_line(f) for f in findings]
+    if source is not None:
+        lines.insert(0, f"declared at {declared(source)}")
+    failure.text = xml_text("\n".join(lines))
+
+
+def declared(source: SourceLocation) -> str:
+    """`deploy/app.yaml:12 (document 2, revision 4f1c2e0a9b1d)`."""
+    extra = []
+    if source.document is not None:
+        extra.append(f"document {source.document}")
+    if source.item is not None:
+        extra.append(f"items[{source.item}]")
+    if source.revision:
+        extra.append(f"revision {source.revision[:12]}")
+    return f"{source} ({', '.join(extra)})" if extra else str(source)
 
 
 def _message(findings: list[Finding]) -> str:

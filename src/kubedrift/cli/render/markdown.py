@@ -19,7 +19,7 @@ from kubedrift.cli.render.values import (
     scalar_text,
     shorten,
 )
-from kubedrift.model import Category, Finding, Report, Severity
+from kubedrift.model import Category, Finding, Report, Severity, SourceLocation
 
 MAX_CELL = 160
 MAX_CELL_LINES = 10
@@ -114,11 +114,25 @@ def _section(group: Group) -> str:
     workload = [f for f in group.findings if f.category is Category.WORKLOAD]
     fields = [f for f in group.findings if f.category is not Category.WORKLOAD]
     blocks = [f"## {text(group.title)}"]
+    source = next((f.source for f in group.findings if f.source is not None), None)
+    if source is not None:
+        blocks.append(f"Declared in {code(str(source), in_table=False)}{_declared_extra(source)}")
     if workload:
         blocks.append("\n".join(_workload_item(f) for f in workload))
     if fields:
         blocks.append(_fields_table(fields))
     return "\n\n".join(blocks)
+
+
+def _declared_extra(source: SourceLocation) -> str:
+    parts = []
+    if source.document is not None:
+        parts.append(f"document {source.document}")
+    if source.item is not None:
+        parts.append(f"items\\[{source.item}\\]")
+    if source.revision:
+        parts.append(f"revision {code(source.revision[:12], in_table=False)}")
+    return f" ({', '.join(parts)})" if parts else ""
 
 
 def _workload_item(finding: Finding) -> str:

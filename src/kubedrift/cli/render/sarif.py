@@ -1,25 +1,34 @@
 """The `sarif` format: SARIF 2.1.0 for code-scanning dashboards.
 
 One rule per distinct `finding.rule`; one result per finding, located by a logical location
-`Kind/namespace/name#path` (kubedrift does not yet know the manifest file and line, so there is
-no physical location). `partialFingerprints` hash `finding.identity()`, so a dashboard tracks
-the same drift across scans.
+`Kind/namespace/name#path` and, for an object finding read from a manifest, by a physical
+location: the manifest's path relative to the working directory (the repository root in CI)
+and the line its document starts on. GitHub code scanning needs exactly that — a non-empty,
+repository-relative `artifactLocation.uri` and `region.startLine` — and shows a result without
+a physical location nowhere ("SARIF support for code scanning", GitHub docs). An absolute path
+outside the working directory is written as a `file://` URI with no `uriBaseId`, since
+resolving it against the source root would name another file (SARIF 2.1.0 §3.4.4).
+`partialFingerprints` hash `finding.identity()`, so a dashboard tracks the same drift across
+scans.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import quote
 
 import msgspec
 
 from kubedrift import __version__
-from kubedrift.model import Finding, Report, Severity
+from kubedrift.model import Finding, Report, Severity, SourceLocation
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
 FINGERPRINT = "kubedriftIdentity/v1"
+SRCROOT = "%SRCROOT%"
 
 LEVELS = {
     Severity.CRITICAL: "error",
@@ -29,7 +38,7 @@ LEVELS = {
     Severity.INFO: "note",
 }
 _PROPERTY_KEYS = ("category", "severity", "object", "desired", "live", "manager", "changed_at",
-                  "revision", "impact", "details")  # fmt: skip
+                  "revision", "impact", "details", "source")  # fmt: skip
 _WORD_BREAK = re.compile(r"[._/-]+")
 
 
@@ -39,13 +48,17 @@ def render_sarif(report: Report) -> str:
     return msgspec.json.format(encoded, indent=2).decode() + "\n"
 
 
-def sarif_log(report: Report) -> dict[str, Any]:
-    """The SARIF log as plain data: one run of the kubedrift driver."""
+def sarif_log(report: Report, root: Path | None = None) -> dict[str, Any]:
+    """The SARIF log as plain data: one run of the kubedrift driver.
+
+    `root` is what manifest paths are made relative to (default: the working directory).
+    """
     rules = list(dict.fromkeys(f.rule for f in report.findings))
     index = {rule: i for i, rule in enumerate(rules)}
+    base = (root or Path.cwd()).resolve()
     run: dict[str, Any] = {
         "tool": {"driver": _driver(rules)},
-        "results": [_result(f, index[f.rule]) for f in report.findings],
+        "results": [_result(f, index[f.rule], base) for f in report.findings],
     }
     properties = {"revision": report.revision, "live_source": report.live_source}
     run["properties"] = {k: v for k, v in properties.items() if v is not None}
@@ -77,19 +90,41 @@ def _rule(rule: str) -> dict[str, Any]:
     return {"id": rule, "shortDescription": {"text": words.capitalize() or rule}}
 
 
-def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
-    location = {
+def artifact_location(file: str, root: Path) -> dict[str, str]:
+    """`{"uri": "deploy/app.yaml", "uriBaseId": "%SRCROOT%"}`: relative to `root` when the
+    file is under it, else an absolute `file://` URI; percent-encoded, as a URI must be."""
+    absolute = (root / file).resolve()  # `root / "/abs"` is "/abs"
+    try:
+        relative = absolute.relative_to(root)
+    except ValueError:  # outside the working directory: "../x.yaml" or another tree
+        return {"uri": absolute.as_uri()}
+    return {"uri": quote(PurePosixPath(*relative.parts).as_posix(), safe="/"), "uriBaseId": SRCROOT}
+
+
+def physical_location(source: SourceLocation, root: Path) -> dict[str, Any]:
+    """The manifest file and the line the object's document starts on (when known)."""
+    out: dict[str, Any] = {"artifactLocation": artifact_location(source.file, root)}
+    if source.line is not None:
+        out["region"] = {"startLine": source.line}
+    return out
+
+
+def _result(finding: Finding, rule_index: int, root: Path) -> dict[str, Any]:
+    logical = {
         "name": finding.path or str(finding.object),
         "fullyQualifiedName": fully_qualified_name(finding),
         "kind": "resource",
     }
+    location: dict[str, Any] = {"logicalLocations": [logical]}
+    if finding.source is not None:
+        location = {"physicalLocation": physical_location(finding.source, root), **location}
     doc = finding.to_json()
     return {
         "ruleId": finding.rule,
         "ruleIndex": rule_index,
         "level": LEVELS[finding.severity],
         "message": {"text": finding.message},
-        "locations": [{"logicalLocations": [location]}],
+        "locations": [location],
         "partialFingerprints": {FINGERPRINT: fingerprint(finding)},
         "properties": {k: doc[k] for k in _PROPERTY_KEYS if k in doc},
     }

@@ -19,14 +19,22 @@ from kubedrift.cli.render.values import plural, safe
 from kubedrift.model import Report, Severity
 
 DEFAULT_WIDTH = 120
+WIDE_WIDTH = 100_000
+"""`-o wide`: lines as long as they need (kubectl's wide output is not cut to the terminal)."""
 SEP = " · "
 
 
-def render_table(report: Report, *, color: bool, width: int | None = None) -> str:
-    """The whole report as text for a terminal `width` columns wide (default 120)."""
+def render_table(
+    report: Report, *, color: bool, width: int | None = None, wide: bool = False
+) -> str:
+    """The whole report as text for a terminal `width` columns wide (default 120).
+
+    `wide` (`-o wide`) cuts nothing: no line at the terminal's edge, no value to its first
+    lines or to head…tail; every finding also names its manifest and revision.
+    """
     buffer = io.StringIO()
-    console = _console(buffer, color=color, width=width or DEFAULT_WIDTH)
-    for renderable in _sections(report, console.width):
+    console = _console(buffer, color=color, width=WIDE_WIDTH if wide else width or DEFAULT_WIDTH)
+    for renderable in _sections(report, console.width, wide):
         console.print(renderable)
     lines = buffer.getvalue().splitlines()
     return "".join(text.rstrip(" ") + "\n" for text in lines)
@@ -47,18 +55,18 @@ def _console(buffer: io.StringIO, *, color: bool, width: int) -> Console:
     )
 
 
-def _sections(report: Report, width: int) -> list[RenderableType]:
+def _sections(report: Report, width: int, wide: bool) -> list[RenderableType]:
     out: list[RenderableType] = [_headline(report, width)]
     for group in group_findings(report):
-        out += ["", _group(group, report.revision, width)]
+        out += ["", _group(group, report.revision, width, wide)]
     out += _footer(report)
     return out
 
 
-def _group(group: Group, revision: str | None, width: int) -> RenderableType:
+def _group(group: Group, revision: str | None, width: int, wide: bool) -> RenderableType:
     if group.kind is GroupKind.POOL:
-        return pool_group(group, width)
-    return object_group(group, revision)
+        return pool_group(group, width, wide=wide)
+    return object_group(group, revision, wide=wide)
 
 
 def _headline(report: Report, width: int) -> Text:

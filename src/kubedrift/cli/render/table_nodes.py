@@ -33,13 +33,15 @@ SHRINK_ORDER = ((0,), (2, 3), (1,))
 OVERFLOW: tuple[OverflowMethod, ...] = ("ellipsis", "ellipsis", "fold", "fold", "ellipsis")
 
 
-def pool_group(group: Group, width: int) -> RenderableType:
-    """The pool's headline, its drifted nodes' facts, and a count of what was left out."""
+def pool_group(group: Group, width: int, *, wide: bool = False) -> RenderableType:
+    """The pool's headline, its drifted nodes' facts, and a count of what was left out
+    (`wide`: every node, every fact, values whole)."""
     nodes = list(by_object(group.findings).items())
-    rows = [row for ref, found in nodes[:MAX_NODES] for row in _node_rows(ref, found)]
-    table = _facts_table(rows, width - INDENT)
+    shown = nodes if wide else nodes[:MAX_NODES]
+    rows = [row for ref, found in shown for row in _node_rows(ref, found, wide)]
+    table = _facts_table(rows, width - INDENT, None if wide else CAPS)
     parts: list[RenderableType] = [_headline(group, len(nodes)), Padding(table, (0, 0, 0, INDENT))]
-    hidden = [found for _, found in nodes[MAX_NODES:]]
+    hidden = [found for _, found in nodes[len(shown) :]]
     if hidden:
         count = sum(len(found) for found in hidden)
         more = f"{ELLIPSIS} {len(hidden):,} more drifted nodes ({plural(count, 'finding')})"
@@ -56,27 +58,30 @@ def _headline(group: Group, drifted: int) -> Text:
     return Text.assemble((f"{name}: ", "bold"), counts, (note, DIM))
 
 
-def _node_rows(ref: ObjectRef, findings: list[Finding]) -> list[tuple[Text, ...]]:
+def _node_rows(ref: ObjectRef, findings: list[Finding], wide: bool) -> list[tuple[Text, ...]]:
     rows: list[tuple[Text, ...]] = []
-    for index, finding in enumerate(findings[:MAX_FACTS]):
+    limit = len(findings) if wide else MAX_FACTS
+    for index, finding in enumerate(findings[:limit]):
         rows.append(
             (
                 Text(safe(ref.name) if index == 0 else ""),
                 Text(safe(finding.path)),
-                Text(_value(finding.desired), style=DESIRED_STYLE),
-                Text(_value(finding.live), style=LIVE_STYLE),
+                Text(_value(finding.desired, wide), style=DESIRED_STYLE),
+                Text(_value(finding.live, wide), style=LIVE_STYLE),
                 badge(finding.severity, pad=False),
             )
         )
-    if len(findings) > MAX_FACTS:
-        more = Text(f"{ELLIPSIS} {len(findings) - MAX_FACTS} more facts", style=DIM)
+    if len(findings) > limit:
+        more = Text(f"{ELLIPSIS} {len(findings) - limit} more facts", style=DIM)
         rows.append((Text(""), more, Text(""), Text(""), Text("")))
     return rows
 
 
-def _facts_table(rows: list[tuple[Text, ...]], available: int) -> Table:
+def _facts_table(
+    rows: list[tuple[Text, ...]], available: int, caps: tuple[int, ...] | None
+) -> Table:
     table = Table(box=None, padding=(0, GAP, 0, 0), pad_edge=False, header_style="bold")
-    widths = _fit(_natural_widths(rows), available - GAP * (len(HEADERS) - 1))
+    widths = _fit(_natural_widths(rows, caps), available - GAP * (len(HEADERS) - 1))
     for title, size, overflow in zip(HEADERS, widths, OVERFLOW, strict=True):
         table.add_column(title, width=size, no_wrap=overflow != "fold", overflow=overflow)
     for row in rows:
@@ -84,11 +89,11 @@ def _facts_table(rows: list[tuple[Text, ...]], available: int) -> Table:
     return table
 
 
-def _natural_widths(rows: list[tuple[Text, ...]]) -> list[int]:
+def _natural_widths(rows: list[tuple[Text, ...]], caps: tuple[int, ...] | None) -> list[int]:
     widths = []
     for index, title in enumerate(HEADERS):
         longest = max([len(title), *(row[index].cell_len for row in rows)])
-        widths.append(min(longest, CAPS[index]))
+        widths.append(longest if caps is None else min(longest, caps[index]))
     return widths
 
 
@@ -104,10 +109,10 @@ def _fit(widths: list[int], available: int) -> list[int]:
     return out
 
 
-def _value(value: JSON) -> str:
+def _value(value: JSON, wide: bool = False) -> str:
     """Short values whole; long ones keep head and tail, where versions and hashes differ."""
     text = scalar_text(value)
-    if len(text) <= MAX_VALUE:
+    if wide or len(text) <= MAX_VALUE:
         return text
     half = (MAX_VALUE - 1) // 2
     return f"{text[:half]}{ELLIPSIS}{text[-half:]}"

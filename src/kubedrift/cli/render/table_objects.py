@@ -28,14 +28,18 @@ MAX_WORKLOADS = 3
 WHOLE_OBJECT = "(whole object)"
 
 
-def object_group(group: Group, revision: str | None) -> RenderableType:
-    """An object's title, then one badge-and-body row per finding."""
+def object_group(group: Group, revision: str | None, *, wide: bool = False) -> RenderableType:
+    """An object's title, then one badge-and-body row per finding (`wide`: values whole,
+    and each finding's revision even where it is the report's)."""
     grid = Table.grid(padding=(0, 1))
     grid.add_column(width=BADGE_WIDTH, no_wrap=True)
     grid.add_column(ratio=1)
     for finding in group.findings:
-        grid.add_row(badge(finding.severity), _body(finding, revision))
+        grid.add_row(badge(finding.severity), _body(finding, None if wide else revision, wide))
     title = Text(safe(group.title), style="bold")
+    source = next((f.source for f in group.findings if f.source is not None), None)
+    if source is not None:
+        title.append(f" · {safe(str(source))}", style=DIM)
     return Stack(title, Padding(grid, (0, 0, 0, 2)))
 
 
@@ -47,7 +51,7 @@ def _message(finding: Finding) -> str:
     return finding.message
 
 
-def _body(finding: Finding, revision: str | None) -> RenderableType:
+def _body(finding: Finding, revision: str | None, wide: bool) -> RenderableType:
     parts: list[RenderableType] = []
     if finding.category is Category.WORKLOAD:
         parts += _impact(finding.impact)
@@ -58,7 +62,7 @@ def _body(finding: Finding, revision: str | None) -> RenderableType:
             path.append(f" · {safe(_message(finding))}", style=DIM)
         parts.append(path)
     if has_values(finding):
-        parts += _diff(finding)
+        parts += _diff(finding, None if wide else MAX_VALUE_LINES)
     parts.append(Text(" · ".join(_provenance(finding, revision)), style=DIM))
     return Stack(*parts)
 
@@ -79,9 +83,10 @@ def _names(names: tuple[str, ...]) -> str:
     return f"{shown} and {hidden} more" if hidden > 0 else shown
 
 
-def _diff(finding: Finding) -> list[Text]:
-    minus = cap_lines(value_lines(finding.desired), MAX_VALUE_LINES)
-    plus = cap_lines(value_lines(finding.live), MAX_VALUE_LINES)
+def _diff(finding: Finding, limit: int | None) -> list[Text]:
+    minus, plus = value_lines(finding.desired), value_lines(finding.live)
+    if limit is not None:
+        minus, plus = cap_lines(minus, limit), cap_lines(plus, limit)
     return [line(f"- {text}", DESIRED_STYLE) for text in minus] + [
         line(f"+ {text}", LIVE_STYLE) for text in plus
     ]

@@ -1,0 +1,175 @@
+"""Rendering remediation plans, apply outcomes and recorded actions in every output format.
+
+`-o patch` prints the server-side-apply bodies as a YAML stream (one document per object, as
+`apply` would send them). Secret values never print: a Secret body shows its keys with a
+masked marker, and `-o patch` leaves Secret writes out (a comment names them).
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+
+from kubedrift.cli.reading import ReportFormat, document_text, md_table, rich_text
+from kubedrift.cli.render import markdown as md
+from kubedrift.cli.render.values import safe
+from kubedrift.cli.render.yaml_doc import dump_yaml
+from kubedrift.model import Finding
+from kubedrift.remediate.apply import Outcome, merge_writes
+from kubedrift.remediate.plan import Action, Plan, Recreate, Revert
+from kubedrift.store.actions import ActionRecord
+
+SCHEMA = "kubedrift/v1"
+
+
+class PlanFormat(enum.Enum):
+    """`kubedrift plan -o`: a report format, or `patch` (the SSA bodies)."""
+
+    TABLE = "table"
+    JSON = "json"
+    YAML = "yaml"
+    MARKDOWN = "markdown"
+    PATCH = "patch"
+
+
+def finding_id(finding: Finding) -> str:
+    """A short stable id of a finding (object + path + rule), for `apply --finding`."""
+    return hashlib.sha256("\0".join(finding.identity()).encode()).hexdigest()[:10]
+
+
+def plan_json(plan: Plan) -> dict[str, Any]:
+    """The plan document; each action also carries its finding's `id`."""
+    # Through the stdlib encoder: a Secret finding's hash is a `str` subclass msgspec refuses.
+    doc: dict[str, Any] = json.loads(json.dumps(plan.to_json()))
+    for entry, action in zip(doc["actions"], plan.actions, strict=True):
+        entry["id"] = finding_id(action.finding)
+    return doc
+
+
+def render_plan(plan: Plan, fmt: PlanFormat, *, color: bool | None) -> str:
+    """The plan in `fmt`."""
+    if fmt is PlanFormat.PATCH:
+        return _patches(plan)
+    if fmt in (PlanFormat.JSON, PlanFormat.YAML):
+        return document_text(plan_json(plan), ReportFormat(fmt.value))
+    if fmt is PlanFormat.MARKDOWN:
+        return _plan_markdown(plan)
+    return _plan_table(plan, color)
+
+
+def _patches(plan: Plan) -> str:
+    secret = {a.object for a in plan.writes() if a.secret}
+    writes = [w for w in merge_writes(plan.writes()) if w.object not in secret]
+    skipped = [
+        f"# {ref}: Secret values are never printed; `kubedrift apply` sends them\n"
+        for ref in sorted(secret)
+    ]
+    docs = [dump_yaml(w.body) for w in writes]
+    return "".join(skipped) + "---\n".join(docs)
+
+
+def _detail(action: Action) -> str:
+    if isinstance(action, Revert | Recreate) and action.dry_run is not None:
+        verdict = "ok" if action.dry_run.ok else f"REFUSED: {action.dry_run.message}"
+        return f"{action.reason} · server dry run {verdict}"
+    return action.reason
+
+
+def _risk(action: Action) -> str:
+    r = action.risk
+    gpus = f", {r.gpus} GPUs" if r.gpus else ""
+    return f"{r.level}{gpus}"
+
+
+def _plan_table(plan: Plan, color: bool | None) -> str:
+    if not plan.actions:
+        return rich_text([Text("In sync: nothing to do.", style="bold")], color=color)
+    grid = Table("id", "action", "object", "path", "risk", "why", box=None, header_style="bold")
+    for a in plan.actions:
+        path = a.finding.path or "(whole object)"
+        cells = [finding_id(a.finding), a.kind.value, str(a.object), path, _risk(a), _detail(a)]
+        grid.add_row(*(safe(c) for c in cells))
+    writes = len(plan.writes())
+    foot = f"{len(plan.actions)} actions, {writes} to apply (`kubedrift apply` carries them out)"
+    return rich_text([grid, "", Text(foot, style="bold")], color=color)
+
+
+def _plan_markdown(plan: Plan) -> str:
+    head = ["id", "action", "object", "path", "risk", "why"]
+    rows = [
+        [
+            finding_id(a.finding),
+            a.kind.value,
+            md.text(str(a.object)),
+            md.code(a.finding.path or "(whole object)"),
+            md.text(_risk(a)),
+            md.text(_detail(a)),
+        ]
+        for a in plan.actions
+    ]
+    body = md_table(head, rows) if rows else "In sync: nothing to do."
+    return f"# kubedrift plan\n\n{body}\n"
+
+
+def outcomes_json(outcomes: Sequence[Outcome], resolved: Sequence[str] | None) -> dict[str, Any]:
+    """The `kubedrift apply -o json` document."""
+    return {
+        "schema": SCHEMA,
+        "outcomes": [
+            {
+                "action": o.write.kind.value,
+                "object": o.write.object.to_json(),
+                "paths": list(o.write.paths),
+                "findings": [finding_id(f) for f in o.write.findings],
+                "result": o.result,
+                "message": o.message,
+            }
+            for o in outcomes
+        ],
+        "resolved": list(resolved) if resolved is not None else None,
+    }
+
+
+def render_outcomes(
+    outcomes: Sequence[Outcome], resolved: Sequence[str] | None, fmt: PlanFormat
+) -> str:
+    """What `apply` did, then whether a re-scan confirmed the findings resolved."""
+    if fmt in (PlanFormat.JSON, PlanFormat.YAML):
+        return document_text(outcomes_json(outcomes, resolved), ReportFormat(fmt.value))
+    lines = [
+        f"{o.result:<9} {o.write.kind.value:<8} {o.write.object}  "
+        f"{', '.join(p or '(whole object)' for p in o.write.paths)}  ({o.message})"
+        for o in outcomes
+    ]
+    if not outcomes:
+        lines.append("nothing to apply")
+    lines.append(_resolution(outcomes, resolved))
+    prefix = "# kubedrift apply\n\n" if fmt is PlanFormat.MARKDOWN else ""
+    joiner = "\n\n" if fmt is PlanFormat.MARKDOWN else "\n"
+    return prefix + joiner.join(safe(line) for line in lines) + "\n"
+
+
+def _resolution(outcomes: Sequence[Outcome], resolved: Sequence[str] | None) -> str:
+    total = sum(len(o.write.findings) for o in outcomes if o.result == "applied")
+    if resolved is None:
+        return "the findings resolve when the next scan no longer sees them (`kubedrift scan`)"
+    return f"re-scan: {len(resolved)} of {total} applied findings resolved"
+
+
+def render_actions(records: Sequence[ActionRecord], fmt: ReportFormat) -> str:
+    """`kubedrift history --actions`: the recorded remediations."""
+    if fmt in (ReportFormat.JSON, ReportFormat.YAML):
+        doc = {"schema": "kubedrift-actions/v1", "actions": [r.to_json() for r in records]}
+        return document_text(doc, fmt)
+    lines = [
+        f"{r.at:%Y-%m-%d %H:%M:%SZ}  {r.actor}  {r.action} {r.object}  "
+        f"{', '.join(c['path'] for c in r.changes)}  {r.result}{' (dry run)' if r.dry_run else ''}"
+        for r in records
+    ]
+    return "\n".join(safe(line) for line in lines or ["no actions recorded"]) + "\n"
