@@ -83,6 +83,15 @@ SelectorOpt = Annotated[
         "only desired objects it matches are compared.",
     ),
 ]
+StoreSuppressionsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        envvar="KUBEDRIFT_STORE",
+        help="Timeline store whose `kubedrift suppress` entries apply (default: "
+        "./kubedrift-timeline.db when it exists).",
+    ),
+]
 KubeconfigOpt = Annotated[Path | None, typer.Option(help="Kubeconfig file.")]
 ContextOpt = Annotated[str | None, typer.Option(help="Kubeconfig context.")]
 
@@ -158,11 +167,14 @@ def scan(
     disable_rule: DisableRuleOpt = None,
     allow_empty: AllowEmptyOpt = False,
     agent_namespace: AgentNamespaceOpt = AGENT_NAMESPACE,
+    store: StoreSuppressionsOpt = None,
     output: OutputOpt = None,
     fail_on: FailOnOpt = Severity.LOW,
     color: ColorOpt = None,
 ) -> int:
     """Compare desired state (and node pools) with a cluster or a snapshot."""
+    from kubedrift.cli.suppress import store_suppressions
+
     request = ScanRequest(
         desired=tuple(desired or ()),
         snapshots=tuple(live or ()),
@@ -177,6 +189,7 @@ def scan(
         allow_empty=allow_empty,
         selector=selector,
         agent_namespace=agent_namespace,
+        suppressions=store_suppressions(store),
     )
     with Progress() as progress:
         report = asyncio.run(run_scan(request, progress=progress.update))
@@ -202,11 +215,14 @@ def diff(
     context: ContextOpt = None,
     config: ConfigOpt = None,
     allow_empty: AllowEmptyOpt = False,
+    store: StoreSuppressionsOpt = None,
     output: OutputOpt = None,
     fail_on: FailOnOpt = Severity.LOW,
     color: ColorOpt = None,
 ) -> int:
     """Compare two files of objects, pairing them by apiVersion/kind/namespace/name."""
+    from kubedrift.cli.suppress import store_suppressions
+
     request = DiffRequest(
         desired=desired,
         live=live,
@@ -215,6 +231,7 @@ def diff(
         target=ClusterTarget(kubeconfig=kubeconfig, context=context),
         allow_empty=allow_empty,
         selector=selector,
+        suppressions=store_suppressions(store),
     )
     with Progress() as progress:
         report = run_diff(request, progress.update)

@@ -31,6 +31,7 @@ from kubedrift.cli.remediate_render import (
     render_outcomes,
     render_plan,
 )
+from kubedrift.cli.suppress import ReadStoreOpt, store_suppressions
 from kubedrift.cluster.connection import ClusterTarget
 from kubedrift.engine import ScanRequest, run_scan
 from kubedrift.engine.remedy import apply_writes, kubeconfig_user, plan_scan
@@ -83,6 +84,7 @@ def _request(
     target: ClusterTarget,
     namespace: str | None,
     config: Path | None,
+    store: str | None,
 ) -> ScanRequest:
     return ScanRequest(
         desired=tuple(desired or ()),
@@ -90,6 +92,7 @@ def _request(
         target=target,
         namespace=namespace,
         config=config,
+        suppressions=store_suppressions(store),
     )
 
 
@@ -110,12 +113,17 @@ def plan(
     dry_run: Annotated[
         bool, typer.Option("--dry-run/--no-dry-run", help="Server-side dry run of each write.")
     ] = True,
+    store: ReadStoreOpt = None,
     output: PlanOutputOpt = None,
     color: Annotated[bool | None, typer.Option("--color/--no-color")] = None,
 ) -> int:
-    """Show, for each finding, the action that would resolve it (changes nothing)."""
+    """Show, for each finding, the action that would resolve it (changes nothing).
+
+    A suppressed finding (`kubedrift suppress`, KubedriftConfig `suppressions:`) gets
+    action `none`, its reason "suppressed until DATE: REASON".
+    """
     target = ClusterTarget(kubeconfig=kubeconfig, context=context, in_cluster=in_cluster)
-    request = _request(desired, live, target, namespace, config)
+    request = _request(desired, live, target, namespace, config, store)
     with Progress() as progress:
         _, planned = asyncio.run(plan_scan(request, dry_run=dry_run, progress=progress.update))
     write(render_plan(planned, _format(output), color=color))
@@ -157,7 +165,7 @@ def apply(
     if (desired is None) == (plan_file is None):
         raise InputError("give --desired (plan now) or --plan FILE (a saved plan), not both")
     target = ClusterTarget(kubeconfig=kubeconfig, context=context, in_cluster=in_cluster)
-    request = _request(desired, None, target, namespace, config)
+    request = _request(desired, None, target, namespace, config, store)
     writes = _writes(request, plan_file)
     chosen = _select(writes, set(finding or ()), kind, rule, only_namespace)
     server_dry_run = dry_run is DryRunMode.SERVER

@@ -37,6 +37,7 @@ from typing import Any
 
 from kubedrift.analysis.options import FactIgnore
 from kubedrift.analysis.user_controls import (
+    KNOWN_RULES,
     RuleSwitches,
     compile_fact_ignores,
     compile_rule_switches,
@@ -89,8 +90,9 @@ def load_config(path: Path, today: date | None = None) -> KubedriftConfig:
 def parse_config(body: Any, where: str, today: date | None = None) -> KubedriftConfig:
     """Check one KubedriftConfig document; `where` names it in errors.
 
-    `today` (default: the UTC date) is what a suppression's `until` must not be before: an
-    already-expired entry in Git is a mistake to fix, not a rule to keep applying.
+    `today` (default: the UTC date) bounds a suppression's `until` (`MAX_DAYS` ahead at
+    most). An entry whose day has passed is kept, and no longer applies: the finding
+    comes back, and a scan or watch started after that day must still run.
     """
     if not isinstance(body, dict):
         raise InputError(f"expected a {KIND} mapping", where=where)
@@ -130,7 +132,15 @@ def _suppressions(body: dict[str, Any], where: str, today: date) -> tuple[Suppre
     parsed = []
     for index, entry in enumerate(entries):
         try:
-            parsed.append(parse_suppression(entry, today))
+            parsed.append(
+                parse_suppression(
+                    entry,
+                    today,
+                    known_rules=KNOWN_RULES,
+                    allow_past=True,
+                    source=f"{where}, suppressions[{index}]",
+                )
+            )
         except ValueError as exc:
             raise InputError(str(exc), where=f"{where}, suppressions[{index}]") from None
     return tuple(parsed)

@@ -69,3 +69,7 @@ class DiffRequest:
     target: ClusterTarget = field(default_factory=ClusterTarget)
     allow_empty: bool = False
     selector: str | None = None
+    suppressions: tuple[Suppression, ...] = ()
+    """Those recorded with `kubedrift suppress`, on top of the configs' `suppressions:`."""
+    now: datetime | None = None
+    """When suppressions expire is judged (default: the wall clock)."""

@@ -142,14 +142,20 @@ class Finding:
         return (o.group, o.kind, o.namespace or "", o.name, self.path, self.rule)
 
     def short_id(self) -> str:
-        """12 hex digits of sha256 over `identity()`: the id `kubedrift suppress` accepts."""
+        """12 hex digits of sha256 over `identity()`: the `id` every output shows, which
+        `kubedrift suppress` and `kubedrift apply --finding` accept; stable across scans."""
         return hashlib.sha256("\0".join(self.identity()).encode()).hexdigest()[:12]
+
+    @property
+    def status(self) -> str:
+        """`suppressed` while a suppression covers the finding, else `active`."""
+        return "suppressed" if self.suppression is not None else "active"
 
     def to_json(self) -> dict[str, Any]:
         """The JSON shape of the output contract (schema `kubedrift/v1`)."""
         out: dict[str, Any] = {
             "id": self.short_id(),
-            "status": "suppressed" if self.suppression is not None else "active",
+            "status": self.status,
             "category": self.category.value,
             "severity": self.severity.value,
             "object": self.object.to_json(),

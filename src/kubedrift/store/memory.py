@@ -22,12 +22,14 @@ from kubedrift.store.delta import (
     check_scan,
     event_scope,
     key_findings,
+    opening_note,
     plan_scan,
     pool_of,
+    suppression_events,
     value_digest,
 )
 from kubedrift.store.filters import ALL, EVERYTHING, HistoryFilter, ScanScope
-from kubedrift.store.records import Changed, ScanDelta, StoredFinding, ValueChange
+from kubedrift.store.records import Changed, ScanDelta, StoredFinding, Unsuppressed, ValueChange
 from kubedrift.store.stats import EpisodeSpan, TimelineStats, timeline_stats
 from kubedrift.store.suppressions import StoredSuppression
 
@@ -63,6 +65,8 @@ class MemoryStore:
             episode_id = self._open_by_key[s.key]
             if episode_id not in opened:
                 self._refresh(episode_id, s.finding, at, value_changed=episode_id in before)
+        for episode_id, finding, note in suppression_events(plan):
+            self._changes[episode_id].append(_change(finding, at, note))
         for e in plan.resolved:
             self._episodes[e.id] = dataclasses.replace(self._episodes[e.id], resolved_at=at)
             del self._open_by_key[e.key]
@@ -71,6 +75,11 @@ class MemoryStore:
             changed=tuple(Changed(self._episodes[i], b) for i, b in before.items()),
             resolved=tuple(self._episodes[e.id] for e in plan.resolved),
             unchanged=len(seen) - len(plan.new) - len(plan.changed),
+            suppressed=tuple(self._episodes[e.id] for _, e in plan.suppressed),
+            unsuppressed=tuple(
+                Unsuppressed(self._episodes[e.id], Suppression.from_json(e.suppression))
+                for _, e in plan.unsuppressed
+            ),
         )
 
     def record_event(
@@ -151,6 +160,7 @@ class MemoryStore:
                         ref.namespace or "",
                         ref.name,
                         f.category.value,
+                        None if f.suppression is None else f.suppression.to_json(),
                     )
                 )
         return out
@@ -169,7 +179,7 @@ class MemoryStore:
             pool=pool_of(seen.finding),
             finding=seen.finding,
         )
-        self._changes[episode_id] = [_change(seen.finding, at)]
+        self._changes[episode_id] = [_change(seen.finding, at, opening_note(seen.finding))]
         return episode_id
 
     def _refresh(
@@ -182,5 +192,5 @@ class MemoryStore:
             self._changes[episode_id].append(_change(finding, at))
 
 
-def _change(finding: Finding, at: datetime) -> ValueChange:
-    return ValueChange(at, finding.desired, finding.live, finding.manager, finding.revision)
+def _change(finding: Finding, at: datetime, note: str | None = None) -> ValueChange:
+    return ValueChange(at, finding.desired, finding.live, finding.manager, finding.revision, note)

@@ -119,6 +119,7 @@ class SqlStore:
         """See `Store.suppressions`."""
         with _translated(self.where), reading(self._engine) as connection:
             return stored_suppressions.read_all(connection)
+
     def record_actions(self, records: Sequence[ActionRecord]) -> None:
         """Append remediation actions (`kubedrift apply`) in one transaction."""
         with _translated(self.where), writing(self._engine) as connection:

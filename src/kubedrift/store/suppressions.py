@@ -57,5 +57,6 @@ def _from_row(row: RowMapping) -> StoredSuppression:
         until=date.fromisoformat(row["until"]),
         by=row["by"],
         **{k: row[k] for k in _SELECTORS},
+        source=f"store #{row['id']}",
     )
     return StoredSuppression(id=int(row["id"]), created=row["created"], suppression=rule)

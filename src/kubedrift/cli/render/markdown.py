@@ -72,7 +72,7 @@ def cell(value: object) -> str:
 
 def _headline(report: Report) -> str:
     if report.findings:
-        total = plural(len(report.findings), "finding")
+        total = plural(len(report.active()), "finding")
         lead = f"**{total} on {plural(report.drifted_objects(), 'object')}**"
         if report.suppressed():
             lead += f" ({len(report.suppressed())} suppressed)"
@@ -175,9 +175,8 @@ def _severity(finding: Finding) -> str:
     s = finding.suppression
     if s is None:
         return finding.severity.value
-    by = f" by {s.by}" if s.by else ""
-    until = s.until.isoformat()
-    return f"~~{finding.severity.value}~~ suppressed until {until}{text(by)}: {text(s.reason)}"
+    where = f" ({s.source})" if s.source else ""
+    return f"~~{finding.severity.value}~~ {text(s.label() + where)}"
 
 
 def _changed(finding: Finding) -> str:
@@ -191,7 +190,7 @@ def _pool_section(group: Group) -> str:
     for ref, findings in nodes[:MAX_POOL_NODES]:
         for f in findings:
             name = text(ref.name) if f is findings[0] else ""
-            rows.append([name, code(f.path), cell(f.desired), cell(f.live), f.severity.value])
+            rows.append([name, code(f.path), cell(f.desired), cell(f.live), _severity(f)])
     blocks = [f"## {_pool_title(group, len(nodes))}", _table(rows)]
     if len(nodes) > MAX_POOL_NODES:
         hidden = len(nodes) - MAX_POOL_NODES

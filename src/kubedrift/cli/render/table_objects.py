@@ -17,8 +17,9 @@ from kubedrift.cli.render.table_style import (
     DESIRED_STYLE,
     DIM,
     LIVE_STYLE,
-    badge,
+    finding_badge,
     line,
+    suppressed_line,
 )
 from kubedrift.cli.render.values import cap_lines, changed_text, has_values, safe, value_lines
 from kubedrift.model import Category, Finding, Impact
@@ -35,7 +36,7 @@ def object_group(group: Group, revision: str | None, *, wide: bool = False) -> R
     grid.add_column(width=BADGE_WIDTH, no_wrap=True)
     grid.add_column(ratio=1)
     for finding in group.findings:
-        grid.add_row(badge(finding.severity), _body(finding, None if wide else revision, wide))
+        grid.add_row(finding_badge(finding), _body(finding, None if wide else revision, wide))
     title = Text(safe(group.title), style="bold")
     source = next((f.source for f in group.findings if f.source is not None), None)
     if source is not None:
@@ -64,6 +65,9 @@ def _body(finding: Finding, revision: str | None, wide: bool) -> RenderableType:
     if has_values(finding):
         parts += _diff(finding, None if wide else MAX_VALUE_LINES)
     parts.append(Text(" · ".join(_provenance(finding, revision)), style=DIM))
+    suppressed = suppressed_line(finding)
+    if suppressed is not None:
+        parts.append(suppressed)
     return Stack(*parts)
 
 
@@ -99,15 +103,4 @@ def _provenance(finding: Finding, revision: str | None) -> list[str]:
         parts.append(f"revision {safe(finding.revision)}")
     parts += [f"{safe(k)}={safe(v)}" for k, v in finding.details if k != POOL_DETAIL]
     parts.append(f"rule {safe(finding.rule)}")
-    if finding.suppression is not None:
-        parts.append(suppressed_text(finding))
     return parts
-
-
-def suppressed_text(finding: Finding) -> str:
-    """`SUPPRESSED until 2026-12-31 by alice: load test` — shown, never silently dropped."""
-    s = finding.suppression
-    if s is None:
-        return ""
-    by = f" by {safe(s.by)}" if s.by else ""
-    return f"SUPPRESSED until {s.until.isoformat()}{by}: {safe(s.reason)}"

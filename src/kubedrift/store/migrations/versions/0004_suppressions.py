@@ -29,9 +29,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _SELECTORS = ("finding", "kind", "namespace", "name", "path", "rule")
-_JSON = sa.JSON(none_as_null=False).with_variant(
-    postgresql.JSONB(none_as_null=False), "postgresql"
-)
+_JSON = sa.JSON(none_as_null=False).with_variant(postgresql.JSONB(none_as_null=False), "postgresql")
 
 
 def upgrade() -> None:
