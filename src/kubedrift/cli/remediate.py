@@ -37,7 +37,7 @@ from kubedrift.engine import ScanRequest, run_scan
 from kubedrift.engine.remedy import apply_writes, kubeconfig_user, plan_scan
 from kubedrift.model import InputError
 from kubedrift.remediate.apply import Outcome
-from kubedrift.remediate.plan import Plan, Writing
+from kubedrift.remediate.plan import Action, Plan, Writing
 from kubedrift.remediate.planfile import read_plan
 from kubedrift.store import SqlStore
 from kubedrift.store.actions import ActionRecord
@@ -166,8 +166,9 @@ def apply(
         raise InputError("give --desired (plan now) or --plan FILE (a saved plan), not both")
     target = ClusterTarget(kubeconfig=kubeconfig, context=context, in_cluster=in_cluster)
     request = _request(desired, None, target, namespace, config, store)
-    writes = _writes(request, plan_file)
+    writes, skipped = _writes(request, plan_file)
     chosen = _select(writes, set(finding or ()), kind, rule, only_namespace)
+    _say_skipped(skipped, set(finding or ()))
     server_dry_run = dry_run is DryRunMode.SERVER
     if chosen and not yes and not server_dry_run:
         _confirm(chosen)
@@ -185,12 +186,27 @@ def apply(
     return 1 if failed else 0
 
 
-def _writes(request: ScanRequest, plan_file: Path | None) -> tuple[Writing, ...]:
+def _writes(
+    request: ScanRequest, plan_file: Path | None
+) -> tuple[tuple[Writing, ...], tuple[Action, ...]]:
+    """The writes to carry out, and the suppressed findings' actions (skipped)."""
     if plan_file is not None:
-        return read_plan(plan_file)
+        return read_plan(plan_file), ()
     with Progress() as progress:
         _, planned = asyncio.run(plan_scan(request, dry_run=False, progress=progress.update))
-    return planned.writes()
+    skipped = tuple(a for a in planned.actions if a.finding.suppression is not None)
+    return planned.writes(), skipped
+
+
+def _say_skipped(skipped: Sequence[Action], ids: set[str]) -> None:
+    """One line on stderr per suppressed finding `--finding` asked for: why nothing runs."""
+    for action in skipped:
+        if finding_id(action.finding) in ids:
+            typer.echo(
+                f"kubedrift: skipped {finding_id(action.finding)} ({action.object}): "
+                f"{one_line(action.reason)}",
+                err=True,
+            )
 
 
 def _select(
