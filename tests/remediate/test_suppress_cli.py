@@ -217,9 +217,14 @@ def test_suppress_by_id_applies_to_scan_diff_and_plan_until_deleted(tmp_path: Pa
     listed = json.loads(kubedrift("suppress", "--list", "-o", "json", "--store", store).stdout)
     [row] = listed["suppressions"]
     assert (row["id"], row["finding"], row["expired"]) == (1, finding_id, False)
-    table = kubedrift("suppress", "--list", "-o", "table", "--store", store).stdout
-    assert "active" in table
-    assert "HPA trial" in table
+    for fmt in ("table", "markdown", "yaml"):
+        listing = kubedrift("suppress", "--list", "-o", fmt, "--store", store).stdout
+        assert "HPA trial" in listing, fmt
+        assert f"finding={finding_id}" in listing or finding_id in listing, fmt
+    assert (
+        "| 1 | active |"
+        in kubedrift("suppress", "--list", "-o", "markdown", "--store", store).stdout
+    )
 
     assert kubedrift("suppress", "--delete", "1", "--store", store).returncode == 0
     again = json.loads(kubedrift(*scan_args(tmp_path), "--store", store).stdout)

@@ -32,9 +32,11 @@ from kubedrift.cli.reading import (
     StoreOpt,
     choose_format,
     document_text,
+    md_table,
     rich_text,
     write,
 )
+from kubedrift.cli.render import markdown as md
 from kubedrift.model import InputError
 from kubedrift.model.suppression import Suppression, parse_suppression
 from kubedrift.store import SqlStore
@@ -131,13 +133,25 @@ def _list(store: str, output: ReportFormat | None) -> int:
         doc = {"schema": "kubedrift-suppressions/v1", "suppressions": [_row(r, now) for r in rows]}
         write(document_text(doc, fmt))
         return 0
-    table = Table("ID", "STATE", "UNTIL", "BY", "SELECTOR", "REASON", box=None)
-    for row in rows:
-        s = row.suppression
-        state = "expired" if s.expired(now) else "active"
-        table.add_row(str(row.id), state, s.until.isoformat(), s.by, s.selector_text(), s.reason)
+    cells = [_cells(row, now) for row in rows]
+    if fmt is ReportFormat.MARKDOWN:
+        body = md_table(_HEAD, ([md.text(c) for c in line] for line in cells))
+        write(f"# kubedrift suppressions\n\n{body}\n")
+        return 0
+    table = Table(*(h.upper() for h in _HEAD), box=None)
+    for line in cells:
+        table.add_row(*line)
     write(rich_text([table], color=False) if rows else "no suppressions\n")
     return 0
+
+
+_HEAD = ["id", "state", "until", "by", "selector", "reason"]
+
+
+def _cells(row: StoredSuppression, now: datetime) -> list[str]:
+    s = row.suppression
+    state = "expired" if s.expired(now) else "active"
+    return [str(row.id), state, s.until.isoformat(), s.by, s.selector_text(), s.reason]
 
 
 def _row(row: StoredSuppression, now: datetime) -> dict[str, object]:
