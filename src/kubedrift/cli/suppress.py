@@ -114,6 +114,11 @@ def _user() -> str:
 
 
 def _parsed(entry: dict[str, Any], now: datetime) -> Suppression:
+    if not any(entry.get(k) for k in ("finding", "kind", "namespace", "name", "path", "rule")):
+        raise InputError(
+            "say what to suppress: a FINDING id (as scan prints it) or --kind/-n/--name/"
+            "--path/--rule, with --reason and --until (or --list, --delete ID)"
+        )
     if entry.get("reason") is None:
         raise InputError("--reason is required: say why this drift is accepted")
     if entry.get("until") is None:
