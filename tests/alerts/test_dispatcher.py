@@ -334,3 +334,31 @@ def test_a_worker_that_crashes_is_logged_and_restarted(caplog: pytest.LogCapture
     assert d.stats().total("sent") == 1
     [record] = [r for r in caplog.records if "restarting it" in r.getMessage()]
     assert record.exc_info is not None
+
+
+def test_a_suppressed_finding_stays_quiet_and_its_expiry_fires_after_a_restart() -> None:
+    """Regression: restore() held a suppressed open episode as announced, so the
+    `suppression-expired` alert after a restart was dropped as a duplicate."""
+    from datetime import date
+
+    from kubedrift.model.suppression import Suppression
+
+    held = Suppression("load test", date(2026, 3, 3), "al", kind="Deployment")
+    t = Timeline()
+    quiet = t.scan(replace(finding("a"), suppression=held))
+    recorder = Recorder()
+
+    async def go() -> None:
+        async with AlertDispatcher([HOOK], FAST, transport=recorder.transport()) as d:
+            d.submit("prod-a", quiet)
+            await asyncio.sleep(0.1)
+        async with AlertDispatcher([HOOK], FAST, transport=recorder.transport()) as d:
+            d.restore("prod-a", t.store.open_findings())  # the restart
+            d.submit("prod-a", t.scan(finding("a")))  # the suppression has ended
+
+    run(go())
+    [alert] = alerts_in(recorder.bodies)
+    assert alert["event"] == "suppression-expired"
+    assert alert["status"] == "firing"
+    assert alert["suppression_ended"]["reason"] == "load test"
+    assert alert["finding"]["status"] == "active"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from kubedrift.alerts import Alert, AlertEvent, alerts_from_delta, fingerprint
+from kubedrift.alerts.events import AlertStatus
 from kubedrift.alerts.ledger import Ledger, Verdict
 from kubedrift.alerts.queue import PendingQueue
 from kubedrift.alerts.ratelimit import TokenBucket
@@ -25,11 +28,32 @@ def lifecycle(severity: Severity = Severity.MEDIUM) -> tuple[Alert, Alert, Alert
 
 def test_alerts_of_a_delta_in_order() -> None:
     new, changed, resolved = lifecycle()
-    assert [a.event for a in (new, changed, resolved)] == list(AlertEvent)
+    assert [a.event for a in (new, changed, resolved)] == list(AlertEvent)[:3]
     assert changed.previous is not None
     assert changed.previous.live == 2
     assert new.key == changed.key == resolved.key
     assert resolved.stored.resolved_at is not None
+
+
+def test_a_suppression_silences_resolves_and_its_expiry_fires_again() -> None:
+    from datetime import date
+
+    from kubedrift.model.suppression import Suppression
+
+    held = Suppression("load test", date(2026, 3, 3), "al", kind="Deployment")
+    t = Timeline()
+    assert alerts_from_delta("c", t.scan(replace(finding(), suppression=held))) == []
+    assert alerts_from_delta("c", t.scan(replace(finding(live=7), suppression=held))) == []
+    [back] = alerts_from_delta("c", t.scan(finding(live=7)))
+    assert (back.event, back.status) == (AlertEvent.SUPPRESSION_EXPIRED, AlertStatus.FIRING)
+    assert back.ended == held
+    ledger = Ledger(Severity.INFO)
+    assert ledger.admit(back) is Verdict.SEND
+    [quiet] = alerts_from_delta("c", t.scan(replace(finding(live=7), suppression=held)))
+    assert (quiet.event, quiet.status) == (AlertEvent.SUPPRESSED, AlertStatus.RESOLVED)
+    assert ledger.admit(quiet) is Verdict.SEND  # the firing alert resolves
+    [again] = alerts_from_delta("c", t.scan(finding(live=7)))
+    assert ledger.admit(again) is Verdict.SEND  # expired again: fires again, not a duplicate
 
 
 def test_fingerprint_is_stable_across_episodes_and_values() -> None:

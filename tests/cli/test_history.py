@@ -264,7 +264,7 @@ def test_id_prints_the_value_history(db: str) -> None:
     ]
     table = invoke("--store", db, "-o", "table", "--id", str(first["id"]))
     rows = [line.split() for line in table.splitlines()[4:]]
-    assert rows[0] == ["at", "desired", "live", "manager", "revision"]
+    assert rows[0] == ["at", "desired", "live", "manager", "revision", "note"]
     assert rows[1][2:] == ["4", "2", "kubectl-edit", "4f1c2e0"]
     assert rows[2][2:] == ["4", "3", "hpa", "4f1c2e0"]
     assert "## Value history" in invoke("--store", db, "-o", "markdown", "--id", str(first["id"]))

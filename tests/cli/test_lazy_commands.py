@@ -34,11 +34,16 @@ run()
 """
 
 
-def heavy_imports(*argv: str) -> tuple[int, list[str], str]:
+def heavy_imports(*argv: str, cwd: Path | None = None) -> tuple[int, list[str], str]:
     """Run the real entry point; the exit code, the heavy packages it imported, stdout."""
     code = PROBE.format(heavy=HEAVY, argv=list(argv))
     done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        cwd=cwd,
     )
     (line,) = [x for x in done.stderr.splitlines() if x.startswith("MODULES ")]
     return done.returncode, json.loads(line.removeprefix("MODULES ")), done.stdout
@@ -67,7 +72,8 @@ def test_diff_as_json_imports_no_web_database_or_terminal_stack(tmp_path: Path) 
     desired, live = tmp_path / "desired.json", tmp_path / "live.json"
     desired.write_text(json.dumps({**obj, "data": {"k": "1"}}))
     live.write_text(json.dumps({**obj, "data": {"k": "2"}}))
-    code, heavy, out = heavy_imports("diff", str(desired), str(live), "-o", "json")
+    # in a folder with no default store: with one, diff reads its suppressions (SQLAlchemy)
+    code, heavy, out = heavy_imports("diff", str(desired), str(live), "-o", "json", cwd=tmp_path)
     assert code == 2  # drift
     assert json.loads(out)["summary"]["findings"] == 1
     assert heavy == []

@@ -123,8 +123,10 @@ def test_counts_and_times_to_resolve_are_exact(db: str) -> None:
         "totals",
         "by_severity",
         "by_category",
+        "suppressed",
         "chart",
     }
+    assert got["suppressed"] == 0  # open episodes a suppression covers (none here)
     assert got["window"] == {
         "since": "2026-03-02T00:00:00Z",
         "until": "2026-03-09T00:00:00Z",

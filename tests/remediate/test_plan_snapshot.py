@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -258,3 +259,38 @@ def test_pace_spreads_writes_over_the_minute() -> None:
 
     asyncio.run(three())
     assert slept == [2.0, 2.0]
+
+
+def test_a_suppressed_finding_gets_no_action_and_no_write() -> None:
+    from datetime import date
+
+    from kubedrift.model.suppression import Suppression
+
+    desired = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "n"},
+               "data": {"k": "a"}}  # fmt: skip
+    live = {**desired, "data": {"k": "b"}}
+    drift = Finding(
+        category=Category.OBJECT, severity=Severity.MEDIUM,
+        object=ObjectRef("v1", "ConfigMap", "n", "c"), path="/data/k", desired="a", live="b",
+        rule="field-changed", message="m",
+    )  # fmt: skip
+    assert isinstance(build_plan([drift], [desired], [live]).actions[0], Revert)
+    held = Suppression("canary", date(2026, 12, 31), "al", kind="ConfigMap")
+    plan = build_plan([replace(drift, suppression=held)], [desired], [live])
+    [action] = plan.actions
+    assert isinstance(action, NoAction)
+    assert action.reason == "suppressed until 2026-12-31: canary"
+    assert plan.writes() == ()  # apply carries out writes only
+
+
+def test_a_failed_apply_creates_no_store(tmp_path: Path) -> None:
+    """Regression: reading suppressions opened (and so created) the default store before a
+    bad plan file was refused, leaving an empty database in the working folder."""
+    saved = tmp_path / "plan.json"
+    saved.write_text("{not json")
+    done = subprocess.run(
+        [str(KUBEDRIFT), "apply", "--plan", str(saved), "--yes"],
+        capture_output=True, text=True, check=False, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert not (tmp_path / "kubedrift-timeline.db").exists()

@@ -12,7 +12,15 @@ from kubedrift.store.migrate import alembic_config, current_revision, head_revis
 
 from .builders import at, finding
 
-TABLES = {"alembic_version", "clusters", "findings", "finding_changes", "settings", "actions"}
+TABLES = {
+    "alembic_version",
+    "clusters",
+    "findings",
+    "finding_changes",
+    "settings",
+    "actions",
+    "suppressions",
+}
 INDEXES = {
     "uq_findings_key_episode",
     "uq_findings_open_key",
@@ -28,7 +36,7 @@ def test_an_empty_database_migrates_to_head(sql_url: str) -> None:
     engine = create_store_engine(parse_url(sql_url))
     try:
         with engine.connect() as connection:
-            assert current_revision(connection) == head_revision() == "0003"
+            assert current_revision(connection) == head_revision() == "0004"
             inspector = inspect(connection)
             assert set(inspector.get_table_names()) == TABLES
             assert {i["name"] for i in inspector.get_indexes("findings")} == INDEXES

@@ -103,5 +103,7 @@ def _ends_at(alert: Alert, now: datetime, ttl: float) -> datetime:
     resolved_at = alert.stored.resolved_at
     if alert.status is AlertStatus.RESOLVED and resolved_at is not None:
         return resolved_at
+    if alert.status is AlertStatus.RESOLVED:  # suppressed while open: it ends now
+        return max(now, alert.stored.first_seen)
     # Alertmanager rejects endsAt before startsAt, e.g. when this host's clock lags the store's.
     return max(now, alert.stored.first_seen) + timedelta(seconds=ttl)

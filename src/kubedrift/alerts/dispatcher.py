@@ -89,9 +89,13 @@ class AlertDispatcher:
                 worker.offer(alert)
 
     def restore(self, cluster: str, open_findings: Iterable[StoredFinding]) -> None:
-        """Take open episodes as already announced (e.g. `store.open_findings()` at start)."""
+        """Take open episodes as already announced (e.g. `store.open_findings()` at start).
+
+        A suppressed one was never announced: held as open, its expiry would be taken for
+        a duplicate and the "suppression expired" alert lost after a restart.
+        """
         for stored in open_findings:
-            if stored.is_open:
+            if stored.is_open and stored.finding.suppression is None:
                 alert = Alert(cluster, AlertEvent.NEW, stored)
                 for worker in self._workers:
                     worker.ledger.restore(alert)

@@ -1,7 +1,11 @@
 """Alerts as values: what a store's `ScanDelta` means for the people watching a cluster.
 
 A new episode *fires*, a change of its value is an *update* of that alert, its end
-*resolves* it. An alert's `key` (cluster, fingerprint, episode) is what deduplication is
+*resolves* it. A suppressed finding (`kubedrift.model.suppression`) does not fire or update;
+a suppression that starts on a firing alert resolves it (`suppressed`: the drift is
+accepted for now), and one that ends fires it again (`suppression-expired`), saying so.
+
+An alert's `key` (cluster, fingerprint, episode) is what deduplication is
 keyed on; its `fingerprint` — a short hash of the finding's identity (object, path, rule) —
 is the same in every episode and every sink, so a receiver can join them up.
 """
@@ -15,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from kubedrift.model import Finding, Severity
+from kubedrift.model.suppression import Suppression
 from kubedrift.store.records import ScanDelta, StoredFinding, ValueChange
 
 AlertKey = tuple[str, str, int]
@@ -34,6 +39,8 @@ class AlertEvent(enum.Enum):
     NEW = "new"
     CHANGED = "changed"
     RESOLVED = "resolved"
+    SUPPRESSED = "suppressed"
+    SUPPRESSION_EXPIRED = "suppression-expired"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +51,14 @@ class Alert:
     event: AlertEvent
     stored: StoredFinding
     previous: ValueChange | None = None
+    ended: Suppression | None = None
+    """For `suppression-expired`: the suppression that ended."""
 
     @property
     def status(self) -> AlertStatus:
-        """Resolved for a resolution, firing otherwise."""
-        return AlertStatus.RESOLVED if self.event is AlertEvent.RESOLVED else AlertStatus.FIRING
+        """Resolved for a resolution or a suppression, firing otherwise."""
+        quiet = self.event in (AlertEvent.RESOLVED, AlertEvent.SUPPRESSED)
+        return AlertStatus.RESOLVED if quiet else AlertStatus.FIRING
 
     @property
     def finding(self) -> Finding:
@@ -78,12 +88,26 @@ def fingerprint(finding: Finding) -> str:
 
 
 def alerts_from_delta(cluster: str, delta: ScanDelta) -> list[Alert]:
-    """The alerts of one recorded scan or event: new, then changed, then resolved."""
+    """The alerts of one recorded scan or event: new, then changed, then resolved, then
+    suppressions started and ended. A suppressed finding neither fires nor updates."""
     return [
-        *(Alert(cluster, AlertEvent.NEW, s) for s in delta.new),
-        *(Alert(cluster, AlertEvent.CHANGED, c.finding, c.before) for c in delta.changed),
+        *(Alert(cluster, AlertEvent.NEW, s) for s in delta.new if _loud(s)),
+        *(
+            Alert(cluster, AlertEvent.CHANGED, c.finding, c.before)
+            for c in delta.changed
+            if _loud(c.finding)
+        ),
         *(Alert(cluster, AlertEvent.RESOLVED, s) for s in delta.resolved),
+        *(Alert(cluster, AlertEvent.SUPPRESSED, s) for s in delta.suppressed),
+        *(
+            Alert(cluster, AlertEvent.SUPPRESSION_EXPIRED, u.finding, ended=u.ended)
+            for u in delta.unsuppressed
+        ),
     ]
+
+
+def _loud(stored: StoredFinding) -> bool:
+    return stored.finding.suppression is None
 
 
 def rfc3339(at: datetime) -> str:

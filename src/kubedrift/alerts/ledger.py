@@ -5,7 +5,9 @@
 - A change of value updates the open alert (what Alertmanager re-sends); it is sent as an
   alert of its own only with `notify_changes`, and never for an alert the sink does not
   hold (filtered out, or fired before this process started and not `restore`d).
-- A resolution is sent only for an alert that fired here, and only once.
+- A resolution is sent only for an alert that fired here, and only once; a suppression
+  starting on an open alert resolves it the same way.
+- A suppression that expired fires the episode again, even though it was resolved here.
 - An alert announced in a start's digest (`restore(alert, resend=False)`) is held as open,
   so its resolution is sent, but it is not re-sent to Alertmanager on its own.
 
@@ -53,6 +55,9 @@ class Ledger:
             return self._fire(alert)
         if alert.event is AlertEvent.CHANGED:
             return self._update(alert)
+        if alert.event is AlertEvent.SUPPRESSION_EXPIRED:
+            self._closed.pop(alert.key, None)  # suppressed is not over: it fires again
+            return self._fire(alert)
         return self._resolve(alert)
 
     def restore(self, alert: Alert, *, resend: bool = True) -> bool:

@@ -72,6 +72,10 @@ def alert_line(alert: Alert) -> str:
     desired = _code(display_value(f.desired, VALUE_LIMIT))
     live = _code(display_value(f.live, VALUE_LIMIT))
     state = "resolved " if resolved else ""
+    if alert.ended is not None:
+        state = f"suppression expired ({_escape(alert.ended.label())}) "
+    elif f.suppression is not None:
+        state = f"{_escape(f.suppression.label())} "
     line = f"{icon} {state}*{f.severity.value.upper()}* {_code(str(f.object))} "
     line += f"{_code(f.path)}: {desired} → {live}"
     if f.manager:

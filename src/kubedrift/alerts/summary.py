@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from kubedrift.alerts.events import Alert, AlertStatus
+from kubedrift.alerts.events import Alert, AlertEvent, AlertStatus
 from kubedrift.model import JSON, MISSING
 
 VALUE_LIMIT = 80
@@ -35,6 +35,10 @@ def summary_line(alert: Alert) -> str:
     line = f"[{f.severity.value.upper()}] {f.object} {f.path}: {change_text(alert)}"
     if f.manager:
         line += f" (by {f.manager})"
+    if alert.event is AlertEvent.SUPPRESSED and f.suppression is not None:
+        return f"{f.suppression.label()}: {line}"
+    if alert.ended is not None:
+        return f"suppression expired ({alert.ended.label()}): {line}"
     if alert.status is AlertStatus.RESOLVED:
         line = "resolved: " + line
     return line

@@ -67,6 +67,8 @@ def alert_json(alert: Alert) -> dict[str, Any]:
     }
     if alert.event is AlertEvent.CHANGED and alert.previous is not None:
         out["previous"] = _previous(alert.previous)
+    if alert.ended is not None:
+        out["suppression_ended"] = alert.ended.to_json()
     return out
 
 

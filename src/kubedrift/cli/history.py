@@ -18,6 +18,9 @@ The `json` format (`yaml` is the same document), schema `kubedrift-history/v1`:
                    "finding": {…a finding as in kubedrift/v1…},
                    "changes": [{"at", "desired", "live", "manager", "revision"}, …]}]}
 
+A suppressed episode's `finding` has `status: "suppressed"` and its `suppression`; the
+table and markdown say "suppressed until DATE by WHO: REASON" in its status. A change row
+that records a suppression starting or ending also has `note` ("suppression expired …").
 `changes` is present with `--id` only; `duration_seconds` of an open episode runs to
 `generated_at`. Times are UTC. Values are what the store holds (secrets as keyed hashes).
 """
@@ -35,7 +38,6 @@ from rich.text import Text
 
 from kubedrift.cli import reading
 from kubedrift.cli.reading import (
-    DEFAULT_STORE,
     TABLE_LIMIT,
     ClusterOpt,
     ColorOpt,
@@ -61,8 +63,9 @@ from kubedrift.cli.reading import (
 )
 from kubedrift.cli.remediate_render import render_actions
 from kubedrift.cli.render import markdown as md
-from kubedrift.cli.render.table_style import DESIRED_STYLE, DIM, LIVE_STYLE, badge
+from kubedrift.cli.render.table_style import DESIRED_STYLE, DIM, LIVE_STYLE, finding_badge
 from kubedrift.cli.render.values import plural, safe
+from kubedrift.cli.suppress_store import DEFAULT_STORE
 from kubedrift.model import MISSING, InputError
 from kubedrift.store import HistoryFilter, Store, StoredFinding, ValueChange
 from kubedrift.store.readonly import open_existing
@@ -99,19 +102,25 @@ def episode_json(e: StoredFinding, now: datetime) -> dict[str, Any]:
 def change_json(change: ValueChange) -> dict[str, Any]:
     """One row of an episode's value history (absent values are null, as in findings)."""
     desired, live = (None if v is MISSING else v for v in (change.desired, change.live))
-    return {
+    out = {
         "at": iso(change.at),
         "desired": desired,
         "live": live,
         "manager": change.manager,
         "revision": change.revision,
     }
+    if change.note is not None:
+        out["note"] = change.note
+    return out
 
 
 def status_text(e: StoredFinding, now: datetime) -> str:
-    """`open for 3h12m`, or `resolved 2026-03-02 11:00Z after 2h`."""
+    """`open for 3h12m`, or `resolved 2026-03-02 11:00Z after 2h`; with `· suppressed until
+    …` while a suppression covers it."""
     if e.resolved_at is None:
-        return f"open for {duration_text(e.duration(now))}"
+        s = e.finding.suppression
+        marked = f" · {s.label()}" if s is not None else ""
+        return f"open for {duration_text(e.duration(now))}{marked}"
     return f"resolved {short_time(e.resolved_at)} after {duration_text(e.duration(now))}"
 
 
@@ -161,7 +170,7 @@ def _table(shown: Sequence[StoredFinding], now: datetime) -> Table:
     grid.add_column()
     for e in shown:
         head, values, when = _episode_rows(e, now)
-        grid.add_row(f"#{e.id}", badge(e.finding.severity), head)
+        grid.add_row(f"#{e.id}", finding_badge(e.finding), head)
         grid.add_row("", "", values)
         grid.add_row("", "", when)
     return grid
@@ -228,13 +237,16 @@ def render_episode(
         entry = {**episode_json(e, now), "changes": [change_json(c) for c in changes]}
         return document([e], [entry], now, fmt)
     if fmt is ReportFormat.MARKDOWN:
-        rows = [[short_time(c.at), md.cell(c.desired), md.cell(c.live), *_who(c)] for c in changes]
-        head, table = md_table(MD_HEAD, [_md_row(e, now)]), md_table(CHANGE_HEAD, rows)
+        rows = [
+            [short_time(c.at), md.cell(c.desired), md.cell(c.live), *_who(c), md.text(c.note or "")]
+            for c in changes
+        ]
+        head, table = md_table(MD_HEAD, [_md_row(e, now)]), md_table([*CHANGE_HEAD, "note"], rows)
         return f"# kubedrift episode {e.id}\n\n{head}\n\n## Value history\n\n{table}\n"
-    grid = Table(*CHANGE_HEAD, box=None, header_style="bold", pad_edge=False)
+    grid = Table(*CHANGE_HEAD, "note", box=None, header_style="bold", pad_edge=False)
     for c in changes:
         cells = [short_time(c.at), value_text(c.desired), value_text(c.live)]
-        grid.add_row(*cells, safe(c.manager or ""), safe(c.revision or ""))
+        grid.add_row(*cells, safe(c.manager or ""), safe(c.revision or ""), safe(c.note or ""))
     return rich_text([_table([e], now), "", grid], color=color)
 
 

@@ -64,6 +64,11 @@ LAZY: dict[str, LazyCommand] = {
         "timeline",
         "Drift statistics over a window: opened, resolved, open, time to resolve, and a chart.",
     ),
+    "suppress": LazyCommand(
+        "kubedrift.cli.suppress",
+        "suppress",
+        "Suppress a finding with a reason and an end date (or --list, --delete ID).",
+    ),
     "plan": LazyCommand(
         "kubedrift.cli.remediate",
         "plan",

@@ -81,6 +81,15 @@ SelectorOpt = Annotated[
         "only desired objects it matches are compared.",
     ),
 ]
+StoreSuppressionsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        envvar="KUBEDRIFT_STORE",
+        help="Timeline store whose `kubedrift suppress` entries apply (default: "
+        "./kubedrift-timeline.db when it exists).",
+    ),
+]
 KubeconfigOpt = Annotated[Path | None, typer.Option(help="Kubeconfig file.")]
 ContextOpt = Annotated[str | None, typer.Option(help="Kubeconfig context.")]
 
@@ -156,6 +165,7 @@ def scan(
     disable_rule: DisableRuleOpt = None,
     allow_empty: AllowEmptyOpt = False,
     agent_namespace: AgentNamespaceOpt = AGENT_NAMESPACE,
+    store: StoreSuppressionsOpt = None,
     output: OutputOpt = None,
     fail_on: FailOnOpt = Severity.LOW,
     color: ColorOpt = None,
@@ -165,6 +175,7 @@ def scan(
 
     from kubedrift.cli.output import emit, fail_exit_code
     from kubedrift.cli.progress import Progress
+    from kubedrift.cli.suppress_store import store_suppressions
     from kubedrift.cluster.connection import ClusterTarget
     from kubedrift.engine import ScanRequest, run_scan
 
@@ -182,6 +193,7 @@ def scan(
         allow_empty=allow_empty,
         selector=selector,
         agent_namespace=agent_namespace,
+        suppressions=store_suppressions(store),
     )
     with Progress() as progress:
         report = asyncio.run(run_scan(request, progress=progress.update))
@@ -207,6 +219,7 @@ def diff(
     context: ContextOpt = None,
     config: ConfigOpt = None,
     allow_empty: AllowEmptyOpt = False,
+    store: StoreSuppressionsOpt = None,
     output: OutputOpt = None,
     fail_on: FailOnOpt = Severity.LOW,
     color: ColorOpt = None,
@@ -214,6 +227,7 @@ def diff(
     """Compare two files of objects, pairing them by apiVersion/kind/namespace/name."""
     from kubedrift.cli.output import emit, fail_exit_code
     from kubedrift.cli.progress import Progress
+    from kubedrift.cli.suppress_store import store_suppressions
     from kubedrift.cluster.connection import ClusterTarget
     from kubedrift.engine import DiffRequest, run_diff
 
@@ -225,6 +239,7 @@ def diff(
         target=ClusterTarget(kubeconfig=kubeconfig, context=context),
         allow_empty=allow_empty,
         selector=selector,
+        suppressions=store_suppressions(store),
     )
     with Progress() as progress:
         report = run_diff(request, progress.update)

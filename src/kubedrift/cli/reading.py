@@ -31,7 +31,6 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-DEFAULT_STORE = "./kubedrift-timeline.db"
 TABLE_LIMIT = 50
 MAX_VALUE = 60
 

@@ -24,19 +24,21 @@ import typer
 
 from kubedrift.cli.errors import one_line
 from kubedrift.cli.progress import Progress
-from kubedrift.cli.reading import DEFAULT_STORE, StoreOpt, write
+from kubedrift.cli.reading import StoreOpt, write
 from kubedrift.cli.remediate_render import (
     PlanFormat,
     finding_id,
     render_outcomes,
     render_plan,
 )
+from kubedrift.cli.suppress import ReadStoreOpt
+from kubedrift.cli.suppress_store import DEFAULT_STORE, store_suppressions
 from kubedrift.cluster.connection import ClusterTarget
 from kubedrift.engine import ScanRequest, run_scan
 from kubedrift.engine.remedy import apply_writes, kubeconfig_user, plan_scan
 from kubedrift.model import InputError
 from kubedrift.remediate.apply import Outcome
-from kubedrift.remediate.plan import Plan, Writing
+from kubedrift.remediate.plan import Action, Plan, Writing
 from kubedrift.remediate.planfile import read_plan
 from kubedrift.store import SqlStore
 from kubedrift.store.actions import ActionRecord
@@ -83,6 +85,7 @@ def _request(
     target: ClusterTarget,
     namespace: str | None,
     config: Path | None,
+    store: str | None,
 ) -> ScanRequest:
     return ScanRequest(
         desired=tuple(desired or ()),
@@ -90,6 +93,7 @@ def _request(
         target=target,
         namespace=namespace,
         config=config,
+        suppressions=store_suppressions(store),
     )
 
 
@@ -110,12 +114,17 @@ def plan(
     dry_run: Annotated[
         bool, typer.Option("--dry-run/--no-dry-run", help="Server-side dry run of each write.")
     ] = True,
+    store: ReadStoreOpt = None,
     output: PlanOutputOpt = None,
     color: Annotated[bool | None, typer.Option("--color/--no-color")] = None,
 ) -> int:
-    """Show, for each finding, the action that would resolve it (changes nothing)."""
+    """Show, for each finding, the action that would resolve it (changes nothing).
+
+    A suppressed finding (`kubedrift suppress`, KubedriftConfig `suppressions:`) gets
+    action `none`, its reason "suppressed until DATE: REASON".
+    """
     target = ClusterTarget(kubeconfig=kubeconfig, context=context, in_cluster=in_cluster)
-    request = _request(desired, live, target, namespace, config)
+    request = _request(desired, live, target, namespace, config, store)
     with Progress() as progress:
         _, planned = asyncio.run(plan_scan(request, dry_run=dry_run, progress=progress.update))
     write(render_plan(planned, _format(output), color=color))
@@ -157,9 +166,10 @@ def apply(
     if (desired is None) == (plan_file is None):
         raise InputError("give --desired (plan now) or --plan FILE (a saved plan), not both")
     target = ClusterTarget(kubeconfig=kubeconfig, context=context, in_cluster=in_cluster)
-    request = _request(desired, None, target, namespace, config)
-    writes = _writes(request, plan_file)
+    request = _request(desired, None, target, namespace, config, store)
+    writes, skipped = _writes(request, plan_file)
     chosen = _select(writes, set(finding or ()), kind, rule, only_namespace)
+    _say_skipped(skipped, set(finding or ()))
     server_dry_run = dry_run is DryRunMode.SERVER
     if chosen and not yes and not server_dry_run:
         _confirm(chosen)
@@ -177,12 +187,27 @@ def apply(
     return 1 if failed else 0
 
 
-def _writes(request: ScanRequest, plan_file: Path | None) -> tuple[Writing, ...]:
+def _writes(
+    request: ScanRequest, plan_file: Path | None
+) -> tuple[tuple[Writing, ...], tuple[Action, ...]]:
+    """The writes to carry out, and the suppressed findings' actions (skipped)."""
     if plan_file is not None:
-        return read_plan(plan_file)
+        return read_plan(plan_file), ()
     with Progress() as progress:
         _, planned = asyncio.run(plan_scan(request, dry_run=False, progress=progress.update))
-    return planned.writes()
+    skipped = tuple(a for a in planned.actions if a.finding.suppression is not None)
+    return planned.writes(), skipped
+
+
+def _say_skipped(skipped: Sequence[Action], ids: set[str]) -> None:
+    """One line on stderr per suppressed finding `--finding` asked for: why nothing runs."""
+    for action in skipped:
+        if finding_id(action.finding) in ids:
+            typer.echo(
+                f"kubedrift: skipped {finding_id(action.finding)} ({action.object}): "
+                f"{one_line(action.reason)}",
+                err=True,
+            )
 
 
 def _select(

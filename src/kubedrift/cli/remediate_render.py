@@ -8,7 +8,6 @@ masked marker, and `-o patch` leaves Secret writes out (a comment names them).
 from __future__ import annotations
 
 import enum
-import hashlib
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -39,8 +38,9 @@ class PlanFormat(enum.Enum):
 
 
 def finding_id(finding: Finding) -> str:
-    """A short stable id of a finding (object + path + rule), for `apply --finding`."""
-    return hashlib.sha256("\0".join(finding.identity()).encode()).hexdigest()[:10]
+    """A short stable id of a finding (object + path + rule), for `apply --finding`: the
+    same `id` scan prints and `kubedrift suppress` takes (one id per finding everywhere)."""
+    return finding.short_id()
 
 
 def plan_json(plan: Plan) -> dict[str, Any]:

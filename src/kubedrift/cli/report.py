@@ -21,7 +21,6 @@ from typing import Annotated
 
 import typer
 
-from kubedrift.model import AGENT_NAMESPACE
 from kubedrift.cli import reading
 from kubedrift.cli.main import (
     AgentNamespaceOpt,
@@ -37,7 +36,7 @@ from kubedrift.cli.progress import Progress
 from kubedrift.cli.reading import WHEN, ClusterOpt, history_filter
 from kubedrift.cluster.connection import ClusterTarget
 from kubedrift.engine import ScanRequest, run_scan
-from kubedrift.model import InputError, Report
+from kubedrift.model import AGENT_NAMESPACE, InputError, Report
 from kubedrift.report import History, Period, ReportOptions, build_report, read_history
 from kubedrift.report.data import DEFAULT_TITLE
 from kubedrift.report.output import OutputKind, output_kind, write_atomic

@@ -16,6 +16,7 @@ The `json` format (`yaml` is the same document), schema `kubedrift-timeline/v1`:
      "totals": STATS,
      "by_severity": {"critical": STATS, "high": …, "medium": …, "low": …, "info": …},
      "by_category": {"object": STATS, "node": …, "workload": …},
+     "suppressed": 1,
      "chart": [{"start": ISO, "opened": 3, "resolved": 1}, …]}
 
     STATS = {"episodes", "opened", "resolved", "open", "reopened",
@@ -38,7 +39,6 @@ from rich.text import Text
 
 from kubedrift.cli import reading
 from kubedrift.cli.reading import (
-    DEFAULT_STORE,
     WHEN,
     ClusterOpt,
     ColorOpt,
@@ -60,6 +60,7 @@ from kubedrift.cli.reading import (
     write,
 )
 from kubedrift.cli.render.table_style import DIM, LIVE_STYLE
+from kubedrift.cli.suppress_store import DEFAULT_STORE
 from kubedrift.model import Category, Severity
 from kubedrift.store import DurationSummary, StoredFinding, TimelineStats
 from kubedrift.store.readonly import open_existing
@@ -128,6 +129,8 @@ class Summary:
     by_severity: dict[Severity, GroupStats]
     by_category: dict[Category, GroupStats]
     chart: list[Bucket]
+    suppressed: int = 0
+    """Open episodes a suppression covers (as last recorded): shown, counted apart."""
 
 
 def group_stats(episodes: Iterable[StoredFinding], window: Window) -> GroupStats:
@@ -172,6 +175,7 @@ def summarize(episodes: Sequence[StoredFinding], window: Window) -> Summary:
             for c in Category
         },
         chart=chart(episodes, window),
+        suppressed=sum(e.is_open and e.finding.suppression is not None for e in episodes),
     )
 
 
@@ -213,6 +217,7 @@ def timeline_json(summary: Summary, now: datetime) -> dict[str, Any]:
         "totals": stats_json(summary.totals),
         "by_severity": {s.value: stats_json(g) for s, g in summary.by_severity.items()},
         "by_category": {c.value: stats_json(g) for c, g in summary.by_category.items()},
+        "suppressed": summary.suppressed,
         "chart": [
             {"start": iso(b.start), "opened": b.opened, "resolved": b.resolved}
             for b in summary.chart
@@ -281,6 +286,8 @@ def _chart_line(
 def _title(summary: Summary) -> str:
     w, t = summary.window, summary.totals
     counts = f"{t.opened:,} opened · {t.stats.resolved:,} resolved · {t.stats.open:,} open"
+    if summary.suppressed:
+        counts += f" ({summary.suppressed:,} suppressed)"
     return f"Drift timeline {short_time(w.since)} → {short_time(w.until)} · {counts}"
 
 

@@ -20,6 +20,7 @@ import typer
 from kubedrift.alerts import AlertPolicy, sinks_from_options
 from kubedrift.analysis.options import NodeOptions
 from kubedrift.analysis.user_controls import disable_rules
+from kubedrift.cli.suppress_store import DEFAULT_STORE
 from kubedrift.cluster.connection import ClusterTarget, context_name
 from kubedrift.controller.fleet import FleetOptions
 from kubedrift.controller.run import ControllerOptions, LeaderOptions, run_controller
@@ -28,7 +29,6 @@ from kubedrift.desired import KubedriftConfig, load_config
 from kubedrift.model import AGENT_NAMESPACE, InputError, KubedriftError, Severity
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-DEFAULT_STORE = "kubedrift-timeline.db"
 
 
 def watch(

@@ -31,6 +31,7 @@ from kubedrift.engine.namespaces import with_namespaces
 from kubedrift.engine.requests import ScanRequest
 from kubedrift.engine.scan import diff_options, user_controls
 from kubedrift.model import ObjectRef, ref_of
+from kubedrift.model.suppression import Suppression
 
 GroupKind = tuple[str, str]
 PairingKey = tuple[str, str, str, str]
@@ -103,6 +104,8 @@ class DesiredState:
     """`rules:` of the KubedriftConfigs in desired state and `--config`."""
     fact_ignores: tuple[FactIgnore, ...] = ()
     """`ignoreNodeFacts:` of the same configs."""
+    suppressions: tuple[Suppression, ...] = ()
+    """`suppressions:` of the same configs (reviewed in Git; the recorder applies them)."""
 
 
 def read(specs: tuple[str, ...]) -> LoadedDesired:
@@ -140,6 +143,7 @@ def compile_loaded(loaded: LoadedDesired, config: Path | None) -> DesiredState:
         group_kinds=loaded.group_kinds,
         rules=controls.switches,
         fact_ignores=controls.fact_ignores,
+        suppressions=controls.suppressions,
     )
 
 
@@ -192,6 +196,7 @@ def resolve(
         group_kinds=state.group_kinds,
         rules=state.rules,
         fact_ignores=state.fact_ignores,
+        suppressions=state.suppressions,
     )
 
 

@@ -10,6 +10,14 @@ A write that fails raises the `StoreError` to the caller, which keeps what it wa
 write and tries again (the watcher's consumer, with backoff); the recorder tells its
 `StoreWatch` about every failure and the first success after one, so the outage is logged,
 counted and shown on `/readyz` while it lasts.
+
+Suppressions are applied here, on the way to the store, so every stream (object events,
+fleet passes, the initial sync) is marked alike: those of the Git KubedriftConfigs
+(`config_suppressions`, set by the watcher per revision) and those of `kubedrift suppress`
+(read from the store by `refresh_suppressions`). Because a suppression ends on a date, not
+on an event, `refresh_suppressions` also re-marks the open findings whose suppression
+started or ended since they were last recorded; the store reports those transitions and
+the alerts say "suppression expired". Time comes from `clock` (frozen in tests).
 """
 
 from __future__ import annotations
@@ -19,12 +27,15 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Protocol, TypeVar
 
+from kubedrift.engine.clock import Clock, utc_now
 from kubedrift.model import Category, Finding, ObjectRef
+from kubedrift.model.suppression import Suppression, apply_suppressions
 from kubedrift.store import HistoryFilter, ScanDelta, ScanScope, Store, StoreError
+from kubedrift.store.records import StoredFinding
 
 OBJECT_SCOPE = frozenset({Category.OBJECT.value})
 FLEET_SCOPE = frozenset({Category.NODE.value, Category.WORKLOAD.value})
@@ -80,6 +91,7 @@ class Recorder:
         listeners: Sequence[Listener] = (),
         *,
         watch: StoreWatch | None = None,
+        clock: Clock = utc_now,
     ) -> None:
         self.store = store
         self.cluster = cluster
@@ -91,13 +103,18 @@ class Recorder:
         self.write_seconds = 0.0
         self.last_write_seconds = 0.0
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kubedrift-store")
+        self.clock: Clock = clock
+        self.config_suppressions: tuple[Suppression, ...] = ()
+        """`suppressions:` of the KubedriftConfigs of the desired revision watched."""
+        self.stored_suppressions: tuple[Suppression, ...] = ()
+        """`kubedrift suppress` entries, as last read from the store."""
 
     async def start(self) -> None:
         """Read the cluster's open findings once, for the counts."""
         stored = await self._run(
             lambda: self.store.open_findings(HistoryFilter(cluster=self.cluster))
         )
-        self.open = {s.finding.identity(): _labels(s.finding) for s in stored}
+        self.open = {s.finding.identity(): _labels(s.finding) for s in stored if _counted(s)}
 
     def close(self) -> None:
         """Wait for the last write and stop the worker thread."""
@@ -135,11 +152,55 @@ class Recorder:
         source: str,
         received: tuple[float, ...],
     ) -> Recorded:
-        at = datetime.now(UTC)
+        at = self.clock()
+        marked = apply_suppressions(findings, self.suppressions(), at)
         started = time.perf_counter()
         delta = await self._run(
-            lambda: self.store.record_scan(self.cluster, findings, at=at, scope=scope)
+            lambda: self.store.record_scan(self.cluster, marked, at=at, scope=scope)
         )
+        return self._recorded(delta, source, received, started)
+
+    def suppressions(self) -> tuple[Suppression, ...]:
+        """Every suppression that applies: Git's and the store's."""
+        return (*self.config_suppressions, *self.stored_suppressions)
+
+    async def refresh_suppressions(self) -> Recorded | None:
+        """Re-read the store's suppressions, and re-record the open findings whose
+        suppression started or ended since (None when there were none).
+
+        The read of open findings and the write run as one call on the store's thread, so
+        no other write of this recorder comes between them.
+        """
+        rows = await self._run(self.store.suppressions)
+        self.stored_suppressions = tuple(row.suppression for row in rows)
+        at = self.clock()
+        started = time.perf_counter()
+        delta = await self._run(lambda: self._remark(at))
+        if delta is None:
+            return None
+        return self._recorded(delta, "suppressions", (time.monotonic(),), started)
+
+    def _remark(self, at: datetime) -> ScanDelta | None:
+        """On the store's thread: the open findings of objects whose suppression state
+        differs from now, all re-recorded with suppressions applied at `at`."""
+        stored = self.store.open_findings(HistoryFilter(cluster=self.cluster))
+        rules = self.suppressions()
+        plain = [replace(s.finding, suppression=None) for s in stored]
+        marked = apply_suppressions(plain, rules, at)
+        moved = {
+            m.object.pairing_key(): m.object
+            for s, m in zip(stored, marked, strict=True)
+            if (s.finding.suppression is None) != (m.suppression is None)
+        }
+        if not moved:
+            return None
+        again = [m for m in marked if m.object.pairing_key() in moved]
+        scope = ScanScope.of_objects(list(moved.values()))
+        return self.store.record_scan(self.cluster, again, at=at, scope=scope)
+
+    def _recorded(
+        self, delta: ScanDelta, source: str, received: tuple[float, ...], started: float
+    ) -> Recorded:
         self.writes += 1
         self.last_write_seconds = time.perf_counter() - started
         self.write_seconds += self.last_write_seconds
@@ -150,11 +211,18 @@ class Recorder:
         return recorded
 
     def _count(self, delta: ScanDelta) -> None:
-        for stored in delta.new:
-            self.open[stored.finding.identity()] = _labels(stored.finding)
-        for changed in delta.changed:
-            self.open[changed.finding.finding.identity()] = _labels(changed.finding.finding)
+        """Move the open counts; a suppressed finding is shown but not counted."""
+        for stored in (*delta.new, *(c.finding for c in delta.changed), *delta.suppressed):
+            self._set(stored)
+        for unsuppressed in delta.unsuppressed:
+            self._set(unsuppressed.finding)
         for stored in delta.resolved:
+            self.open.pop(stored.finding.identity(), None)
+
+    def _set(self, stored: StoredFinding) -> None:
+        if _counted(stored):
+            self.open[stored.finding.identity()] = _labels(stored.finding)
+        else:
             self.open.pop(stored.finding.identity(), None)
 
     async def read(self, call: Callable[[], T]) -> T:
@@ -170,6 +238,10 @@ class Recorder:
             raise
         self.watch.recovered()
         return result
+
+
+def _counted(stored: StoredFinding) -> bool:
+    return stored.finding.suppression is None
 
 
 def _labels(finding: Finding) -> tuple[str, str]:

@@ -47,6 +47,7 @@ from kubedrift.controller.metrics import ControllerMetrics
 from kubedrift.controller.recorder import Recorded, Recorder
 from kubedrift.controller.trouble import Trouble, supervised
 from kubedrift.controller.watcher import Watcher, WatchOptions
+from kubedrift.engine.clock import Clock, utc_now
 from kubedrift.model import ClusterError
 from kubedrift.model.backoff import Backoff
 from kubedrift.store import HistoryFilter, SqlStore, Store, StoreError
@@ -94,6 +95,10 @@ class ControllerOptions:
     unready_after: float = 5.0
     """Seconds a trouble (store, cluster) may last before `/readyz` fails."""
     allow_unsigned_hooks: bool = False
+    suppression_interval: float = 60.0
+    """Seconds between two reads of the store's suppressions (and checks for expiry)."""
+    clock: Clock = utc_now
+    """Where suppression expiry and record times are read (frozen in tests)."""
 
 
 class Controller:
@@ -111,7 +116,11 @@ class Controller:
         self.cluster_trouble = Trouble("cluster", "cannot reach the apiserver", self._on_trouble)
         self.task_trouble = Trouble("task", "a background task failed", self._on_trouble)
         self.recorder = Recorder(
-            store, options.watch.cluster, [self._on_recorded], watch=self.store_trouble
+            store,
+            options.watch.cluster,
+            [self._on_recorded],
+            watch=self.store_trouble,
+            clock=options.clock,
         )
         self.watcher: Watcher | None = None
         self._notes: tuple[str, ...] = ()
@@ -182,6 +191,7 @@ class Controller:
             lambda: self.recorder.read(lambda: self.store.open_findings(HistoryFilter(cluster)))
         )
         self.alerts.restore(cluster, stored)
+        await self._until_read(self.recorder.refresh_suppressions)
         self.metrics.set_open_findings(self.recorder.counts())
         self.watcher = Watcher(
             self.options.watch,
@@ -194,7 +204,25 @@ class Controller:
             task_trouble=self.task_trouble,
             on_desired_stale=self.metrics.set_desired_stale,
         )
-        await self.watcher.run()
+        expiry = asyncio.create_task(
+            supervised("suppressions", self._refresh_suppressions, self.task_trouble),
+            name="suppressions",
+        )
+        try:
+            await self.watcher.run()
+        finally:
+            expiry.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await expiry
+
+    async def _refresh_suppressions(self) -> None:
+        """Every `suppression_interval`: the store's suppressions read again, and the open
+        findings whose suppression started, was deleted or expired re-recorded (alerting
+        "suppression expired"). A store outage is the recorder's to report; this waits."""
+        while True:
+            await asyncio.sleep(self.options.suppression_interval)
+            with contextlib.suppress(StoreError):
+                await self.recorder.refresh_suppressions()
 
     async def _until_read(self, read: Callable[[], Awaitable[T]]) -> T:
         """A read of the store at takeover, retried while the store is away (the recorder

@@ -189,6 +189,7 @@ class Watcher:
             self.fleet.poke()
         if self.fleet is not None:
             self.fleet.use_controls(state.rules, state.fact_ignores)
+        self.recorder.config_suppressions = state.suppressions
         if self.on_desired is not None:
             self.on_desired(state)
 

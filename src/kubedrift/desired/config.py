@@ -18,6 +18,9 @@
     rules:                              # rule switches
       gfd-labels-stale: off
       pvc-not-backed-up: {severity: low}
+    suppressions:                       # `kubedrift.model.suppression`
+      - {kind: Deployment, namespace: ml, name: "trainer-*", path: /spec/replicas,
+         reason: "load test, INC-42", until: 2026-12-31, by: alice}
 
 The rule language belongs to `kubedrift.diff`, which compiles it; each entry is checked
 here by that same compiler so that a mistake is reported with the file and the entry
@@ -28,11 +31,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from kubedrift.analysis.options import FactIgnore
 from kubedrift.analysis.user_controls import (
+    KNOWN_RULES,
     RuleSwitches,
     compile_fact_ignores,
     compile_rule_switches,
@@ -40,6 +45,7 @@ from kubedrift.analysis.user_controls import (
 from kubedrift.desired.documents import read_documents
 from kubedrift.diff import compile_ignore_rules, compile_trusted_rules
 from kubedrift.model import InputError
+from kubedrift.model.suppression import Suppression, parse_suppression
 
 API_VERSION = "kubedrift.io/v1alpha1"
 KIND = "KubedriftConfig"
@@ -49,7 +55,15 @@ _SECTIONS: dict[str, _Compiler] = {
     "ignoreDifferences": compile_ignore_rules,
     "trustedManagers": compile_trusted_rules,
 }
-_TOP_FIELDS = {"apiVersion", "kind", "metadata", "rules", "ignoreNodeFacts", *_SECTIONS}
+_TOP_FIELDS = {
+    "apiVersion",
+    "kind",
+    "metadata",
+    "rules",
+    "ignoreNodeFacts",
+    "suppressions",
+    *_SECTIONS,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,19 +75,25 @@ class KubedriftConfig:
     source: str | None = None
     ignore_node_facts: tuple[FactIgnore, ...] = ()
     rules: RuleSwitches = field(default_factory=RuleSwitches)
+    suppressions: tuple[Suppression, ...] = ()
 
 
-def load_config(path: Path) -> KubedriftConfig:
+def load_config(path: Path, today: date | None = None) -> KubedriftConfig:
     """Read a KubedriftConfig file (YAML or JSON, one document)."""
     where = str(path)
     documents = read_documents(path, where)
     if len(documents) != 1:
         raise InputError(f"expected one {KIND} document, found {len(documents)}", where=where)
-    return parse_config(documents[0].body, where)
+    return parse_config(documents[0].body, where, today)
 
 
-def parse_config(body: Any, where: str) -> KubedriftConfig:
-    """Check one KubedriftConfig document; `where` names it in errors."""
+def parse_config(body: Any, where: str, today: date | None = None) -> KubedriftConfig:
+    """Check one KubedriftConfig document; `where` names it in errors.
+
+    `today` (default: the UTC date) bounds a suppression's `until` (`MAX_DAYS` ahead at
+    most). An entry whose day has passed is kept, and no longer applies: the finding
+    comes back, and a scan or watch started after that day must still run.
+    """
     if not isinstance(body, dict):
         raise InputError(f"expected a {KIND} mapping", where=where)
     if body.get("apiVersion") != API_VERSION or body.get("kind") != KIND:
@@ -99,7 +119,31 @@ def parse_config(body: Any, where: str) -> KubedriftConfig:
         source=where,
         ignore_node_facts=fact_ignores,
         rules=rules,
+        suppressions=_suppressions(body, where, today or datetime.now(UTC).date()),
     )
+
+
+def _suppressions(body: dict[str, Any], where: str, today: date) -> tuple[Suppression, ...]:
+    entries = body.get("suppressions")
+    if entries is None:
+        return ()
+    if not isinstance(entries, list):
+        raise InputError("suppressions must be a list", where=where)
+    parsed = []
+    for index, entry in enumerate(entries):
+        try:
+            parsed.append(
+                parse_suppression(
+                    entry,
+                    today,
+                    known_rules=KNOWN_RULES,
+                    allow_past=True,
+                    source=f"{where}, suppressions[{index}]",
+                )
+            )
+        except ValueError as exc:
+            raise InputError(str(exc), where=f"{where}, suppressions[{index}]") from None
+    return tuple(parsed)
 
 
 def _section(body: dict[str, Any], key: str, where: str) -> tuple[Mapping[str, Any], ...]:

@@ -6,7 +6,7 @@ call every label in a week-old snapshot stale. Its time is the newest node heart
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,3 +30,12 @@ def _parse(value: Any) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+Clock = Callable[[], datetime]
+"""What the watcher reads the time from: `utc_now`, or a frozen clock in tests."""
+
+
+def utc_now() -> datetime:
+    """The wall clock, in UTC."""
+    return datetime.now(UTC)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from kubedrift.cluster.connection import ClusterTarget
 from kubedrift.model import AGENT_NAMESPACE
+from kubedrift.model.suppression import Suppression
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +24,8 @@ class ScanRequest:
     reads running AI workloads (every object of a snapshot; the workload kinds, listed from
     a cluster) to judge what node drift puts at risk and to run the AI workload rules.
     `disabled_rules`: rule ids never reported (`--disable-rule`), on top of the `rules:`
-    switches of KubedriftConfigs.
+    switches of KubedriftConfigs. `suppressions`: those recorded with `kubedrift suppress`
+    (the store's), on top of the `suppressions:` of KubedriftConfigs.
     A desired source that holds no object is an error unless `allow_empty`.
     """
 
@@ -38,6 +40,7 @@ class ScanRequest:
     pool_label: str | None = None
     now: datetime | None = None
     disabled_rules: tuple[str, ...] = ()
+    suppressions: tuple[Suppression, ...] = ()
     allow_empty: bool = False
     selector: str | None = None
     """A label selector (`kubectl -l` syntax): only desired objects it matches are compared."""
@@ -66,3 +69,7 @@ class DiffRequest:
     target: ClusterTarget = field(default_factory=ClusterTarget)
     allow_empty: bool = False
     selector: str | None = None
+    suppressions: tuple[Suppression, ...] = ()
+    """Those recorded with `kubedrift suppress`, on top of the configs' `suppressions:`."""
+    now: datetime | None = None
+    """When suppressions expire is judged (default: the wall clock)."""

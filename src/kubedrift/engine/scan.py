@@ -27,6 +27,7 @@ from kubedrift.engine.clock import snapshot_time
 from kubedrift.engine.objects import compare_objects, unserved_finding
 from kubedrift.engine.requests import DiffRequest, ScanRequest
 from kubedrift.model import Finding, InputError, PoolSummary, Report
+from kubedrift.model.suppression import Suppression, apply_suppressions
 
 __all__ = [
     "diff_options",
@@ -84,16 +85,36 @@ async def run_scan(request: ScanRequest, progress: Progress = _quiet) -> Report:
         findings += impact.findings
         notes += work.notes + impact.notes
         warnings += work.warnings
+    ranked = rank(controls.switches.apply([*findings, *node_findings]))
+    marked, ended = suppressed(ranked, _configs(desired, request), request.suppressions, request)
     return Report(
-        findings=rank(controls.switches.apply([*findings, *node_findings])),
+        findings=marked,
         objects_checked=len(objects) - compared.skipped,
         nodes_checked=len(live.nodes) if request.check_nodes else 0,
         revision=desired.revision,
         live_source=live.source,
         pools=pools,
-        notes=tuple(notes),
+        notes=(*notes, *ended),
         warnings=tuple(warnings),
     )
+
+
+def suppressed(
+    findings: Sequence[Finding],
+    configs: Sequence[KubedriftConfig],
+    stored: Sequence[Suppression],
+    request: ScanRequest,
+) -> tuple[tuple[Finding, ...], list[str]]:
+    """Findings marked with their suppression (configs' and the store's), and a note for
+    each config suppression whose day has passed (it no longer applies; remove it).
+
+    Expiry is judged by the wall clock (or `request.now`), not a snapshot's time: a
+    suppression ends on a calendar day whatever the age of the data scanned.
+    """
+    now = request.now or datetime.now(UTC)
+    rules = [*(s for c in configs for s in c.suppressions), *stored]
+    ended = [f"{s.source or 'a suppression'} expired on {s.until}" for s in rules if s.expired(now)]
+    return apply_suppressions(findings, rules, now), ended
 
 
 async def read_live(
@@ -180,12 +201,16 @@ def run_diff(request: DiffRequest, progress: Progress = _quiet) -> Report:
     options = diff_options(desired, ScanRequest(config=request.config))
     progress(f"comparing {len(objects)} objects")
     compared = compare_objects(desired.objects, live, options, None)
+    configs = _configs(desired, ScanRequest(config=request.config))
+    marked, ended = suppressed(
+        rank(compared.findings), configs, request.suppressions, ScanRequest(now=request.now)
+    )
     return Report(
-        findings=rank(compared.findings),
+        findings=marked,
         objects_checked=len(objects) - compared.skipped,
         revision=desired.revision,
         live_source=str(request.live),
-        notes=(*empty, *unselected, *compared.notes),
+        notes=(*empty, *unselected, *compared.notes, *ended),
         warnings=tuple(empty),
     )
 
@@ -197,10 +222,11 @@ def _configs(desired: DesiredSet, request: ScanRequest) -> list[KubedriftConfig]
 
 @dataclass(frozen=True, slots=True)
 class UserControls:
-    """Rule switches and node-fact ignores from configs and `--disable-rule`."""
+    """Rule switches, node-fact ignores and suppressions from configs and `--disable-rule`."""
 
     switches: RuleSwitches
     fact_ignores: tuple[FactIgnore, ...]
+    suppressions: tuple[Suppression, ...] = ()
 
 
 def user_controls(desired: DesiredSet, request: ScanRequest) -> UserControls:
@@ -213,7 +239,11 @@ def user_controls(desired: DesiredSet, request: ScanRequest) -> UserControls:
         switches = switches.merged(disable_rules(request.disabled_rules))
     except ValueError as exc:
         raise InputError(str(exc)) from None
-    return UserControls(switches, tuple(i for c in configs for i in c.ignore_node_facts))
+    return UserControls(
+        switches,
+        tuple(i for c in configs for i in c.ignore_node_facts),
+        tuple(s for c in configs for s in c.suppressions),
+    )
 
 
 def diff_options(desired: DesiredSet, request: ScanRequest) -> DiffOptions:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubedrift.model.refs import ObjectRef
 from kubedrift.model.types import JSON
+
+if TYPE_CHECKING:
+    from kubedrift.model.suppression import Suppression
 
 
 class Severity(enum.Enum):
@@ -128,6 +132,7 @@ class Finding:
     revision: str | None = None
     impact: Impact | None = None
     details: tuple[tuple[str, str], ...] = field(default=())
+    suppression: Suppression | None = None
     source: SourceLocation | None = None
     """Where the desired document of an object finding came from (None: not from a file)."""
 
@@ -136,9 +141,21 @@ class Finding:
         o = self.object
         return (o.group, o.kind, o.namespace or "", o.name, self.path, self.rule)
 
+    def short_id(self) -> str:
+        """12 hex digits of sha256 over `identity()`: the `id` every output shows, which
+        `kubedrift suppress` and `kubedrift apply --finding` accept; stable across scans."""
+        return hashlib.sha256("\0".join(self.identity()).encode()).hexdigest()[:12]
+
+    @property
+    def status(self) -> str:
+        """`suppressed` while a suppression covers the finding, else `active`."""
+        return "suppressed" if self.suppression is not None else "active"
+
     def to_json(self) -> dict[str, Any]:
         """The JSON shape of the output contract (schema `kubedrift/v1`)."""
         out: dict[str, Any] = {
+            "id": self.short_id(),
+            "status": self.status,
             "category": self.category.value,
             "severity": self.severity.value,
             "object": self.object.to_json(),
@@ -156,6 +173,8 @@ class Finding:
             out["impact"] = self.impact.to_json()
         if self.details:
             out["details"] = dict(self.details)
+        if self.suppression is not None:
+            out["suppression"] = self.suppression.to_json()
         if self.source is not None:
             out["source"] = self.source.to_json()
         return out

@@ -37,27 +37,36 @@ class Report:
     source allowed by `--allow-empty`, kinds we may not read — which the CLI also writes
     to stderr, so that a green run never hides them."""
 
+    def active(self) -> tuple[Finding, ...]:
+        """The findings no suppression covers: the ones counted, alerted and failed on."""
+        return tuple(f for f in self.findings if f.suppression is None)
+
+    def suppressed(self) -> tuple[Finding, ...]:
+        """The findings a live suppression covers: still shown, never counted."""
+        return tuple(f for f in self.findings if f.suppression is not None)
+
     def counts_by_severity(self) -> dict[str, int]:
-        """Number of findings per severity, every severity present (zero included)."""
-        counts = Counter(f.severity for f in self.findings)
+        """Number of active findings per severity, every severity present (zero included)."""
+        counts = Counter(f.severity for f in self.active())
         return {s.value: counts.get(s, 0) for s in reversed(Severity)}
 
     def counts_by_category(self) -> dict[str, int]:
-        """Number of findings per category that has any."""
-        return dict(sorted(Counter(f.category.value for f in self.findings).items()))
+        """Number of active findings per category that has any."""
+        return dict(sorted(Counter(f.category.value for f in self.active()).items()))
 
     def drifted_objects(self) -> int:
-        """Number of distinct objects with at least one finding."""
-        return len({f.object for f in self.findings})
+        """Number of distinct objects with at least one active finding."""
+        return len({f.object for f in self.active()})
 
     def max_severity(self) -> Severity | None:
-        """The highest severity among findings, or None when there are none."""
-        return max((f.severity for f in self.findings), default=None, key=lambda s: s.rank)
+        """The highest severity among active findings, or None when there are none."""
+        return max((f.severity for f in self.active()), default=None, key=lambda s: s.rank)
 
     def summary_json(self) -> dict[str, Any]:
         """The `summary` object of the JSON output contract."""
         out: dict[str, Any] = {
-            "findings": len(self.findings),
+            "findings": len(self.active()),
+            "suppressed": len(self.suppressed()),
             "drifted_objects": self.drifted_objects(),
             "objects_checked": self.objects_checked,
             "nodes_checked": self.nodes_checked,

@@ -17,7 +17,7 @@ An action is one of five explicit variants, each a frozen value:
 - `Adopt`: a suggestion only (apply never carries it out): the live value looks intended; put
   it into Git (`kubedrift adopt`).
 - `NoAction`: nothing automatic, with the reason (node and workload findings, informational
-  rules, list order).
+  rules, list order, and a suppressed finding: "suppressed until DATE: REASON").
 
 Node actions (cordon, taint, drain) and self-heal will be further variants of `Action`.
 
@@ -203,6 +203,9 @@ def _action(
     finding: Finding, desired: Mapping[str, Any] | None, live: Mapping[str, Any] | None
 ) -> Action:
     risk = risk_of(finding, desired or live)
+    if finding.suppression is not None:  # accepted drift: nothing automatic until it ends
+        s = finding.suppression
+        return NoAction(finding, risk, f"suppressed until {s.until.isoformat()}: {s.reason}")
     why_not = _no_action_reason(finding, desired)
     if why_not or desired is None:
         return NoAction(finding, risk, why_not)

@@ -9,6 +9,10 @@ episodes by a digest of their `desired` and `live` values:
 - open, same digest      → seen again (`last_seen` moves, other fields refresh);
 - open, not seen, and the scan's scope covers it → resolved.
 
+Apart from values, an open episode seen again may start or stop being suppressed (a
+suppression added, removed or expired): `suppressed` and `unsuppressed` list those, so the
+timeline records the event and alerts can say "suppression expired".
+
 Both stores use this partition, so they agree on what counts as new, changed or resolved.
 """
 
@@ -22,6 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from kubedrift.model import JSON, MISSING, Finding, ObjectRef
+from kubedrift.model.suppression import Suppression
 from kubedrift.store.filters import ScanScope
 
 
@@ -74,6 +79,8 @@ class OpenEpisode:
     namespace: str
     name: str
     category: str
+    suppression: Any = None
+    """The suppression recorded when last seen (its JSON), or None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +91,8 @@ class ScanPlan:
     new: tuple[Seen, ...]
     changed: tuple[tuple[Seen, OpenEpisode], ...]
     resolved: tuple[OpenEpisode, ...]
+    suppressed: tuple[tuple[Seen, OpenEpisode], ...] = ()
+    unsuppressed: tuple[tuple[Seen, OpenEpisode], ...] = ()
 
 
 def key_findings(cluster: str, findings: Iterable[Finding]) -> tuple[Seen, ...]:
@@ -112,7 +121,31 @@ def plan_scan(
         for e in open_by_key.values()
         if e.key not in seen_keys and scope.covers(e.group, e.kind, e.namespace, e.name, e.category)
     )
-    return ScanPlan(tuple(seen), new, changed, resolved)
+    reseen = [(s, open_by_key[s.key]) for s in seen if s.key in open_by_key]
+    suppressed = tuple(
+        (s, e) for s, e in reseen if s.finding.suppression is not None and e.suppression is None
+    )
+    unsuppressed = tuple(
+        (s, e) for s, e in reseen if s.finding.suppression is None and e.suppression is not None
+    )
+    return ScanPlan(tuple(seen), new, changed, resolved, suppressed, unsuppressed)
+
+
+def opening_note(finding: Finding) -> str | None:
+    """The note of an episode's first history row: its suppression, if it opens suppressed."""
+    return None if finding.suppression is None else finding.suppression.label()
+
+
+def suppression_events(plan: ScanPlan) -> list[tuple[int, Finding, str | None]]:
+    """History rows for suppressions that started or ended on open episodes."""
+    rows = [(e.id, s.finding, opening_note(s.finding)) for s, e in plan.suppressed]
+    rows += [(e.id, s.finding, ended_note(e.suppression)) for s, e in plan.unsuppressed]
+    return rows
+
+
+def ended_note(recorded: Any) -> str:
+    """`suppression expired (was: suppressed until 2026-12-31 by al: load test)`."""
+    return f"suppression expired (was: {Suppression.from_json(recorded).label()})"
 
 
 def event_scope(ref: ObjectRef, findings: Iterable[Finding]) -> ScanScope:

@@ -15,19 +15,23 @@ from types import TracebackType
 from typing import Self
 
 from kubedrift.model import Finding, ObjectRef
+from kubedrift.model.suppression import Suppression
 from kubedrift.store.delta import (
     OpenEpisode,
     Seen,
     check_scan,
     event_scope,
     key_findings,
+    opening_note,
     plan_scan,
     pool_of,
+    suppression_events,
     value_digest,
 )
 from kubedrift.store.filters import ALL, EVERYTHING, HistoryFilter, ScanScope
-from kubedrift.store.records import Changed, ScanDelta, StoredFinding, ValueChange
+from kubedrift.store.records import Changed, ScanDelta, StoredFinding, Unsuppressed, ValueChange
 from kubedrift.store.stats import EpisodeSpan, TimelineStats, timeline_stats
+from kubedrift.store.suppressions import StoredSuppression
 
 
 class MemoryStore:
@@ -39,6 +43,7 @@ class MemoryStore:
         self._open_by_key: dict[str, int] = {}
         self._episode_counts: Counter[str] = Counter()
         self._secret_hash_key = secrets.token_bytes(32)
+        self._suppressions: dict[int, StoredSuppression] = {}
 
     def record_scan(
         self,
@@ -60,6 +65,8 @@ class MemoryStore:
             episode_id = self._open_by_key[s.key]
             if episode_id not in opened:
                 self._refresh(episode_id, s.finding, at, value_changed=episode_id in before)
+        for episode_id, finding, note in suppression_events(plan):
+            self._changes[episode_id].append(_change(finding, at, note))
         for e in plan.resolved:
             self._episodes[e.id] = dataclasses.replace(self._episodes[e.id], resolved_at=at)
             del self._open_by_key[e.key]
@@ -68,6 +75,11 @@ class MemoryStore:
             changed=tuple(Changed(self._episodes[i], b) for i, b in before.items()),
             resolved=tuple(self._episodes[e.id] for e in plan.resolved),
             unchanged=len(seen) - len(plan.new) - len(plan.changed),
+            suppressed=tuple(self._episodes[e.id] for _, e in plan.suppressed),
+            unsuppressed=tuple(
+                Unsuppressed(self._episodes[e.id], Suppression.from_json(e.suppression))
+                for _, e in plan.unsuppressed
+            ),
         )
 
     def record_event(
@@ -96,6 +108,20 @@ class MemoryStore:
             for e in self.history(filters)
         )
         return timeline_stats(spans, now or datetime.now(UTC))
+
+    def add_suppression(self, suppression: Suppression, *, at: datetime) -> int:
+        """See `Store.add_suppression`."""
+        new_id = max(self._suppressions, default=0) + 1
+        self._suppressions[new_id] = StoredSuppression(new_id, at, suppression)
+        return new_id
+
+    def remove_suppression(self, suppression_id: int) -> bool:
+        """See `Store.remove_suppression`."""
+        return self._suppressions.pop(suppression_id, None) is not None
+
+    def suppressions(self) -> list[StoredSuppression]:
+        """See `Store.suppressions`."""
+        return [self._suppressions[k] for k in sorted(self._suppressions)]
 
     def close(self) -> None:
         """Nothing to release."""
@@ -134,6 +160,7 @@ class MemoryStore:
                         ref.namespace or "",
                         ref.name,
                         f.category.value,
+                        None if f.suppression is None else f.suppression.to_json(),
                     )
                 )
         return out
@@ -152,7 +179,7 @@ class MemoryStore:
             pool=pool_of(seen.finding),
             finding=seen.finding,
         )
-        self._changes[episode_id] = [_change(seen.finding, at)]
+        self._changes[episode_id] = [_change(seen.finding, at, opening_note(seen.finding))]
         return episode_id
 
     def _refresh(
@@ -165,5 +192,5 @@ class MemoryStore:
             self._changes[episode_id].append(_change(finding, at))
 
 
-def _change(finding: Finding, at: datetime) -> ValueChange:
-    return ValueChange(at, finding.desired, finding.live, finding.manager, finding.revision)
+def _change(finding: Finding, at: datetime, note: str | None = None) -> ValueChange:
+    return ValueChange(at, finding.desired, finding.live, finding.manager, finding.revision, note)

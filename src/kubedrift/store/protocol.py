@@ -12,9 +12,11 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from kubedrift.model import Finding, ObjectRef
+from kubedrift.model.suppression import Suppression
 from kubedrift.store.filters import ALL, HistoryFilter, ScanScope
 from kubedrift.store.records import ScanDelta, StoredFinding, ValueChange
 from kubedrift.store.stats import TimelineStats
+from kubedrift.store.suppressions import StoredSuppression
 
 
 class Store(Protocol):
@@ -61,6 +63,18 @@ class Store(Protocol):
         A per-process key would change every hash at each restart, and the timeline would
         record a value change of every Secret finding at each failover.
         """
+        ...
+
+    def add_suppression(self, suppression: Suppression, *, at: datetime) -> int:
+        """Record a suppression (`kubedrift suppress`); its id for `--remove`."""
+        ...
+
+    def remove_suppression(self, suppression_id: int) -> bool:
+        """Delete a suppression; False when no suppression has this id."""
+        ...
+
+    def suppressions(self) -> list[StoredSuppression]:
+        """Every recorded suppression, expired ones included, oldest first."""
         ...
 
     def close(self) -> None:

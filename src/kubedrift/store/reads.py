@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Row, Select, and_, or_, select
 
 from kubedrift.model import MISSING, Category, Finding, Impact, ObjectRef, Severity
+from kubedrift.model.suppression import Suppression
 from kubedrift.store.delta import OpenEpisode
 from kubedrift.store.filters import HistoryFilter, ObjectKey
 from kubedrift.store.records import StoredFinding, ValueChange
@@ -95,7 +96,15 @@ def open_episodes(
     narrows only when every finding it records is on one of `objects`.
     """
     query = select(
-        f.id, f.key, f.value_digest, f.api_group, f.kind, f.namespace, f.name, f.category
+        f.id,
+        f.key,
+        f.value_digest,
+        f.api_group,
+        f.kind,
+        f.namespace,
+        f.name,
+        f.category,
+        f.suppression,
     ).where(f.cluster == cluster, f.resolved_at.is_(None))
     if objects and len(objects) <= _FEW_OBJECTS:
         query = query.where(or_(*(_object_is(key) for key in sorted(objects))))
@@ -157,6 +166,7 @@ def _change_query() -> Select[Any]:
         h.live,
         h.manager,
         h.revision,
+        h.note,
         h.desired.is_(None).label("desired_missing"),
         h.live.is_(None).label("live_missing"),
     )
@@ -165,7 +175,7 @@ def _change_query() -> Select[Any]:
 def _change(row: Row[Any]) -> ValueChange:
     desired = MISSING if row.desired_missing else row.desired
     live = MISSING if row.live_missing else row.live
-    return ValueChange(row.at, desired, live, row.manager, row.revision)
+    return ValueChange(row.at, desired, live, row.manager, row.revision, row.note)
 
 
 def _stored(connection: Connection, query: Select[Any]) -> list[StoredFinding]:
@@ -202,6 +212,7 @@ def _finding(row: Row[Any]) -> Finding:
         revision=row.revision,
         impact=None if impact is None else _impact(impact),
         details=tuple((str(k), str(v)) for k, v in row.details),
+        suppression=None if row.suppression is None else Suppression.from_json(row.suppression),
     )
 
 

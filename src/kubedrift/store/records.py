@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from kubedrift.model import JSON, Finding
+from kubedrift.model.suppression import Suppression
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,8 @@ class ValueChange:
     live: JSON
     manager: str | None
     revision: str | None
+    note: str | None = None
+    """An event at `at` rather than a new value: a suppression starting or ending."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,15 +70,32 @@ class Changed:
 
 
 @dataclass(frozen=True, slots=True)
+class Unsuppressed:
+    """An open episode whose suppression ended (expired or deleted) in this scan."""
+
+    finding: StoredFinding
+    ended: Suppression
+
+
+@dataclass(frozen=True, slots=True)
 class ScanDelta:
-    """What one recorded scan changed: the controller turns these into alerts."""
+    """What one recorded scan changed: the controller turns these into alerts.
+
+    `suppressed`: open episodes a suppression now covers; `unsuppressed`: open episodes
+    whose suppression ended, so they count and alert again.
+    """
 
     new: tuple[StoredFinding, ...] = ()
     changed: tuple[Changed, ...] = ()
     resolved: tuple[StoredFinding, ...] = ()
     unchanged: int = 0
+    suppressed: tuple[StoredFinding, ...] = ()
+    unsuppressed: tuple[Unsuppressed, ...] = ()
 
     @property
     def is_empty(self) -> bool:
-        """True when nothing opened, changed or resolved."""
-        return not (self.new or self.changed or self.resolved)
+        """True when nothing opened, changed, resolved, or started or stopped being
+        suppressed."""
+        return not (
+            self.new or self.changed or self.resolved or self.suppressed or self.unsuppressed
+        )

@@ -102,6 +102,7 @@ findings = Table(
     Column("message", Text, nullable=False),
     Column("details", Json, nullable=False),
     Column("impact", Json, nullable=True),
+    Column("suppression", Json, nullable=True),  # the suppression when last seen (0004)
 )
 
 _OPEN = findings.c.resolved_at.is_(None)
@@ -134,6 +135,7 @@ finding_changes = Table(
     Column("live", Json, nullable=True),
     Column("manager", Text, nullable=True),
     Column("revision", Text, nullable=True),
+    Column("note", Text, nullable=True),  # an event, not a value: suppression start/end (0004)
 )
 
 Index("ix_finding_changes_finding_at", finding_changes.c.finding_id, finding_changes.c.at)
@@ -170,3 +172,20 @@ actions = Table(
 `{path, from, to}` per field with the finding's values (Secret values already masked)."""
 
 Index("ix_actions_at", actions.c.at)
+
+suppressions = Table(
+    "suppressions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("finding", Text, nullable=True),
+    Column("kind", Text, nullable=True),
+    Column("namespace", Text, nullable=True),
+    Column("name", Text, nullable=True),
+    Column("path", Text, nullable=True),
+    Column("rule", Text, nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("until", String(10), nullable=False),  # ISO date: the last day it holds (UTC)
+    Column("by", Text, nullable=False),
+    Column("created", UtcDateTime(), nullable=False),
+)
+"""`kubedrift suppress`: reasoned, expiring suppressions (`kubedrift.model.suppression`)."""

@@ -22,7 +22,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from kubedrift.model import Finding, ObjectRef
+from kubedrift.model.suppression import Suppression
 from kubedrift.store import reads, writes
+from kubedrift.store import suppressions as stored_suppressions
 from kubedrift.store.actions import ActionRecord, insert_actions, select_actions
 from kubedrift.store.delta import check_scan, event_scope
 from kubedrift.store.engine import create_store_engine, parse_url, reading, redacted, writing
@@ -32,6 +34,7 @@ from kubedrift.store.migrate import upgrade_to_head
 from kubedrift.store.records import ScanDelta, StoredFinding, ValueChange
 from kubedrift.store.schema import SECRET_HASH_KEY
 from kubedrift.store.stats import TimelineStats, timeline_stats
+from kubedrift.store.suppressions import StoredSuppression
 
 
 class SqlStore:
@@ -101,6 +104,21 @@ class SqlStore:
         if value is None:
             raise StoreError("the store has no secret-hash-key setting", where=self.where)
         return bytes.fromhex(value)
+
+    def add_suppression(self, suppression: Suppression, *, at: datetime) -> int:
+        """See `Store.add_suppression`."""
+        with _translated(self.where), writing(self._engine) as connection:
+            return stored_suppressions.add(connection, suppression, at)
+
+    def remove_suppression(self, suppression_id: int) -> bool:
+        """See `Store.remove_suppression`."""
+        with _translated(self.where), writing(self._engine) as connection:
+            return stored_suppressions.remove(connection, suppression_id)
+
+    def suppressions(self) -> list[StoredSuppression]:
+        """See `Store.suppressions`."""
+        with _translated(self.where), reading(self._engine) as connection:
+            return stored_suppressions.read_all(connection)
 
     def record_actions(self, records: Sequence[ActionRecord]) -> None:
         """Append remediation actions (`kubedrift apply`) in one transaction."""

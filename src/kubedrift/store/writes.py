@@ -18,10 +18,20 @@ from sqlalchemy import Column, ColumnElement, Connection, Insert, Table, null, u
 from sqlalchemy.dialects import postgresql, sqlite
 
 from kubedrift.model import JSON, MISSING, Finding, Impact
+from kubedrift.model.suppression import Suppression
 from kubedrift.store import reads
-from kubedrift.store.delta import OpenEpisode, ScanPlan, Seen, key_findings, plan_scan, pool_of
+from kubedrift.store.delta import (
+    OpenEpisode,
+    ScanPlan,
+    Seen,
+    key_findings,
+    opening_note,
+    plan_scan,
+    pool_of,
+    suppression_events,
+)
 from kubedrift.store.filters import ScanScope
-from kubedrift.store.records import Changed, ScanDelta
+from kubedrift.store.records import Changed, ScanDelta, Unsuppressed
 from kubedrift.store.schema import clusters, finding_changes, findings
 
 _REFRESHED = (
@@ -39,6 +49,7 @@ _REFRESHED = (
     "message",
     "details",
     "impact",
+    "suppression",
 )
 """What a finding seen again overwrites; identity, `episode` and `first_seen` stay."""
 
@@ -58,18 +69,24 @@ def record_scan(
     before = reads.latest_changes(connection, [e.id for _, e in plan.changed])
     _upsert(connection, cluster, plan, at)
     new_ids = reads.open_ids(connection, [s.key for s in plan.new])
-    history = [(new_ids[s.key], s.finding) for s in plan.new]
-    history += [(e.id, s.finding) for s, e in plan.changed]
+    history = [(new_ids[s.key], s.finding, opening_note(s.finding)) for s in plan.new]
+    history += [(e.id, s.finding, None) for s, e in plan.changed]
+    history += suppression_events(plan)
     _insert_changes(connection, history, at)
     _resolve(connection, [e.id for e in plan.resolved], at)
     rows = reads.episodes_by_id(
-        connection, [episode_id for episode_id, _ in history] + [e.id for e in plan.resolved]
+        connection, [episode_id for episode_id, _, _ in history] + [e.id for e in plan.resolved]
     )
     return ScanDelta(
         new=tuple(rows[new_ids[s.key]] for s in plan.new),
         changed=tuple(Changed(rows[e.id], before[e.id]) for _, e in plan.changed),
         resolved=tuple(rows[e.id] for e in plan.resolved),
         unchanged=len(plan.seen) - len(plan.new) - len(plan.changed),
+        suppressed=tuple(rows[e.id] for _, e in plan.suppressed),
+        unsuppressed=tuple(
+            Unsuppressed(rows[e.id], Suppression.from_json(e.suppression))
+            for _, e in plan.unsuppressed
+        ),
     )
 
 
@@ -156,6 +173,7 @@ def _row(cluster: str, seen: Seen, at: datetime, episode: int) -> dict[str, Any]
         "message": f.message,
         "details": [list(pair) for pair in f.details],
         "impact": null() if f.impact is None else _impact(f.impact),
+        "suppression": null() if f.suppression is None else f.suppression.to_json(),
     }
 
 
@@ -169,7 +187,9 @@ def _json(value: JSON) -> Any:
     return null() if value is MISSING else value
 
 
-def _insert_changes(connection: Connection, rows: list[tuple[int, Finding]], at: datetime) -> None:
+def _insert_changes(
+    connection: Connection, rows: list[tuple[int, Finding, str | None]], at: datetime
+) -> None:
     if not rows:
         return
     params = [
@@ -180,8 +200,9 @@ def _insert_changes(connection: Connection, rows: list[tuple[int, Finding]], at:
             "live": _json(f.live),
             "manager": f.manager,
             "revision": f.revision,
+            "note": note,
         }
-        for finding_id, f in rows
+        for finding_id, f, note in rows
     ]
     connection.execute(finding_changes.insert(), params)
 

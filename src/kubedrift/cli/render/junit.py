@@ -6,7 +6,9 @@ testcase is on purpose: Jenkins reads only a testcase's first `<failure>`, and G
 repeated elements into an array it shows raw. With no findings there is one passing testcase.
 A testcase of an object read from a manifest carries `file` and `line` attributes (as pytest
 writes them; GitLab links a test report to `file`), and its failure text starts with where the
-object was declared.
+object was declared. Suppressed findings are listed too, marked: an object whose findings
+are all suppressed is a `<skipped>` testcase whose message is the suppression (CI shows it
+as skipped, not passed, and not failed).
 """
 
 from __future__ import annotations
@@ -29,13 +31,17 @@ def render_junit(report: Report) -> str:
     suite = ET.Element("testsuite", name=SUITE)
     _properties(suite, report)
     objects = by_object(report.findings)
+    skipped = 0
     for ref, findings in objects.items():
-        _failed_case(suite, ref, findings)
+        skipped += _case(suite, ref, findings)
     if not objects:
         ET.SubElement(suite, "testcase", name="no drift", classname=SUITE, time="0")
-    counts = {"tests": str(max(len(objects), 1)), "failures": str(len(objects))}
-    suite.attrib.update({**counts, "errors": "0", "skipped": "0", "time": "0"})
-    root = ET.Element("testsuites", {"name": SUITE, **counts, "errors": "0", "time": "0"})
+    failures = str(len(objects) - skipped)
+    counts = {"tests": str(max(len(objects), 1)), "failures": failures}
+    suite.attrib.update({**counts, "errors": "0", "skipped": str(skipped), "time": "0"})
+    root = ET.Element(
+        "testsuites", {"name": SUITE, **counts, "errors": "0", "skipped": str(skipped), "time": "0"}
+    )
     root.append(suite)
     ET.indent(root)
     body = ET.tostring(root, encoding="unicode")
@@ -56,7 +62,8 @@ def _properties(suite: ET.Element, report: Report) -> None:
             ET.SubElement(props, "property", name=key, value=xml_text(value))
 
 
-def _failed_case(suite: ET.Element, ref: ObjectRef, findings: list[Finding]) -> None:
+def _case(suite: ET.Element, ref: ObjectRef, findings: list[Finding]) -> int:
+    """One testcase; 1 when it is skipped (every finding suppressed), else 0."""
     case = ET.SubElement(
         suite, "testcase", name=xml_text(str(ref)), classname=f"{SUITE}.{xml_text(ref.kind)}"
     )
@@ -66,12 +73,19 @@ def _failed_case(suite: ET.Element, ref: ObjectRef, findings: list[Finding]) -> 
         if source.line is not None:
             case.set("line", str(source.line))
     case.set("time", "0")
-    failure = ET.SubElement(case, "failure", message=xml_text(_message(findings)))
-    failure.set("type", xml_text(findings[0].rule))
+    active = [f for f in findings if f.suppression is None]
     lines = [_line(f) for f in findings]
     if source is not None:
         lines.insert(0, f"declared at {declared(source)}")
+    if not active:
+        label = findings[0].suppression.label() if findings[0].suppression else ""
+        skipped = ET.SubElement(case, "skipped", message=xml_text(label))
+        skipped.text = xml_text("\n".join(lines))
+        return 1
+    failure = ET.SubElement(case, "failure", message=xml_text(_message(active)))
+    failure.set("type", xml_text(active[0].rule))
     failure.text = xml_text("\n".join(lines))
+    return 0
 
 
 def declared(source: SourceLocation) -> str:
@@ -101,4 +115,6 @@ def _line(finding: Finding) -> str:
         desired = shorten(scalar_text(finding.desired), MAX_VALUE)
         head += f": {desired} → {shorten(scalar_text(finding.live), MAX_VALUE)}"
     extra = [f"rule {finding.rule}", changed_text(finding.manager, finding.changed_at)]
+    if finding.suppression is not None:
+        extra.append(finding.suppression.label())
     return f"{head} — {finding.message} ({'; '.join(e for e in extra if e)})"

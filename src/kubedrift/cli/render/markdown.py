@@ -72,8 +72,10 @@ def cell(value: object) -> str:
 
 def _headline(report: Report) -> str:
     if report.findings:
-        total = plural(len(report.findings), "finding")
+        total = plural(len(report.active()), "finding")
         lead = f"**{total} on {plural(report.drifted_objects(), 'object')}**"
+        if report.suppressed():
+            lead += f" ({len(report.suppressed())} suppressed)"
     else:
         lead = "**No drift found.**"
     parts = [lead]
@@ -90,8 +92,8 @@ def _headline(report: Report) -> str:
 
 def _summary(report: Report) -> str:
     severities = list(reversed(Severity))
-    counts = Counter((f.category, f.severity) for f in report.findings)
-    categories = [c for c in Category if any(f.category is c for f in report.findings)]
+    counts = Counter((f.category, f.severity) for f in report.active())
+    categories = [c for c in Category if any(f.category is c for f in report.active())]
     rows = [["category", *(s.value for s in severities), "total"]]
     rows.append(["---", *("---:" for _ in severities), "---:"])
     for category in categories:
@@ -145,6 +147,8 @@ def _workload_item(finding: Finding) -> str:
         desired, live = (_inline(v) for v in (finding.desired, finding.live))
         parts.append(f"{_inline(finding.path)}: {desired} → {live}")
     parts.append(f"rule {text(finding.rule)}")
+    if finding.suppression is not None:
+        parts.append(_severity(finding))
     return SEP.join(parts)
 
 
@@ -162,8 +166,17 @@ def _fields_table(findings: list[Finding]) -> str:
     rows = [["path", "desired", "live", "changed by", "severity"], ["---"] * 5]
     for f in findings:
         path = code(f.path) if f.path else "(whole object)"
-        rows.append([path, cell(f.desired), cell(f.live), _changed(f), f.severity.value])
+        rows.append([path, cell(f.desired), cell(f.live), _changed(f), _severity(f)])
     return _table(rows)
+
+
+def _severity(finding: Finding) -> str:
+    """The severity, or `~~high~~ suppressed until … by …: reason` for a suppressed one."""
+    s = finding.suppression
+    if s is None:
+        return finding.severity.value
+    where = f" ({s.source})" if s.source else ""
+    return f"~~{finding.severity.value}~~ {text(s.label() + where)}"
 
 
 def _changed(finding: Finding) -> str:
@@ -177,7 +190,7 @@ def _pool_section(group: Group) -> str:
     for ref, findings in nodes[:MAX_POOL_NODES]:
         for f in findings:
             name = text(ref.name) if f is findings[0] else ""
-            rows.append([name, code(f.path), cell(f.desired), cell(f.live), f.severity.value])
+            rows.append([name, code(f.path), cell(f.desired), cell(f.live), _severity(f)])
     blocks = [f"## {_pool_title(group, len(nodes))}", _table(rows)]
     if len(nodes) > MAX_POOL_NODES:
         hidden = len(nodes) - MAX_POOL_NODES

@@ -9,7 +9,10 @@ a physical location nowhere ("SARIF support for code scanning", GitHub docs). An
 outside the working directory is written as a `file://` URI with no `uriBaseId`, since
 resolving it against the source root would name another file (SARIF 2.1.0 §3.4.4).
 `partialFingerprints` hash `finding.identity()`, so a dashboard tracks the same drift across
-scans.
+scans. A suppressed finding stays a result and carries SARIF's own `suppressions` array
+(§3.27.23): one `{"kind": "external", "status": "accepted", "justification": reason}`, the
+suppression living outside the scanned artifact (the store or a KubedriftConfig). Viewers
+such as GitHub code scanning show such a result as suppressed/closed instead of open.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import msgspec
 
 from kubedrift import __version__
 from kubedrift.model import Finding, Report, Severity, SourceLocation
+from kubedrift.model.suppression import Suppression
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -37,7 +41,8 @@ LEVELS = {
     Severity.LOW: "note",
     Severity.INFO: "note",
 }
-_PROPERTY_KEYS = ("category", "severity", "object", "desired", "live", "manager", "changed_at",
+_PROPERTY_KEYS = ("id", "status", "category", "severity", "object", "desired", "live", "manager",
+                  "changed_at",
                   "revision", "impact", "details", "source")  # fmt: skip
 _WORD_BREAK = re.compile(r"[._/-]+")
 
@@ -119,7 +124,7 @@ def _result(finding: Finding, rule_index: int, root: Path) -> dict[str, Any]:
     if finding.source is not None:
         location = {"physicalLocation": physical_location(finding.source, root), **location}
     doc = finding.to_json()
-    return {
+    result = {
         "ruleId": finding.rule,
         "ruleIndex": rule_index,
         "level": LEVELS[finding.severity],
@@ -127,4 +132,20 @@ def _result(finding: Finding, rule_index: int, root: Path) -> dict[str, Any]:
         "locations": [location],
         "partialFingerprints": {FINGERPRINT: fingerprint(finding)},
         "properties": {k: doc[k] for k in _PROPERTY_KEYS if k in doc},
+    }
+    if finding.suppression is not None:
+        result["suppressions"] = [_suppression(finding.suppression)]
+    return result
+
+
+def _suppression(suppression: Suppression) -> dict[str, Any]:
+    """A SARIF suppression object: accepted, external, the reason as its justification."""
+    extra = {"until": suppression.until.isoformat(), "by": suppression.by}
+    if suppression.source:
+        extra["source"] = suppression.source
+    return {
+        "kind": "external",
+        "status": "accepted",
+        "justification": suppression.reason,
+        "properties": extra,
     }

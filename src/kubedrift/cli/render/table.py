@@ -14,7 +14,7 @@ from rich.text import Text
 from kubedrift.cli.render.groups import Group, GroupKind, clean_pools, group_findings
 from kubedrift.cli.render.table_nodes import pool_group
 from kubedrift.cli.render.table_objects import object_group
-from kubedrift.cli.render.table_style import DIM, SEVERITY_STYLE
+from kubedrift.cli.render.table_style import DIM, SEVERITY_STYLE, SUPPRESSED_STYLE
 from kubedrift.cli.render.values import plural, safe
 from kubedrift.model import Report, Severity
 
@@ -91,12 +91,14 @@ def _checked(report: Report) -> list[tuple[int, str]]:
 
 
 def _counts(report: Report) -> list[str | tuple[str, str]]:
-    total = plural(len(report.findings), "finding")
+    total = plural(len(report.active()), "finding")
     objects = plural(report.drifted_objects(), "object")
     parts: list[str | tuple[str, str]] = [(f"{total} on {objects}", "bold")]
     for severity, count in report.counts_by_severity().items():
         if count:
             parts += [SEP, (f"{count:,} {severity}", SEVERITY_STYLE[Severity(severity)])]
+    if report.suppressed():
+        parts += [SEP, (f"{len(report.suppressed()):,} suppressed", SUPPRESSED_STYLE)]
     return parts
 
 

@@ -13,7 +13,13 @@ from rich.table import Table
 from rich.text import Text
 
 from kubedrift.cli.render.groups import NO_POOL, Group, by_object
-from kubedrift.cli.render.table_style import DESIRED_STYLE, DIM, LIVE_STYLE, badge
+from kubedrift.cli.render.table_style import (
+    DESIRED_STYLE,
+    DIM,
+    LIVE_STYLE,
+    finding_badge,
+    suppressed_line,
+)
 from kubedrift.cli.render.values import ELLIPSIS, plural, safe, scalar_text
 from kubedrift.model import JSON, Finding, ObjectRef
 
@@ -68,9 +74,12 @@ def _node_rows(ref: ObjectRef, findings: list[Finding], wide: bool) -> list[tupl
                 Text(safe(finding.path)),
                 Text(_value(finding.desired, wide), style=DESIRED_STYLE),
                 Text(_value(finding.live, wide), style=LIVE_STYLE),
-                badge(finding.severity, pad=False),
+                finding_badge(finding, pad=False),
             )
         )
+        suppressed = suppressed_line(finding)
+        if suppressed is not None:
+            rows.append((Text(""), suppressed, Text(""), Text(""), Text("")))
     if len(findings) > limit:
         more = Text(f"{ELLIPSIS} {len(findings) - limit} more facts", style=DIM)
         rows.append((Text(""), more, Text(""), Text(""), Text("")))

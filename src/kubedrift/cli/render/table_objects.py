@@ -17,8 +17,9 @@ from kubedrift.cli.render.table_style import (
     DESIRED_STYLE,
     DIM,
     LIVE_STYLE,
-    badge,
+    finding_badge,
     line,
+    suppressed_line,
 )
 from kubedrift.cli.render.values import cap_lines, changed_text, has_values, safe, value_lines
 from kubedrift.model import Category, Finding, Impact
@@ -35,7 +36,7 @@ def object_group(group: Group, revision: str | None, *, wide: bool = False) -> R
     grid.add_column(width=BADGE_WIDTH, no_wrap=True)
     grid.add_column(ratio=1)
     for finding in group.findings:
-        grid.add_row(badge(finding.severity), _body(finding, None if wide else revision, wide))
+        grid.add_row(finding_badge(finding), _body(finding, None if wide else revision, wide))
     title = Text(safe(group.title), style="bold")
     source = next((f.source for f in group.findings if f.source is not None), None)
     if source is not None:
@@ -64,6 +65,9 @@ def _body(finding: Finding, revision: str | None, wide: bool) -> RenderableType:
     if has_values(finding):
         parts += _diff(finding, None if wide else MAX_VALUE_LINES)
     parts.append(Text(" · ".join(_provenance(finding, revision)), style=DIM))
+    suppressed = suppressed_line(finding)
+    if suppressed is not None:
+        parts.append(suppressed)
     return Stack(*parts)
 
 
