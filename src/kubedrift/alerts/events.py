@@ -34,6 +34,9 @@ class AlertEvent(enum.Enum):
     NEW = "new"
     CHANGED = "changed"
     RESOLVED = "resolved"
+    ACTION = "action"
+    """kubedrift acted on the finding (or, in a dry run, would have): self-heal. Fires once,
+    is never held open or re-sent, and has no resolution (Alertmanager lets it expire)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,12 @@ def alerts_from_delta(cluster: str, delta: ScanDelta) -> list[Alert]:
         *(Alert(cluster, AlertEvent.CHANGED, c.finding, c.before) for c in delta.changed),
         *(Alert(cluster, AlertEvent.RESOLVED, s) for s in delta.resolved),
     ]
+
+
+def action_alert(cluster: str, finding: Finding, at: datetime) -> Alert:
+    """The alert of one action; `finding` says what was done (rule `heal`)."""
+    stored = StoredFinding(0, cluster, 0, at, at, None, None, finding)
+    return Alert(cluster, AlertEvent.ACTION, stored)
 
 
 def rfc3339(at: datetime) -> str:

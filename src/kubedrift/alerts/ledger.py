@@ -6,6 +6,8 @@
   alert of its own only with `notify_changes`, and never for an alert the sink does not
   hold (filtered out, or fired before this process started and not `restore`d).
 - A resolution is sent only for an alert that fired here, and only once.
+- An action (self-heal) passes the severity filter and is sent; it is an event, not a
+  state, so it is neither held open nor deduplicated.
 - An alert announced in a start's digest (`restore(alert, resend=False)`) is held as open,
   so its resolution is sent, but it is not re-sent to Alertmanager on its own.
 
@@ -53,6 +55,8 @@ class Ledger:
             return self._fire(alert)
         if alert.event is AlertEvent.CHANGED:
             return self._update(alert)
+        if alert.event is AlertEvent.ACTION:
+            return Verdict.FILTERED if alert.severity < self.min_severity else Verdict.SEND
         return self._resolve(alert)
 
     def restore(self, alert: Alert, *, resend: bool = True) -> bool:

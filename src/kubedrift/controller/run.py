@@ -9,6 +9,8 @@ runs until cancelled (the CLI cancels it on SIGTERM or SIGINT). What it wires to
 - the `Recorder`, whose listeners move the metrics and hand every delta to the
   `AlertDispatcher` (open findings from an earlier run are restored into the dispatcher's
   ledger first, so a restart does not re-announce them);
+- self-heal (`controller.heal`, with `--heal`): the trackers show it every diff, it
+  writes (or in a dry run only records) reverts, paced, and never makes `/readyz` fail;
 - the HTTP surface (`/metrics`, `/healthz`, `/readyz`, `POST /hooks/git`);
 - leadership: with `leader_elect`, the watcher runs only while this replica holds the
   Lease, so two replicas never alert twice; it stands by otherwise (ready, not leading),
@@ -42,6 +44,7 @@ from kubedrift.cluster.backoff import Backoff
 from kubedrift.cluster.connection import Connection
 from kubedrift.cluster.lease import LeaderElector, LeadershipLost
 from kubedrift.controller.desired import DesiredState
+from kubedrift.controller.heal import ActionLog, Healer, HealOptions, HealSinks
 from kubedrift.controller.health import HealthState
 from kubedrift.controller.http import ServerReady, build_app, serve
 from kubedrift.controller.metrics import ControllerMetrics
@@ -88,6 +91,8 @@ class ControllerOptions:
     unready_after: float = 5.0
     """Seconds a trouble (store, cluster) may last before `/readyz` fails."""
     allow_unsigned_hooks: bool = False
+    heal: HealOptions | None = None
+    """Self-heal (`--heal`); None: the controller only watches."""
 
 
 class Controller:
@@ -107,12 +112,27 @@ class Controller:
         self.recorder = Recorder(
             store, options.watch.cluster, [self._on_recorded], watch=self.store_trouble
         )
+        self.healer = self._healer(options, store)
         self.watcher: Watcher | None = None
         self._notes: tuple[str, ...] = ()
         self._starting: set[str] = set()
         self.bound = asyncio.Event()
         """Set once the HTTP server listens (`port` then holds the bound port)."""
         self.port: int | None = None
+
+    def _healer(self, options: ControllerOptions, store: Store) -> Healer | None:
+        if options.heal is None:
+            return None
+        actions = store if isinstance(store, ActionLog) else None
+        sinks = HealSinks(
+            record=(lambda rows: self.recorder.read(lambda: actions.record_actions(rows)))
+            if actions is not None
+            else None,
+            alert=self.alerts.announce,
+            count=self.metrics.heal_action,
+        )
+        watch = options.watch
+        return Healer(options.heal, cluster=watch.cluster, target=watch.target, sinks=sinks)
 
     async def run(self) -> None:
         """Serve, lead (or stand by), watch; clean up in order when cancelled."""
@@ -127,6 +147,10 @@ class Controller:
                     name="cluster probe",
                 )
                 group.create_task(self._lead_or_watch(), name="watch")
+                if self.healer is not None:
+                    # Its own trouble: a heal failure is logged and counted, never unready.
+                    heal = supervised("self-heal", self.healer.run, self.healer.trouble)
+                    group.create_task(heal, name="self-heal")
         finally:
             await self.alerts.aclose(self.options.alert_flush_timeout)
             self.recorder.close()
@@ -182,8 +206,13 @@ class Controller:
             ),
             task_trouble=self.task_trouble,
             on_desired_stale=self.metrics.set_desired_stale,
+            heal=self.healer.observe if self.healer is not None else None,
         )
-        await self.watcher.run()
+        try:
+            await self.watcher.run()
+        finally:
+            if self.healer is not None:  # not leading any more: the next leader heals
+                self.healer.forget_pending()
 
     async def _until_read(self, read: Callable[[], Awaitable[T]]) -> T:
         """A read of the store at takeover, retried while the store is away (the recorder
@@ -223,6 +252,8 @@ class Controller:
         log.info("this replica %s", "leads" if leading else "does not lead")
 
     def _on_desired(self, state: DesiredState) -> None:
+        if self.healer is not None:
+            self.healer.use_config(state.heal)
         self.metrics.set_revision(state.revision or state.version, ",".join(state.sources))
         self.health.set_syncing(t.resource.plural for t in state.kinds.values())
 

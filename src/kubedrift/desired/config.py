@@ -18,6 +18,8 @@
     rules:                              # rule switches
       gfd-labels-stale: off
       pvc-not-backed-up: {severity: low}
+    heal:                               # what `watch --heal` may correct (desired/heal.py)
+      namespaces: [ml-*]
 
 The rule language belongs to `kubedrift.diff`, which compiles it; each entry is checked
 here by that same compiler so that a mistake is reported with the file and the entry
@@ -38,6 +40,7 @@ from kubedrift.analysis.user_controls import (
     compile_rule_switches,
 )
 from kubedrift.desired.documents import read_documents
+from kubedrift.desired.heal import HealSettings, parse_heal
 from kubedrift.diff import compile_ignore_rules, compile_trusted_rules
 from kubedrift.model import InputError
 
@@ -49,7 +52,7 @@ _SECTIONS: dict[str, _Compiler] = {
     "ignoreDifferences": compile_ignore_rules,
     "trustedManagers": compile_trusted_rules,
 }
-_TOP_FIELDS = {"apiVersion", "kind", "metadata", "rules", "ignoreNodeFacts", *_SECTIONS}
+_TOP_FIELDS = {"apiVersion", "kind", "metadata", "rules", "ignoreNodeFacts", "heal", *_SECTIONS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,8 @@ class KubedriftConfig:
     source: str | None = None
     ignore_node_facts: tuple[FactIgnore, ...] = ()
     rules: RuleSwitches = field(default_factory=RuleSwitches)
+    heal: HealSettings | None = None
+    """The `heal:` block (None: absent)."""
 
 
 def load_config(path: Path) -> KubedriftConfig:
@@ -91,6 +96,7 @@ def parse_config(body: Any, where: str) -> KubedriftConfig:
     try:
         fact_ignores = compile_fact_ignores(body.get("ignoreNodeFacts") or [])
         rules = compile_rule_switches(body.get("rules"))
+        heal = parse_heal(body["heal"]) if body.get("heal") is not None else None
     except ValueError as exc:
         raise InputError(str(exc), where=where) from None
     return KubedriftConfig(
@@ -99,6 +105,7 @@ def parse_config(body: Any, where: str) -> KubedriftConfig:
         source=where,
         ignore_node_facts=fact_ignores,
         rules=rules,
+        heal=heal,
     )
 
 
