@@ -30,7 +30,6 @@ from typing import Any
 from kubedrift.analysis import nodes as node_analysis
 from kubedrift.analysis.facts import (
     AGENT_CONFIGMAP_SELECTOR,
-    AGENT_NAMESPACE,
     attach_published_facts,
     published_facts,
 )
@@ -48,7 +47,7 @@ from kubedrift.cluster.informer import (
     node_fingerprint,
 )
 from kubedrift.controller.workloads import WorkloadTracker
-from kubedrift.model import Finding, PoolSummary
+from kubedrift.model import AGENT_NAMESPACE, Finding, PoolSummary
 
 KEPT_ANNOTATION_PREFIX = "kubedrift.io/"
 

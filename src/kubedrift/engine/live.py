@@ -9,7 +9,6 @@ from typing import Any
 
 from kubedrift.analysis.facts import (
     AGENT_CONFIGMAP_SELECTOR,
-    AGENT_NAMESPACE,
     attach_published_facts,
     published_facts,
 )
@@ -17,7 +16,7 @@ from kubedrift.cluster.connection import ClusterTarget, Connection
 from kubedrift.cluster.discovery import ApiResource, Discovery
 from kubedrift.cluster.reader import fetch_desired, list_objects, namespaces_holding
 from kubedrift.cluster.snapshot import load_snapshot
-from kubedrift.model import ClusterError, ObjectRef, ref_of
+from kubedrift.model import AGENT_NAMESPACE, ClusterError, ObjectRef, ref_of
 
 Progress = Callable[[str], None]
 
