@@ -92,6 +92,14 @@ class _Work:
 
 
 @dataclass(frozen=True, slots=True)
+class _Cluster:
+    """Where writes go (apply mode only)."""
+
+    conn: Connection
+    discovery: Discovery
+
+
+@dataclass(frozen=True, slots=True)
 class HealSinks:
     """Where actions go: the store, alerts, metrics (each optional)."""
 
@@ -214,45 +222,47 @@ class Healer:
     # -- acting ---------------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Heal pending work, paced, until cancelled."""
+        """Heal pending work, paced, until cancelled (a dry run needs no connection)."""
+        if self.options.mode is HealMode.DRY_RUN:
+            await self._loop(None)
+            return
         async with Connection(self.target) as conn:
-            discovery = Discovery(conn)
-            while True:
-                await self._wake.wait()
-                self._wake.clear()
-                while self._pending:
-                    delay = self.bucket.take()
-                    if delay > 0:
-                        await self._sleep(delay)
-                        continue
-                    obj = next(iter(self._pending))
-                    work = self._pending.pop(obj)
-                    await self._heal(conn, discovery, obj, work)
+            await self._loop(_Cluster(conn, Discovery(conn)))
 
-    async def _heal(
-        self, conn: Connection, discovery: Discovery, obj: tuple[str, ...], work: _Work
-    ) -> None:
+    async def _loop(self, cluster: _Cluster | None) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._pending:
+                delay = self.bucket.take()
+                if delay > 0:
+                    await self._sleep(delay)
+                    continue
+                obj = next(iter(self._pending))
+                await self._heal(cluster, obj, self._pending.pop(obj))
+
+    async def _heal(self, cluster: _Cluster | None, obj: tuple[str, ...], work: _Work) -> None:
         for write in _writes(work):
-            outcome = await self._send(conn, discovery, write)
-            if outcome.result == "conflict":
-                outcome = await self._again(conn, discovery, work, outcome)
+            outcome = await self._send(cluster, write)
+            if outcome.result == "conflict" and cluster is not None:
+                outcome = await self._again(cluster, work, outcome)
             await self._done(outcome)
             if outcome.result in ("forbidden", "error"):
                 self._retry_later(obj, work)
 
-    async def _again(
-        self, conn: Connection, discovery: Discovery, work: _Work, conflict: Outcome
-    ) -> Outcome:
+    async def _again(self, cluster: _Cluster, work: _Work, conflict: Outcome) -> Outcome:
         """After a 409, read the object again and, if the drift is still there, send once
         more with the new resourceVersion. A write the informer does not pass on (a status
         update: a Deployment's, right after an edit) moves the resourceVersion, so waiting
         for the next event could wait forever."""
         ref = conflict.write.object
-        resource = await discovery.resource_for(ref.api_version, ref.kind)
+        resource = await cluster.discovery.resource_for(ref.api_version, ref.kind)
         if resource is None:
             return conflict
         try:
-            live = await conn.get_json(resource.path(ref.namespace, ref.name), what=str(ref))
+            live = await cluster.conn.get_json(
+                resource.path(ref.namespace, ref.name), what=str(ref)
+            )
         except ClusterError as err:
             return Outcome(conflict.write, "error", f"re-read after a conflict: {err}")
         paths = set(conflict.write.paths)
@@ -260,13 +270,13 @@ class Healer:
         fresh = _writes(_Work(work.desired, live, still, work.rediff))
         if not fresh:
             return Outcome(conflict.write, "conflict", "resolved meanwhile: nothing to revert")
-        return await self._send(conn, discovery, fresh[0])
+        return await self._send(cluster, fresh[0])
 
-    async def _send(self, conn: Connection, discovery: Discovery, write: Write) -> Outcome:
-        if self.policy.mode is HealMode.DRY_RUN:
+    async def _send(self, cluster: _Cluster | None, write: Write) -> Outcome:
+        if cluster is None or self.policy.mode is HealMode.DRY_RUN:
             return Outcome(write, PLANNED, "dry run: nothing sent (--heal-mode apply writes)")
         try:
-            return await send(conn, discovery, write, dry_run=False)
+            return await send(cluster.conn, cluster.discovery, write, dry_run=False)
         except Exception as err:  # a bug or an I/O error: a heal failure, not a crash
             return Outcome(write, "error", f"{type(err).__name__}: {err}")
 
