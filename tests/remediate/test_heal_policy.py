@@ -100,13 +100,22 @@ def test_later_settings_win_key_by_key_and_trust_adds_up() -> None:
 KEY = field_key(drift())
 
 
+OBJ = KEY[:4]
+
+
+def revert(book: FightBook, at: float, rv: str) -> None:
+    """A revert accepted as `rv`, whose own watch event then comes by."""
+    book.reverted(KEY, at, rv)
+    book.observed(OBJ, rv)
+
+
 def test_a_fight_stops_on_the_third_undone_revert() -> None:
     book = FightBook(rounds=3, window=600)
     assert book.drifted(KEY, 0.0, "fighter") is None  # the first drift: nothing reverted yet
     for round_ in (1, 2):
-        book.reverted(KEY, round_ * 10.0)
+        revert(book, round_ * 10.0, f"rv{round_}")
         assert book.drifted(KEY, round_ * 10.0 + 1, "fighter") is None
-    book.reverted(KEY, 30.0)
+    revert(book, 30.0, "rv3")
     fight = book.drifted(KEY, 31.0, "fighter")
     assert fight is not None
     assert (fight.manager, fight.rounds) == ("fighter", 3)
@@ -117,28 +126,48 @@ def test_a_fight_stops_on_the_third_undone_revert() -> None:
 
 def test_a_drift_seen_without_a_revert_of_ours_between_is_no_round() -> None:
     book = FightBook(rounds=2, window=600)
-    book.reverted(KEY, 0.0)
+    revert(book, 0.0, "5")
     assert book.drifted(KEY, 1.0, "x") is None  # round 1
     assert book.drifted(KEY, 2.0, "x") is None  # the same drift seen again: not a round
     assert book.drifted(KEY, 3.0, "x") is None
 
 
+def test_events_older_than_the_revert_never_count() -> None:
+    """The write's answer can come before older events of the object: until the write's own
+    event (its resourceVersion) has come by, a drift is old news, not an undo."""
+    book = FightBook(rounds=1, window=600)
+    book.reverted(KEY, 0.0, "7")
+    book.observed(OBJ, "6")
+    assert book.drifted(KEY, 1.0, "x") is None  # the event of "6" was still on its way
+    book.observed(OBJ, "7")
+    assert book.drifted(KEY, 2.0, "x") is not None
+
+
+def test_the_writes_own_event_may_come_before_its_answer() -> None:
+    book = FightBook(rounds=1, window=600)
+    book.writing(OBJ)
+    book.observed(OBJ, "7")  # the write's event, then its answer
+    book.reverted(KEY, 0.0, "7")
+    book.written(OBJ)
+    assert book.drifted(KEY, 1.0, "x") is not None
+
+
 def test_undone_reverts_outside_the_window_do_not_add_up() -> None:
     book = FightBook(rounds=2, window=60)
-    book.reverted(KEY, 0.0)
+    revert(book, 0.0, "1")
     assert book.drifted(KEY, 1.0, "x") is None
-    book.reverted(KEY, 100.0)
+    revert(book, 100.0, "2")
     assert book.drifted(KEY, 101.0, "x") is None  # the first undo is 100 s old
-    book.reverted(KEY, 110.0)
+    revert(book, 110.0, "3")
     assert book.drifted(KEY, 111.0, "x") is not None
     late = FightBook(rounds=1, window=60)
-    late.reverted(KEY, 0.0)
+    late.reverted(KEY, 0.0)  # resourceVersion unknown: counts without waiting for the event
     assert late.drifted(KEY, 61.0, "x") is None  # a revert that held a window long stood
 
 
 def test_the_fight_finding_names_the_competitor() -> None:
     book = FightBook(rounds=1, window=600)
-    book.reverted(KEY, 0.0)
+    revert(book, 0.0, "9")
     fight = book.drifted(KEY, 1.0, "hpa-like")
     assert fight is not None
     found = fight_finding(drift(manager="hpa-like"), fight)

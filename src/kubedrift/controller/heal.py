@@ -165,6 +165,8 @@ class Healer:
         """Note one object's findings; return the `heal-fight` findings to add to them."""
         obj = ref_of(desired).pairing_key()
         now = self._clock()
+        if live is not None:
+            self.fights.observed(obj, str((live.get("metadata") or {}).get("resourceVersion")))
         fights: list[Finding] = []
         healable: list[Finding] = []
         for finding in findings:
@@ -243,10 +245,14 @@ class Healer:
 
     async def _heal(self, cluster: _Cluster | None, obj: tuple[str, ...], work: _Work) -> None:
         for write in _writes(work):
-            outcome = await self._send(cluster, write)
-            if outcome.result == "conflict" and cluster is not None:
-                outcome = await self._again(cluster, work, outcome)
-            await self._done(outcome)
+            self.fights.writing(obj)
+            try:
+                outcome = await self._send(cluster, write)
+                if outcome.result == "conflict" and cluster is not None:
+                    outcome = await self._again(cluster, work, outcome)
+                await self._done(outcome)
+            finally:
+                self.fights.written(obj)
             if outcome.result in ("forbidden", "error"):
                 self._retry_later(obj, work)
 
@@ -286,7 +292,7 @@ class Healer:
         now = self._clock()
         for finding in write.findings:
             if result == "applied":
-                self.fights.reverted(field_key(finding), now)
+                self.fights.reverted(field_key(finding), now, outcome.resource_version)
             elif result == PLANNED:
                 self._planned[field_key(finding)] = _signature(finding)
         self._count(result)

@@ -20,9 +20,10 @@ the controller reports as a finding of its own (rule `heal-fight`, the competing
 named). The stop lasts until the field's drift resolves (desired changed, or someone made
 live agree) or the controller restarts.
 
-Undone is exact, not guessed from timing: a revert is sent with the resourceVersion of the
-event it was planned from as a precondition, so when it succeeds no write came between,
-and any later event that shows the drift again is a newer write by someone else.
+Undone is exact, not guessed from timing: the apiserver answers an accepted revert with
+the object's new resourceVersion, and only once the watch event of that very version has
+come by (`observed`) is a drift seen again a newer write by someone else. Events older than
+the revert that were still on their way never count.
 """
 
 from __future__ import annotations
@@ -135,28 +136,63 @@ class Fight:
     window: float
 
 
+@dataclass(slots=True)
+class _Standing:
+    """A revert of ours that was accepted; `seen` once its own watch event came by."""
+
+    at: float
+    resource_version: str
+    seen: bool
+
+
 @dataclass
 class FightBook:
     """Reverts that stand, reverts undone, and fields given up on (see module docstring)."""
 
     rounds: int = 3
     window: float = 600.0
-    _standing: dict[FieldKey, float] = field(default_factory=dict)
+    _standing: dict[FieldKey, _Standing] = field(default_factory=dict)
     _undone: dict[FieldKey, deque[float]] = field(default_factory=dict)
     _stopped: dict[FieldKey, Fight] = field(default_factory=dict)
+    _writing: dict[tuple[str, ...], set[str]] = field(default_factory=dict)
 
-    def reverted(self, key: FieldKey, at: float) -> None:
-        """Our revert of `key` was accepted at `at`."""
-        self._standing[key] = at
+    def writing(self, obj: tuple[str, ...]) -> None:
+        """A write to `obj` (group, kind, namespace, name) is on its way: remember the
+        events it may race with (its own event can come before its answer)."""
+        self._writing[obj] = set()
+
+    def written(self, obj: tuple[str, ...]) -> None:
+        """The write to `obj` is done (accepted or not)."""
+        self._writing.pop(obj, None)
+
+    def reverted(self, key: FieldKey, at: float, resource_version: str = "") -> None:
+        """Our revert of `key` was accepted at `at`, making the object `resource_version`
+        ("" when unknown: then the next drift counts at once)."""
+        seen = not resource_version or resource_version in self._writing.get(key[:4], ())
+        self._standing[key] = _Standing(at, resource_version, seen)
         self._forget_before(at - self.window)
+
+    def observed(self, obj: tuple[str, ...], resource_version: str) -> None:
+        """An event of object `obj` at `resource_version`.
+
+        Events of the object older than our write may still be on their way when the
+        write returns; only after the write's own event is a drift someone else's undo."""
+        if obj in self._writing:
+            self._writing[obj].add(resource_version)
+        for key, standing in self._standing.items():
+            if key[:4] == obj and resource_version == standing.resource_version:
+                standing.seen = True
 
     def drifted(self, key: FieldKey, at: float, manager: str) -> Fight | None:
         """The field is drifted again; the fight that stops healing it, if there is one."""
         stopped = self._stopped.get(key)
         if stopped is not None:
             return stopped
-        since = self._standing.pop(key, None)
-        if since is None or at - since > self.window:
+        standing = self._standing.get(key)
+        if standing is None or not standing.seen:
+            return None
+        del self._standing[key]
+        if at - standing.at > self.window:
             return None
         undone = self._undone.setdefault(key, deque())
         undone.append(at)
@@ -179,7 +215,7 @@ class FightBook:
 
     def _forget_before(self, oldest: float) -> None:
         """Drop what no later drift can count against (bounded memory)."""
-        for key in [k for k, at in self._standing.items() if at < oldest]:
+        for key in [k for k, s in self._standing.items() if s.at < oldest]:
             del self._standing[key]
         for key in [k for k, times in self._undone.items() if not times or times[-1] < oldest]:
             del self._undone[key]
