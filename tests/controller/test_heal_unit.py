@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
 from typing import Any
 
 from kubedrift.cluster.connection import ClusterTarget
+from kubedrift.controller import desired as desired_state
 from kubedrift.controller.heal import Healer, HealOptions, HealSinks
 from kubedrift.desired.heal import HealSettings
 from kubedrift.model import Category, Finding, ObjectRef, Severity
@@ -204,3 +206,25 @@ def test_observe_returns_the_fight_finding_while_healing_is_stopped() -> None:
     assert seen.counts == ["fight"]  # counted once
     assert h.observe(desired("c0"), live("c0", "1"), (), no_rediff) == ()
     assert h.fights.stopped(key) is None  # the drift resolved: healing may resume
+
+
+def test_heal_blocks_come_from_desired_state_and_config_wins(tmp_path: Path) -> None:
+    """A KubedriftConfig among the desired manifests (e.g. in Git) scopes healing; the
+    `--config` file given to the controller wins key by key."""
+    head = "apiVersion: kubedrift.io/v1alpha1\nkind: KubedriftConfig\nmetadata: {name: c}\n"
+    (tmp_path / "desired").mkdir()
+    (tmp_path / "desired" / "app.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app, namespace: ml}\ndata: {a: '1'}\n"
+    )
+    (tmp_path / "desired" / "kubedrift.yaml").write_text(
+        head + "heal: {namespaces: [ml], kinds: [ConfigMap], trustedManagers: [git-op]}\n"
+    )
+    config = tmp_path / "config.yaml"
+    config.write_text(head + "heal: {namespaces: [serving], trustedManagers: [ops-op]}\n")
+    state = desired_state.load((str(tmp_path / "desired"),), config)
+    assert state.heal == HealSettings(
+        namespaces=("serving",), kinds=("ConfigMap",), trusted_managers=("git-op", "ops-op")
+    )
+    assert desired_state.load((str(tmp_path / "desired"),), None).heal == HealSettings(
+        namespaces=("ml",), kinds=("ConfigMap",), trusted_managers=("git-op",)
+    )
