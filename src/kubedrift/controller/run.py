@@ -35,12 +35,11 @@ import contextlib
 import logging
 import time
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from kubedrift.alerts import AlertDispatcher, AlertPolicy, Sink
-from kubedrift.cluster.backoff import Backoff
 from kubedrift.cluster.connection import Connection
 from kubedrift.cluster.lease import LeaderElector, LeadershipLost
 from kubedrift.controller.desired import DesiredState
@@ -52,6 +51,7 @@ from kubedrift.controller.recorder import Recorded, Recorder
 from kubedrift.controller.trouble import Trouble, supervised
 from kubedrift.controller.watcher import Watcher, WatchOptions
 from kubedrift.model import ClusterError
+from kubedrift.model.backoff import Backoff
 from kubedrift.store import HistoryFilter, SqlStore, Store, StoreError
 
 if TYPE_CHECKING:
@@ -339,7 +339,7 @@ class Controller:
             self.watcher.reload()
 
     async def _heartbeat(self) -> None:
-        reported: dict[str, int] = {}
+        reported: Reported = weakref.WeakKeyDictionary()
         events: weakref.WeakKeyDictionary[object, int] = weakref.WeakKeyDictionary()
         alerts: dict[tuple[str, str], int] = {}
         while True:
@@ -349,7 +349,7 @@ class Controller:
             await asyncio.sleep(HEARTBEAT)
 
     def _copy_counters(
-        self, reported: dict[str, int], events: weakref.WeakKeyDictionary[object, int]
+        self, reported: Reported, events: weakref.WeakKeyDictionary[object, int]
     ) -> None:
         watcher = self.watcher
         if watcher is None:
@@ -357,7 +357,7 @@ class Controller:
         for tracker in watcher.trackers:
             kind = tracker.name
             self.metrics.tracked_objects(kind, len(tracker.kind.objects))
-            self._restarts(kind, tracker.stats.sync_restarts(), reported)
+            self._restarts(tracker, kind, tracker.stats.sync_restarts(), reported)
             _count_new(tracker, tracker.stats.events, events, kind, self.metrics)
             if tracker.stats.synced_at is not None:
                 self.metrics.synced(kind, tracker.stats.synced_at)
@@ -365,7 +365,7 @@ class Controller:
         fleet = watcher.fleet
         if fleet is not None and fleet.informer is not None:
             self.metrics.tracked_objects("nodes", len(fleet))
-            self._restarts("nodes", fleet.informer.restarts, reported)
+            self._restarts(fleet, "nodes", fleet.informer.restart_reasons, reported)
             _count_new(fleet, fleet.events, events, "nodes", self.metrics)
             if fleet.synced.is_set():
                 self.metrics.synced("nodes", time.time())
@@ -391,11 +391,21 @@ class Controller:
                     self.metrics.alert_outcome(sink.name, outcome, new)
                 reported[(sink.name, outcome)] = now
 
-    def _restarts(self, kind: str, restarts: int, reported: dict[str, int]) -> None:
-        for _ in range(restarts - reported.get(kind, 0)):
-            self.metrics.watch_restarted(kind, "error")
-        reported[kind] = max(restarts, reported.get(kind, 0))
+    def _restarts(
+        self, owner: object, kind: str, reasons: Mapping[str, int], reported: Reported
+    ) -> None:
+        """Count the restarts since the last heartbeat, by reason; `owner` (a tracker) keys
+        what was reported, so a new tracker after a reload or a change of leader counts
+        from zero again."""
+        seen = reported.setdefault(owner, {})
+        for reason, count in reasons.items():
+            for _ in range(count - seen.get(reason, 0)):
+                self.metrics.watch_restarted(kind, reason)
+            seen[reason] = max(count, seen.get(reason, 0))
 
+
+Reported = weakref.WeakKeyDictionary[object, dict[str, int]]
+"""Restarts already counted in the metrics, per tracker and reason."""
 
 ALERT_OUTCOMES = ("sent", "resent", "failed", "dropped", "filtered", "deduplicated")
 """The `outcome` label values of `kubedrift_alerts_total` (the sinks' own counters)."""
