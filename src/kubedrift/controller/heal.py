@@ -31,13 +31,13 @@ from typing import Any, Protocol, runtime_checkable
 
 from kubedrift.alerts import Alert, action_alert
 from kubedrift.alerts.ratelimit import TokenBucket
-from kubedrift.cluster.backoff import Backoff
 from kubedrift.cluster.connection import ClusterTarget, Connection
 from kubedrift.cluster.discovery import Discovery
 from kubedrift.controller.objects import Rediff
 from kubedrift.controller.trouble import Trouble
 from kubedrift.desired.heal import HealSettings
 from kubedrift.model import ClusterError, Finding, ref_of
+from kubedrift.model.backoff import Backoff
 from kubedrift.remediate.apply import Outcome, Write, merge_writes, send
 from kubedrift.remediate.heal import (
     FieldKey,
