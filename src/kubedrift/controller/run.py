@@ -130,6 +130,8 @@ class Controller:
         self.hook_port: int | None = None
 
     def _healer(self, options: ControllerOptions, store: Store) -> Healer | None:
+        """Self-heal with `--heal`; actions are recorded on the store's thread, where the
+        store has an actions table (the SQL stores; the in-memory one has none)."""
         if options.heal is None:
             return None
         actions = store if isinstance(store, ActionLog) else None
