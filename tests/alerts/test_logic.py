@@ -28,6 +28,7 @@ def lifecycle(severity: Severity = Severity.MEDIUM) -> tuple[Alert, Alert, Alert
 
 def test_alerts_of_a_delta_in_order() -> None:
     new, changed, resolved = lifecycle()
+    # the events a delta holds (suppressions and actions come from elsewhere)
     assert [a.event for a in (new, changed, resolved)] == list(AlertEvent)[:3]
     assert changed.previous is not None
     assert changed.previous.live == 2

@@ -34,6 +34,7 @@ def test_public_api_is_pinned() -> None:
         "Sink",
         "SinkKind",
         "SinkStats",
+        "action_alert",
         "alerts_from_delta",
         "fingerprint",
         "parse_severity",

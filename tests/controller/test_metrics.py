@@ -47,6 +47,7 @@ def test_every_metric_is_exported_with_its_type() -> None:
     metrics.observe_store_write(0.01)
     metrics.alert_outcome("slack", "sent")
     metrics.set_skipped_kinds([("PyTorchJob", "not-served")])
+    metrics.heal_action("applied")
     assert _types(metrics) == {
         "kubedrift_open_findings": "gauge",
         "kubedrift_detection_latency_seconds": "histogram",
@@ -62,6 +63,7 @@ def test_every_metric_is_exported_with_its_type() -> None:
         "kubedrift_degraded": "gauge",
         "kubedrift_desired_stale": "gauge",
         "kubedrift_skipped_kinds": "gauge",
+        "kubedrift_heal_actions": "counter",
     }
 
 

@@ -38,7 +38,14 @@ Modules, one responsibility each:
 
 from kubedrift.alerts.dispatcher import AlertDispatcher
 from kubedrift.alerts.errors import AlertError, redact_url
-from kubedrift.alerts.events import Alert, AlertEvent, AlertStatus, alerts_from_delta, fingerprint
+from kubedrift.alerts.events import (
+    Alert,
+    AlertEvent,
+    AlertStatus,
+    action_alert,
+    alerts_from_delta,
+    fingerprint,
+)
 from kubedrift.alerts.policy import AlertPolicy
 from kubedrift.alerts.sinks import (
     Sink,
@@ -63,6 +70,7 @@ __all__ = [
     "Sink",
     "SinkKind",
     "SinkStats",
+    "action_alert",
     "alerts_from_delta",
     "fingerprint",
     "parse_severity",

@@ -88,6 +88,14 @@ class AlertDispatcher:
             for worker in self._workers:
                 worker.offer(alert)
 
+    def announce(self, alerts: Iterable[Alert]) -> None:
+        """Queue alerts that come from no delta: actions (`events.action_alert`)."""
+        if self._closed:
+            raise RuntimeError("AlertDispatcher.announce after aclose()")
+        for alert in alerts:
+            for worker in self._workers:
+                worker.offer(alert)
+
     def restore(self, cluster: str, open_findings: Iterable[StoredFinding]) -> None:
         """Take open episodes as already announced (e.g. `store.open_findings()` at start).
 

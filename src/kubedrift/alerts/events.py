@@ -41,6 +41,9 @@ class AlertEvent(enum.Enum):
     RESOLVED = "resolved"
     SUPPRESSED = "suppressed"
     SUPPRESSION_EXPIRED = "suppression-expired"
+    ACTION = "action"
+    """kubedrift acted on the finding (or, in a dry run, would have): self-heal. Fires once,
+    is never held open or re-sent, and has no resolution (Alertmanager lets it expire)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +111,12 @@ def alerts_from_delta(cluster: str, delta: ScanDelta) -> list[Alert]:
 
 def _loud(stored: StoredFinding) -> bool:
     return stored.finding.suppression is None
+
+
+def action_alert(cluster: str, finding: Finding, at: datetime) -> Alert:
+    """The alert of one action; `finding` says what was done (rule `heal`)."""
+    stored = StoredFinding(0, cluster, 0, at, at, None, None, finding)
+    return Alert(cluster, AlertEvent.ACTION, stored)
 
 
 def rfc3339(at: datetime) -> str:

@@ -8,6 +8,8 @@
 - A resolution is sent only for an alert that fired here, and only once; a suppression
   starting on an open alert resolves it the same way.
 - A suppression that expired fires the episode again, even though it was resolved here.
+- An action (self-heal) passes the severity filter and is sent; it is an event, not a
+  state, so it is neither held open nor deduplicated.
 - An alert announced in a start's digest (`restore(alert, resend=False)`) is held as open,
   so its resolution is sent, but it is not re-sent to Alertmanager on its own.
 
@@ -58,6 +60,8 @@ class Ledger:
         if alert.event is AlertEvent.SUPPRESSION_EXPIRED:
             self._closed.pop(alert.key, None)  # suppressed is not over: it fires again
             return self._fire(alert)
+        if alert.event is AlertEvent.ACTION:
+            return Verdict.FILTERED if alert.severity < self.min_severity else Verdict.SEND
         return self._resolve(alert)
 
     def restore(self, alert: Alert, *, resend: bool = True) -> bool:

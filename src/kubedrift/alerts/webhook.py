@@ -10,7 +10,7 @@ One POST per group of alerts of one cluster:
       "alerts": [
         {
           "status": "firing",          # firing | resolved
-          "event": "new",              # new | changed | resolved
+          "event": "new",              # new | changed | resolved | action (self-heal)
           "fingerprint": "3f9a…",      # 16 hex digits, stable across episodes and sinks
           "id": 17,                    # the store's episode id
           "episode": 1,                # 1 for the first episode of this finding, then 2, …

@@ -20,6 +20,7 @@ import typer
 from kubedrift.alerts import AlertPolicy, sinks_from_options
 from kubedrift.analysis.options import NodeOptions
 from kubedrift.analysis.user_controls import disable_rules
+from kubedrift.cli import heal_options as heal_opts
 from kubedrift.cli.suppress_store import DEFAULT_STORE
 from kubedrift.cluster.connection import ClusterTarget, context_name
 from kubedrift.controller.fleet import FleetOptions
@@ -130,6 +131,14 @@ def watch(
             help="Accept unsigned Git webhooks (without a secret the hook is off otherwise).",
         ),
     ] = False,
+    heal: heal_opts.HealOpt = False,
+    heal_mode: heal_opts.HealModeOpt = None,
+    heal_namespace: heal_opts.HealNamespaceOpt = None,
+    heal_kind: heal_opts.HealKindOpt = None,
+    heal_rule: heal_opts.HealRuleOpt = None,
+    heal_max_per_minute: heal_opts.HealRateOpt = None,
+    heal_trust: heal_opts.HealTrustOpt = None,
+    heal_fight_rounds: heal_opts.HealFightOpt = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> int:
     """Watch the cluster continuously: drift as it happens, a timeline, metrics, alerts."""
@@ -168,6 +177,16 @@ def watch(
         ),
         webhook_secret=webhook_secret or None,
         allow_unsigned_hooks=webhook_insecure_no_secret,
+        heal=heal_opts.heal_options(
+            heal,
+            heal_mode,
+            namespaces=heal_namespace,
+            kinds=heal_kind,
+            rules=heal_rule,
+            max_per_minute=heal_max_per_minute,
+            trust=heal_trust,
+            fight_rounds=heal_fight_rounds,
+        ),
     )
     asyncio.run(_until_signalled(options))
     return 0

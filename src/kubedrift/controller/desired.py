@@ -23,8 +23,9 @@ from kubedrift.analysis.options import FactIgnore
 from kubedrift.analysis.profiles import NodeProfile, compile_profiles
 from kubedrift.analysis.user_controls import RuleSwitches
 from kubedrift.cluster.discovery import ApiResource
-from kubedrift.desired import DesiredSet, SourcedObject, load_desired
+from kubedrift.desired import DesiredSet, SourcedObject, load_config, load_desired, parse_config
 from kubedrift.desired.git import parse_git_spec, remote_revision
+from kubedrift.desired.heal import HealSettings
 from kubedrift.diff import DiffOptions
 from kubedrift.diff.trusted import autoscaled_targets
 from kubedrift.engine.namespaces import with_namespaces
@@ -106,6 +107,8 @@ class DesiredState:
     """`ignoreNodeFacts:` of the same configs."""
     suppressions: tuple[Suppression, ...] = ()
     """`suppressions:` of the same configs (reviewed in Git; the recorder applies them)."""
+    heal: HealSettings | None = None
+    """`heal:` of the same configs (`watch --heal`), None when none has one."""
 
 
 def read(specs: tuple[str, ...]) -> LoadedDesired:
@@ -144,7 +147,23 @@ def compile_loaded(loaded: LoadedDesired, config: Path | None) -> DesiredState:
         rules=controls.switches,
         fact_ignores=controls.fact_ignores,
         suppressions=controls.suppressions,
+        heal=heal_settings(loaded.configs, config),
     )
+
+
+def heal_settings(configs: tuple[SourcedObject, ...], config: Path | None) -> HealSettings | None:
+    """The `heal:` blocks of desired state's configs, then of `--config`, which wins: the
+    file the controller's deployer gives is closer to who decided to heal than a commit."""
+    parsed = [parse_config(c.obj, str(c.location)) for c in configs]
+    if config is not None:
+        parsed.append(load_config(config))
+    blocks = [c.heal for c in parsed if c.heal is not None]
+    if not blocks:
+        return None
+    merged = blocks[0]
+    for block in blocks[1:]:
+        merged = merged.merged(block)
+    return merged
 
 
 def load(specs: tuple[str, ...], config: Path | None) -> DesiredState:

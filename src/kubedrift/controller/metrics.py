@@ -33,6 +33,9 @@ serves `render()`. Every metric it exports:
   and an older revision stays in force (a broken commit pushed), else 0.
 - `kubedrift_skipped_kinds{kind,reason}` (gauge, 1): AI workload kinds the watcher does not
   look at, `reason` `not-served` (CRD not installed) or `forbidden` (RBAC).
+- `kubedrift_heal_actions_total{result}` (counter): self-heal writes (`watch --heal`) by
+  result: `applied`, `planned` (dry run), `conflict`, `forbidden`, `error`, and `fight`
+  (a field given up on after a fight with another writer).
 
 Labels carry small, bounded vocabularies (kinds, severities, sink names), never object names.
 The `_created` series prometheus_client adds to counters and histograms are left out: in the
@@ -111,6 +114,7 @@ class ControllerMetrics:
         self._skipped = self._gauge(
             "skipped_kinds", "Workload kinds not looked at, and why.", "kind", "reason"
         )
+        self._heal = self._counter("heal_actions", "Self-heal actions, by result.", "result")
         self.set_open_findings({})
         self._leader.set(0)
         self._store_errors.inc(0)
@@ -191,6 +195,10 @@ class ControllerMetrics:
         self._skipped.clear()
         for kind, reason in skipped:
             self._skipped.labels(kind=kind, reason=reason).set(1)
+
+    def heal_action(self, result: str) -> None:
+        """One more self-heal action ended with `result`."""
+        self._heal.labels(result=result).inc()
 
     # -- exposition ------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ are reported missing; a deleted object is reported missing when its DELETED arri
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +45,12 @@ class ObjectEvent:
 
 
 Report = Callable[[ObjectEvent], Awaitable[None]]
+Rediff = Callable[[dict[str, Any] | None], tuple[Finding, ...]]
+"""One desired object's diff against a live state read again (no self-heal in it)."""
+HealHook = Callable[
+    [dict[str, Any], dict[str, Any] | None, tuple[Finding, ...], Rediff], tuple[Finding, ...]
+]
+"""Self-heal's look at each diff (`controller.heal.Healer.observe`): findings to add."""
 
 
 @dataclass
@@ -105,8 +112,10 @@ class ObjectTracker:
         autoscaled: frozenset[tuple[str, str, str]] = frozenset(),
         informer_options: InformerOptions = _INFORMER_OPTIONS,
         rules: RuleSwitches | None = None,
+        heal: HealHook | None = None,
     ) -> None:
         self.kind = kind
+        self.heal = heal
         self.options = options
         self.rules = rules or RuleSwitches()
         """Rule switches (`rules:` of KubedriftConfig, `--disable-rule`), as `scan` applies."""
@@ -185,6 +194,14 @@ class ObjectTracker:
 
     def diff(self, desired: dict[str, Any], live: dict[str, Any] | None) -> tuple[Finding, ...]:
         """The findings of one desired object against its live state (None: absent)."""
+        out = self._diff(desired, live)
+        if self.heal is None:
+            return out
+        # Every diff passes here (events, the initial list, re-diffs after autoscaler changes)
+        # with the live object it was made from: what self-heal needs to plan a write.
+        return out + self.heal(desired, live, out, functools.partial(self._diff, desired))
+
+    def _diff(self, desired: dict[str, Any], live: dict[str, Any] | None) -> tuple[Finding, ...]:
         self.stats.diffs += 1
         scaled = _target(desired) in self.autoscaled
         findings = diff_object(desired, live, self.options, autoscaled=scaled)

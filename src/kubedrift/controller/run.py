@@ -9,6 +9,8 @@ runs until cancelled (the CLI cancels it on SIGTERM or SIGINT). What it wires to
 - the `Recorder`, whose listeners move the metrics and hand every delta to the
   `AlertDispatcher` (open findings from an earlier run are restored into the dispatcher's
   ledger first, so a restart does not re-announce them);
+- self-heal (`controller.heal`, with `--heal`): the trackers show it every diff, it
+  writes (or in a dry run only records) reverts, paced, and never makes `/readyz` fail;
 - the HTTP surface (`/metrics`, `/healthz`, `/readyz`, `POST /hooks/git`);
 - leadership: with `leader_elect`, the watcher runs only while this replica holds the
   Lease, so two replicas never alert twice; it stands by otherwise (ready, not leading),
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 import weakref
@@ -41,6 +44,7 @@ from kubedrift.alerts import AlertDispatcher, AlertPolicy, Sink
 from kubedrift.cluster.connection import Connection
 from kubedrift.cluster.lease import LeaderElector, LeadershipLost
 from kubedrift.controller.desired import DesiredState
+from kubedrift.controller.heal import ActionLog, Healer, HealOptions, HealSinks
 from kubedrift.controller.health import HealthState
 from kubedrift.controller.http import ServerReady, build_app, build_hook_app, serve
 from kubedrift.controller.metrics import ControllerMetrics
@@ -48,8 +52,9 @@ from kubedrift.controller.recorder import Recorded, Recorder
 from kubedrift.controller.trouble import Trouble, supervised
 from kubedrift.controller.watcher import Watcher, WatchOptions
 from kubedrift.engine.clock import Clock, utc_now
-from kubedrift.model import ClusterError
+from kubedrift.model import ClusterError, Finding
 from kubedrift.model.backoff import Backoff
+from kubedrift.model.suppression import active_suppression
 from kubedrift.store import HistoryFilter, SqlStore, Store, StoreError
 
 if TYPE_CHECKING:
@@ -99,6 +104,8 @@ class ControllerOptions:
     """Seconds between two reads of the store's suppressions (and checks for expiry)."""
     clock: Clock = utc_now
     """Where suppression expiry and record times are read (frozen in tests)."""
+    heal: HealOptions | None = None
+    """Self-heal (`--heal`); None: the controller only watches."""
 
 
 class Controller:
@@ -122,6 +129,7 @@ class Controller:
             watch=self.store_trouble,
             clock=options.clock,
         )
+        self.healer = self._healer(options, store)
         self.watcher: Watcher | None = None
         self._notes: tuple[str, ...] = ()
         self._starting: set[str] = set()
@@ -131,6 +139,32 @@ class Controller:
         self.hook_bound = asyncio.Event()
         """Set once the Git hook server listens (`hook_port` then holds the bound port)."""
         self.hook_port: int | None = None
+
+    def _healer(self, options: ControllerOptions, store: Store) -> Healer | None:
+        """Self-heal with `--heal`; actions are recorded on the store's thread, where the
+        store has an actions table (the SQL stores; the in-memory one has none)."""
+        if options.heal is None:
+            return None
+        actions = store if isinstance(store, ActionLog) else None
+        sinks = HealSinks(
+            record=(lambda rows: self.recorder.read(lambda: actions.record_actions(rows)))
+            if actions is not None
+            else None,
+            alert=self.alerts.announce,
+            count=self.metrics.heal_action,
+        )
+        watch = options.watch
+        heal = options.heal
+        if heal.skip is None:  # never heal a suppressed finding (Git's or the store's)
+            heal = dataclasses.replace(heal, skip=self._suppressed)
+        return Healer(heal, cluster=watch.cluster, target=watch.target, sinks=sinks)
+
+    def _suppressed(self, finding: Finding) -> str | None:
+        """Why `finding` must not be healed: the suppression covering it now, if any."""
+        found = active_suppression(finding, self.recorder.suppressions(), self.options.clock())
+        if found is None:
+            return None
+        return f"suppressed until {found.until.isoformat()}: {found.reason}"
 
     async def run(self) -> None:
         """Serve, lead (or stand by), watch; clean up in order when cancelled."""
@@ -147,6 +181,10 @@ class Controller:
                     name="cluster probe",
                 )
                 group.create_task(self._lead_or_watch(), name="watch")
+                if self.healer is not None:
+                    # Its own trouble: a heal failure is logged and counted, never unready.
+                    heal = supervised("self-heal", self.healer.run, self.healer.trouble)
+                    group.create_task(heal, name="self-heal")
         finally:
             await self.alerts.aclose(self.options.alert_flush_timeout)
             self.recorder.close()
@@ -203,6 +241,7 @@ class Controller:
             ),
             task_trouble=self.task_trouble,
             on_desired_stale=self.metrics.set_desired_stale,
+            heal=self.healer.observe if self.healer is not None else None,
         )
         expiry = asyncio.create_task(
             supervised("suppressions", self._refresh_suppressions, self.task_trouble),
@@ -211,6 +250,8 @@ class Controller:
         try:
             await self.watcher.run()
         finally:
+            if self.healer is not None:  # not leading any more: the next leader heals
+                self.healer.forget_pending()
             expiry.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await expiry
@@ -262,6 +303,8 @@ class Controller:
         log.info("this replica %s", "leads" if leading else "does not lead")
 
     def _on_desired(self, state: DesiredState) -> None:
+        if self.healer is not None:
+            self.healer.use_config(state.heal)
         self.metrics.set_revision(state.revision or state.version, ",".join(state.sources))
         self.health.set_syncing(t.resource.plural for t in state.kinds.values())
 

@@ -54,7 +54,7 @@ from kubedrift.controller.fleet import (
     FleetTracker,
 )
 from kubedrift.controller.loader import DesiredLoader
-from kubedrift.controller.objects import ObjectEvent, ObjectTracker, informer_scopes
+from kubedrift.controller.objects import HealHook, ObjectEvent, ObjectTracker, informer_scopes
 from kubedrift.controller.recorder import Recorder
 from kubedrift.controller.trouble import Trouble, supervised
 from kubedrift.diff.trusted import autoscaled_targets
@@ -108,8 +108,11 @@ class Watcher:
         secret_hash_key: bytes | None = None,
         task_trouble: Trouble | None = None,
         on_desired_stale: Callable[[bool], None] | None = None,
+        heal: HealHook | None = None,
     ) -> None:
         self.options = options
+        self.heal = heal
+        """Self-heal's hook, given to every object tracker (None: no `--heal`)."""
         self.task_trouble = task_trouble or Trouble("task", "watcher task failed", _ignore)
         self.on_desired_stale = on_desired_stale
         self.secret_hash_key = secret_hash_key
@@ -289,6 +292,7 @@ class Watcher:
                 autoscaled=plan.autoscaled,
                 informer_options=self.options.informer,
                 rules=state.rules.merged(self.options.fleet.rules),
+                heal=self.heal,
             )
             for gk, kind in sorted(state.kinds.items())
             if gk not in plan.forbidden

@@ -21,6 +21,8 @@
     suppressions:                       # `kubedrift.model.suppression`
       - {kind: Deployment, namespace: ml, name: "trainer-*", path: /spec/replicas,
          reason: "load test, INC-42", until: 2026-12-31, by: alice}
+    heal:                               # what `watch --heal` may correct (desired/heal.py)
+      namespaces: [ml-*]
 
 The rule language belongs to `kubedrift.diff`, which compiles it; each entry is checked
 here by that same compiler so that a mistake is reported with the file and the entry
@@ -43,6 +45,7 @@ from kubedrift.analysis.user_controls import (
     compile_rule_switches,
 )
 from kubedrift.desired.documents import read_documents
+from kubedrift.desired.heal import HealSettings, parse_heal
 from kubedrift.diff import compile_ignore_rules, compile_trusted_rules
 from kubedrift.model import InputError
 from kubedrift.model.suppression import Suppression, parse_suppression
@@ -62,6 +65,7 @@ _TOP_FIELDS = {
     "rules",
     "ignoreNodeFacts",
     "suppressions",
+    "heal",
     *_SECTIONS,
 }
 
@@ -76,6 +80,8 @@ class KubedriftConfig:
     ignore_node_facts: tuple[FactIgnore, ...] = ()
     rules: RuleSwitches = field(default_factory=RuleSwitches)
     suppressions: tuple[Suppression, ...] = ()
+    heal: HealSettings | None = None
+    """The `heal:` block (None: absent)."""
 
 
 def load_config(path: Path, today: date | None = None) -> KubedriftConfig:
@@ -111,6 +117,7 @@ def parse_config(body: Any, where: str, today: date | None = None) -> KubedriftC
     try:
         fact_ignores = compile_fact_ignores(body.get("ignoreNodeFacts") or [])
         rules = compile_rule_switches(body.get("rules"))
+        heal = parse_heal(body["heal"]) if body.get("heal") is not None else None
     except ValueError as exc:
         raise InputError(str(exc), where=where) from None
     return KubedriftConfig(
@@ -120,6 +127,7 @@ def parse_config(body: Any, where: str, today: date | None = None) -> KubedriftC
         ignore_node_facts=fact_ignores,
         rules=rules,
         suppressions=_suppressions(body, where, today or datetime.now(UTC).date()),
+        heal=heal,
     )
 
 

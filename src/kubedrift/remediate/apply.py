@@ -60,6 +60,9 @@ class Outcome:
     write: Write
     result: str
     message: str
+    resource_version: str = ""
+    """The object's resourceVersion after an accepted write ("" otherwise): self-heal
+    tells its own write's watch event from later ones by it."""
 
     @property
     def ok(self) -> bool:
@@ -125,14 +128,15 @@ async def send(conn: Connection, discovery: Discovery, write: Write, *, dry_run:
         params["dryRun"] = "All"
     path = resource.path(ref.namespace, ref.name)
     try:
-        await send_json(
+        answer = await send_json(
             conn, "PATCH", path, write.body, what=str(ref), content_type=APPLY_PATCH, params=params
         )
     except Conflict as err:
         return Outcome(write, "conflict", f"{err}: the object changed since the plan; re-plan")
     except ClusterError as err:
         return Outcome(write, "forbidden" if isinstance(err, Forbidden) else "error", str(err))
-    return Outcome(write, "dry-run" if dry_run else "applied", "accepted by the apiserver")
+    rv = str((answer.get("metadata") or {}).get("resourceVersion") or "")
+    return Outcome(write, "dry-run" if dry_run else "applied", "accepted by the apiserver", rv)
 
 
 async def execute(
