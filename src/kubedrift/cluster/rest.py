@@ -26,6 +26,14 @@ class Conflict(ClusterError):
     """HTTP 409: the object already exists, or changed under a conditional write."""
 
 
+class NotFound(ClusterError):
+    """HTTP 404: the object (or the resource) does not exist."""
+
+
+class TooManyRequests(ClusterError):
+    """HTTP 429: e.g. an eviction a PodDisruptionBudget does not allow right now."""
+
+
 async def send_json(
     conn: Connection,
     method: str,
@@ -57,6 +65,10 @@ def _error(resp: httpx.Response, what: str) -> ClusterError:
     message = _status_message(resp)
     if resp.status_code == 409:
         return Conflict(f"conflict: {message}", where=what)
+    if resp.status_code == 404:
+        return NotFound(f"not found: {message}", where=what)
+    if resp.status_code == 429:
+        return TooManyRequests(f"too many requests: {message}", where=what)
     if resp.status_code == 401:
         return ClusterError(f"unauthorized (check the credentials): {message}", where=what)
     if resp.status_code == 403:
