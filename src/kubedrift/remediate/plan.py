@@ -312,7 +312,7 @@ def _action(
 def _no_action_reason(finding: Finding, desired: Mapping[str, Any] | None) -> str:
     """Why nothing automatic resolves `finding` ("" when something does)."""
     if finding.category is Category.NODE:
-        return "node findings are judged with the nodes' workloads (read from a cluster)"
+        return "no node remediation planned: the nodes and their pods were not read"
     if finding.category is Category.WORKLOAD:
         return "a workload finding: fix the workload or what it runs on"
     if desired is None:
