@@ -147,7 +147,8 @@ def test_a_gang_member_is_held_and_the_job_named() -> None:
     assert "PyTorchJob/ml/llama" in action.reason
     fates = {str(p.pod): p.fate for p in action.pods}
     assert fates == {"Pod/ml/llama-0": "hold", "Pod/ml/web": "evict"}
-    assert action.risk.level == "high" and action.risk.gpus == 8
+    assert action.risk.level == "high"
+    assert action.risk.gpus == 8
 
 
 def test_a_job_spanning_two_nodes_is_a_gang_even_as_a_plain_job() -> None:
@@ -251,7 +252,8 @@ def test_cordon_patch_marks_only_a_cordon_it_makes_and_keeps_other_taints() -> N
     assert patch["metadata"]["annotations"][CORDONED_BY] == "kubedrift"
     assert [t["key"] for t in patch["spec"]["taints"]] == ["gpu", TAINT_KEY]
     theirs = cordon_patch(node("n1", unschedulable=True), "gpu-unhealthy", "m")
-    assert theirs is not None and "annotations" not in theirs["metadata"]
+    assert theirs is not None
+    assert "annotations" not in theirs["metadata"]
     assert cordon_patch(node("n1", unschedulable=True, taint=True), "gpu-unhealthy", "m") is None
 
 
@@ -265,7 +267,8 @@ def test_release_only_uncordons_what_kubedrift_cordoned() -> None:
     releases = plan_for(objects, [finding("still")], drain=False)["releases"]
     by_name = {a.object.name: a for a in releases}
     assert set(by_name) == {"ours", "theirs"}
-    assert isinstance(by_name["ours"], Uncordon) and by_name["ours"].uncordon
+    assert isinstance(by_name["ours"], Uncordon)
+    assert by_name["ours"].uncordon
     assert by_name["ours"].patch["spec"] == {
         "taints": [{"key": "gpu", "value": "yes", "effect": "NoSchedule"}],
         "unschedulable": None,
