@@ -386,8 +386,8 @@ def test_every_plan_format_names_the_job(cluster: ApiServer) -> None:
     assert {e["metadata"]["name"][:4] for e in evictions} == {"web-"}  # gpu-c only
 
 
-def test_the_read_only_role_cannot_cordon(cluster: ApiServer, tmp_path: Path) -> None:
-    kubectl(cluster, "apply", "-k", str(DEPLOY / "controller"))
+def controller_kubeconfig(cluster: ApiServer, path: Path) -> Path:
+    """A kubeconfig of the controller's ServiceAccount, as deploy/ binds it."""
     body = json.dumps({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest"})
     out = kubectl(
         cluster,
@@ -398,23 +398,73 @@ def test_the_read_only_role_cannot_cordon(cluster: ApiServer, tmp_path: Path) ->
         "-",
         stdin=body,
     )
-    reader = cluster.kubeconfig_for(json.loads(out)["status"]["token"], tmp_path / "reader")
-    done = run(
+    return cluster.kubeconfig_for(json.loads(out)["status"]["token"], path)
+
+
+def one_pod_on(server: ApiServer, node_name: str, app: str) -> str:
+    """A ReplicaSet of one pod bound to `node_name` (no PDB)."""
+    labels = {"app": app}
+    rs = {
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "metadata": {"name": app, "namespace": NS},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": app, "image": "busybox@sha256:" + "c" * 64}]},
+            },
+        },
+    }
+    ok(api(server, "POST", f"/apis/apps/v1/namespaces/{NS}/replicasets", rs))
+    [pod] = wait_for("the pod", lambda: _pods(server, f"app={app}", 1))
+    name = str(pod["metadata"]["name"])
+    binding = {
+        "apiVersion": "v1",
+        "kind": "Binding",
+        "metadata": {"name": name},
+        "target": {"apiVersion": "v1", "kind": "Node", "name": node_name},
+    }
+    ok(api(server, "POST", f"/api/v1/namespaces/{NS}/pods/{name}/binding", binding))
+    make_ready(server, name)
+    return name
+
+
+def test_the_reader_cannot_cordon_and_the_remediation_roles_can_drain(
+    cluster: ApiServer, tmp_path: Path
+) -> None:
+    add_node(cluster, "gpu-g", 7)
+    pod_name = one_pod_on(cluster, "gpu-g", "batch")
+    [action] = for_node(plan_doc(cluster, "--drain"), "gpu-g")
+    assert action["action"] == "drain"
+    kubectl(cluster, "apply", "-k", str(DEPLOY / "controller"))
+    args = [
         "apply",
         "--desired",
         str(desired(tmp_path)),
-        "--kubeconfig",
-        str(reader),
         "--yes",
-        "--kind",
-        "Node",
+        "--drain",
+        f"--finding={action['id']}",
         "--store",
         str(tmp_path / "t.db"),
-    )
-    assert done.returncode == 1
-    assert "forbidden" in done.stderr
-    assert "Traceback" not in done.stderr
-    assert not node(cluster, "gpu-a")["spec"].get("unschedulable")
+    ]
+    reader = controller_kubeconfig(cluster, tmp_path / "reader")
+    denied = run(*args, "--kubeconfig", str(reader))
+    assert denied.returncode == 1
+    assert "forbidden" in denied.stderr
+    assert "Traceback" not in denied.stderr
+    assert not node(cluster, "gpu-g")["spec"].get("unschedulable")
+
+    kubectl(cluster, "apply", "-k", str(DEPLOY / "remediation"))
+    remediator = controller_kubeconfig(cluster, tmp_path / "remediator")
+    allowed = run(*args, "--kubeconfig", str(remediator), "-o", "json")
+    assert allowed.returncode == 0, allowed.stderr
+    [outcome] = json.loads(allowed.stdout)["outcomes"]
+    assert [p["result"] for p in outcome["pods"]] == ["evicted"]
+    assert node(cluster, "gpu-g")["spec"]["unschedulable"] is True
+    status, pod = api(cluster, "GET", f"/api/v1/namespaces/{NS}/pods/{pod_name}")
+    assert status == 404 or pod["metadata"].get("deletionTimestamp")
 
 
 def test_drain_evicts_through_the_eviction_api_and_respects_the_pdb(
@@ -531,3 +581,31 @@ def test_uncordon_when_drift_resolves_only_where_kubedrift_cordoned(
     assert node(cluster, "gpu-d")["spec"]["unschedulable"] is True
     records = json.loads(run("history", "--store", store, "--actions", "-o", "json").stdout)
     assert [r["action"] for r in records["actions"]] == ["cordon", "cordon", "uncordon", "uncordon"]
+
+
+def test_a_saved_plan_cordons_and_drains_only_with_drain(
+    cluster: ApiServer, tmp_path: Path
+) -> None:
+    add_node(cluster, "gpu-h", 7)
+    pod_name = one_pod_on(cluster, "gpu-h", "saved")
+    doc = plan_doc(cluster, "--drain")
+    [action] = for_node(doc, "gpu-h")
+    assert action["action"] == "drain"
+    saved = tmp_path / "plan.json"
+    saved.write_text(json.dumps({"schema": doc["schema"], "actions": [action]}))
+    base = ["apply", "--plan", str(saved), "--kubeconfig", str(cluster.kubeconfig), "--yes"]
+    store = ["--store", str(tmp_path / "t.db"), "-o", "json"]
+    done = run(*base, *store)
+    assert done.returncode == 0, done.stderr
+    [outcome] = json.loads(done.stdout)["outcomes"]
+    assert outcome["action"] == "cordon"  # a saved drain needs --drain on the command
+    assert outcome["pods"] == []
+    assert node(cluster, "gpu-h")["spec"]["unschedulable"] is True
+    status, pod = api(cluster, "GET", f"/api/v1/namespaces/{NS}/pods/{pod_name}")
+    assert status == 200
+    assert not pod["metadata"].get("deletionTimestamp")
+    drained = run(*base, "--drain", *store)
+    assert drained.returncode == 0, drained.stderr
+    [outcome] = json.loads(drained.stdout)["outcomes"]
+    assert outcome["action"] == "drain"
+    assert [p["result"] for p in outcome["pods"]] == ["evicted"]

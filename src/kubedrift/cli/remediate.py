@@ -47,7 +47,7 @@ from kubedrift.engine.remedy import (
 from kubedrift.model import InputError
 from kubedrift.remediate.apply import Outcome
 from kubedrift.remediate.node_apply import DrainOptions, NodeOutcome
-from kubedrift.remediate.plan import Action, NodeAction, Plan, Writing
+from kubedrift.remediate.plan import Action, Cordon, Drain, NodeAction, Plan, Writing
 from kubedrift.remediate.planfile import read_plan
 from kubedrift.store import SqlStore
 from kubedrift.store.actions import ActionRecord
@@ -219,14 +219,22 @@ def apply(
 
 
 def _planned(request: ScanRequest, plan_file: Path | None, drain: bool) -> tuple[Action, ...]:
-    """The writes and node actions to carry out (a saved plan holds writes only)."""
+    """The writes and node actions to carry out; a saved plan's drains only with --drain."""
     if plan_file is not None:
-        return read_plan(plan_file)
+        return tuple(_no_drain(a) if not drain else a for a in read_plan(plan_file))
     with Progress() as progress:
         _, planned = asyncio.run(
             plan_scan(request, dry_run=False, drain=drain, progress=progress.update)
         )
     return (*planned.writes(), *planned.node_actions())
+
+
+def _no_drain(action: Action) -> Action:
+    """A saved drain, carried out as its cordon (draining needs `--drain` on the command)."""
+    if not isinstance(action, Drain):
+        return action
+    why = "cordon only: the saved plan drains, pass --drain to evict"
+    return Cordon(action.finding, action.risk, why, action.taint, action.patch, action.pods)
 
 
 def _select(

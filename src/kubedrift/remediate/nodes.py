@@ -42,7 +42,16 @@ from kubedrift.analysis.impact import breaks_jobs
 from kubedrift.analysis.workload_model import RunningPod, WorkloadModel
 from kubedrift.analysis.workload_rules import SERVING_KINDS
 from kubedrift.model import Category, Finding, ObjectRef, Severity, ref_of
-from kubedrift.remediate.plan import Action, Cordon, Drain, NoAction, PodNote, Risk, Uncordon
+from kubedrift.remediate.plan import (
+    Action,
+    Cordon,
+    Drain,
+    NoAction,
+    PodNote,
+    Risk,
+    Uncordon,
+    risk_of,
+)
 
 TAINT_KEY = "kubedrift.io/drift"
 CORDONED_BY = "kubedrift.io/cordoned-by"
@@ -112,7 +121,7 @@ def plan_nodes(findings: Sequence[Finding], ctx: NodeContext, *, drain: bool) ->
             continue
         why_not = quarantine_bar(f)
         if why_not:
-            out[f.identity()] = NoAction(f, reason=why_not)
+            out[f.identity()] = NoAction(f, risk_of(f, None), why_not)
         else:
             by_node.setdefault(f.object.name, []).append(f)
     for found in by_node.values():
