@@ -462,6 +462,7 @@ def test_the_reader_cannot_cordon_and_the_remediation_roles_can_drain(
     assert allowed.returncode == 0, allowed.stderr
     [outcome] = json.loads(allowed.stdout)["outcomes"]
     assert [p["result"] for p in outcome["pods"]] == ["evicted"]
+    assert "(policy/v1beta1)" in outcome["message"]  # what this 1.20 apiserver serves
     assert node(cluster, "gpu-g")["spec"]["unschedulable"] is True
     status, pod = api(cluster, "GET", f"/api/v1/namespaces/{NS}/pods/{pod_name}")
     assert status == 404 or pod["metadata"].get("deletionTimestamp")
