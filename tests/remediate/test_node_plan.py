@@ -160,6 +160,15 @@ def test_a_job_spanning_two_nodes_is_a_gang_even_as_a_plain_job() -> None:
     assert "Job/ml/ddp (a job running on 2 nodes" in action.reason
 
 
+def test_a_statefulset_spread_over_nodes_is_no_gang() -> None:
+    sts = ("apps/v1", "StatefulSet", "db")
+    objects = [node("n1"), node("n2"), pod("db-0", "n1", sts), pod("db-1", "n2", sts)]
+    f = finding("n1")
+    action = plan_for(objects, [f], drain=True)["by"][f.identity()]
+    assert isinstance(action, Drain)  # its PDB, not kubedrift, decides how many may go
+    assert [str(p.pod) for p in action.evictions] == ["Pod/ml/db-0"]
+
+
 def test_drain_follows_kubectl_filters() -> None:
     objects = [
         node("n1"),

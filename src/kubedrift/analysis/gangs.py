@@ -60,7 +60,18 @@ GANG_GROUPS = frozenset(
     }
 )
 """API groups whose workloads run as gangs: one member lost stalls or fails them all."""
-_SERVING = frozenset({"Deployment", "ReplicaSet", "InferenceService", "DaemonSet"})
+_SERVICES = frozenset(
+    {
+        "Deployment",
+        "ReplicaSet",
+        "ReplicationController",
+        "StatefulSet",
+        "DaemonSet",
+        "InferenceService",
+    }
+)
+"""Owners whose replicas are independent: spread over nodes, they are no gang (a drain
+moves them one at a time, as their PodDisruptionBudget allows)."""
 _LONG_AGO = datetime.min.replace(tzinfo=UTC)  # admitted at an unknown time
 _TERMINAL = frozenset({"Completed", "Failed", "Succeeded", "Finished"})
 
@@ -101,7 +112,7 @@ def gang_of(pod: RunningPod, model: WorkloadModel) -> tuple[ObjectRef, str] | No
     if kueue is not None:
         return pod.owner, f"admitted by Kueue Workload {kueue.name}"
     w = model.workload(pod.owner)
-    if w is not None and w.multi_node and pod.owner.kind not in _SERVING:
+    if w is not None and w.multi_node and pod.owner.kind not in _SERVICES:
         return pod.owner, f"a job running on {len(w.nodes)} nodes"
     return None
 
