@@ -216,6 +216,9 @@ def test_remediation_is_scoped_to_listed_namespaces_and_kinds() -> None:
     assert find(docs, "ClusterRole", "kubedrift-node-remediator", None)["rules"] == [
         {"apiGroups": [""], "resources": ["nodes"], "verbs": ["patch"]}
     ]
+    assert find(docs, "ClusterRole", "kubedrift-node-drainer", None)["rules"] == [
+        {"apiGroups": [""], "resources": ["pods/eviction"], "verbs": ["create"]}
+    ]
 
 
 @pytest.mark.parametrize(

@@ -51,6 +51,8 @@ REMEDIATION = {
     ("RoleBinding", "default", "kubedrift-remediator"),
     ("ClusterRole", None, "kubedrift-node-remediator"),
     ("ClusterRoleBinding", None, "kubedrift-node-remediator"),
+    ("ClusterRole", None, "kubedrift-node-drainer"),
+    ("ClusterRoleBinding", None, "kubedrift-node-drainer"),
 }
 Key = tuple[str, str | None, str]
 
@@ -200,6 +202,8 @@ def test_the_remediator_changes_listed_namespaces_and_only_patches_nodes() -> No
     assert not {r for _, r in granted} & {"*", "secrets", "pods", "roles", "clusterroles"}
     nodes = one(docs, "ClusterRole", "kubedrift-node-remediator")["rules"]
     assert _granted(nodes) == {("", "nodes"): {"patch"}}
+    drainer = one(docs, "ClusterRole", "kubedrift-node-drainer")["rules"]
+    assert _granted(drainer) == {("", "pods/eviction"): {"create"}}  # never delete pods
     for binding in (d for d in docs if d["kind"].endswith("Binding")):
         assert binding["subjects"] == [
             {"kind": "ServiceAccount", "name": ACCOUNT, "namespace": NAMESPACE}

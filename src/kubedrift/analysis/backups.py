@@ -33,7 +33,7 @@ from kubedrift.analysis.workload_model import RunningPod, Workload, WorkloadMode
 from kubedrift.analysis.workload_rules import SERVING_KINDS
 from kubedrift.model import Finding, Impact, ObjectRef, Severity, ref_of
 
-__all__ = ["LATE_FACTOR", "unprotected_claims"]
+__all__ = ["LATE_FACTOR", "claims_without_fresh_backup", "unprotected_claims"]
 
 LATE_FACTOR = 1.5
 """A backup may be this many periods old: the next run may still be in progress."""
@@ -62,6 +62,36 @@ def unprotected_claims(model: WorkloadModel, now: datetime) -> Iterator[Finding]
             yield _finding(claim, pvc, Severity.HIGH, "no Velero schedule covers it", now)
         elif len(problems) == len(covering):
             yield _finding(claim, pvc, Severity.MEDIUM, "; ".join(problems), now)
+
+
+def claims_without_fresh_backup(model: WorkloadModel, now: datetime) -> dict[tuple[str, str], str]:
+    """(namespace, claim) → why, for each training PVC no fresh successful backup protects.
+
+    Stricter than `unprotected_claims`, for deciding whether a pod may be evicted: a
+    covering schedule counts only once it has a `Completed` backup within its period ×
+    `LATE_FACTOR`; a young schedule that has finished none yet does not protect anything.
+    """
+    schedules = [s for s in model.of_kind("Schedule") if "velero.io" in str(s.get("apiVersion"))]
+    backups = _last_backups(model.of_kind("Backup"))
+    out: dict[tuple[str, str], str] = {}
+    for claim in training_claims(model):
+        pvc = model.objects.get(("PersistentVolumeClaim", claim.namespace, claim.name), {})
+        covering = [s for s in schedules if _covers(s, claim, pvc)]
+        problems = [_strict_problem(s, backups, now) for s in covering]
+        if not covering:
+            out[(claim.namespace, claim.name)] = "no Velero schedule covers it"
+        elif all(p is not None for p in problems):
+            out[(claim.namespace, claim.name)] = "; ".join(p for p in problems if p)
+    return out
+
+
+def _strict_problem(
+    schedule: Mapping[str, Any], backups: Mapping[str, Mapping[str, Any]], now: datetime
+) -> str | None:
+    name = ref_of(schedule).name
+    if name not in backups:
+        return f"schedule {name} has no finished backup yet"
+    return _problem(schedule, backups, now)
 
 
 def training_claims(model: WorkloadModel) -> list[_Claim]:

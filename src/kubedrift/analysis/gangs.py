@@ -33,14 +33,15 @@ from typing import Any
 from kubedrift.analysis.workload_findings import WorkloadRule, impact_of, workload_finding
 from kubedrift.analysis.workload_model import (
     GPU_RESOURCE,
+    RunningPod,
     WorkloadModel,
     is_running,
     parse_time,
     top_owner,
 )
-from kubedrift.model import Finding, Impact, Severity, ref_of
+from kubedrift.model import Finding, Impact, ObjectRef, Severity, ref_of
 
-__all__ = ["DEFAULT_QUOTA_GRACE", "gangs_below_minimum", "idle_quota"]
+__all__ = ["DEFAULT_QUOTA_GRACE", "GANG_GROUPS", "gang_of", "gangs_below_minimum", "idle_quota"]
 
 DEFAULT_QUOTA_GRACE = timedelta(minutes=10)
 # Volcano's annotations, and the label of scheduler-plugins' coscheduling PodGroup
@@ -49,6 +50,28 @@ _GROUP_KEYS = (
     "scheduling.volcano.sh/group-name",
     "scheduling.x-k8s.io/pod-group",
 )
+GANG_GROUPS = frozenset(
+    {
+        "jobset.x-k8s.io",  # JobSet
+        "leaderworkerset.x-k8s.io",  # LeaderWorkerSet
+        "kubeflow.org",  # PyTorchJob, MPIJob, TFJob, XGBoostJob, PaddleJob, JAXJob
+        "ray.io",  # RayCluster, RayJob
+        "batch.volcano.sh",  # Volcano Job
+    }
+)
+"""API groups whose workloads run as gangs: one member lost stalls or fails them all."""
+_SERVICES = frozenset(
+    {
+        "Deployment",
+        "ReplicaSet",
+        "ReplicationController",
+        "StatefulSet",
+        "DaemonSet",
+        "InferenceService",
+    }
+)
+"""Owners whose replicas are independent: spread over nodes, they are no gang (a drain
+moves them one at a time, as their PodDisruptionBudget allows)."""
 _LONG_AGO = datetime.min.replace(tzinfo=UTC)  # admitted at an unknown time
 _TERMINAL = frozenset({"Completed", "Failed", "Succeeded", "Finished"})
 
@@ -67,6 +90,47 @@ def gangs_below_minimum(model: WorkloadModel, now: datetime) -> Iterator[Finding
             need = needed(obj)
             if 0 < running < need:
                 yield _below(obj, need, running, impact_of(w, now))
+
+
+def gang_of(pod: RunningPod, model: WorkloadModel) -> tuple[ObjectRef, str] | None:
+    """The running gang or multi-node job `pod` belongs to, and how it was told; or None.
+
+    A member of a PodGroup (Volcano, coscheduling), a pod whose top owner is a gang kind
+    (`GANG_GROUPS`), a pod whose owner an admitted Kueue `Workload` holds quota for, or a
+    pod of any non-serving workload running on two nodes or more (an indexed Job doing
+    distributed training): evicting one member of any of these stalls the others.
+    """
+    group = _group_of(pod.obj)
+    namespace = pod.ref.namespace
+    if group is not None:
+        found = model.objects.get(("PodGroup", namespace or "", group))
+        version = str(found.get("apiVersion")) if found else "scheduling.volcano.sh/v1beta1"
+        return ObjectRef(version, "PodGroup", namespace, group), "a PodGroup gang"
+    if pod.owner.group in GANG_GROUPS:
+        return pod.owner, f"a {pod.owner.kind} gang"
+    kueue = _kueue_holder(pod, model)
+    if kueue is not None:
+        return pod.owner, f"admitted by Kueue Workload {kueue.name}"
+    w = model.workload(pod.owner)
+    if w is not None and w.multi_node and pod.owner.kind not in _SERVICES:
+        return pod.owner, f"a job running on {len(w.nodes)} nodes"
+    return None
+
+
+def _kueue_holder(pod: RunningPod, model: WorkloadModel) -> ObjectRef | None:
+    """The admitted, unfinished Kueue Workload of the pod's owner (or naming the pod)."""
+    labels = (pod.obj.get("metadata") or {}).get("labels") or {}
+    for obj in model.of_kind("Workload"):
+        if "kueue" not in str(obj.get("apiVersion")) or _finished(obj) or not _admitted(obj):
+            continue
+        ref = ref_of(obj)
+        if ref.namespace != pod.ref.namespace:
+            continue
+        if labels.get("kueue.x-k8s.io/workload") == ref.name:
+            return ref
+        if top_owner(obj, model.objects) == pod.owner:
+            return ref
+    return None
 
 
 def _podgroup(model: WorkloadModel, group: Mapping[str, Any], now: datetime) -> Iterator[Finding]:

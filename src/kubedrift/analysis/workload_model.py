@@ -116,6 +116,10 @@ class WorkloadModel:
     _by_owner: Mapping[tuple[str, str, str], Workload]
     _by_node: Mapping[str, tuple[Workload, ...]]
 
+    def pods_on(self, node: str) -> tuple[RunningPod, ...]:
+        """Every running pod on `node`, node agents included (what a drain must consider)."""
+        return tuple(p for w in self.workloads for p in w.pods if p.node == node)
+
     def on_node(self, node: str) -> tuple[Workload, ...]:
         """Workloads (node agents left out) with at least one running pod on `node`."""
         return self._by_node.get(node, ())

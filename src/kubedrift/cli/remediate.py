@@ -8,6 +8,11 @@ saved `plan -o json` file (`--plan`), narrowed by `--finding ID`, `--kind`, `--r
 `--only-namespace`. It asks before writing unless `--yes` (and refuses without a terminal to
 ask on). Each write is recorded in the timeline store. Exit 0 when every write was accepted,
 1 when one was refused (conflict, forbidden, invalid) or on error.
+
+Node findings are planned as cordon + taint (`remediate.nodes`); `--drain` (on `plan` and
+on `apply`) also drains the nodes where no pod is held back (a running gang, an unprotected
+training PVC). `apply` carries node actions out too (narrow with `--kind Node`), recording
+each, evictions included, in the store.
 """
 
 from __future__ import annotations
@@ -35,10 +40,16 @@ from kubedrift.cli.suppress import ReadStoreOpt
 from kubedrift.cli.suppress_store import DEFAULT_STORE, store_suppressions
 from kubedrift.cluster.connection import ClusterTarget
 from kubedrift.engine import ScanRequest, run_scan
-from kubedrift.engine.remedy import apply_writes, kubeconfig_user, plan_scan
+from kubedrift.engine.remedy import (
+    apply_node_actions,
+    apply_writes,
+    kubeconfig_user,
+    plan_scan,
+)
 from kubedrift.model import InputError
 from kubedrift.remediate.apply import Outcome
-from kubedrift.remediate.plan import Action, Plan, Writing
+from kubedrift.remediate.node_apply import DrainOptions, NodeOutcome
+from kubedrift.remediate.plan import Action, Cordon, Drain, NodeAction, Plan, Writing
 from kubedrift.remediate.planfile import read_plan
 from kubedrift.store import SqlStore
 from kubedrift.store.actions import ActionRecord
@@ -63,6 +74,13 @@ NamespaceOpt = Annotated[
 ConfigOpt = Annotated[
     Path | None,
     typer.Option("--config", help="KubedriftConfig file with ignore rules and trusted managers."),
+]
+DrainOpt = Annotated[
+    bool,
+    typer.Option(
+        "--drain",
+        help="Also drain drifted nodes (Eviction API) where no running job would be hurt.",
+    ),
 ]
 PlanOutputOpt = Annotated[
     PlanFormat | None,
@@ -114,6 +132,7 @@ def plan(
     dry_run: Annotated[
         bool, typer.Option("--dry-run/--no-dry-run", help="Server-side dry run of each write.")
     ] = True,
+    drain: DrainOpt = False,
     store: ReadStoreOpt = None,
     output: PlanOutputOpt = None,
     color: Annotated[bool | None, typer.Option("--color/--no-color")] = None,
@@ -126,7 +145,9 @@ def plan(
     target = ClusterTarget(kubeconfig=kubeconfig, context=context, in_cluster=in_cluster)
     request = _request(desired, live, target, namespace, config, store)
     with Progress() as progress:
-        _, planned = asyncio.run(plan_scan(request, dry_run=dry_run, progress=progress.update))
+        _, planned = asyncio.run(
+            plan_scan(request, dry_run=dry_run, drain=drain, progress=progress.update)
+        )
     write(render_plan(planned, _format(output), color=color))
     return 0
 
@@ -161,42 +182,65 @@ def apply(
     ] = None,
     store: StoreOpt = DEFAULT_STORE,
     output: PlanOutputOpt = None,
+    drain: DrainOpt = False,
+    eviction_attempts: Annotated[
+        int, typer.Option(min=1, help="Tries per eviction a PodDisruptionBudget refuses.")
+    ] = 3,
+    eviction_retry_delay: Annotated[
+        float, typer.Option(min=0.0, help="Seconds between those tries.")
+    ] = 5.0,
 ) -> int:
-    """Carry out a plan: server-side apply only the drifted fields, recorded in the store."""
+    """Carry out a plan: server-side apply only the drifted fields, cordon/drain drifted
+    nodes; every action recorded in the store."""
     if (desired is None) == (plan_file is None):
         raise InputError("give --desired (plan now) or --plan FILE (a saved plan), not both")
     target = ClusterTarget(kubeconfig=kubeconfig, context=context, in_cluster=in_cluster)
     request = _request(desired, None, target, namespace, config, store)
-    writes, skipped = _writes(request, plan_file)
-    chosen = _select(writes, set(finding or ()), kind, rule, only_namespace)
+    planned, skipped = _planned(request, plan_file, drain)
+    chosen = _select(planned, set(finding or ()), kind, rule, only_namespace)
     _say_skipped(skipped, set(finding or ()))
+    writes = tuple(a for a in chosen if isinstance(a, Writing))
+    nodes = Plan(chosen).node_actions()
     server_dry_run = dry_run is DryRunMode.SERVER
     if chosen and not yes and not server_dry_run:
         _confirm(chosen)
     outcomes = asyncio.run(
-        apply_writes(target, Plan(chosen), dry_run=server_dry_run, per_minute=max_per_minute)
+        apply_writes(target, Plan(writes), dry_run=server_dry_run, per_minute=max_per_minute)
+    )
+    options = DrainOptions(attempts=eviction_attempts, retry_delay=eviction_retry_delay)
+    node_outcomes = asyncio.run(
+        apply_node_actions(
+            target, nodes, dry_run=server_dry_run, per_minute=max_per_minute, options=options
+        )
     )
     who = actor or kubeconfig_user(target)
     _record(store, outcomes, who, target, dry_run=server_dry_run)
+    _record_nodes(store, node_outcomes, who, target, dry_run=server_dry_run)
     resolved = _rescan(request, outcomes) if desired and not server_dry_run else None
     fmt = _format(output) if output is not PlanFormat.PATCH else PlanFormat.TABLE
-    write(render_outcomes(outcomes, resolved, fmt))
+    write(render_outcomes(outcomes, resolved, fmt, node_outcomes))
     failed = [o for o in outcomes if not o.ok]
     for o in failed:
         typer.echo(f"kubedrift: error: {o.write.object}: {one_line(o.message)}", err=True)
-    return 1 if failed else 0
+    for n in node_outcomes:
+        if not n.ok:
+            typer.echo(f"kubedrift: error: {n.action.object}: {one_line(n.message)}", err=True)
+    return 1 if failed or any(not n.ok for n in node_outcomes) else 0
 
 
-def _writes(
-    request: ScanRequest, plan_file: Path | None
-) -> tuple[tuple[Writing, ...], tuple[Action, ...]]:
-    """The writes to carry out, and the suppressed findings' actions (skipped)."""
+def _planned(
+    request: ScanRequest, plan_file: Path | None, drain: bool
+) -> tuple[tuple[Action, ...], tuple[Action, ...]]:
+    """The writes and node actions to carry out (a saved plan's drains only with --drain),
+    and the suppressed findings' actions, which are skipped."""
     if plan_file is not None:
-        return read_plan(plan_file), ()
+        return tuple(_no_drain(a) if not drain else a for a in read_plan(plan_file)), ()
     with Progress() as progress:
-        _, planned = asyncio.run(plan_scan(request, dry_run=False, progress=progress.update))
+        _, planned = asyncio.run(
+            plan_scan(request, dry_run=False, drain=drain, progress=progress.update)
+        )
     skipped = tuple(a for a in planned.actions if a.finding.suppression is not None)
-    return planned.writes(), skipped
+    return (*planned.writes(), *planned.node_actions()), skipped
 
 
 def _say_skipped(skipped: Sequence[Action], ids: set[str]) -> None:
@@ -210,14 +254,22 @@ def _say_skipped(skipped: Sequence[Action], ids: set[str]) -> None:
             )
 
 
+def _no_drain(action: Action) -> Action:
+    """A saved drain, carried out as its cordon (draining needs `--drain` on the command)."""
+    if not isinstance(action, Drain):
+        return action
+    why = "cordon only: the saved plan drains, pass --drain to evict"
+    return Cordon(action.finding, action.risk, why, action.taint, action.patch, action.pods)
+
+
 def _select(
-    writes: Sequence[Writing],
+    actions: Sequence[Action],
     ids: set[str],
     kind: str | None,
     rule: str | None,
     namespace: str | None,
-) -> tuple[Writing, ...]:
-    def wanted(a: Writing) -> bool:
+) -> tuple[Action, ...]:
+    def wanted(a: Action) -> bool:
         return (
             (not ids or finding_id(a.finding) in ids)
             and (kind is None or a.object.kind == kind)
@@ -225,10 +277,10 @@ def _select(
             and (namespace is None or (a.object.namespace or "") == namespace)
         )
 
-    return tuple(a for a in writes if wanted(a))
+    return tuple(a for a in actions if wanted(a))
 
 
-def _confirm(chosen: Sequence[Writing]) -> None:
+def _confirm(chosen: Sequence[Action]) -> None:
     """Ask on the terminal; without one, refuse (a pipe cannot say yes)."""
     if not sys.stdin.isatty():
         raise InputError("refusing to change the cluster without confirmation: pass --yes")
@@ -263,6 +315,52 @@ def _record(
     ]
     with SqlStore.open(store) as opened:
         opened.record_actions(records)
+
+
+def _record_nodes(
+    store: str,
+    outcomes: Sequence[NodeOutcome],
+    actor: str,
+    target: ClusterTarget,
+    *,
+    dry_run: bool,
+) -> None:
+    """One row per node action; its changes name the node fields and each eviction."""
+    if not outcomes:
+        return
+    now = datetime.now(UTC)
+    records = [
+        ActionRecord(
+            at=now,
+            actor=actor,
+            cluster=target.context or "default",
+            action=o.action.kind.value,
+            object=o.action.object,
+            changes=_node_changes(o),
+            dry_run=dry_run,
+            result=o.result,
+            message=o.message,
+        )
+        for o in outcomes
+    ]
+    with SqlStore.open(store) as opened:
+        opened.record_actions(records)
+
+
+def _node_changes(o: NodeOutcome) -> tuple[dict[str, object], ...]:
+    action: NodeAction = o.action
+    f = action.finding.to_json()
+    why = {"path": action.finding.path, "from": f["live"], "to": f["desired"], "rule": f["rule"]}
+    if action.kind.value == "uncordon":
+        fields = [{"path": "spec.unschedulable", "from": True, "to": False}]
+    else:
+        taint = f"kubedrift.io/drift={action.finding.rule}:NoSchedule"
+        fields = [
+            {"path": "spec.unschedulable", "from": False, "to": True},
+            {"path": "spec.taints", "from": None, "to": taint},
+        ]
+    pods = [{"path": "eviction", "from": str(p.pod.pod), "to": p.result} for p in o.pods]
+    return (why, *fields, *pods)
 
 
 def _rescan(request: ScanRequest, outcomes: Sequence[Outcome]) -> list[str]:

@@ -2,7 +2,9 @@
 
 `-o patch` prints the server-side-apply bodies as a YAML stream (one document per object, as
 `apply` would send them). Secret values never print: a Secret body shows its keys with a
-masked marker, and `-o patch` leaves Secret writes out (a comment names them).
+masked marker, and `-o patch` leaves Secret writes out (a comment names them). Node actions
+print as the Node merge patch (cordon, taint, mark; or their removal) and, for a drain, one
+`Eviction` per pod; held and skipped pods are comments saying why.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from kubedrift.cli.render.values import safe
 from kubedrift.cli.render.yaml_doc import dump_yaml
 from kubedrift.model import Finding
 from kubedrift.remediate.apply import Outcome, merge_writes
-from kubedrift.remediate.plan import Action, Plan, Recreate, Revert
+from kubedrift.remediate.node_apply import NodeOutcome
+from kubedrift.remediate.plan import Action, Cordon, Drain, NodeAction, Plan, Recreate, Revert
 from kubedrift.store.actions import ActionRecord
 
 SCHEMA = "kubedrift/v1"
@@ -71,7 +74,30 @@ def _patches(plan: Plan) -> str:
         for ref in sorted(secret)
     ]
     docs = [dump_yaml(w.body) for w in writes]
+    docs += [_node_docs(a) for a in plan.node_actions()]
     return "".join(skipped) + "---\n".join(docs)
+
+
+def _node_docs(action: NodeAction) -> str:
+    """The Node merge patch, then a drain's Evictions; held/skipped pods as comments."""
+    name = action.object.name
+    body = {"apiVersion": "v1", "kind": "Node", **dict(action.patch)}
+    body["metadata"] = {"name": name, **dict(action.patch.get("metadata") or {})}
+    head = f"# {action.kind.value} Node/{name} (JSON merge patch): {action.reason}\n"
+    docs = [head + dump_yaml(body)]
+    if isinstance(action, Cordon | Drain):
+        notes = [f"# {p.fate} {p.pod}: {p.why}\n" for p in action.pods if p.fate != "evict"]
+        docs[0] = "".join(safe(n) for n in notes) + docs[0]
+    if isinstance(action, Drain):
+        for p in action.evictions:
+            meta = {"name": p.pod.name, "namespace": p.pod.namespace}
+            options = {"preconditions": {"uid": p.uid}}
+            eviction = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": meta}
+            docs.append(
+                "# POST pods/eviction (policy/v1beta1 before Kubernetes 1.22)\n"
+                + dump_yaml({**eviction, "deleteOptions": options})
+            )
+    return "---\n".join(docs)
 
 
 def _detail(action: Action) -> str:
@@ -84,18 +110,28 @@ def _detail(action: Action) -> str:
 def _risk(action: Action) -> str:
     r = action.risk
     gpus = f", {r.gpus} GPUs" if r.gpus else ""
+    if isinstance(action, Cordon | Drain) and r.workloads:
+        return f"{r.level}{gpus}, runs {', '.join(r.workloads)}"
     return f"{r.level}{gpus}"
 
 
 def _plan_table(plan: Plan, color: bool | None) -> str:
     if not plan.actions:
         return rich_text([Text("In sync: nothing to do.", style="bold")], color=color)
-    grid = Table("id", "action", "object", "path", "risk", "why", box=None, header_style="bold")
+    grid = Table(box=None, header_style="bold")
+    grid.add_column("id", no_wrap=True)
+    grid.add_column("action", no_wrap=True)
+    # the object is what a reader acts on: whole, on one line; the path folds, the why wraps
+    width = max(len(str(a.object)) for a in plan.actions)
+    grid.add_column("object", no_wrap=True, min_width=min(width, 60))
+    grid.add_column("path", overflow="fold", min_width=16)
+    grid.add_column("risk")
+    grid.add_column("why", ratio=1)
     for a in plan.actions:
         path = a.finding.path or "(whole object)"
         cells = [finding_id(a.finding), a.kind.value, str(a.object), path, _risk(a), _detail(a)]
         grid.add_row(*(safe(c) for c in cells))
-    writes = len(plan.writes())
+    writes = len(plan.writes()) + len(plan.node_actions())
     foot = f"{len(plan.actions)} actions, {writes} to apply (`kubedrift apply` carries them out)"
     return rich_text([grid, "", Text(foot, style="bold")], color=color)
 
@@ -117,7 +153,24 @@ def _plan_markdown(plan: Plan) -> str:
     return f"# kubedrift plan\n\n{body}\n"
 
 
-def outcomes_json(outcomes: Sequence[Outcome], resolved: Sequence[str] | None) -> dict[str, Any]:
+def node_outcome_json(o: NodeOutcome) -> dict[str, Any]:
+    """One node action's outcome, evictions included."""
+    return {
+        "action": o.action.kind.value,
+        "object": o.action.object.to_json(),
+        "paths": [o.action.finding.path],
+        "findings": [finding_id(o.action.finding)],
+        "result": o.result,
+        "message": o.message,
+        "pods": [p.to_json() for p in o.pods],
+    }
+
+
+def outcomes_json(
+    outcomes: Sequence[Outcome],
+    resolved: Sequence[str] | None,
+    nodes: Sequence[NodeOutcome] = (),
+) -> dict[str, Any]:
     """The `kubedrift apply -o json` document."""
     return {
         "schema": SCHEMA,
@@ -131,23 +184,30 @@ def outcomes_json(outcomes: Sequence[Outcome], resolved: Sequence[str] | None) -
                 "message": o.message,
             }
             for o in outcomes
-        ],
+        ]
+        + [node_outcome_json(n) for n in nodes],
         "resolved": list(resolved) if resolved is not None else None,
     }
 
 
 def render_outcomes(
-    outcomes: Sequence[Outcome], resolved: Sequence[str] | None, fmt: PlanFormat
+    outcomes: Sequence[Outcome],
+    resolved: Sequence[str] | None,
+    fmt: PlanFormat,
+    nodes: Sequence[NodeOutcome] = (),
 ) -> str:
     """What `apply` did, then whether a re-scan confirmed the findings resolved."""
     if fmt in (PlanFormat.JSON, PlanFormat.YAML):
-        return document_text(outcomes_json(outcomes, resolved), ReportFormat(fmt.value))
+        return document_text(outcomes_json(outcomes, resolved, nodes), ReportFormat(fmt.value))
     lines = [
         f"{o.result:<9} {o.write.kind.value:<8} {o.write.object}  "
         f"{', '.join(p or '(whole object)' for p in o.write.paths)}  ({o.message})"
         for o in outcomes
     ]
-    if not outcomes:
+    for n in nodes:
+        lines.append(f"{n.result:<9} {n.action.kind.value:<8} {n.action.object}  ({n.message})")
+        lines += [f"    {p.result:<8} {p.pod.pod}  ({p.message})" for p in n.pods]
+    if not outcomes and not nodes:
         lines.append("nothing to apply")
     lines.append(_resolution(outcomes, resolved))
     prefix = "# kubedrift apply\n\n" if fmt is PlanFormat.MARKDOWN else ""

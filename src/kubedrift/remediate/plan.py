@@ -16,10 +16,12 @@ An action is one of five explicit variants, each a frozen value:
   The diff reports no extra objects yet, so no plan holds one today.
 - `Adopt`: a suggestion only (apply never carries it out): the live value looks intended; put
   it into Git (`kubedrift adopt`).
-- `NoAction`: nothing automatic, with the reason (node and workload findings, informational
-  rules, list order, and a suppressed finding: "suppressed until DATE: REASON").
-
-Node actions (cordon, taint, drain) and self-heal will be further variants of `Action`.
+- `NoAction`: nothing automatic, with the reason (workload findings, informational rules,
+  list order, node findings below the quarantine bar, and a suppressed finding:
+  "suppressed until DATE: REASON").
+- `Cordon`, `Drain`, `Uncordon`: quarantine of a drifted node and its release (built by
+  `remediate.nodes`, which documents the rules: which node findings warrant it, which pods
+  a drain may never evict).
 
 Secret values never leave this module in output: `to_json` masks every value under `data` /
 `stringData` of a Secret body, and `Revert.printable` is False for them.
@@ -53,6 +55,9 @@ class ActionKind(enum.StrEnum):
     PRUNE = "prune"
     ADOPT = "adopt"
     NONE = "none"
+    CORDON = "cordon"
+    DRAIN = "drain"
+    UNCORDON = "uncordon"
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,9 +138,74 @@ class NoAction(_Base):
     kind: ActionKind = ActionKind.NONE
 
 
+@dataclass(frozen=True, slots=True)
+class PodNote:
+    """One pod on a node and what a drain does with it (`evict`, `skip` or `hold`), and why."""
+
+    pod: ObjectRef
+    uid: str
+    fate: str
+    why: str
+    job: ObjectRef | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """`{"pod", "uid", "fate", "why", "job"}`."""
+        return {
+            "pod": self.pod.to_json(),
+            "uid": self.uid,
+            "fate": self.fate,
+            "why": self.why,
+            "job": self.job.to_json() if self.job is not None else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Cordon(_Base):
+    """Cordon the node and taint it `kubedrift.io/drift=<taint>:NoSchedule`; evict nothing.
+
+    `pods` says what a drain would do with each pod (pods held name their job); `covers`
+    are the node's other findings this quarantine also answers.
+    """
+
+    taint: str = ""
+    patch: Mapping[str, Any] = field(default_factory=dict)
+    pods: tuple[PodNote, ...] = ()
+    covers: tuple[Finding, ...] = ()
+    kind: ActionKind = ActionKind.CORDON
+
+
+@dataclass(frozen=True, slots=True)
+class Drain(_Base):
+    """Cordon and taint as `Cordon`, then evict the pods marked `evict` (Eviction API)."""
+
+    taint: str = ""
+    patch: Mapping[str, Any] = field(default_factory=dict)
+    pods: tuple[PodNote, ...] = ()
+    covers: tuple[Finding, ...] = ()
+    kind: ActionKind = ActionKind.DRAIN
+
+    @property
+    def evictions(self) -> tuple[PodNote, ...]:
+        """The pods the drain evicts."""
+        return tuple(p for p in self.pods if p.fate == "evict")
+
+
+@dataclass(frozen=True, slots=True)
+class Uncordon(_Base):
+    """Release a node kubedrift quarantined whose drift resolved.
+
+    `uncordon` False: someone else cordoned the node; only kubedrift's taint goes.
+    """
+
+    uncordon: bool = True
+    patch: Mapping[str, Any] = field(default_factory=dict)
+    kind: ActionKind = ActionKind.UNCORDON
+
+
 Pointer: TypeAlias = tuple[tuple[str, bool], ...]
 """A path as (segment, names-a-list-element) steps."""
-Action: TypeAlias = Revert | Recreate | Prune | Adopt | NoAction
+NodeAction: TypeAlias = Cordon | Drain | Uncordon
+Action: TypeAlias = Revert | Recreate | Prune | Adopt | NoAction | NodeAction
 Writing: TypeAlias = Revert | Recreate
 
 
@@ -148,6 +218,10 @@ class Plan:
     def writes(self) -> tuple[Writing, ...]:
         """The actions `apply` carries out."""
         return tuple(a for a in self.actions if isinstance(a, Revert | Recreate))
+
+    def node_actions(self) -> tuple[NodeAction, ...]:
+        """The node quarantines and releases `apply` carries out."""
+        return tuple(a for a in self.actions if isinstance(a, Cordon | Drain | Uncordon))
 
     def to_json(self) -> dict[str, Any]:
         """`{"schema": "kubedrift/v1", "actions": [...]}`."""
@@ -167,6 +241,12 @@ def action_json(action: Action) -> dict[str, Any]:
     if isinstance(action, Revert | Recreate):
         out["patch"] = printable_patch(action)
         out["dry_run"] = action.dry_run.to_json() if action.dry_run is not None else None
+    if isinstance(action, Cordon | Drain | Uncordon):
+        out["patch"] = dict(action.patch)
+    if isinstance(action, Cordon | Drain):
+        out["taint"] = f"kubedrift.io/drift={action.taint}:NoSchedule"
+        out["pods"] = [p.to_json() for p in action.pods]
+        out["covers"] = [f.to_json() for f in action.covers]
     return out
 
 
@@ -188,15 +268,24 @@ def build_plan(
     findings: Iterable[Finding],
     desired: Sequence[Mapping[str, Any]],
     live: Sequence[Mapping[str, Any]],
+    nodes: Mapping[tuple[str, ...], Action] | None = None,
+    releases: Sequence[Action] = (),
 ) -> Plan:
-    """The plan for `findings`, given the desired objects and the live objects they came from."""
+    """The plan for `findings`, given the desired objects and the live objects they came from.
+
+    `nodes`: the action of each node finding by `Finding.identity()` (`remediate.nodes`);
+    `releases`: node releases that answer no current finding, appended at the end.
+    """
     desired_by = {ref_of(dict(o)).pairing_key(): o for o in desired}
     live_by = {ref_of(dict(o)).pairing_key(): o for o in live}
+    by_node = nodes or {}
     actions = [
-        _action(f, desired_by.get(f.object.pairing_key()), live_by.get(f.object.pairing_key()))
+        # a suppressed node finding gets no quarantine either: `_action` says why
+        (by_node.get(f.identity()) if f.suppression is None else None)
+        or _action(f, desired_by.get(f.object.pairing_key()), live_by.get(f.object.pairing_key()))
         for f in findings
     ]
-    return Plan(tuple(actions))
+    return Plan((*actions, *releases))
 
 
 def _action(
@@ -228,7 +317,7 @@ def _action(
 def _no_action_reason(finding: Finding, desired: Mapping[str, Any] | None) -> str:
     """Why nothing automatic resolves `finding` ("" when something does)."""
     if finding.category is Category.NODE:
-        return "node remediation (cordon, taint, drain) is not available yet"
+        return "no node remediation planned: the nodes and their pods were not read"
     if finding.category is Category.WORKLOAD:
         return "a workload finding: fix the workload or what it runs on"
     if desired is None:
