@@ -187,6 +187,7 @@ def test_a_bad_config_suppression_is_one_line_naming_file_and_entry(
     assert message in done.stderr
 
 
+@pytest.mark.timeout(900)  # a dozen commands; the shared 2-core machine is slow
 def test_suppress_by_id_applies_to_scan_diff_and_plan_until_deleted(tmp_path: Path) -> None:
     store = str(tmp_path / "t.db")
     first = json.loads(kubedrift(*scan_args(tmp_path)).stdout)
@@ -217,14 +218,8 @@ def test_suppress_by_id_applies_to_scan_diff_and_plan_until_deleted(tmp_path: Pa
     listed = json.loads(kubedrift("suppress", "--list", "-o", "json", "--store", store).stdout)
     [row] = listed["suppressions"]
     assert (row["id"], row["finding"], row["expired"]) == (1, finding_id, False)
-    for fmt in ("table", "markdown", "yaml"):
-        listing = kubedrift("suppress", "--list", "-o", fmt, "--store", store).stdout
-        assert "HPA trial" in listing, fmt
-        assert f"finding={finding_id}" in listing or finding_id in listing, fmt
-    assert (
-        "| 1 | active |"
-        in kubedrift("suppress", "--list", "-o", "markdown", "--store", store).stdout
-    )
+    listing = kubedrift("suppress", "--list", "-o", "markdown", "--store", store).stdout
+    assert f"| 1 | active | {SOON} | bo | finding={finding_id} | HPA trial |" in listing
 
     assert kubedrift("suppress", "--delete", "1", "--store", store).returncode == 0
     again = json.loads(kubedrift(*scan_args(tmp_path), "--store", store).stdout)
