@@ -234,6 +234,10 @@ def test_scan_reads_the_default_store_only_when_it_exists(tmp_path: Path) -> Non
     done = kubedrift(*args, cwd=tmp_path)
     assert done.returncode == 2
     assert not (tmp_path / "kubedrift-timeline.db").exists()  # a scan creates no database
+    (tmp_path / "plan.json").write_text('{"schema": "kubedrift/v1", "actions": []}')
+    applied = kubedrift("apply", "--plan", "plan.json", "--yes", cwd=tmp_path)
+    assert applied.returncode == 1  # no kubeconfig here: it stops before writing anything
+    assert not (tmp_path / "kubedrift-timeline.db").exists()  # regression: nor an empty apply
     added = kubedrift(
         "suppress", "--kind", "Deployment", "--reason", "r", "--until", SOON, cwd=tmp_path
     )

@@ -31,7 +31,7 @@ from kubedrift.cli.remediate_render import (
     render_outcomes,
     render_plan,
 )
-from kubedrift.cli.suppress import ReadStoreOpt, store_suppressions
+from kubedrift.cli.suppress_store import ReadStoreOpt, store_suppressions
 from kubedrift.cluster.connection import ClusterTarget
 from kubedrift.engine import ScanRequest, run_scan
 from kubedrift.engine.remedy import apply_writes, kubeconfig_user, plan_scan

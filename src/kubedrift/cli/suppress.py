@@ -18,7 +18,6 @@ from __future__ import annotations
 import getpass
 import os
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -41,27 +40,6 @@ from kubedrift.model import InputError
 from kubedrift.model.suppression import Suppression, parse_suppression
 from kubedrift.store import SqlStore
 from kubedrift.store.suppressions import StoredSuppression
-
-ReadStoreOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--store",
-        envvar="KUBEDRIFT_STORE",
-        help="Timeline store whose `kubedrift suppress` entries apply (SQLite file or "
-        f"postgresql:// URL; default: {DEFAULT_STORE} when it exists).",
-    ),
-]
-
-
-def store_suppressions(store: str | None) -> tuple[Suppression, ...]:
-    """The suppressions of `store`; of the default store file only when it exists (a scan
-    must not create a database as a side effect)."""
-    if store is None:
-        if not Path(DEFAULT_STORE).is_file():
-            return ()
-        store = DEFAULT_STORE
-    with SqlStore.open(store) as opened:
-        return tuple(row.suppression for row in opened.suppressions())
 
 
 def suppress(
