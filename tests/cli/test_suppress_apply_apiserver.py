@@ -8,17 +8,35 @@ it; asking for the suppressed finding by id says why nothing ran.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import ModuleType
 
-from cli.test_remediate_apiserver import ENV, IMAGE, drifted, get, run  # noqa: F401 (fixture)
 from support.apiserver import ApiServer
+
+
+def _remedy() -> ModuleType:
+    """The plan/apply test module, for its Deployment fixture and helpers (loaded by path:
+    with pytest's importlib import mode, test modules are not importable by name)."""
+    path = Path(__file__).with_name("test_remediate_apiserver.py")
+    spec = importlib.util.spec_from_file_location("kubedrift_remedy_helpers", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_helpers = _remedy()
+ENV, IMAGE, get, run = _helpers.ENV, _helpers.IMAGE, _helpers.get, _helpers.run
+drifted = _helpers.drifted  # the fixture, bound here so pytest finds it
 
 
 def test_apply_skips_a_suppressed_finding(
     apiserver: ApiServer,
-    drifted: tuple[str, Path],  # noqa: F811 (the fixture imported above)
+    drifted: tuple[str, Path],
     tmp_path: Path,
 ) -> None:
     name, desired = drifted

@@ -58,6 +58,8 @@ def test_finding_json_shape() -> None:
     live["spec"]["template"]["spec"]["containers"][0]["image"] = "ghcr.io/acme/trainer:0.9"
     (finding,) = diff_object(desired, live, DiffOptions(revision="4f1c2e0"))
     assert json.loads(json.dumps(finding.to_json())) == {
+        "id": "70d0ec40be17",  # sha256 of group/kind/namespace/name/path/rule, 12 hex digits
+        "status": "active",
         "category": "object",
         "severity": "high",
         "object": {

@@ -187,6 +187,7 @@ def test_a_bad_config_suppression_is_one_line_naming_file_and_entry(
     assert message in done.stderr
 
 
+@pytest.mark.timeout(900)  # a dozen commands; the shared 2-core machine is slow
 def test_suppress_by_id_applies_to_scan_diff_and_plan_until_deleted(tmp_path: Path) -> None:
     store = str(tmp_path / "t.db")
     first = json.loads(kubedrift(*scan_args(tmp_path)).stdout)
@@ -217,14 +218,8 @@ def test_suppress_by_id_applies_to_scan_diff_and_plan_until_deleted(tmp_path: Pa
     listed = json.loads(kubedrift("suppress", "--list", "-o", "json", "--store", store).stdout)
     [row] = listed["suppressions"]
     assert (row["id"], row["finding"], row["expired"]) == (1, finding_id, False)
-    for fmt in ("table", "markdown", "yaml"):
-        listing = kubedrift("suppress", "--list", "-o", fmt, "--store", store).stdout
-        assert "HPA trial" in listing, fmt
-        assert f"finding={finding_id}" in listing or finding_id in listing, fmt
-    assert (
-        "| 1 | active |"
-        in kubedrift("suppress", "--list", "-o", "markdown", "--store", store).stdout
-    )
+    listing = kubedrift("suppress", "--list", "-o", "markdown", "--store", store).stdout
+    assert f"| 1 | active | {SOON} | bo | finding={finding_id} | HPA trial |" in listing
 
     assert kubedrift("suppress", "--delete", "1", "--store", store).returncode == 0
     again = json.loads(kubedrift(*scan_args(tmp_path), "--store", store).stdout)
@@ -239,6 +234,10 @@ def test_scan_reads_the_default_store_only_when_it_exists(tmp_path: Path) -> Non
     done = kubedrift(*args, cwd=tmp_path)
     assert done.returncode == 2
     assert not (tmp_path / "kubedrift-timeline.db").exists()  # a scan creates no database
+    (tmp_path / "plan.json").write_text('{"schema": "kubedrift/v1", "actions": []}')
+    applied = kubedrift("apply", "--plan", "plan.json", "--yes", cwd=tmp_path)
+    assert applied.returncode == 1  # no kubeconfig here: it stops before writing anything
+    assert not (tmp_path / "kubedrift-timeline.db").exists()  # regression: nor an empty apply
     added = kubedrift(
         "suppress", "--kind", "Deployment", "--reason", "r", "--until", SOON, cwd=tmp_path
     )

@@ -77,7 +77,7 @@ LAZY: dict[str, LazyCommand] = {
     "apply": LazyCommand(
         "kubedrift.cli.remediate",
         "apply",
-        "Carry out a plan: server-side apply only the drifted fields, recorded in the store.",
+        "Carry out a plan: revert drifted fields, cordon or drain drifted nodes, all recorded.",
     ),
     "report": LazyCommand(
         "kubedrift.cli.report",

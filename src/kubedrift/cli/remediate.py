@@ -36,8 +36,7 @@ from kubedrift.cli.remediate_render import (
     render_outcomes,
     render_plan,
 )
-from kubedrift.cli.suppress import ReadStoreOpt
-from kubedrift.cli.suppress_store import DEFAULT_STORE, store_suppressions
+from kubedrift.cli.suppress_store import DEFAULT_STORE, ReadStoreOpt, store_suppressions
 from kubedrift.cluster.connection import ClusterTarget
 from kubedrift.engine import ScanRequest, run_scan
 from kubedrift.engine.remedy import (
@@ -190,8 +189,11 @@ def apply(
         float, typer.Option(min=0.0, help="Seconds between those tries.")
     ] = 5.0,
 ) -> int:
-    """Carry out a plan: server-side apply only the drifted fields, cordon/drain drifted
-    nodes; every action recorded in the store."""
+    """Carry out a plan: revert drifted fields, cordon or drain drifted nodes, all recorded.
+
+    Reverts are server-side applies of only the drifted fields; node actions cordon, taint
+    and (with --drain) evict; every action is recorded in the store.
+    """
     if (desired is None) == (plan_file is None):
         raise InputError("give --desired (plan now) or --plan FILE (a saved plan), not both")
     target = ClusterTarget(kubeconfig=kubeconfig, context=context, in_cluster=in_cluster)

@@ -41,16 +41,6 @@ from kubedrift.model.suppression import Suppression, parse_suppression
 from kubedrift.store import SqlStore
 from kubedrift.store.suppressions import StoredSuppression
 
-ReadStoreOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--store",
-        envvar="KUBEDRIFT_STORE",
-        help="Timeline store whose `kubedrift suppress` entries apply (SQLite file or "
-        f"postgresql:// URL; default: {DEFAULT_STORE} when it exists).",
-    ),
-]
-
 
 def suppress(
     finding: Annotated[

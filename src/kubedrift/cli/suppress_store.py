@@ -9,11 +9,24 @@ effect).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
+
+import typer
 
 from kubedrift.model.suppression import Suppression
 
 DEFAULT_STORE = "./kubedrift-timeline.db"
 """The one default timeline store of every command (watch, history, timeline, suppress, …)."""
+
+ReadStoreOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        envvar="KUBEDRIFT_STORE",
+        help="Timeline store whose `kubedrift suppress` entries apply (SQLite file or "
+        f"postgresql:// URL; default: {DEFAULT_STORE} when it exists).",
+    ),
+]
 
 
 def store_suppressions(store: str | None) -> tuple[Suppression, ...]:
