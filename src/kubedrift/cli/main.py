@@ -230,6 +230,7 @@ def version() -> int:
 
 
 def _register_subcommands() -> None:
+    from kubedrift.cli.adopt import adopt
     from kubedrift.cli.agent import agent
     from kubedrift.cli.history import history
     from kubedrift.cli.remediate import apply, plan
@@ -244,6 +245,7 @@ def _register_subcommands() -> None:
     app.command()(timeline)
     app.command()(plan)
     app.command()(apply)
+    app.command()(adopt)
 
 
 def run() -> None:
