@@ -23,6 +23,7 @@ not a field of any manifest.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from kubedrift.desired.documents import Document, parse_yaml
-from kubedrift.desired.render import kustomization_file
+from kubedrift.desired.render import KUSTOMIZATION_FILES
 from kubedrift.diff.pointers import split
 from kubedrift.model import InputError, ObjectRef
 from kubedrift.remediate.plan import parse_key
@@ -93,10 +94,10 @@ def _walk(
     folder: Path, name: str, search: _Search, *, top: bool
 ) -> tuple[list[Site], list[Site], Site | None]:
     """(sites that set the field, sites that declare the object, the top-level SMP patch)."""
-    kfile = kustomization_file(folder)
-    if kfile is None:
+    found = _kustomization(folder, search.read)
+    if found is None:
         raise NotAdoptable(f"{folder} has no kustomization file")
-    k = _mapping(_documents(kfile, search.read))
+    kfile, k = found
     inner = _strip(name, k)
     _refuse_generated(k, inner, name, kfile)
     _refuse_transformed(k, search, kfile)
@@ -112,7 +113,7 @@ def _walk(
         return setting, [], overlay
     definitions: list[Site] = []
     for resource in _list(k, "resources") + _list(k, "bases"):
-        deeper_set, deeper_defs = _resource_sites(folder / str(resource), inner, search)
+        deeper_set, deeper_defs = _resource_sites(_join(folder, resource), inner, search)
         setting += deeper_set
         definitions += deeper_defs
     return setting, definitions, overlay
@@ -121,7 +122,7 @@ def _walk(
 def _resource_sites(path: Path, name: str, search: _Search) -> tuple[list[Site], list[Site]]:
     if "://" in str(path):
         return [], []
-    if kustomization_file(path) is not None:
+    if _kustomization(path, search.read) is not None:
         found = _walk(path, name, search, top=False)
         return found[0], found[1]
     if path.suffix.lower() not in (".yaml", ".yml"):
@@ -154,7 +155,7 @@ def _patch_sites(
             if _inline_sets(entry, target, name, search):
                 raise NotAdoptable("set by an inline patch in kustomization.yaml: edit it there")
             continue
-        yield from _file_patch(folder / file, target, name, search)
+        yield from _file_patch(_join(folder, file), target, name, search)
 
 
 def _file_patch(
@@ -293,6 +294,27 @@ def _sets_meta(value: Any, key: str) -> bool:
 
 
 # --- helpers -------------------------------------------------------------------------------
+
+
+def _kustomization(folder: Path, read: Reader) -> tuple[Path, Mapping[str, Any]] | None:
+    """The kustomization file of a folder and its content, found through the reader."""
+    for name in KUSTOMIZATION_FILES:
+        path = folder / name
+        try:
+            text = read(path)
+        except OSError:
+            continue
+        try:
+            documents = parse_yaml(text, str(path))
+        except InputError as exc:
+            raise NotAdoptable(str(exc)) from None
+        return path, _mapping(documents)
+    return None
+
+
+def _join(folder: Path, relative: Any) -> Path:
+    """`folder/relative` with `..` resolved in the text (as Kustomize resolves it)."""
+    return Path(os.path.normpath(folder / str(relative)))
 
 
 def _strip(name: str, k: Mapping[str, Any]) -> str:

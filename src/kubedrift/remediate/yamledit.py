@@ -300,8 +300,10 @@ def transfer(original: str, before: str, after: str) -> str:
     """`original` with the line changes that turn `before` into `after`.
 
     `before` is ruamel's dump of the unedited document, which may differ from `original`
-    in places the edit does not touch; each changed region is located in `original`
-    through the unchanged lines around it.
+    in places the edit does not touch (another indentation of some lists, a comment's
+    column); each changed region is located in `original` through the lines around it
+    that both share (compared without their indentation), and its new lines are shifted by
+    the indentation the original has there.
     """
     orig, old, new = (t.splitlines(keepends=True) for t in (original, before, after))
     mapping = _line_map(orig, old)
@@ -314,14 +316,38 @@ def transfer(original: str, before: str, after: str) -> str:
         stop = len(orig) if j2 == len(old) else mapping.get(j2, -1)
         if start < 0 or stop < start:
             raise EditError("cannot be edited without reformatting it; edit it by hand")
-        out[start:stop] = new[k1:k2]
+        out[start:stop] = [_shift(line, _delta(orig, old, mapping, j1, i)) for i, line in
+                           enumerate(new[k1:k2])]  # fmt: skip
     return "".join(out)
 
 
+def _delta(orig: list[str], old: list[str], mapping: dict[int, int], j1: int, i: int) -> int:
+    """How much deeper the original indents the line at `j1 + i` of the dump (or the line
+    before an insertion) than the dump does."""
+    for j in (j1 + i, j1 - 1, j1):
+        if j in mapping and 0 <= j < len(old):
+            return _indent(orig[mapping[j]]) - _indent(old[j])
+    return 0
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _shift(line: str, delta: int) -> str:
+    if delta > 0:
+        return " " * delta + line
+    if delta < 0 and line[:-delta].strip(" ") == "":
+        return line[-delta:]
+    return line
+
+
 def _line_map(orig: list[str], old: list[str]) -> dict[int, int]:
-    """Line `j` of `old` → the line of `orig` it is, for the lines both share."""
+    """Line `j` of `old` → the line of `orig` it is, for the lines both share (indentation
+    aside)."""
     mapping: dict[int, int] = {}
-    matcher = difflib.SequenceMatcher(a=old, b=orig, autojunk=False)
+    bare_old, bare_orig = [t.strip() for t in old], [t.strip() for t in orig]
+    matcher = difflib.SequenceMatcher(a=bare_old, b=bare_orig, autojunk=False)
     for block in matcher.get_matching_blocks():
         for n in range(block.size):
             mapping[block.a + n] = block.b + n
