@@ -138,9 +138,8 @@ def test_selectors_choose_the_findings(drifted: tuple[Path, Path]) -> None:
     image = next(a["id"] for a in plan["actions"] if a["finding"]["path"].endswith("/image"))
     by_id = run(*args, "--finding", image)
     added = [line for line in by_id.stdout.splitlines() if line[:1] == "+" and line[:3] != "+++"]
-    assert added == [
-        "+          image: 'registry.example.com/trainer:1.1'   # pinned, see RUNBOOK.md"
-    ]
+    image_line = "image: 'registry.example.com/trainer:1.1'   # pinned, see RUNBOOK.md"
+    assert added == [f"+          {image_line}"]
 
 
 def test_a_dirty_work_tree_is_refused_unless_allowed(drifted: tuple[Path, Path]) -> None:
@@ -296,7 +295,8 @@ spec:
         - name: app
           image: nginx:1.20  # prod pins 1.20
 """,
-    "overlays/prod/replicas-patch.yaml": "# prod runs more\n- op: replace\n  path: /spec/replicas\n  value: 3\n",
+    "overlays/prod/replicas-patch.yaml":
+        "# prod runs more\n- op: replace\n  path: /spec/replicas\n  value: 3\n",
 }  # fmt: skip
 
 
