@@ -115,6 +115,7 @@ def commit_on_branch(tree: WorkTree, branch: str, files: Mapping[Path, str], mes
     if tree.git("branch", "--list", "--end-of-options", branch).strip():
         raise InputError(f"branch {branch!r} already exists", where=str(tree.root))
     originals = {path: path.read_text(encoding="utf-8") for path in files}
+    start = tree.head()
     tree.git("switch", "--quiet", f"--create={branch}")
     try:
         write_all(files)
@@ -122,17 +123,21 @@ def commit_on_branch(tree: WorkTree, branch: str, files: Mapping[Path, str], mes
         tree.git("add", "--", *paths)
         tree.git("commit", "--quiet", f"--message={message}", "--", *paths)
     except (InputError, OSError):
-        _undo(tree, branch, originals)
+        _undo(tree, branch, start, originals)
         raise
     return tree.head()
 
 
-def _undo(tree: WorkTree, branch: str, originals: Mapping[Path, str]) -> None:
+def _undo(tree: WorkTree, branch: str, start: str, originals: Mapping[Path, str]) -> None:
+    """Back to where `commit_on_branch` started: texts, index, branch (or detached HEAD)."""
     with contextlib.suppress(InputError, OSError):
         write_all(originals)
         paths = [str(p.resolve()) for p in originals]
         tree.git("reset", "--quiet", "--", *paths)
-        tree.git("switch", "--quiet", "-") if tree.branch else None
+        if tree.branch:
+            tree.git("switch", "--quiet", "--end-of-options", tree.branch)
+        else:
+            tree.git("switch", "--quiet", "--detach", "--end-of-options", start)
         tree.git("branch", "--quiet", "-D", "--end-of-options", branch)
 
 
