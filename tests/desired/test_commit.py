@@ -36,7 +36,7 @@ def repo(tmp_path: Path) -> Path:
 
 def test_write_all_writes_nothing_when_one_file_cannot_be_written(repo: Path) -> None:
     missing = repo / "no-such-folder" / "c.yaml"
-    with pytest.raises(OSError):
+    with pytest.raises(FileNotFoundError):
         write_all({repo / "a.yaml": "a: 2\n", missing: "c: 2\n"})
     assert (repo / "a.yaml").read_text() == "a: 1\n"
     assert sorted(p.name for p in repo.iterdir()) == [".git", "a.yaml", "b.yaml"]  # no temp
