@@ -180,27 +180,38 @@ def test_a_secret_is_never_adopted_and_its_value_never_shown(tmp_path: Path) -> 
     assert git(repo, "branch", "--list").split() == ["*", "main"]
 
 
-def test_a_helm_chart_value_is_refused_with_the_reason(tmp_path: Path) -> None:
+def test_a_helm_value_is_adopted_and_a_templated_field_refused(tmp_path: Path) -> None:
     helm = Path.home() / ".cache" / "kubedrift" / "tools" / "bin" / "helm"
     if not helm.is_file():
         pytest.skip("no real helm (scripts/ensure-helm.sh)")
     cm = (
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  mode: {{ .Values.mode }}\n"
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n"
+        '  mode: {{ .Values.mode | quote }}\n  level: {{ printf "%s-x" .Values.level }}\n'
     )
+    values = "# chart defaults\nmode: prod  # prod | dev\nlevel: info\n"
     repo = make_repo(tmp_path, {"chart/Chart.yaml": "apiVersion: v2\nname: app\nversion: 0.1.0\n",
-                                "chart/values.yaml": "mode: prod\n",
+                                "chart/values.yaml": values,
                                 "chart/templates/cm.yaml": cm})  # fmt: skip
     live = tmp_path / "live.json"
-    item = {"apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": {"name": "c", "namespace": "default"}, "data": {"mode": "dev"}}  # fmt: skip
+    item = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c",
+            "namespace": "default"}, "data": {"mode": "dev", "level": "debug-x"}}  # fmt: skip
     live.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [item]}))
     env = {"PATH": f"{helm.parent}:/usr/bin:/bin", "HOME": str(tmp_path)}
-    done = subprocess.run(
-        [str(KUBEDRIFT), "adopt", "-d", str(repo / "chart"), "--live", str(live), "--all"],
-        capture_output=True, text=True, check=False, timeout=120, env=env,
-    )  # fmt: skip
-    assert done.returncode == 1
-    assert "rendered by helm template: the value comes from a template" in done.stderr
+
+    def kubedrift(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(KUBEDRIFT), *args], capture_output=True, text=True,
+                              check=False, timeout=120, env=env)  # fmt: skip
+
+    done = kubedrift("adopt", "-d", str(repo / "chart"), "--live", str(live), "--all")
+    assert done.returncode == 0, done.stderr
+    (refusal,) = done.stderr.splitlines()
+    assert "/data/level: rendered by helm template" in refusal
+    assert "no single value renders it" in refusal
+    assert git(repo, "show", "--format=", "HEAD").endswith(
+        "-mode: prod  # prod | dev\n+mode: dev   # prod | dev\n level: info\n"
+    )
+    scan = kubedrift("scan", "-d", f"{repo / 'chart'}@HEAD", "--live", str(live), "-o", "json")
+    assert [f["path"] for f in json.loads(scan.stdout)["findings"]] == ["/data/level"]
 
 
 @pytest.mark.parametrize(

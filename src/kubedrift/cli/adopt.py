@@ -122,7 +122,7 @@ def adopt(
     if not chosen:
         typer.echo("kubedrift: nothing to adopt: no chosen finding drifted", err=True)
         return 0
-    adoption = plan_adoption(chosen, inputs.desired, inputs.live, _read)
+    adoption = plan_adoption(chosen, inputs.desired, inputs.live, _read, _files)
     _report_refusals(adoption)
     if not adoption.files or (adoption.refused and choice.ids):
         raise InputError(f"nothing adopted: {len(adoption.refused)} finding(s) cannot be")
@@ -150,6 +150,11 @@ def _work_tree(desired: Path, *, check_clean: bool) -> WorkTree:
 
 def _read(path: Path) -> str:
     return path.read_text(encoding="utf-8")
+
+
+def _files(folder: Path) -> list[Path]:
+    """Every file under `folder` (a chart's templates), none when it is missing."""
+    return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
 
 
 def _check_ids(choice: Choice, chosen: Sequence[Finding]) -> None:

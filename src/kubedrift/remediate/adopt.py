@@ -31,6 +31,7 @@ from typing import Any
 from kubedrift.desired.render import CHART_FILE, KUSTOMIZATION_FILES
 from kubedrift.diff.pointers import split
 from kubedrift.model import MISSING, Category, Finding, ObjectRef, ref_of
+from kubedrift.remediate.helm_site import Lister, locate_helm
 from kubedrift.remediate.kustomize_site import NotAdoptable, Site, locate
 from kubedrift.remediate.plan import parse_key
 from kubedrift.remediate.yamledit import Change, EditError, edit_document
@@ -49,7 +50,7 @@ SET_RULES = frozenset(
 )
 REMOVE_RULES = frozenset({"field-missing", "list-item-missing"})
 ADOPTABLE_RULES = SET_RULES | REMOVE_RULES
-_HELM = "rendered by helm template: the value comes from a template (Helm values not adopted)"
+_HELM = "rendered by helm template: the value comes from a template"
 _WHY_NOT: dict[str, str] = {
     "object-missing": "the object is not in the cluster: adopting would delete it from Git; "
     "remove it by hand if that is meant",
@@ -98,8 +99,13 @@ def plan_adoption(
     desired: Sequence[Mapping[str, Any]],
     live: Sequence[Mapping[str, Any]],
     read: Reader,
+    listing: Lister | None = None,
 ) -> Adoption:
-    """Where and how each finding's live value is written; the files' new texts."""
+    """Where and how each finding's live value is written; the files' new texts.
+
+    `listing` lists a folder's files (for a chart's templates); without it, Helm-rendered
+    findings are refused.
+    """
     desired_by = {ref_of(dict(o)).pairing_key(): o for o in desired}
     live_by = {ref_of(dict(o)).pairing_key(): o for o in live}
     adopted: list[Adopted] = []
@@ -107,7 +113,8 @@ def plan_adoption(
     for finding in findings:
         key = finding.object.pairing_key()
         try:
-            adopted.extend(_adopt_one(finding, desired_by.get(key), live_by.get(key), read))
+            found = _adopt_one(finding, desired_by.get(key), live_by.get(key), read, listing)
+            adopted.extend(found)
         except NotAdoptable as why:
             refused.append(Refused(finding, str(why)))
     edits, failed = _edit_files(adopted, read)
@@ -125,6 +132,7 @@ def _adopt_one(
     desired: Mapping[str, Any] | None,
     live: Mapping[str, Any] | None,
     read: Reader,
+    listing: Lister | None,
 ) -> list[Adopted]:
     why = refusal(finding)
     if why:
@@ -136,6 +144,12 @@ def _adopt_one(
     source = finding.source
     assert source is not None  # refusal() checked it
     file = Path(source.file)
+    if file.name == CHART_FILE:
+        if listing is None or value is MISSING:
+            raise NotAdoptable(_HELM)
+        rendered = value_at(desired, segments) if desired is not None else finding.desired
+        site = locate_helm(file.parent, segments, rendered, value, read=read, listing=listing)
+        return [Adopted(finding, site, Change(site.path, _value_for(site, value)))]
     if file.name in KUSTOMIZATION_FILES:
         sites = locate(file, finding.object, segments, desired or {}, read, remove=value is MISSING)
         return [Adopted(finding, s, Change(s.path, _value_for(s, value))) for s in sites]
@@ -165,8 +179,6 @@ def _source_refusal(finding: Finding) -> str:
     source = finding.source
     if source is None:
         return "the desired object was not read from a file"
-    if Path(source.file).name == CHART_FILE:
-        return _HELM
     if finding.path in ("", "/metadata/name", "/metadata/namespace"):
         return "the object's identity cannot be adopted"
     return ""
@@ -174,9 +186,12 @@ def _source_refusal(finding: Finding) -> str:
 
 def live_value(finding: Finding, live: Mapping[str, Any] | None, segments: tuple[str, ...]) -> Any:
     """The live object's value at `segments`; the finding's own value without a live object."""
-    if live is None:
-        return finding.live
-    node: Any = live
+    return finding.live if live is None else value_at(live, segments)
+
+
+def value_at(obj: Mapping[str, Any], segments: tuple[str, ...]) -> Any:
+    """The value at `segments` (keyed list elements by their keys), or MISSING."""
+    node: Any = obj
     for segment in segments:
         node = _step(node, segment)
         if node is MISSING:
