@@ -12,11 +12,12 @@ normalised value of the finding), so `1Gi` stays `1Gi`. What each rule means her
 
 Where it is written comes from the finding's `source`: a plain manifest is edited at its
 document (and List item); an object rendered by Kustomize is traced through its
-kustomization (`remediate/kustomize_site.py`) to the patch or base file that sets the field.
+kustomization (`remediate/kustomize_site.py`) to the patch or base file that sets the field;
+one rendered by Helm to the one value of `values.yaml` that renders it
+(`remediate/helm_site.py`), where there is exactly one.
 
 Refused, each with its reason: a Secret (its live value is never written anywhere, Git
-included), objects rendered by `helm template` (the value comes from a template), fields
-Kustomize generates or transforms, JSON files (no round trip keeps their formatting),
+included), Helm fields no single value explains, fields Kustomize generates or transforms, JSON files (no round trip keeps their formatting),
 missing objects (adopting would delete them from Git), list order and fields the server
 does not keep, node and workload findings (nothing in Git declares them).
 """
