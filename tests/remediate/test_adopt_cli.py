@@ -90,7 +90,9 @@ def test_adopt_commits_exactly_the_drifted_fields_and_the_next_scan_is_clean(
 ) -> None:
     repo, live = drifted
     first = git(repo, "rev-parse", "HEAD").strip()
-    done = run("adopt", "--desired", str(repo / "deploy"), "--live", str(live), "--all")
+    # Relative paths, from the folder above: git runs in the work tree, so the files it is
+    # given must not be relative to the caller's folder (a bug the first version had).
+    done = run("adopt", "--desired", "repo/deploy", "--live", live.name, "--all", cwd=repo.parent)
     assert done.returncode == 0, done.stderr
     branch = git(repo, "rev-parse", "--abbrev-ref", "HEAD").strip()
     assert branch.startswith("kubedrift/adopt-")
@@ -131,6 +133,9 @@ def test_selectors_choose_the_findings(drifted: tuple[Path, Path]) -> None:
         "-  replicas: 2  # two is enough for the nightly run",
         "+  replicas: 3  # two is enough for the nightly run",
     ]
+    rule = run(*args, "--rule", "field-changed", "-l", "app=trainer")
+    assert "+  replicas: 3" in rule.stdout
+    assert "mode: staging" not in rule.stdout  # the ConfigMap has no app=trainer label
     kind = run(*args, "--kind", "ConfigMap")
     assert "+  mode: staging" in kind.stdout
     assert "replicas" not in kind.stdout
