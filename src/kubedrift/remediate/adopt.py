@@ -17,9 +17,10 @@ one rendered by Helm to the one value of `values.yaml` that renders it
 (`remediate/helm_site.py`), where there is exactly one.
 
 Refused, each with its reason: a Secret (its live value is never written anywhere, Git
-included), Helm fields no single value explains, fields Kustomize generates or transforms, JSON files (no round trip keeps their formatting),
-missing objects (adopting would delete them from Git), list order and fields the server
-does not keep, node and workload findings (nothing in Git declares them).
+included), Helm fields no single value explains, fields Kustomize generates or transforms,
+JSON files (no round trip keeps their formatting), missing objects (adopting would delete
+them from Git), list order and fields the server does not keep, node and workload findings
+(nothing in Git declares them).
 """
 
 from __future__ import annotations
