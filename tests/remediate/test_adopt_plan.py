@@ -187,7 +187,7 @@ def test_a_removal_is_made_in_every_file_that_sets_the_field() -> None:
     ("kustomization", "path", "reason"),
     [
         ("resources: [../base]\nimages:\n  - name: nginx\n    newTag: '1.20'\n", IMAGE,
-         "rewrites images (`images:`): set newTag there"),
+         "rewrites images (`images:`) and no entry's name and newTag give the live image"),
         ("resources: [../base]\ncommonLabels: {team: ml}\n", "/metadata/labels/team",
          "set by `commonLabels` in k/prod/kustomization.yaml"),
         ("resources: [../base]\npatches:\n  - patch: |\n      - op: replace\n"
@@ -251,3 +251,19 @@ def test_the_live_objects_own_value_is_written_not_the_normalised_one() -> None:
     f = finding("/spec/max", 2147483648, kind="LimitRange", name="l", file="l.yaml", document=1)
     adoption = plan_adoption([f], [obj], [obj], reader({"l.yaml": text}))
     assert adoption.files[0].after == text.replace("1Gi", "2Gi")
+
+
+IMAGES = "namePrefix: prod-\nresources: [../base]\nimages:\n  - name: nginx\n    newTag: '1.20'  # x\n"
+
+
+def test_an_images_entry_gets_the_live_tag_when_the_name_is_kept() -> None:
+    files = {**FILES, "k/prod/kustomization.yaml": IMAGES}
+    adoption = plan([finding(IMAGE, "nginx:1.21")], files)
+    assert new_text(adoption, "k/prod/kustomization.yaml") == IMAGES.replace("1.20", "1.21")
+
+
+def test_an_images_entry_is_not_edited_when_the_live_image_has_another_name() -> None:
+    files = {**FILES, "k/prod/kustomization.yaml": IMAGES}
+    adoption = plan([finding(IMAGE, "other/nginx:1.21")], files, live_obj=live("other/nginx:1.21"))
+    (refused,) = adoption.refused
+    assert "rewrites images (`images:`)" in refused.reason

@@ -153,7 +153,9 @@ def _adopt_one(
         site = locate_helm(file.parent, segments, rendered, value, read=read, listing=listing)
         return [Adopted(finding, site, Change(site.path, _value_for(site, value)))]
     if file.name in KUSTOMIZATION_FILES:
-        sites = locate(file, finding.object, segments, desired or {}, read, remove=value is MISSING)
+        sites = locate(
+            file, finding.object, segments, desired or {}, read, remove=value is MISSING, live=value
+        )
         return [Adopted(finding, s, Change(s.path, _value_for(s, value))) for s in sites]
     if file.suffix.lower() not in (".yaml", ".yml"):
         raise NotAdoptable(f"{file} is not a YAML file: edit it by hand")

@@ -10,15 +10,17 @@ step that sets a field decides its value, so the search runs outside in:
 1. this kustomization's patches, last first: a strategic-merge patch for the object that
    sets the field is edited there; a JSON 6902 operation whose path is the field (or a
    parent of it) gets its `value` edited;
-2. its `replicas:` entry for the object (`count`);
+2. its `images:` entry that renders the container's image (`newTag`, when the live image
+   keeps the name; Kustomize's image transformer runs after the patches) and its
+   `replicas:` entry for the object (`count`);
 3. its resources, recursively, down to the file that declares the object.
 
 A field no file sets yet (adopting a field added live) goes to the top kustomization's
 strategic-merge patch for the object when there is one (the overlay is what differs per
 cluster), else next to the object in its base. A removal is made everywhere the field is set.
-Generated objects (`configMapGenerator`, `secretGenerator`), `images:` and
-`commonLabels`/`labels`/`commonAnnotations` are refused with the reason: their values are
-not a field of any manifest.
+Generated objects (`configMapGenerator`, `secretGenerator`), an image `images:` rewrites to
+another name, and `commonLabels`/`labels`/`commonAnnotations` are refused with the reason:
+their values are not a field of any manifest.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ class _Search:
     rendered: Mapping[str, Any]
     read: Reader
     remove: bool
+    live: Any = None
 
 
 def locate(
@@ -75,9 +78,11 @@ def locate(
     read: Reader,
     *,
     remove: bool = False,
+    live: Any = None,
 ) -> list[Site]:
-    """The sites to edit for `path` of the object `ref` that `kustomization` renders."""
-    search = _Search(ref, path, rendered, read, remove)
+    """The sites to edit for `path` of the object `ref` that `kustomization` renders
+    (`live`: the live value, for sites that hold a part of it)."""
+    search = _Search(ref, path, rendered, read, remove, live)
     setting, definitions, overlay = _walk(kustomization.parent, ref.name, search, top=True)
     if remove:
         return setting
@@ -100,6 +105,9 @@ def _walk(
     kfile, k = found
     inner = _strip(name, k)
     _refuse_generated(k, inner, name, kfile)
+    image = _image_site(k, search, kfile)
+    if image is not None and not search.remove:
+        return [image], [], None
     _refuse_transformed(k, search, kfile)
     setting: list[Site] = []
     overlay: Site | None = None
@@ -274,10 +282,50 @@ def _refuse_generated(k: Mapping[str, Any], inner: str, rendered: str, kfile: Pa
                 )
 
 
+def _image_site(k: Mapping[str, Any], search: _Search, kfile: Path) -> Site | None:
+    """The `images:` entry that renders the container's image, when the live image keeps its
+    name: its `newTag` gets the live tag. Kustomize's image transformer runs after the
+    patches, so this entry decides the rendered image."""
+    path = search.path
+    if len(path) < 3 or path[-1] != "image" or path[-3] not in _CONTAINER_LISTS:
+        return None
+    rendered, live = _value(search.rendered, path), search.live
+    if not isinstance(rendered, str) or not isinstance(live, str):
+        return None
+    for entry in _list(k, "images"):
+        if not isinstance(entry, Mapping) or "newTag" not in entry or "digest" in entry:
+            continue
+        name = str(entry.get("newName") or entry.get("name"))
+        if rendered == f"{name}:{entry['newTag']}" and live.rpartition(":")[0] == name:
+            key = f"name={entry.get('name')}"
+            return Site(kfile, 1, None, ("images", key, "newTag"), transform=_tag)
+    return None
+
+
+def _tag(image: Any) -> str:
+    return str(image).rpartition(":")[2]
+
+
+def _value(obj: Any, path: tuple[str, ...]) -> Any:
+    node = obj
+    for segment in path:
+        if isinstance(node, Mapping):
+            node = node.get(segment)
+        elif isinstance(node, list):
+            index = int(segment) if segment.isdigit() else _index_of(node, segment)
+            node = node[index] if index is not None and index < len(node) else None
+        else:
+            return None
+    return node
+
+
 def _refuse_transformed(k: Mapping[str, Any], search: _Search, kfile: Path) -> None:
     path = search.path
     if len(path) >= 2 and path[-1] == "image" and path[-3] in _CONTAINER_LISTS and k.get("images"):
-        raise NotAdoptable(f"{kfile} rewrites images (`images:`): set newTag there")
+        raise NotAdoptable(
+            f"{kfile} rewrites images (`images:`) and no entry's name and newTag give the live "
+            "image: edit it there"
+        )
     meta = {"labels": ("commonLabels", "labels"), "annotations": ("commonAnnotations",)}
     if len(path) == 3 and path[0] == "metadata" and path[1] in meta:
         for key in meta[path[1]]:
