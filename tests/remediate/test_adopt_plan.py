@@ -253,7 +253,7 @@ def test_the_live_objects_own_value_is_written_not_the_normalised_one() -> None:
     assert adoption.files[0].after == text.replace("1Gi", "2Gi")
 
 
-IMAGES = "namePrefix: prod-\nresources: [../base]\nimages:\n  - name: nginx\n    newTag: '1.20'  # x\n"
+IMAGES = "namePrefix: prod-\nresources: [../base]\nimages:\n- name: nginx\n  newTag: '1.20'  # x\n"
 
 
 def test_an_images_entry_gets_the_live_tag_when_the_name_is_kept() -> None:
