@@ -340,3 +340,16 @@ def test_kustomize_patches_and_bases_are_edited_where_the_field_comes_from(
     assert git(repo, "diff", "HEAD~1", "HEAD") == (GOLDEN / "kustomize.diff").read_text()
     scan = run("scan", "--desired", f"{overlay}@HEAD", "--live", str(live), "-o", "json")
     assert scan.returncode == 0, scan.stdout
+
+
+def test_dash_l_is_the_label_selector_only() -> None:
+    """The first version gave `-l` to both `--live` and `--selector` (click kept one)."""
+    import typer.main
+
+    from kubedrift.cli import main
+
+    main._register_subcommands()
+    group = typer.main.get_command(main.app)
+    command = group.commands["adopt"]  # type: ignore[attr-defined]
+    owners = [p.name for p in command.params if "-l" in getattr(p, "opts", [])]
+    assert owners == ["selector"]

@@ -30,7 +30,7 @@ import typer
 from kubedrift.cli.errors import one_line
 from kubedrift.cli.progress import Progress
 from kubedrift.cli.reading import write
-from kubedrift.cli.remediate import ConfigOpt, ContextOpt, KubeconfigOpt, LiveOpt, NamespaceOpt
+from kubedrift.cli.remediate import ConfigOpt, ContextOpt, KubeconfigOpt, NamespaceOpt
 from kubedrift.cli.remediate_render import finding_id
 from kubedrift.cluster.connection import ClusterTarget
 from kubedrift.desired.commit import WorkTree, commit_on_branch, open_work_tree, relative
@@ -71,7 +71,11 @@ def adopt(
         Path,
         typer.Option("--desired", "-d", help="A folder or file in a local Git work tree."),
     ],
-    live: LiveOpt = None,
+    live: Annotated[
+        list[Path] | None,
+        # no `-l` here: as in kubectl (and `scan`), `-l` is the label selector
+        typer.Option("--live", help="Snapshot file or folder instead of the cluster."),
+    ] = None,
     kubeconfig: KubeconfigOpt = None,
     context: ContextOpt = None,
     namespace: NamespaceOpt = None,
