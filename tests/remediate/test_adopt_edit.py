@@ -127,3 +127,14 @@ def test_empty_documents_count_as_the_loader_counts_them() -> None:
     assert document.index == 2
     out = edit_document(text, document.index, None, [Change(("data", "a"), "c")])
     assert out == text.replace("a: b", "a: c")
+
+
+@pytest.mark.parametrize("value", ["yes", "on", "No", "y", "N", "0755", "12:30", "5", "true"])
+def test_a_string_yaml_1_1_reads_as_another_value_is_quoted(value: str) -> None:
+    """ruamel.yaml writes YAML 1.2, where `on` and `yes` are text; Kubernetes reads YAML 1.1,
+    where they are booleans. The first version wrote them unquoted (a ConfigMap value `on`
+    would have become `true` on the next apply)."""
+    text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: x\n"
+    out = edit_document(text, None, None, [Change(("data", "a"), value)])
+    assert out.replace("'", '"') == text.replace("a: x", f'a: "{value}"')
+    assert yaml.safe_load(out)["data"]["a"] == value

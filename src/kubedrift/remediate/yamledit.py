@@ -34,7 +34,7 @@ import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError as RuamelError
-from ruamel.yaml.scalarstring import ScalarString
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString, ScalarString
 
 from kubedrift.model import MISSING
 from kubedrift.remediate.plan import parse_key
@@ -118,12 +118,37 @@ def edit_body(body: str, item: int | None, changes: Sequence[Change]) -> str:
     target = _item(data, item)
     for change in changes:
         apply_change(target, change)
-    after = _dump(data, indent)
-    result = transfer(body, before, after)
-    expected = yaml.load(after, Loader=yaml.CSafeLoader)
-    if yaml.load(result, Loader=yaml.CSafeLoader) != expected:
+    result = transfer(body, before, _dump(data, indent))
+    if _read_as_kubernetes(result) != _expected(body, item, changes):
         raise EditError("cannot be edited without reformatting it; edit it by hand")
     return result
+
+
+def _read_as_kubernetes(text: str) -> Any:
+    """The document as a YAML 1.1 reader (PyYAML, like Kubernetes' go-yaml) reads it."""
+    try:
+        return yaml.load(text, Loader=yaml.CSafeLoader)
+    except yaml.YAMLError:
+        return _Unreadable()
+
+
+def _expected(body: str, item: int | None, changes: Sequence[Change]) -> Any:
+    """What the edited document must read as: the original, as a YAML 1.1 reader reads
+    it, with the changes made. (Comparing with ruamel's YAML 1.2 reading would miss a
+    string such as `on` that 1.1 reads as a boolean.)"""
+    plain = _read_as_kubernetes(body)
+    for change in changes:
+        apply_change(_item(plain, item), change)
+    return plain
+
+
+class _Unreadable:
+    """Equal to nothing: a text that does not parse never passes the check."""
+
+    def __eq__(self, other: object) -> bool:
+        return False
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def _yaml(indent: tuple[int, int, int] = (2, 2, 0)) -> YAML:
@@ -155,8 +180,8 @@ def _best_indent(body: str, data: Any) -> tuple[int, int, int]:
 def _item(data: Any, item: int | None) -> Any:
     if item is None:
         return data
-    items = data.get("items") if isinstance(data, CommentedMap) else None
-    if not isinstance(items, CommentedSeq) or not 0 <= item < len(items):
+    items = data.get("items") if isinstance(data, dict) else None
+    if not isinstance(items, list) or not 0 <= item < len(items):
         raise EditError(f"has no items[{item}]")
     return items[item]
 
@@ -182,7 +207,7 @@ def apply_change(root: Any, change: Change) -> None:
 
 
 def _child(node: Any, segment: str, *, create: bool, next_segment: str) -> Any:
-    if isinstance(node, CommentedSeq):
+    if isinstance(node, list):
         index = _position(node, segment)
         if index is not None:
             return node[index]
@@ -190,7 +215,7 @@ def _child(node: Any, segment: str, *, create: bool, next_segment: str) -> Any:
             return None
         node.append(_new_element(segment))
         return node[-1]
-    if not isinstance(node, CommentedMap):
+    if not isinstance(node, dict):
         raise EditError(f"cannot descend into a {type(node).__name__} at {segment!r}")
     if segment not in node:
         if not create:
@@ -200,24 +225,24 @@ def _child(node: Any, segment: str, *, create: bool, next_segment: str) -> Any:
 
 
 def _set(parent: Any, segment: str, value: Any) -> None:
-    if isinstance(parent, CommentedSeq):
+    if isinstance(parent, list):
         index = _position(parent, segment)
         if index is None:
             parent.append(_plain(value))
-        elif isinstance(parent[index], CommentedMap) and isinstance(value, dict):
+        elif isinstance(parent[index], dict) and isinstance(value, dict):
             _update(parent[index], value)
         else:
             parent[index] = _styled(parent[index], value)
         return
-    if not isinstance(parent, CommentedMap):
+    if not isinstance(parent, dict):
         raise EditError(f"cannot set {segment!r} inside a {type(parent).__name__}")
-    if segment in parent and isinstance(parent[segment], CommentedMap) and isinstance(value, dict):
+    if segment in parent and isinstance(parent[segment], dict) and isinstance(value, dict):
         _update(parent[segment], value)
         return
     parent[segment] = _styled(parent.get(segment), value) if segment in parent else _plain(value)
 
 
-def _update(node: CommentedMap, value: dict[str, Any]) -> None:
+def _update(node: dict[str, Any], value: dict[str, Any]) -> None:
     """Make a mapping equal `value` key by key, so untouched keys keep their comments."""
     for key in [k for k in node if k not in value]:
         del node[key]
@@ -228,15 +253,15 @@ def _update(node: CommentedMap, value: dict[str, Any]) -> None:
 
 
 def _remove(parent: Any, segment: str) -> None:
-    if isinstance(parent, CommentedSeq):
+    if isinstance(parent, list):
         index = _position(parent, segment)
         if index is not None:
             del parent[index]
-    elif isinstance(parent, CommentedMap) and segment in parent:
+    elif isinstance(parent, dict) and segment in parent:
         del parent[segment]
 
 
-def _position(items: CommentedSeq, segment: str) -> int | None:
+def _position(items: list[Any], segment: str) -> int | None:
     """The index a segment names in a list: a position, or the element with those keys."""
     if segment.isdigit():
         index = int(segment)
@@ -245,9 +270,7 @@ def _position(items: CommentedSeq, segment: str) -> int | None:
     if keys is None:
         return next((i for i, v in enumerate(items) if _text(v) == segment), None)
     for i, element in enumerate(items):
-        if isinstance(element, CommentedMap) and all(
-            _text(element.get(k)) == v for k, v in keys.items()
-        ):
+        if isinstance(element, dict) and all(_text(element.get(k)) == v for k, v in keys.items()):
             return i
     return None
 
@@ -282,7 +305,10 @@ def _styled(old: Any, new: Any) -> Any:
 
 
 def _plain(value: Any) -> Any:
-    """A JSON value as round-trip nodes, so a new mapping or list is dumped in block style."""
+    """A JSON value as round-trip nodes, so a new mapping or list is dumped in block style;
+    a string a YAML 1.1 reader would take for something else is quoted."""
+    if isinstance(value, str) and not isinstance(value, ScalarString) and _ambiguous(value):
+        return DoubleQuotedScalarString(value)
     if isinstance(value, dict):
         out = CommentedMap()
         for key, item in value.items():
@@ -291,6 +317,29 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return CommentedSeq(_plain(item) for item in value)
     return value
+
+
+_YAML12 = YAML(typ="safe", pure=True)
+_GO_YAML_BOOLS = frozenset({"y", "Y", "n", "N"})
+"""Booleans to go-yaml v2 (`resolve.go`, vendored by Kubernetes as sigs.k8s.io/yaml's
+goyaml.v2) that PyYAML's YAML 1.1 resolver leaves as strings."""
+
+
+def _ambiguous(text: str) -> bool:
+    """Whether plain `text` reads as another value in YAML 1.1, which Kubernetes' go-yaml
+    v2 speaks: `on`, `yes`, `y` are booleans there, `0755` an octal number (ruamel.yaml,
+    a YAML 1.2 writer, leaves some of them unquoted)."""
+    if text in _GO_YAML_BOOLS:
+        return True
+    if "\n" in text:
+        return False
+    try:
+        if yaml.load(text, Loader=yaml.CSafeLoader) == text:
+            return False
+        # What YAML 1.2 reads as another value too, ruamel quotes itself (in its own style).
+        return bool(_YAML12.load(text) == text)
+    except (yaml.YAMLError, RuamelError):
+        return False  # not a plain scalar at all: ruamel quotes it itself
 
 
 # --- carrying the edit over into the original text ------------------------------------------
