@@ -138,3 +138,10 @@ def test_a_string_yaml_1_1_reads_as_another_value_is_quoted(value: str) -> None:
     out = edit_document(text, None, None, [Change(("data", "a"), value)])
     assert out.replace("'", '"') == text.replace("a: x", f'a: "{value}"')
     assert yaml.safe_load(out)["data"]["a"] == value
+
+
+def test_positions_removed_from_a_list_are_removed_from_the_highest_down() -> None:
+    """`args: [a, b, c]` with `b` and `c` gone live: two findings at positions 1 and 2."""
+    text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  args:\n  - a\n  - b\n  - c\n"
+    changes = [Change(("spec", "args", "1"), MISSING), Change(("spec", "args", "2"), MISSING)]
+    assert edit_document(text, None, None, changes) == text.replace("  - b\n  - c\n", "")

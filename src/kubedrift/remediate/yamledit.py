@@ -116,12 +116,25 @@ def edit_body(body: str, item: int | None, changes: Sequence[Change]) -> str:
     indent = _best_indent(body, data)
     before = _dump(data, indent)
     target = _item(data, item)
-    for change in changes:
+    for change in in_order(changes):
         apply_change(target, change)
     result = transfer(body, before, _dump(data, indent))
     if _read_as_kubernetes(result) != _expected(body, item, changes):
         raise EditError("cannot be edited without reformatting it; edit it by hand")
     return result
+
+
+def in_order(changes: Sequence[Change]) -> list[Change]:
+    """Removals of list positions last and from the highest position down, so that removing
+    one element does not move the next one a change names."""
+
+    def key(change: Change) -> tuple[int, int]:
+        last = change.path[-1] if change.path else ""
+        if change.value is MISSING and last.isdigit():
+            return 1, -int(last)
+        return 0, 0
+
+    return sorted(changes, key=key)
 
 
 def _read_as_kubernetes(text: str) -> Any:
@@ -137,7 +150,7 @@ def _expected(body: str, item: int | None, changes: Sequence[Change]) -> Any:
     it, with the changes made. (Comparing with ruamel's YAML 1.2 reading would miss a
     string such as `on` that 1.1 reads as a boolean.)"""
     plain = _read_as_kubernetes(body)
-    for change in changes:
+    for change in in_order(changes):
         apply_change(_item(plain, item), change)
     return plain
 
