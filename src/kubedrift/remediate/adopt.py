@@ -143,6 +143,20 @@ def _adopt_one(
     value = MISSING if finding.rule in REMOVE_RULES else live_value(finding, live, segments)
     if value is MISSING and finding.rule in SET_RULES:
         raise NotAdoptable("the live value is not known (no live object was read)")
+    sites = _sites(finding, segments, value, desired, read=read, listing=listing)
+    return [Adopted(finding, s, Change(s.path, _value_for(s, value))) for s in sites]
+
+
+def _sites(
+    finding: Finding,
+    segments: tuple[str, ...],
+    value: Any,
+    desired: Mapping[str, Any] | None,
+    *,
+    read: Reader,
+    listing: Lister | None,
+) -> list[Site]:
+    """Where the value goes: the manifest itself, or the chart value or kustomize file."""
     source = finding.source
     assert source is not None  # refusal() checked it
     file = Path(source.file)
@@ -150,17 +164,13 @@ def _adopt_one(
         if listing is None or value is MISSING:
             raise NotAdoptable(_HELM)
         rendered = value_at(desired, segments) if desired is not None else finding.desired
-        site = locate_helm(file.parent, segments, rendered, value, read=read, listing=listing)
-        return [Adopted(finding, site, Change(site.path, _value_for(site, value)))]
+        return [locate_helm(file.parent, segments, rendered, value, read=read, listing=listing)]
     if file.name in KUSTOMIZATION_FILES:
-        sites = locate(
-            file, finding.object, segments, desired or {}, read, remove=value is MISSING, live=value
-        )
-        return [Adopted(finding, s, Change(s.path, _value_for(s, value))) for s in sites]
+        ref, rendered_obj = finding.object, desired or {}
+        return locate(file, ref, segments, rendered_obj, read, remove=value is MISSING, live=value)
     if file.suffix.lower() not in (".yaml", ".yml"):
         raise NotAdoptable(f"{file} is not a YAML file: edit it by hand")
-    site = Site(file, source.document, source.item, segments)
-    return [Adopted(finding, site, Change(segments, value))]
+    return [Site(file, source.document, source.item, segments)]
 
 
 def _value_for(site: Site, value: Any) -> Any:
