@@ -84,6 +84,11 @@ LAZY: dict[str, LazyCommand] = {
         "report",
         "Write an HTML (or PDF) drift report with charts, from a scan and/or the timeline store.",
     ),
+    "adopt": LazyCommand(
+        "kubedrift.cli.adopt",
+        "adopt",
+        "Write live values of chosen findings into the Git files they came from (a commit).",
+    ),
 }
 """Each lazy command: its module, its function, and the first line of its docstring."""
 
