@@ -233,6 +233,7 @@ def _register_subcommands() -> None:
     from kubedrift.cli.agent import agent
     from kubedrift.cli.history import history
     from kubedrift.cli.remediate import apply, plan
+    from kubedrift.cli.serve import serve
     from kubedrift.cli.simulate import simulate
     from kubedrift.cli.timeline import timeline
     from kubedrift.cli.watch import watch
@@ -244,6 +245,7 @@ def _register_subcommands() -> None:
     app.command()(timeline)
     app.command()(plan)
     app.command()(apply)
+    app.command()(serve)
 
 
 def run() -> None:

@@ -1,0 +1,371 @@
+"""Read queries of the dashboard and the JSON API: pages of findings, an overview, the fleet.
+
+`FindingQuery` says which episodes a page wants (the `HistoryFilter` fields plus status,
+severities, category, rule and free text) and where the page starts. Pages are in one stable
+order, newest episode first (`id` descending), and continue by keyset: the cursor is the
+last id shown, so a page never repeats or skips rows while the watcher inserts new ones (an
+offset would). Every query here is one aggregate or one bounded page, never "read all the
+episodes": the dashboard answers in well under 200 ms with 100,000 stored findings
+(bench/bench_api.py).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Engine, and_, func, or_, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from kubedrift.model import Severity
+from kubedrift.store import reads
+from kubedrift.store.engine import reading
+from kubedrift.store.errors import StoreError
+from kubedrift.store.filters import HistoryFilter
+from kubedrift.store.records import StoredFinding
+from kubedrift.store.schema import clusters, findings
+
+f = findings.c
+MAX_LIMIT = 500
+"""The largest page a query may ask for: one request never reads the store whole."""
+
+
+class Status(enum.Enum):
+    """Which episodes by state: still open, resolved, or both."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+    ALL = "all"
+
+
+@dataclass(frozen=True, slots=True)
+class FindingQuery:
+    """One page of episodes: filters (None does not filter), cursor and size.
+
+    `text` matches, case-insensitively, a part of the object's name, namespace or kind, the
+    path, the rule or the message. `after` is the cursor: the last id of the page before.
+    """
+
+    cluster: str | None = None
+    namespace: str | None = None
+    kind: str | None = None
+    pool: str | None = None
+    severities: frozenset[Severity] = frozenset()
+    category: str | None = None
+    rule: str | None = None
+    status: Status = Status.OPEN
+    text: str | None = None
+    after: int | None = None
+    limit: int = 50
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.limit <= MAX_LIMIT:
+            raise ValueError(f"limit must be between 1 and {MAX_LIMIT}")
+
+    def history_filter(self) -> HistoryFilter:
+        """The part of the query that `HistoryFilter` already states."""
+        return HistoryFilter(
+            cluster=self.cluster,
+            namespace=self.namespace,
+            kind=self.kind,
+            pool=self.pool,
+            open_only=self.status is Status.OPEN,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """Episodes of one page, how many match in all, and the cursor of the next page."""
+
+    items: tuple[StoredFinding, ...]
+    total: int
+    next_cursor: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class DayCount:
+    """Episodes opened and resolved on one UTC day."""
+
+    day: date
+    opened: int
+    resolved: int
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """The summary figures of the dashboard's first page, for one cluster or all."""
+
+    open_by_severity: dict[Severity, int]
+    open_by_category: dict[str, int]
+    resolved_in_window: int
+    mttr_seconds: float | None
+    gpu_hours_at_risk: float
+    gpus_at_risk: int
+    days: tuple[DayCount, ...]
+
+    @property
+    def open(self) -> int:
+        """Open episodes in all."""
+        return sum(self.open_by_severity.values())
+
+
+@dataclass(frozen=True, slots=True)
+class FleetCell:
+    """Nodes of a pool that drift on one fact (open node findings)."""
+
+    pool: str
+    fact: str
+    nodes: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterSummary:
+    """One cluster of a shared store: when it was recorded and how much drift it has open."""
+
+    name: str
+    first_recorded: datetime
+    last_recorded: datetime
+    open: int
+
+
+@dataclass(frozen=True, slots=True)
+class Facets:
+    """The values the list's filter menus offer (from open and past episodes)."""
+
+    kinds: tuple[str, ...] = ()
+    namespaces: tuple[str, ...] = ()
+    pools: tuple[str, ...] = ()
+    rules: tuple[str, ...] = ()
+    categories: tuple[str, ...] = field(default=())
+
+
+class FindingBrowser:
+    """The read queries, on the engine of an open `SqlStore` (`SqlStore.browse()`)."""
+
+    def __init__(self, engine: Engine, where: str) -> None:
+        self._engine = engine
+        self.where = where
+
+    def page(self, query: FindingQuery) -> Page:
+        """One page of matching episodes, newest first, and the count of all matches."""
+        wanted = query_conditions(query)
+        with self._reading() as connection:
+            total = connection.execute(select(func.count()).where(*wanted)).scalar_one()
+            if query.after is not None:
+                wanted = [*wanted, f.id < query.after]
+            rows = reads.stored_rows(
+                connection,
+                reads.episode_query().where(*wanted).order_by(f.id.desc()).limit(query.limit + 1),
+            )
+        more = len(rows) > query.limit
+        items = tuple(rows[: query.limit])
+        return Page(items, int(total), items[-1].id if more else None)
+
+    def episode(self, finding_id: int) -> StoredFinding | None:
+        """One episode by id (None when unknown)."""
+        with self._reading() as connection:
+            return reads.episodes_by_id(connection, [finding_id]).get(finding_id)
+
+    def episodes_of_finding(self, finding_id: int) -> list[StoredFinding]:
+        """Every episode of the finding this episode belongs to (same key), oldest first."""
+        with self._reading() as connection:
+            key = connection.execute(select(f.key).where(f.id == finding_id)).scalar()
+            if key is None:
+                return []
+            query = reads.episode_query().where(f.key == key).order_by(f.episode)
+            return reads.stored_rows(connection, query)
+
+    def overview(self, cluster: str | None, now: datetime, days: int = 14) -> Overview:
+        """Open drift by severity and category, GPUs at risk, MTTR and the last `days` days."""
+        since = _day_start(now) - timedelta(days=days - 1)
+        with self._reading() as connection:
+            scope = [f.cluster == cluster] if cluster is not None else []
+            return Overview(
+                open_by_severity=_open_by_severity(connection, scope),
+                open_by_category=_open_by(connection, f.category, scope),
+                resolved_in_window=_resolved_since(connection, scope, since),
+                mttr_seconds=_mttr(connection, scope, since),
+                gpu_hours_at_risk=_gpu_hours(connection, scope),
+                gpus_at_risk=_gpus(connection, scope),
+                days=_per_day(connection, scope, since, days),
+            )
+
+    def fleet(self, cluster: str | None) -> list[FleetCell]:
+        """Pools × facts: how many nodes of each pool drift on each fact (open findings)."""
+        wanted = _open_nodes(cluster)
+        query = (
+            select(f.pool, f.path, func.count(f.name.distinct()))
+            .where(*wanted)
+            .group_by(f.pool, f.path)
+            .order_by(f.pool, f.path)
+        )
+        with self._reading() as connection:
+            return [FleetCell(p, fact, int(n)) for p, fact, n in connection.execute(query)]
+
+    def fleet_nodes(self, cluster: str | None, pool: str, fact: str) -> list[StoredFinding]:
+        """The open findings behind one cell of the fleet heat map, by node name."""
+        wanted = [*_open_nodes(cluster), f.pool == pool, f.path == fact]
+        query = reads.episode_query().where(*wanted).order_by(f.name, f.cluster).limit(MAX_LIMIT)
+        with self._reading() as connection:
+            return reads.stored_rows(connection, query)
+
+    def clusters(self) -> list[ClusterSummary]:
+        """Every cluster recorded in the store, by name, with its open episodes."""
+        counts = (
+            select(f.cluster, func.count().label("open"))
+            .where(f.resolved_at.is_(None))
+            .group_by(f.cluster)
+            .subquery()
+        )
+        query = (
+            select(clusters, func.coalesce(counts.c.open, 0))
+            .outerjoin(counts, counts.c.cluster == clusters.c.name)
+            .order_by(clusters.c.name)
+        )
+        with self._reading() as connection:
+            return [ClusterSummary(*row) for row in connection.execute(query)]
+
+    def facets(self, cluster: str | None) -> Facets:
+        """Distinct kinds, namespaces, pools, rules and categories, for the filter menus."""
+        scope = [f.cluster == cluster] if cluster is not None else []
+        with self._reading() as connection:
+
+            def distinct(column: Any) -> tuple[str, ...]:
+                query = select(column).where(*scope, column.is_not(None)).distinct()
+                return tuple(sorted(str(v) for (v,) in connection.execute(query)))
+
+            return Facets(
+                kinds=distinct(f.kind),
+                namespaces=tuple(n for n in distinct(f.namespace) if n),
+                pools=distinct(f.pool),
+                rules=distinct(f.rule),
+                categories=distinct(f.category),
+            )
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        try:
+            with reading(self._engine) as connection:
+                yield connection
+        except SQLAlchemyError as err:
+            cause = getattr(err, "orig", None) or err
+            raise StoreError(str(cause).strip().splitlines()[0], where=self.where) from err
+
+
+def query_conditions(query: FindingQuery) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of a `FindingQuery` (the `HistoryFilter` ones, then the rest)."""
+    wanted = reads.conditions(query.history_filter())
+    if query.status is Status.RESOLVED:
+        wanted.append(f.resolved_at.is_not(None))
+    if query.severities:
+        wanted.append(f.severity.in_(sorted(s.value for s in query.severities)))
+    for column, value in ((f.category, query.category), (f.rule, query.rule)):
+        if value is not None:
+            wanted.append(column == value)
+    if query.text:
+        wanted.append(_text_matches(query.text))
+    return wanted or [and_(True)]
+
+
+def _text_matches(text: str) -> ColumnElement[bool]:
+    """A case-insensitive substring of any searchable column; `%` and `_` are literal."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped.lower()}%"
+    columns = (f.name, f.namespace, f.kind, f.path, f.rule, f.message)
+    return or_(*(func.lower(c).like(pattern, escape="\\") for c in columns))
+
+
+def _open_nodes(cluster: str | None) -> list[ColumnElement[bool]]:
+    wanted = [f.resolved_at.is_(None), f.category == "node", f.pool.is_not(None)]
+    return [*wanted, f.cluster == cluster] if cluster is not None else wanted
+
+
+def _open_by_severity(
+    connection: Connection, scope: Sequence[ColumnElement[bool]]
+) -> dict[Severity, int]:
+    counts = _open_by(connection, f.severity, scope)
+    return {s: counts.get(s.value, 0) for s in reversed(Severity)}
+
+
+def _open_by(
+    connection: Connection, column: Any, scope: Sequence[ColumnElement[bool]]
+) -> dict[str, int]:
+    query = (
+        select(column, func.count())
+        .where(f.resolved_at.is_(None), *scope)
+        .group_by(column)
+        .order_by(column)
+    )
+    return {str(value): int(n) for value, n in connection.execute(query)}
+
+
+def _resolved_since(
+    connection: Connection, scope: Sequence[ColumnElement[bool]], since: datetime
+) -> int:
+    query = select(func.count()).where(f.resolved_at >= since, *scope)
+    return int(connection.execute(query).scalar_one())
+
+
+def _mttr(
+    connection: Connection, scope: Sequence[ColumnElement[bool]], since: datetime
+) -> float | None:
+    """Mean seconds from first seen to resolved, of episodes resolved since `since`.
+
+    Each backend subtracts times its own way: SQLite through `julianday` (days as a float),
+    PostgreSQL through `extract(epoch from interval)`.
+    """
+    if connection.dialect.name == "sqlite":
+        span: Any = (func.julianday(f.resolved_at) - func.julianday(f.first_seen)) * 86400.0
+    else:
+        span = func.extract("epoch", f.resolved_at - f.first_seen)
+    query = select(func.avg(span)).where(f.resolved_at >= since, *scope)
+    value = connection.execute(query).scalar()
+    return None if value is None else float(value)
+
+
+def _gpu_hours(connection: Connection, scope: Sequence[ColumnElement[bool]]) -> float:
+    """GPU-hours at risk: the sum over open findings that carry an impact.
+
+    Impacts are few (workload findings), so they are added up here rather than through each
+    backend's own JSON operators.
+    """
+    query = select(f.impact).where(f.resolved_at.is_(None), f.impact.is_not(None), *scope)
+    return round(sum(float(i["gpu_hours"]) for (i,) in connection.execute(query) if i), 2)
+
+
+def _gpus(connection: Connection, scope: Sequence[ColumnElement[bool]]) -> int:
+    query = select(f.impact).where(f.resolved_at.is_(None), f.impact.is_not(None), *scope)
+    return sum(int(i["gpus"]) for (i,) in connection.execute(query) if i)
+
+
+def _per_day(
+    connection: Connection, scope: Sequence[ColumnElement[bool]], since: datetime, days: int
+) -> tuple[DayCount, ...]:
+    opened = _counts_by_day(connection, f.first_seen, scope, since)
+    resolved = _counts_by_day(connection, f.resolved_at, scope, since)
+    first = since.date()
+    return tuple(
+        DayCount(d, opened.get(d, 0), resolved.get(d, 0))
+        for d in (first + timedelta(days=i) for i in range(days))
+    )
+
+
+def _counts_by_day(
+    connection: Connection, column: Any, scope: Sequence[ColumnElement[bool]], since: datetime
+) -> dict[date, int]:
+    """Episodes per UTC day of `column`: the times are stored in UTC, so the day is read
+    from the stored value (SQLite keeps text; PostgreSQL converts at time zone UTC)."""
+    if connection.dialect.name == "sqlite":
+        day: Any = func.substr(column, 1, 10)
+    else:
+        day = func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
+    query = select(day, func.count()).where(column >= since, *scope).group_by(day)
+    return {date.fromisoformat(str(d)): int(n) for d, n in connection.execute(query)}
+
+
+def _day_start(when: datetime) -> datetime:
+    return when.replace(hour=0, minute=0, second=0, microsecond=0)
