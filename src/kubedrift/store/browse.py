@@ -154,7 +154,8 @@ class FindingBrowser:
         """One page of matching episodes, newest first, and the count of all matches."""
         wanted = query_conditions(query)
         with self._reading() as connection:
-            total = connection.execute(select(func.count()).where(*wanted)).scalar_one()
+            count = select(func.count()).select_from(findings).where(*wanted)
+            total = connection.execute(count).scalar_one()
             if query.after is not None:
                 wanted = [*wanted, f.id < query.after]
             rows = reads.stored_rows(
@@ -306,7 +307,7 @@ def _open_by(
 def _resolved_since(
     connection: Connection, scope: Sequence[ColumnElement[bool]], since: datetime
 ) -> int:
-    query = select(func.count()).where(f.resolved_at >= since, *scope)
+    query = select(func.count()).select_from(findings).where(f.resolved_at >= since, *scope)
     return int(connection.execute(query).scalar_one())
 
 
