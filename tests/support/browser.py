@@ -11,6 +11,7 @@ browser log error (a CSP violation, a failed resource) since the last `goto`;
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import json
 import shutil
@@ -136,6 +137,7 @@ class Browser:
         self.port = _free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self.page: Page | None = None
+        self._stack = contextlib.ExitStack()
 
     def __enter__(self) -> Page:
         argv = [
@@ -157,15 +159,19 @@ class Browser:
         self.process = subprocess.Popen(
             argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
         )
-        ws_url = self._page_socket(timeout=60)
-        self.page = Page(connect(ws_url, max_size=None, open_timeout=30))
-        for domain in ("Page", "Runtime", "Log", "Network"):
-            self.page.send(f"{domain}.enable")
+        try:
+            ws_url = self._page_socket(timeout=60)
+            ws = self._stack.enter_context(connect(ws_url, max_size=None, open_timeout=30))
+            self.page = Page(ws)
+            for domain in ("Page", "Runtime", "Log", "Network"):
+                self.page.send(f"{domain}.enable")
+        except BaseException:
+            self.__exit__()
+            raise
         return self.page
 
     def __exit__(self, *exc: object) -> None:
-        if self.page is not None:
-            self.page.ws.close()
+        self._stack.close()
         if self.process is not None:
             self.process.terminate()
             try:
