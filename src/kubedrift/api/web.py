@@ -23,6 +23,7 @@ from kubedrift.api.auth import Authorizer, Verb
 from kubedrift.api.diffview import ABSENT, side_by_side
 from kubedrift.api.documents import iso
 from kubedrift.api.params import finding_query
+from kubedrift.api.recent import Recent
 from kubedrift.api.routes import NotFound, finding_document, guard
 from kubedrift.model import JSON, MISSING, Category, Severity
 from kubedrift.store import SqlStore
@@ -51,10 +52,11 @@ def web_router(store: SqlStore, authorizer: Authorizer) -> APIRouter:
     router = APIRouter(dependencies=[Depends(guard(authorizer, Verb.LIST))])
     browser = store.browse()
     env = templates()
+    menus = Recent()
 
     def render(name: str, request: Request, cluster: str | None, **context: Any) -> HTMLResponse:
         page = env.get_template(name).render(
-            clusters=browser.clusters(),
+            clusters=menus.get("clusters", browser.clusters),
             cluster=cluster or "",
             path=request.url.path,
             **context,
@@ -91,7 +93,7 @@ def web_router(store: SqlStore, authorizer: Authorizer) -> APIRouter:
             title="Findings",
             page=page,
             query=query,
-            facets=browser.facets(query.cluster),
+            facets=menus.get(("facets", query.cluster), lambda: browser.facets(query.cluster)),
             severities=[s.value for s in reversed(Severity)],
             categories=[c.value for c in Category],
             statuses=[s.value for s in Status],

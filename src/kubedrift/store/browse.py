@@ -183,15 +183,18 @@ class FindingBrowser:
     def overview(self, cluster: str | None, now: datetime, days: int = 14) -> Overview:
         """Open drift by severity and category, GPUs at risk, MTTR and the last `days` days."""
         since = _day_start(now) - timedelta(days=days - 1)
+        scope = [f.cluster == cluster] if cluster is not None else []
         with self._reading() as connection:
-            scope = [f.cluster == cluster] if cluster is not None else []
+            by_severity, by_category = _open_counts(connection, scope)
+            resolved, mttr = _resolved_since(connection, scope, since)
+            gpus, gpu_hours = _at_risk(connection, scope)
             return Overview(
-                open_by_severity=_open_by_severity(connection, scope),
-                open_by_category=_open_by(connection, f.category, scope),
-                resolved_in_window=_resolved_since(connection, scope, since),
-                mttr_seconds=_mttr(connection, scope, since),
-                gpu_hours_at_risk=_gpu_hours(connection, scope),
-                gpus_at_risk=_gpus(connection, scope),
+                open_by_severity=by_severity,
+                open_by_category=by_category,
+                resolved_in_window=resolved,
+                mttr_seconds=mttr,
+                gpu_hours_at_risk=gpu_hours,
+                gpus_at_risk=gpus,
                 days=_per_day(connection, scope, since, days),
             )
 
@@ -273,11 +276,13 @@ def query_conditions(query: FindingQuery) -> list[ColumnElement[bool]]:
 
 
 def _text_matches(text: str) -> ColumnElement[bool]:
-    """A case-insensitive substring of any searchable column; `%` and `_` are literal."""
+    """A case-insensitive substring of the name, namespace, path or message (which names
+    the rule's subject); `%` and `_` are literal. `ilike` is `ILIKE` on PostgreSQL and
+    `lower(x) LIKE lower(y)` on SQLite."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    pattern = f"%{escaped.lower()}%"
-    columns = (f.name, f.namespace, f.kind, f.path, f.rule, f.message)
-    return or_(*(func.lower(c).like(pattern, escape="\\") for c in columns))
+    pattern = f"%{escaped}%"
+    columns = (f.name, f.namespace, f.path, f.message)
+    return or_(*(c.ilike(pattern, escape="\\") for c in columns))
 
 
 def _open_nodes(cluster: str | None) -> list[ColumnElement[bool]]:
@@ -285,36 +290,28 @@ def _open_nodes(cluster: str | None) -> list[ColumnElement[bool]]:
     return [*wanted, f.cluster == cluster] if cluster is not None else wanted
 
 
-def _open_by_severity(
+def _open_counts(
     connection: Connection, scope: Sequence[ColumnElement[bool]]
-) -> dict[Severity, int]:
-    counts = _open_by(connection, f.severity, scope)
-    return {s: counts.get(s.value, 0) for s in reversed(Severity)}
-
-
-def _open_by(
-    connection: Connection, column: Any, scope: Sequence[ColumnElement[bool]]
-) -> dict[str, int]:
+) -> tuple[dict[Severity, int], dict[str, int]]:
+    """Open episodes by severity and by category, in one pass over the covering index."""
     query = (
-        select(column, func.count())
+        select(f.severity, f.category, func.count())
         .where(f.resolved_at.is_(None), *scope)
-        .group_by(column)
-        .order_by(column)
+        .group_by(f.severity, f.category)
     )
-    return {str(value): int(n) for value, n in connection.execute(query)}
+    severities: dict[str, int] = {}
+    categories: dict[str, int] = {}
+    for severity, category, n in connection.execute(query):
+        severities[severity] = severities.get(severity, 0) + int(n)
+        categories[category] = categories.get(category, 0) + int(n)
+    by_severity = {s: severities.get(s.value, 0) for s in reversed(Severity)}
+    return by_severity, dict(sorted(categories.items()))
 
 
 def _resolved_since(
     connection: Connection, scope: Sequence[ColumnElement[bool]], since: datetime
-) -> int:
-    query = select(func.count()).select_from(findings).where(f.resolved_at >= since, *scope)
-    return int(connection.execute(query).scalar_one())
-
-
-def _mttr(
-    connection: Connection, scope: Sequence[ColumnElement[bool]], since: datetime
-) -> float | None:
-    """Mean seconds from first seen to resolved, of episodes resolved since `since`.
+) -> tuple[int, float | None]:
+    """How many episodes resolved since `since`, and their mean seconds to resolve.
 
     Each backend subtracts times its own way: SQLite through `julianday` (days as a float),
     PostgreSQL through `extract(epoch from interval)`.
@@ -323,24 +320,21 @@ def _mttr(
         span: Any = (func.julianday(f.resolved_at) - func.julianday(f.first_seen)) * 86400.0
     else:
         span = func.extract("epoch", f.resolved_at - f.first_seen)
-    query = select(func.avg(span)).where(f.resolved_at >= since, *scope)
-    value = connection.execute(query).scalar()
-    return None if value is None else float(value)
+    query = select(func.count(), func.avg(span)).where(f.resolved_at >= since, *scope)
+    count, mean = connection.execute(query).one()
+    return int(count), None if mean is None else float(mean)
 
 
-def _gpu_hours(connection: Connection, scope: Sequence[ColumnElement[bool]]) -> float:
-    """GPU-hours at risk: the sum over open findings that carry an impact.
+def _at_risk(connection: Connection, scope: Sequence[ColumnElement[bool]]) -> tuple[int, float]:
+    """GPUs and GPU-hours at risk: sums over the open findings that carry an impact.
 
     Impacts are few (workload findings), so they are added up here rather than through each
     backend's own JSON operators.
     """
     query = select(f.impact).where(f.resolved_at.is_(None), f.impact.is_not(None), *scope)
-    return round(sum(float(i["gpu_hours"]) for (i,) in connection.execute(query) if i), 2)
-
-
-def _gpus(connection: Connection, scope: Sequence[ColumnElement[bool]]) -> int:
-    query = select(f.impact).where(f.resolved_at.is_(None), f.impact.is_not(None), *scope)
-    return sum(int(i["gpus"]) for (i,) in connection.execute(query) if i)
+    impacts = [i for (i,) in connection.execute(query) if i]
+    gpus = sum(int(i["gpus"]) for i in impacts)
+    return gpus, round(sum(float(i["gpu_hours"]) for i in impacts), 2)
 
 
 def _per_day(

@@ -116,6 +116,18 @@ Index(
 )
 Index("ix_findings_cluster_open", findings.c.cluster, sqlite_where=_OPEN, postgresql_where=_OPEN)
 Index("ix_findings_cluster_first_seen", findings.c.cluster, findings.c.first_seen)
+# The dashboard's overview (migration 0008): open drift by severity and category read from
+# the index alone, and episodes opened and resolved per day across clusters.
+Index(
+    "ix_findings_open_summary",
+    findings.c.cluster,
+    findings.c.severity,
+    findings.c.category,
+    sqlite_where=_OPEN,
+    postgresql_where=_OPEN,
+)
+Index("ix_findings_first_seen", findings.c.first_seen)
+Index("ix_findings_resolved_at", findings.c.resolved_at)
 Index(
     "ix_findings_cluster_object",
     findings.c.cluster,
