@@ -20,6 +20,8 @@ INDEXES = {
     "ix_findings_cluster_first_seen",
     "ix_findings_cluster_object",
     "ix_findings_open_summary",
+    "ix_findings_open_impact",
+    "ix_findings_open_by_cluster",
     "ix_findings_first_seen",
     "ix_findings_resolved_at",
 }

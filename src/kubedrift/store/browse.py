@@ -12,6 +12,7 @@ episodes": the dashboard answers in well under 200 ms with 100,000 stored findin
 from __future__ import annotations
 
 import enum
+import itertools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, and_, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.expression import UnaryExpression
 
 from kubedrift.model import Severity
 from kubedrift.store import reads
@@ -152,16 +155,15 @@ class FindingBrowser:
 
     def page(self, query: FindingQuery) -> Page:
         """One page of matching episodes, newest first, and the count of all matches."""
-        wanted = query_conditions(query)
         with self._reading() as connection:
+            wanted = query_conditions(query, connection.dialect.name)
             count = select(func.count()).select_from(findings).where(*wanted)
             total = connection.execute(count).scalar_one()
+            paged = query_conditions(query, connection.dialect.name, for_page=True)
             if query.after is not None:
-                wanted = [*wanted, f.id < query.after]
-            rows = reads.stored_rows(
-                connection,
-                reads.episode_query().where(*wanted).order_by(f.id.desc()).limit(query.limit + 1),
-            )
+                paged.append(f.id < query.after)
+            page = reads.episode_query().where(*paged).order_by(f.id.desc())
+            rows = reads.stored_rows(connection, page.limit(query.limit + 1))
         more = len(rows) > query.limit
         items = tuple(rows[: query.limit])
         return Page(items, int(total), items[-1].id if more else None)
@@ -185,8 +187,9 @@ class FindingBrowser:
         since = _day_start(now) - timedelta(days=days - 1)
         scope = [f.cluster == cluster] if cluster is not None else []
         with self._reading() as connection:
+            by_time = _off_index(connection, cluster)
             by_severity, by_category = _open_counts(connection, scope)
-            resolved, mttr = _resolved_since(connection, scope, since)
+            resolved, mttr = _resolved_since(connection, by_time, since)
             gpus, gpu_hours = _at_risk(connection, scope)
             return Overview(
                 open_by_severity=by_severity,
@@ -195,7 +198,7 @@ class FindingBrowser:
                 mttr_seconds=mttr,
                 gpu_hours_at_risk=gpu_hours,
                 gpus_at_risk=gpus,
-                days=_per_day(connection, scope, since, days),
+                days=_per_day(connection, (scope, by_time), since, days),
             )
 
     def fleet(self, cluster: str | None) -> list[FleetCell]:
@@ -260,34 +263,64 @@ class FindingBrowser:
             raise StoreError(str(cause).strip().splitlines()[0], where=self.where) from err
 
 
-def query_conditions(query: FindingQuery) -> list[ColumnElement[bool]]:
-    """The WHERE clauses of a `FindingQuery` (the `HistoryFilter` ones, then the rest)."""
+def query_conditions(
+    query: FindingQuery, dialect: str, *, for_page: bool = False
+) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of a `FindingQuery` (the `HistoryFilter` ones, then the rest).
+
+    `for_page`: on SQLite the severity term is written `+severity`, the unary plus that
+    SQLite's planner documents for keeping a term off an index
+    (sqlite.org/optoverview.html#disqualifying_where_clause_terms_using_unary_): a page
+    walks the primary key newest first and stops after `limit` rows, where the severity
+    index would fetch and sort every match (265 ms instead of 15 for one severity of
+    100,000 findings). The count keeps the index, which covers it.
+    """
     wanted = reads.conditions(query.history_filter())
     if query.status is Status.RESOLVED:
         wanted.append(f.resolved_at.is_not(None))
     if query.severities:
-        wanted.append(f.severity.in_(sorted(s.value for s in query.severities)))
+        severity: Any = f.severity
+        if for_page and dialect == "sqlite":
+            severity = UnaryExpression(f.severity, operator=operators.custom_op("+"))
+        wanted.append(severity.in_(sorted(s.value for s in query.severities)))
     for column, value in ((f.category, query.category), (f.rule, query.rule)):
         if value is not None:
             wanted.append(column == value)
     if query.text:
-        wanted.append(_text_matches(query.text))
+        wanted.append(_text_matches(query.text, dialect))
     return wanted or [and_(True)]
 
 
-def _text_matches(text: str) -> ColumnElement[bool]:
+def _text_matches(text: str, dialect: str) -> ColumnElement[bool]:
     """A case-insensitive substring of the name, namespace, path or message (which names
-    the rule's subject); `%` and `_` are literal. `ilike` is `ILIKE` on PostgreSQL and
-    `lower(x) LIKE lower(y)` on SQLite."""
+    the rule's subject); `%` and `_` are literal.
+
+    SQLite's LIKE ignores ASCII case already (sqlite.org/lang_expr.html#like), so it gets
+    plain LIKE; SQLAlchemy's `ilike` would wrap both sides in lower() on every row.
+    PostgreSQL gets ILIKE.
+    """
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     pattern = f"%{escaped}%"
     columns = (f.name, f.namespace, f.path, f.message)
+    if dialect == "sqlite":
+        return or_(*(c.like(pattern, escape="\\") for c in columns))
     return or_(*(c.ilike(pattern, escape="\\") for c in columns))
 
 
 def _open_nodes(cluster: str | None) -> list[ColumnElement[bool]]:
     wanted = [f.resolved_at.is_(None), f.category == "node", f.pool.is_not(None)]
     return [*wanted, f.cluster == cluster] if cluster is not None else wanted
+
+
+def _off_index(connection: Connection, cluster: str | None) -> list[ColumnElement[bool]]:
+    """The cluster condition for queries over a time range: on SQLite written `+cluster`
+    (see `query_conditions`), so the planner reads the time index (which holds `cluster`)
+    rather than every episode of the cluster through the (cluster, first_seen) index."""
+    if cluster is None:
+        return []
+    if connection.dialect.name != "sqlite":
+        return [f.cluster == cluster]
+    return [UnaryExpression(f.cluster, operator=operators.custom_op("+")) == cluster]
 
 
 def _open_counts(
@@ -331,35 +364,45 @@ def _at_risk(connection: Connection, scope: Sequence[ColumnElement[bool]]) -> tu
     Impacts are few (workload findings), so they are added up here rather than through each
     backend's own JSON operators.
     """
-    query = select(f.impact).where(f.resolved_at.is_(None), f.impact.is_not(None), *scope)
-    impacts = [i for (i,) in connection.execute(query) if i]
+    # `cluster >= ''` holds for every row (NOT NULL text): it gives SQLite's planner a
+    # constraint on the small partial index of open impacts, which it otherwise passes over
+    # for a scan of every open episode (480 ms instead of 1 with 100,000 findings).
+    everywhere = f.cluster >= ""
+    query = select(f.impact).where(f.resolved_at.is_(None), f.impact.is_not(None), everywhere)
+    impacts = [i for (i,) in connection.execute(query.where(*scope)) if i]
     gpus = sum(int(i["gpus"]) for i in impacts)
     return gpus, round(sum(float(i["gpu_hours"]) for i in impacts), 2)
 
 
 def _per_day(
-    connection: Connection, scope: Sequence[ColumnElement[bool]], since: datetime, days: int
+    connection: Connection,
+    scopes: tuple[Sequence[ColumnElement[bool]], Sequence[ColumnElement[bool]]],
+    since: datetime,
+    days: int,
 ) -> tuple[DayCount, ...]:
-    opened = _counts_by_day(connection, f.first_seen, scope, since)
-    resolved = _counts_by_day(connection, f.resolved_at, scope, since)
-    first = since.date()
+    """Episodes opened and resolved on each UTC day from `since` (a day start) on.
+
+    One range count per day and column: each reads only its day's span of an index, where a
+    GROUP BY over a date expression would read every row of the window and sort them.
+    `scopes`: the cluster condition for the opened and for the resolved counts.
+    """
+    starts = [since + timedelta(days=i) for i in range(days + 1)]
+
+    opened_scope, resolved_scope = scopes
+
+    def count(column: Any, start: datetime, end: datetime, scope: Any) -> int:
+        query = select(func.count()).select_from(findings)
+        query = query.where(column >= start, column < end, *scope)
+        return int(connection.execute(query).scalar_one())
+
     return tuple(
-        DayCount(d, opened.get(d, 0), resolved.get(d, 0))
-        for d in (first + timedelta(days=i) for i in range(days))
+        DayCount(
+            start.date(),
+            count(f.first_seen, start, end, opened_scope),
+            count(f.resolved_at, start, end, resolved_scope),
+        )
+        for start, end in itertools.pairwise(starts)
     )
-
-
-def _counts_by_day(
-    connection: Connection, column: Any, scope: Sequence[ColumnElement[bool]], since: datetime
-) -> dict[date, int]:
-    """Episodes per UTC day of `column`: the times are stored in UTC, so the day is read
-    from the stored value (SQLite keeps text; PostgreSQL converts at time zone UTC)."""
-    if connection.dialect.name == "sqlite":
-        day: Any = func.substr(column, 1, 10)
-    else:
-        day = func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
-    query = select(day, func.count()).where(column >= since, *scope).group_by(day)
-    return {date.fromisoformat(str(d)): int(n) for d, n in connection.execute(query)}
 
 
 def _day_start(when: datetime) -> datetime:
