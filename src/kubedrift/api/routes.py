@@ -20,7 +20,7 @@ from kubedrift.api import documents as docs
 from kubedrift.api.actions import planned_action
 from kubedrift.api.auth import Authorizer, Decision, Verb, bearer_token
 from kubedrift.api.params import days, finding_query
-from kubedrift.store import HistoryFilter, SqlStore
+from kubedrift.store import HistoryFilter, SqlStore, StoredFinding
 
 Text = Annotated[str | None, Query()]
 bearer = HTTPBearer(auto_error=False, description="A Kubernetes token (TokenReview)")
@@ -146,12 +146,17 @@ def api_router(store: SqlStore, authorizer: Authorizer) -> APIRouter:
 
 def finding_document(store: SqlStore, finding_id: int) -> dict[str, Any]:
     """One episode with its value history, all episodes of the finding, the planned action."""
+    return finding_parts(store, finding_id)[1]
+
+
+def finding_parts(store: SqlStore, finding_id: int) -> tuple[StoredFinding, dict[str, Any]]:
+    """The episode, and its document (see `finding_document`); `NotFound` when unknown."""
     browser = store.browse()
     episode = browser.episode(finding_id)
     if episode is None:
         raise NotFound(f"no finding {finding_id}")
     now = _now()
-    return docs.document(
+    return episode, docs.document(
         finding=docs.episode_json(episode, now),
         changes=[docs.change_json(c) for c in store.changes(finding_id)],
         episodes=[docs.episode_json(e, now) for e in browser.episodes_of_finding(finding_id)],

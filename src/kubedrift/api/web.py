@@ -24,7 +24,7 @@ from kubedrift.api.diffview import ABSENT, side_by_side
 from kubedrift.api.documents import iso
 from kubedrift.api.params import finding_query
 from kubedrift.api.recent import Recent
-from kubedrift.api.routes import NotFound, finding_document, guard
+from kubedrift.api.routes import finding_parts, guard
 from kubedrift.model import JSON, MISSING, Category, Severity
 from kubedrift.store import SqlStore
 from kubedrift.store.browse import Status
@@ -110,10 +110,7 @@ def web_router(store: SqlStore, authorizer: Authorizer) -> APIRouter:
         dependencies=[Depends(guard(authorizer, Verb.GET))],
     )
     def finding(request: Request, finding_id: Annotated[int, Path(ge=1)]) -> HTMLResponse:
-        body = finding_document(store, finding_id)
-        episode = browser.episode(finding_id)
-        if episode is None:  # resolved between the two reads: the row cannot vanish, but say so
-            raise NotFound(f"no finding {finding_id}")
+        episode, body = finding_parts(store, finding_id)
         return render(
             "finding.html",
             request,
