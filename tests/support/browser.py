@@ -80,7 +80,8 @@ class Page:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             try:
-                self._handle(json.loads(self.ws.recv(timeout=max(deadline - time.monotonic(), 0.01))))
+                left = max(deadline - time.monotonic(), 0.01)
+                self._handle(json.loads(self.ws.recv(timeout=left)))
             except TimeoutError:
                 return
 
