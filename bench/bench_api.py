@@ -14,7 +14,8 @@ process, and this process times sequential GETs over loopback (`--requests` each
 - overview `/`, all clusters and one cluster;
 - findings list `/findings` (first page, 50 rows, with the filter menus' values), one
   cluster, a severity filter, a free-text search, and the 20th page by cursor;
-- `/api/v1/findings` and `/api/v1/stats`; `/fleet`.
+- `/api/v1/findings`, `/fleet`; `/api/v1/stats` three times only: its episode statistics
+  (`Store.stats`, as `kubedrift timeline` computes them) walk every episode of the window.
 
 Target (printed as PASS/MISS, not asserted): overview and findings list p95 < 200 ms on
 both backends. The exit status is non-zero only for a wrong result: a request that does
@@ -170,7 +171,6 @@ def measure(name: str, base: str, open_total: int, requests: int) -> bool:
         "findings ?q=app-7-12": ("/findings?q=app-7-12", True),
         "findings page 20 (cursor)": (f"/findings?cursor={cursor}", True),
         "api /api/v1/findings": ("/api/v1/findings", False),
-        "api /api/v1/stats": ("/api/v1/stats", False),
         "fleet /fleet": ("/fleet", False),
     }
     floor = 0.0
@@ -183,6 +183,9 @@ def measure(name: str, base: str, open_total: int, requests: int) -> bool:
         verdict = ("PASS" if high < TARGET_MS else "MISS") if target else ""
         ok = ok and verdict != "MISS"
         print(f"{label:36} {median:8.1f} {high:8.1f} {median / floor:7.1f} {verdict}")
+    # statistics walk every episode of the window (Store.stats): a few requests only
+    samples = timed(base + "/api/v1/stats", 3)
+    print(f"{'api /api/v1/stats (3 requests)':36} {statistics.median(samples):8.1f}")
     return ok
 
 
