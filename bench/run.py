@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("bench_diff.py", "bench_scan.py", "bench_watch.py", "bench_api.py")
+BENCHMARKS = (
+    "bench_startup.py",
+    "bench_diff.py",
+    "bench_scan.py",
+    "bench_watch.py",
+    "bench_api.py",
+)
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from support.alertmanager import Alertmanager, alertmanager_binary, start_alertmanager
 from support.apiserver import ApiServer, missing_binaries, start_apiserver
+from support.corpus import require_corpus
 from support.prometheus import Prometheus, prometheus_binary, start_prometheus
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,8 +96,5 @@ def alertmanager() -> Iterator[Alertmanager]:
 
 @pytest.fixture(scope="session")
 def shared_corpus() -> Path:
-    """The peers' test data folder (`../shared/corpus` beside the checkout)."""
-    path = SHARED / "corpus"
-    if not path.is_dir():
-        pytest.fail(f"{path} not found: CI places ../shared beside the clone")
-    return path
+    """The peers' test data folder (`../shared/corpus` beside the checkout); skips without."""
+    return require_corpus(SHARED / "corpus")

@@ -12,7 +12,8 @@ import httpx2
 import pytest
 
 from kubedrift.alerts import AlertDispatcher, AlertError, AlertPolicy, sink_from_url
-from kubedrift.alerts.delivery import Outcome, backoff_delay, deliver, retry_after
+from kubedrift.alerts.delivery import Outcome, deliver, retry_after
+from kubedrift.model.backoff import Backoff
 from store.builders import finding
 
 from .helpers import FAST, SLACK_URL, Recorder, Timeline, run
@@ -132,7 +133,7 @@ def test_httpx_request_log_shows_only_the_origin(caplog: pytest.LogCaptureFixtur
 
 def test_backoff_is_capped_and_jittered() -> None:
     rng = random.Random(1)
-    delays = [backoff_delay(n, 0.5, 4.0, rng) for n in range(1, 10)]
+    delays = [Backoff(0.5, 4.0, rng).delay_after(n) for n in range(1, 10)]
     assert all(d <= 4.0 for d in delays)
     assert all(d >= 2.0 for d in delays[3:])
     assert len(set(delays)) == len(delays)  # jitter: no two the same

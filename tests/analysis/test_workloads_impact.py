@@ -230,3 +230,30 @@ def test_a_bookkeeping_label_is_not_raised_under_a_multi_node_job() -> None:
     assert after[label] is before[label]
     kernel = (n[1], "nodeInfo.kernelVersion")
     assert after[kernel] is raise_one(before[kernel])
+
+
+def test_node_agents_are_neither_at_risk_nor_a_multi_node_job() -> None:
+    """Regression: on a real cluster every node runs ~15 DaemonSet pods (CNI, CSI, metric
+    agents, the GPU operator) and static pods. They span every node, so they were reported
+    as multi-node jobs whose nodes disagree on every fact, and as workloads at risk on each
+    drifted node: 63 false findings on a 200-node simulated fleet grown to 30 pods a node."""
+    nodes = drifted_pool()
+    n = names(nodes)
+    agents = []
+    for kind, name in (("DaemonSet", "nvidia-dcgm-exporter"), ("DaemonSet", "kube-proxy")):
+        ref = owner_ref("apps/v1", kind, name)
+        agents += [pod(f"{name}-{i}", node, owner=ref, gpus=0) for i, node in enumerate(n)]
+    mirror = owner_ref("v1", "Node", n[0])
+    agents.append(pod(f"etcd-{n[0]}", n[0], owner=mirror, gpus=0, namespace="kube-system"))
+    objects = [job("pretrain"), *job_pods("pretrain", n[0:4], hours=5), *agents]
+    _, result = analyse(objects, nodes)
+    reported = {str(f.object) for f in result.findings}
+    assert reported == {"Job/ml-training/pretrain"}
+    for finding in result.node_findings:
+        if finding.impact is not None:
+            assert finding.impact.workloads == ("Job/ml-training/pretrain",)
+    model = build_model(objects)
+    agent = model.workload(ObjectRef("apps/v1", "DaemonSet", "ml-training", "kube-proxy"))
+    assert agent is not None
+    assert agent.node_agent
+    assert not agent.multi_node

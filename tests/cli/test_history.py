@@ -16,8 +16,8 @@ import yaml
 from typer.testing import CliRunner
 
 from kubedrift.cli import reading
-from kubedrift.cli.history import history, ordered, render_list
-from kubedrift.cli.main import _register_subcommands, app
+from kubedrift.cli.history import ordered, render_list
+from kubedrift.cli.main import app
 from kubedrift.cli.reading import (
     ReportFormat,
     duration_text,
@@ -70,8 +70,6 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def cli() -> Any:
-    if not any(c.callback is history for c in app.registered_commands):
-        _register_subcommands()
     return app
 
 

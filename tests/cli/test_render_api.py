@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from test_render_fixture import empty_report, sample_report
 
 import kubedrift.cli.render as render_module
+from cli.test_render_fixture import empty_report, sample_report
 from kubedrift.cli.render import Format, render
 from kubedrift.model import Report
 

@@ -7,8 +7,8 @@ import json
 import msgspec
 import pytest
 import yaml
-from test_render_fixture import TRAINER, check_golden, empty_report, field, sample_report
 
+from cli.test_render_fixture import TRAINER, check_golden, empty_report, field, sample_report
 from kubedrift.cli.render import Format, render
 from kubedrift.model import SCHEMA, Report, Severity
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from test_render_fixture import TRAINER, empty_report, field, sample_report
-
+from cli.test_render_fixture import TRAINER, empty_report, field, sample_report
 from kubedrift.cli.render import Format, render
 from kubedrift.model import Report, Severity
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from test_render_fixture import TRAINER, check_golden, empty_report, field, sample_report
 
+from cli.test_render_fixture import TRAINER, check_golden, empty_report, field, sample_report
 from kubedrift.cli.render import Format, render
 from kubedrift.cli.render.markdown import code, text
 from kubedrift.model import Report, Severity

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_render_fixture import TRAINER, empty_report, field, sample_report
 
+from cli.test_render_fixture import TRAINER, empty_report, field, sample_report
 from kubedrift import __version__
 from kubedrift.cli.render import Format, render
 from kubedrift.cli.render.sarif import FINGERPRINT, LEVELS, fingerprint

@@ -7,7 +7,8 @@ import re
 
 import pytest
 from rich.cells import cell_len
-from test_render_fixture import (
+
+from cli.test_render_fixture import (
     HF_TOKEN,
     TRAINER,
     check_golden,
@@ -16,7 +17,6 @@ from test_render_fixture import (
     node_fact,
     sample_report,
 )
-
 from kubedrift.cli.render import Format, render
 from kubedrift.cli.render.table_nodes import MAX_NODES
 from kubedrift.model import MISSING, PoolSummary, Report, Severity

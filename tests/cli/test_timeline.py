@@ -14,8 +14,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from kubedrift.cli.main import _register_subcommands, app
-from kubedrift.cli.timeline import BAR_WIDTH, Window, bar, timeline
+from kubedrift.cli.main import app
+from kubedrift.cli.timeline import BAR_WIDTH, Window, bar
 from kubedrift.model import Severity
 from kubedrift.store import SqlStore, Store
 from store.builders import finding, node_finding
@@ -66,8 +66,6 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def invoke(*args: str) -> str:
-    if not any(c.callback is timeline for c in app.registered_commands):
-        _register_subcommands()
     result = CliRunner().invoke(app, ["timeline", *args], env={"KUBEDRIFT_STORE": None})
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception

@@ -16,9 +16,9 @@ from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.core_v1 import ConfigMap, Namespace, Node
 from lightkube.types import PatchType
 
-from kubedrift.cluster.backoff import Backoff
 from kubedrift.cluster.connection import ClusterTarget, Connection
 from kubedrift.cluster.discovery import ApiResource
+from kubedrift.cluster.errors import Unavailable, api_error
 from kubedrift.cluster.informer import (
     ApiSource,
     Change,
@@ -31,6 +31,7 @@ from kubedrift.cluster.informer import (
 )
 from kubedrift.cluster.watch import EventType, WatchEvent
 from kubedrift.model import ClusterError
+from kubedrift.model.backoff import Backoff
 from support.apiserver import ApiServer
 
 CONFIGMAPS = ApiResource("", "v1", "ConfigMap", "configmaps", True)
@@ -130,6 +131,8 @@ def test_relist_after_410_event_emits_synthetic_changes() -> None:
                 "metadata": {"name": "c", "namespace": "ns"},
             }
             assert (informer.relists, informer.restarts) == (2, 1)
+            assert informer.restart_reasons == {"expired": 1}
+            assert informer.last_error is None  # a 410 is routine, not an error
             assert informer.resource_version == "12"
             assert source.watched_from == ["5", "12"]
             assert len(informer) == 3
@@ -140,7 +143,7 @@ def test_relist_after_410_event_emits_synthetic_changes() -> None:
 def test_http_410_on_watch_relists() -> None:
     source = FakeSource(
         lists=[[Page([_cm("a", "1")], "1")], [Page([], "7")]],
-        watches=[[ClusterError("HTTP 410: too old resource version", where="watch")]],
+        watches=[[api_error(410, "too old resource version", where="watch")]],
     )
 
     async def go() -> None:
@@ -150,6 +153,7 @@ def test_http_410_on_watch_relists() -> None:
             deleted = await _next(changes)
             assert (deleted.type, deleted.key) == (ChangeType.DELETED, ("ns", "a"))
             assert informer.relists == 2
+            assert informer.restart_reasons == {"expired": 1}
 
     _run(go())
 
@@ -213,6 +217,8 @@ def test_other_watch_errors_back_off_and_410_right_after_a_list_waits_too() -> N
             assert (await _next(changes)).type is ChangeType.DELETED
             assert source.watched_from[:3] == ["1", "1", "2"]
             assert (informer.relists, informer.restarts) == (2, 2)
+            assert informer.restart_reasons == {"error": 1, "expired": 1}
+            assert isinstance(informer.last_error, Unavailable)
             assert "watch error 500" in str(informer.last_error)
 
     _run(go())

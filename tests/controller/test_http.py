@@ -18,7 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from controller.serving import served, wait_ready
 from kubedrift.controller.health import HealthState
 from kubedrift.controller.hookguard import HookLimits
-from kubedrift.controller.http import ServeError, ServerReady, build_app, serve
+from kubedrift.controller.http import ServeError, ServerReady, build_app, build_hook_app, serve
 from kubedrift.controller.metrics import ControllerMetrics
 
 SECRET = "hook-secret"
@@ -48,23 +48,25 @@ def _run(coro: Coroutine[Any, Any, Any]) -> Any:
     return asyncio.run(coro)
 
 
-def _app(
+def _app(*, health: HealthState | None = None, metrics: ControllerMetrics | None = None) -> Any:
+    return build_app(metrics or ControllerMetrics(), health or HealthState())
+
+
+def _hook_app(
     reloads: Reloads | None = None,
     *,
     secret: str | None = SECRET,
-    health: HealthState | None = None,
-    metrics: ControllerMetrics | None = None,
     limits: HookLimits | None = None,
 ) -> Any:
-    return build_app(
-        metrics or ControllerMetrics(),
-        health or HealthState(),
+    app = build_hook_app(
         reloads or Reloads(),
         secret,
         reload_interval=0,
         allow_unsigned_hooks=secret is None,
         hook_limits=limits,
     )
+    assert app is not None
+    return app
 
 
 def _signed(body: bytes, secret: str = SECRET) -> dict[str, str]:
@@ -150,6 +152,26 @@ def test_no_api_docs_are_exposed() -> None:
     assert _run(scenario()) == [404, 404]
 
 
+def test_the_observability_port_serves_no_git_hook() -> None:
+    """Issue 12.7: metrics and probes on one port, the Git webhook on another."""
+
+    async def scenario() -> tuple[int, list[int]]:
+        async with served(_app()) as (client, _):
+            hook = await client.post("/hooks/git", content=PUSH, headers=_signed(PUSH))
+        async with served(_hook_app()) as (client, _):
+            paths = ("/metrics", "/healthz", "/readyz")
+            others = [(await client.get(p)).status_code for p in paths]
+        return hook.status_code, others
+
+    hook, others = _run(scenario())
+    assert hook == 404
+    assert others == [404, 404, 404]
+
+
+def test_without_a_secret_the_hook_app_is_off() -> None:
+    assert build_hook_app(Reloads(), None) is None
+
+
 # -- the Git webhook -----------------------------------------------------------------------
 
 
@@ -168,7 +190,7 @@ def test_hook_signatures(headers: dict[str, str], status: int) -> None:
     reloads = Reloads()
 
     async def scenario() -> httpx2.Response:
-        async with served(_app(reloads)) as (client, _):
+        async with served(_hook_app(reloads)) as (client, _):
             response = await client.post("/hooks/git", content=PUSH, headers=headers)
             await reloads.settle()
             return response
@@ -182,7 +204,7 @@ def test_unsigned_hooks_are_accepted_without_a_secret() -> None:
     reloads = Reloads()
 
     async def scenario() -> httpx2.Response:
-        async with served(_app(reloads, secret=None)) as (client, _):
+        async with served(_hook_app(reloads, secret=None)) as (client, _):
             response = await client.post("/hooks/git", content=PUSH)
             await reloads.settle()
             return response
@@ -199,7 +221,7 @@ def test_ping_and_other_events_do_not_reload() -> None:
     reloads = Reloads()
 
     async def scenario() -> list[httpx2.Response]:
-        async with served(_app(reloads, secret=None)) as (client, _):
+        async with served(_hook_app(reloads, secret=None)) as (client, _):
             ping = await client.post(
                 "/hooks/git", content=b"{}", headers={"X-GitHub-Event": "ping"}
             )
@@ -220,7 +242,7 @@ def test_a_burst_of_hooks_while_reloading_queues_exactly_one_more() -> None:
     reloads.gate.clear()
 
     async def scenario() -> list[str]:
-        async with served(_app(reloads)) as (client, _):
+        async with served(_hook_app(reloads)) as (client, _):
             first = await client.post("/hooks/git", content=PUSH, headers=_signed(PUSH))
             await reloads.entered.wait()
             burst = await asyncio.gather(
@@ -239,7 +261,7 @@ def test_an_oversized_hook_is_refused() -> None:
     reloads = Reloads()
 
     async def scenario() -> int:
-        async with served(_app(reloads, secret=None, limits=HookLimits(max_body=16))) as (
+        async with served(_hook_app(reloads, secret=None, limits=HookLimits(max_body=16))) as (
             client,
             _,
         ):
@@ -252,7 +274,7 @@ def test_an_oversized_hook_is_refused() -> None:
 
 def test_an_empty_secret_is_refused() -> None:
     with pytest.raises(ValueError, match="empty webhook secret"):
-        _app(secret="")
+        _hook_app(secret="")
 
 
 # -- serving -------------------------------------------------------------------------------
@@ -264,7 +286,7 @@ def test_cancelling_closes_the_socket_and_the_pending_reload() -> None:
 
     async def scenario() -> tuple[int, bool]:
         ready = ServerReady()
-        task = asyncio.create_task(serve(_app(reloads, secret=None), ready_event=ready))
+        task = asyncio.create_task(serve(_hook_app(reloads, secret=None), ready_event=ready))
         await wait_ready(task, ready)
         async with httpx2.AsyncClient(trust_env=False) as client:
             await client.post(f"http://127.0.0.1:{ready.port}/hooks/git", content=PUSH)

@@ -213,3 +213,26 @@ def test_revision_source_label_never_shows_git_credentials() -> None:
     assert "s3cr3t" not in text
     assert "deploy" not in text
     assert 'source="https://***@git.example.com/org/repo.git@main,./local"' in text
+
+
+class _Owner:
+    """Stands for a tracker: the controller keys what it reported by the tracker object."""
+
+
+def test_watch_restarts_are_counted_by_reason_and_per_tracker() -> None:
+    """Issue 17.3: the `reason` label said `error` for every restart, 410s included."""
+    import weakref
+    from types import SimpleNamespace
+
+    from kubedrift.controller.run import Controller
+
+    holder = SimpleNamespace(metrics=ControllerMetrics())
+    reported: weakref.WeakKeyDictionary[object, dict[str, int]] = weakref.WeakKeyDictionary()
+    first = _Owner()
+    Controller._restarts(holder, first, "Pod", {"expired": 2, "error": 1}, reported)  # type: ignore[arg-type]
+    Controller._restarts(holder, first, "Pod", {"expired": 3, "error": 1}, reported)  # type: ignore[arg-type]
+    again = _Owner()  # a new tracker after a reload counts from zero again
+    Controller._restarts(holder, again, "Pod", {"error": 1}, reported)  # type: ignore[arg-type]
+    samples = _samples(holder.metrics, "kubedrift_watch_restarts_total")
+    assert samples[(("kind", "Pod"), ("reason", "expired"))] == 3
+    assert samples[(("kind", "Pod"), ("reason", "error"))] == 2

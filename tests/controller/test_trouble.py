@@ -8,8 +8,8 @@ import logging
 
 import pytest
 
-from kubedrift.cluster.backoff import Backoff
 from kubedrift.controller.trouble import Trouble, supervised
+from kubedrift.model.backoff import Backoff
 
 
 class Clock:

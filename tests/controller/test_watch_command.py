@@ -89,11 +89,12 @@ def test_watch_with_the_reader_account_alerts_records_and_resolves(
     (tmp_path / "desired" / "config.yaml").write_text(DESIRED)
     kubectl(apiserver, "create", "namespace", NS)
     kubectl(apiserver, "apply", "-f", str(tmp_path / "desired" / "config.yaml"))
-    port, db = free_port(), tmp_path / "timeline.db"
+    port, hook_port, db = free_port(), free_port(), tmp_path / "timeline.db"
     argv = [
         str(KUBEDRIFT), "watch",
         "--kubeconfig", str(reader_kubeconfig), "--desired", str(tmp_path / "desired"),
         "--cluster", "cli-e2e", "--store", str(db), "--listen", f"127.0.0.1:{port}",
+        "--webhook-listen", f"127.0.0.1:{hook_port}",
         "--alertmanager", alertmanager.url, "--alert-group-wait", "0.2",
         "--leader-elect", "--lease-namespace", LEASE_NS, "--identity", "watch-test-1",
         "--webhook-secret", HOOK_SECRET,
@@ -105,7 +106,8 @@ def test_watch_with_the_reader_account_alerts_records_and_resolves(
         try:
             base = f"http://127.0.0.1:{port}"
             _scenario(apiserver, alertmanager, receiver, base)
-            _git_hook_reloads(tmp_path / "desired" / "config.yaml", receiver, base)
+            hooks = f"http://127.0.0.1:{hook_port}"
+            _git_hook_reloads(tmp_path / "desired" / "config.yaml", receiver, base, hooks)
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(timeout=20) == 0, (tmp_path / "watch.log").read_text()
         finally:
@@ -161,20 +163,26 @@ def _scenario(server: ApiServer, am: Alertmanager, receiver: Receiver, base: str
 HOOK_SECRET = "hook-s3cret"
 
 
-def _git_hook_reloads(desired: Path, receiver: Receiver, base: str) -> None:
+def _git_hook_reloads(desired: Path, receiver: Receiver, base: str, hooks: str) -> None:
     """A push to Git (the desired file changed) is picked up when the webhook calls, long
-    before the 60 s poll: the live value now differs from the new desired one."""
+    before the 60 s poll: the live value now differs from the new desired one. The hook is
+    served on its own port (issue 12.7); the metrics port does not know it."""
     desired.write_text(DESIRED.replace("nccl_debug: WARN", "nccl_debug: INFO"))
     body = json.dumps({"ref": "refs/heads/main", "after": "0" * 40}).encode()
     headers = {"Content-Type": "application/json", "X-GitHub-Event": "push"}
-    unsigned = urllib.request.Request(base + "/hooks/git", data=body, headers=headers)
+    on_metrics_port = urllib.request.Request(base + "/hooks/git", data=body, headers=headers)
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(on_metrics_port, timeout=5)
+    missing.value.close()
+    assert missing.value.code == 404
+    unsigned = urllib.request.Request(hooks + "/hooks/git", data=body, headers=headers)
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(unsigned, timeout=5)
     refused.value.close()  # the error holds the response and its socket
     assert refused.value.code == 401
     signature = "sha256=" + hmac.new(HOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
     request = urllib.request.Request(
-        base + "/hooks/git", data=body, method="POST",
+        hooks + "/hooks/git", data=body, method="POST",
         headers={**headers, "X-Hub-Signature-256": signature},
     )  # fmt: skip
     with urllib.request.urlopen(request, timeout=5) as resp:

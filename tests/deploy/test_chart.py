@@ -145,6 +145,34 @@ def test_full_values_wire_every_option_and_keep_secrets_out_of_the_spec() -> Non
     assert {"ServiceMonitor", "PrometheusRule", "NetworkPolicy", "PodDisruptionBudget"} <= kinds
 
 
+def test_the_git_webhook_has_its_own_port_service_port_and_ingress_rule() -> None:
+    """Issue 12.7: metrics and probes on `http`, the Git webhook on `webhook`, each with its
+    own NetworkPolicy peers; without a webhook secret there is no webhook port at all."""
+    docs = template("-f", FULL, "--set", "networkPolicy.webhookFrom[0].ipBlock.cidr=192.0.2.0/24")
+    ctr = container(docs, "Deployment", "kubedrift-controller")
+    args = ctr["args"]
+    assert args[args.index("--listen") + 1] == "0.0.0.0:8080"
+    assert args[args.index("--webhook-listen") + 1] == "0.0.0.0:8081"
+    assert {p["name"]: p["containerPort"] for p in ctr["ports"]} == {"http": 8080, "webhook": 8081}
+    assert ctr["readinessProbe"]["httpGet"]["port"] == "http"
+    service = find(docs, "Service", "kubedrift-controller")
+    assert {p["name"]: p["targetPort"] for p in service["spec"]["ports"]} == {
+        "http": "http",
+        "webhook": "webhook",
+    }
+    policy = find(docs, "NetworkPolicy", "kubedrift-controller")
+    rules = {r["ports"][0]["port"]: r.get("from") for r in policy["spec"]["ingress"]}
+    assert rules["webhook"] == [{"ipBlock": {"cidr": "192.0.2.0/24"}}]
+    assert rules["http"] != rules["webhook"]
+
+    plain = template("--set", "networkPolicy.enabled=true")
+    ctr = container(plain, "Deployment", "kubedrift-controller")
+    assert "--webhook-listen" not in ctr["args"]
+    assert [p["name"] for p in ctr["ports"]] == ["http"]
+    policy = find(plain, "NetworkPolicy", "kubedrift-controller")
+    assert [r["ports"][0]["port"] for r in policy["spec"]["ingress"]] == ["http"]
+
+
 def test_postgresql_url_comes_only_from_its_secret() -> None:
     docs = template(
         "--set", "store.type=postgresql", "--set", "store.postgresql.urlSecret.name=kubedrift-store"

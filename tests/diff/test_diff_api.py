@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-from diff_builders import deployment, served
-
 import kubedrift.diff
+from diff.diff_builders import deployment, served
 from kubedrift.diff import DEFAULT_OPTIONS, DiffOptions, diff_object
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,15 +17,15 @@ import yaml
 
 from kubedrift.diff import DiffOptions, diff_object
 from kubedrift.model import Finding
+from support.corpus import CORPUS as CORPUS_ROOT
+from support.corpus import require_corpus
 
-CORPUS = Path(__file__).parents[2] / ".." / "shared" / "corpus" / "argo-diff"
+CORPUS = require_corpus(CORPUS_ROOT / "argo-diff", module_level=True)
 CASE_KEYS = {"name", "desired", "live", "in_sync", "paths", "never_printed"}
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 
 def load_cases() -> list[dict[str, Any]]:
-    if not (CORPUS / "cases.yaml").is_file():
-        pytest.fail(f"{CORPUS} not found: CI places ../shared beside the clone")
     cases: list[dict[str, Any]] = yaml.safe_load((CORPUS / "cases.yaml").read_text())["cases"]
     return cases
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from diff_builders import deployment, served
-
+from diff.diff_builders import deployment, served
 from kubedrift.diff import diff_object
 from kubedrift.model import Finding
 

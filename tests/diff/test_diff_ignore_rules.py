@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from diff_builders import deployment, served
 
+from diff.diff_builders import deployment, served
 from kubedrift.diff import DiffOptions, compile_ignore_rules, diff_object
 from kubedrift.diff.selectors import LabelSelector, Requirement, Selector
 from kubedrift.model import InputError

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from diff_builders import container_fields, entry
 
+from diff.diff_builders import container_fields, entry
 from kubedrift.diff.managed_fields import (
     ManagedFields,
     coverage,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from diff_builders import deployment, served
-
+from diff.diff_builders import deployment, served
 from kubedrift.diff import diff_objects, pair_objects
 
 

@@ -12,8 +12,8 @@ import json
 from typing import Any
 
 import pytest
-from diff_builders import container_fields, deployment, entry, served
 
+from diff.diff_builders import container_fields, deployment, entry, served
 from kubedrift.diff import (
     DiffOptions,
     compile_ignore_rules,

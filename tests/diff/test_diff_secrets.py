@@ -6,8 +6,7 @@ import base64
 import json
 from typing import Any
 
-from diff_builders import entry
-
+from diff.diff_builders import entry
 from kubedrift.diff import DiffOptions, compile_ignore_rules, diff_object, diff_objects
 from kubedrift.diff.secrets import keyed_hash
 from kubedrift.model import MISSING, Finding

@@ -9,8 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from diff_builders import container_fields, deployment, entry, served
-
+from diff.diff_builders import container_fields, deployment, entry, served
 from kubedrift.diff import DiffOptions, diff_object
 from kubedrift.model import MISSING, Finding
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from diff_builders import deployment, entry, served
 
+from diff.diff_builders import deployment, entry, served
 from kubedrift.diff import (
     BUILTIN_TRUSTED_RULES,
     DiffOptions,

@@ -29,6 +29,7 @@ import httpx2
 from kubedrift.alerts.errors import AlertError, protect_in_logs, scrub
 from kubedrift.alerts.policy import AlertPolicy
 from kubedrift.alerts.sinks import Sink
+from kubedrift.model.backoff import Backoff
 
 log = logging.getLogger("kubedrift.alerts")
 
@@ -81,7 +82,7 @@ async def deliver(
             return Outcome(attempt)
         if not result.retryable or attempt == policy.max_attempts:
             return Outcome(attempt, _failure(sink, result, attempt))
-        delay = backoff_delay(attempt, policy.backoff_initial, policy.backoff_max, rng)
+        delay = Backoff(policy.backoff_initial, policy.backoff_max, rng).delay_after(attempt)
         if result.retry_after is not None:
             delay = max(delay, min(result.retry_after, policy.retry_after_max))
         log.info(
@@ -94,12 +95,6 @@ async def deliver(
         )
         await sleep(delay)
     raise AssertionError("unreachable: max_attempts >= 1")
-
-
-def backoff_delay(attempt: int, initial: float, cap: float, rng: random.Random) -> float:
-    """The wait after failed attempt `attempt` (1-based): equal jitter over a doubling step."""
-    step = min(cap, initial * 2.0 ** (attempt - 1))
-    return step / 2 + rng.uniform(0, step / 2)
 
 
 def retry_after(value: str | None, now: datetime | None = None) -> float | None:

@@ -68,8 +68,6 @@ UNIQUE_FACTS = frozenset({"nodeInfo.machineID", "nodeInfo.systemUUID", "nodeInfo
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 FACTS_ANNOTATION = "kubedrift.io/facts"
 DIGEST_ANNOTATION = "kubedrift.io/facts-digest"
-AGENT_NAMESPACE = "kubedrift-system"
-"""Where agents publish their ConfigMaps unless told otherwise (`--agent-namespace`)."""
 AGENT_CONFIGMAP_SELECTOR = "app.kubernetes.io/part-of=kubedrift,app.kubernetes.io/managed-by=agent"
 """The labels every agent ConfigMap carries."""
 _BYTE_RESOURCES = frozenset({"memory", "ephemeral-storage", "storage"})

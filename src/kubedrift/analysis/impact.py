@@ -83,7 +83,7 @@ def node_impact(findings: Sequence[Finding], model: WorkloadModel, now: datetime
         workload_findings=tuple(
             _workload_finding(w, drifted, now)
             for w in model.workloads
-            if any(n in drifted for n in w.nodes)
+            if not w.node_agent and any(n in drifted for n in w.nodes)
         ),
     )
 

@@ -9,10 +9,8 @@ that it differs). Findings are ordered by severity, pool, node and fact.
 
 from __future__ import annotations
 
-import gc
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,6 +23,7 @@ from kubedrift.analysis.peers import Comparator, PeerSeverity, PoolPeers, peer_f
 from kubedrift.analysis.profile_check import check_profiles
 from kubedrift.analysis.profiles import NodeProfile
 from kubedrift.model import Finding, InputError, ObjectRef, PoolSummary
+from kubedrift.model.gcpause import gc_paused
 
 __all__ = ["NodeAnalysis", "NodeOptions", "analyze_nodes"]
 
@@ -55,7 +54,7 @@ def analyze_nodes(
     """
     if now is not None and now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    with _collector_paused():
+    with gc_paused():
         return _analyze(nodes, profiles, options, now)
 
 
@@ -87,19 +86,6 @@ def _analyze(
         pools=tuple(_summary(o, findings) for o in outcomes),
         notes=_notes(pools, options),
     )
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Facts of 5,000 nodes are ~10^5 small objects that all live until the end: a
-    garbage-collector pass over them would cost more than the analysis (DESIGN.md)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _pools(all_facts: list[NodeFacts], options: NodeOptions) -> dict[str, list[NodeFacts]]:

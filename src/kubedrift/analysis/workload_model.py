@@ -7,6 +7,13 @@ StatefulSet → LeaderWorkerSet, Pod → PyTorchJob/RayCluster, …) to the last
 *workload*. An owner that is not among the given objects (a CRD kind not read, say) is still
 named from the reference that points at it, and the walk stops there.
 
+Node agents — pods of a DaemonSet, and static pods (mirror pods, whose controller is their
+Node) — are workloads too, but they are the node's own plumbing (CNI, CSI, log and metric
+agents, the GPU operator's device plugin and DCGM exporter), one per node by design: they are
+never "at risk" from the node they run on, nor a job whose nodes should agree. `kubectl
+drain` treats them apart for the same reason (`--ignore-daemonsets`; mirror pods are
+skipped). `Workload.node_agent` says so, and `on_node` and the node-impact rules leave them out.
+
 GPUs held by a pod are the `nvidia.com/gpu` units (and MIG slices `nvidia.com/mig-*`) in
 its containers' limits, or in their requests where limits name none. GPU-hours are GPUs ×
 hours since the pod's `status.startTime`, summed over the workload's pods.
@@ -22,8 +29,12 @@ from typing import Any
 
 from kubedrift.model import ObjectRef, ref_of
 
+NODE_AGENT_KINDS = frozenset({"DaemonSet", "Node"})
+"""Top-level owners whose pods belong to the node itself (a mirror pod's owner is its Node)."""
+
 __all__ = [
     "GPU_RESOURCE",
+    "NODE_AGENT_KINDS",
     "RunningPod",
     "Workload",
     "WorkloadModel",
@@ -77,8 +88,13 @@ class Workload:
 
     @property
     def multi_node(self) -> bool:
-        """Whether the workload spans two nodes or more."""
-        return len(self.nodes) >= 2
+        """Whether the workload spans two nodes or more (node agents never do: see above)."""
+        return len(self.nodes) >= 2 and not self.node_agent
+
+    @property
+    def node_agent(self) -> bool:
+        """A DaemonSet's pods, or a static (mirror) pod: part of the node, not a workload on it."""
+        return self.owner.kind in NODE_AGENT_KINDS
 
     def gpu_hours(self, now: datetime) -> float:
         """GPUs × hours running, summed over pods."""
@@ -101,7 +117,7 @@ class WorkloadModel:
     _by_node: Mapping[str, tuple[Workload, ...]]
 
     def on_node(self, node: str) -> tuple[Workload, ...]:
-        """Workloads with at least one running pod on `node`."""
+        """Workloads (node agents left out) with at least one running pod on `node`."""
         return self._by_node.get(node, ())
 
     def of_kind(self, *kinds: str) -> tuple[Mapping[str, Any], ...]:
@@ -132,6 +148,8 @@ def build_model(objects: Iterable[Mapping[str, Any]]) -> WorkloadModel:
         by_kind[kind].append(obj)
     by_node: dict[str, list[Workload]] = defaultdict(list)
     for w in workloads:
+        if w.node_agent:
+            continue
         for node in w.nodes:
             by_node[node].append(w)
     return WorkloadModel(

@@ -15,7 +15,8 @@
   `nvidia.com/gpu` taint, that declares no GPU in limits or requests. (A request without a
   limit cannot exist on a live pod: the API server rejects it.) Such a pod escapes the device
   plugin's accounting and, with the default `NVIDIA_VISIBLE_DEVICES=all` of CUDA images,
-  can see every GPU on the node. Pods of DaemonSets (device plugin, DCGM exporter) are exempt.
+  can see every GPU on the node. Node agents (DaemonSet and static pods: the device plugin, the
+  DCGM exporter) are exempt.
 - `inference-image-skew`: replicas of one Deployment or InferenceService running different
   images (by `spec.containers[].image`, or by the pulled `imageID` when the references are
   equal: a mutable tag pulled at different times). A rollout in progress shows the same
@@ -184,7 +185,7 @@ def gpu_without_limit(
 ) -> Iterator[Finding]:
     """Pods on GPU nodes that tolerate the GPU taint but declare no GPU (see module doc)."""
     for w in model.workloads:
-        if w.owner.kind == "DaemonSet":
+        if w.node_agent:  # a DaemonSet's or a static pod: the node's own plumbing
             continue
         pods = [p for p in w.pods if _gpu_node(nodes.get(p.node)) and _bypasses(p)]
         if pods:

@@ -7,24 +7,22 @@ would read as "drift", so `run()` runs click outside standalone mode and maps th
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from kubedrift import __version__
-from kubedrift.analysis.facts import AGENT_NAMESPACE
 from kubedrift.cli.errors import run_cli
-from kubedrift.cli.output import emit, fail_exit_code
-from kubedrift.cli.progress import Progress
+from kubedrift.cli.lazy import LazyGroup
 from kubedrift.cli.render import Format
-from kubedrift.cluster.connection import ClusterTarget
-from kubedrift.engine import DiffRequest, ScanRequest, run_diff, run_scan
-from kubedrift.model import Severity
+from kubedrift.model import AGENT_NAMESPACE, Severity
 
+# Only what every command needs is imported here; `scan` and `diff` import the engine when
+# they run, and the other commands are loaded by `LazyGroup` (start-up time, issue 18.5).
 # typer >= 0.2x vendors click as `typer._click`, and raises its exceptions, not click's.
 app = typer.Typer(
+    cls=LazyGroup,
     name="kubedrift",
     help="Find infrastructure drift in Kubernetes clusters running AI workloads.",
     add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, pwsh)
@@ -163,6 +161,13 @@ def scan(
     color: ColorOpt = None,
 ) -> int:
     """Compare desired state (and node pools) with a cluster or a snapshot."""
+    import asyncio
+
+    from kubedrift.cli.output import emit, fail_exit_code
+    from kubedrift.cli.progress import Progress
+    from kubedrift.cluster.connection import ClusterTarget
+    from kubedrift.engine import ScanRequest, run_scan
+
     request = ScanRequest(
         desired=tuple(desired or ()),
         snapshots=tuple(live or ()),
@@ -207,6 +212,11 @@ def diff(
     color: ColorOpt = None,
 ) -> int:
     """Compare two files of objects, pairing them by apiVersion/kind/namespace/name."""
+    from kubedrift.cli.output import emit, fail_exit_code
+    from kubedrift.cli.progress import Progress
+    from kubedrift.cluster.connection import ClusterTarget
+    from kubedrift.engine import DiffRequest, run_diff
+
     request = DiffRequest(
         desired=desired,
         live=live,
@@ -229,26 +239,6 @@ def version() -> int:
     return 0
 
 
-def _register_subcommands() -> None:
-    from kubedrift.cli.agent import agent
-    from kubedrift.cli.history import history
-    from kubedrift.cli.remediate import apply, plan
-    from kubedrift.cli.serve import serve
-    from kubedrift.cli.simulate import simulate
-    from kubedrift.cli.timeline import timeline
-    from kubedrift.cli.watch import watch
-
-    app.command()(simulate)
-    app.command()(agent)
-    app.command()(watch)
-    app.command()(history)
-    app.command()(timeline)
-    app.command()(plan)
-    app.command()(apply)
-    app.command()(serve)
-
-
 def run() -> None:
     """Console-script entry point: run and exit with the contract's exit code."""
-    _register_subcommands()
     run_cli(app)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sys
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.status import Status
+if TYPE_CHECKING:
+    from rich.status import Status
 
 
 class Progress:
@@ -14,7 +15,9 @@ class Progress:
 
     def __init__(self) -> None:
         self._status: Status | None = None
-        if sys.stderr.isatty():
+        if sys.stderr.isatty():  # rich only for people at a terminal: it costs ~40 ms to import
+            from rich.console import Console
+
             self._status = Console(stderr=True).status("starting")
 
     def __enter__(self) -> Progress:

@@ -18,7 +18,6 @@ from typing import Annotated, Any
 import typer
 
 from kubedrift.alerts import AlertPolicy, sinks_from_options
-from kubedrift.analysis.facts import AGENT_NAMESPACE
 from kubedrift.analysis.options import NodeOptions
 from kubedrift.analysis.user_controls import disable_rules
 from kubedrift.cluster.connection import ClusterTarget, context_name
@@ -26,7 +25,7 @@ from kubedrift.controller.fleet import FleetOptions
 from kubedrift.controller.run import ControllerOptions, LeaderOptions, run_controller
 from kubedrift.controller.watcher import WatchOptions
 from kubedrift.desired import KubedriftConfig, load_config
-from kubedrift.model import InputError, KubedriftError, Severity
+from kubedrift.model import AGENT_NAMESPACE, InputError, KubedriftError, Severity
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 DEFAULT_STORE = "kubedrift-timeline.db"
@@ -64,8 +63,14 @@ def watch(
         ),
     ] = DEFAULT_STORE,
     listen: Annotated[
-        str, typer.Option(help="HOST:PORT for /metrics, /healthz, /readyz, /hooks/git; '' off.")
+        str, typer.Option(help="HOST:PORT for /metrics, /healthz and /readyz; '' off.")
     ] = "127.0.0.1:8080",
+    webhook_listen: Annotated[
+        str,
+        typer.Option(
+            help="HOST:PORT for the Git webhook POST /hooks/git, its own port; '' off.",
+        ),
+    ] = "127.0.0.1:8081",
     desired_interval: Annotated[
         float, typer.Option(help="Seconds between checks for a new desired revision.")
     ] = 60.0,
@@ -147,7 +152,8 @@ def watch(
             ),
         ),
         store=store,
-        listen=_address(listen),
+        listen=_address("--listen", listen),
+        webhook_listen=_hook_address(listen, webhook_listen),
         sinks=sinks_from_options(
             webhooks=alert_webhook or (),
             slack=alert_slack or (),
@@ -197,13 +203,25 @@ def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
     return group
 
 
-def _address(listen: str) -> tuple[str, int] | None:
+def _address(option: str, listen: str) -> tuple[str, int] | None:
     if not listen:
         return None
     host, sep, port = listen.rpartition(":")
     if not sep or not port.isdigit() or int(port) > 65535:
-        raise InputError(f"--listen {listen!r}: expected HOST:PORT, e.g. 0.0.0.0:8080")
+        raise InputError(f"{option} {listen!r}: expected HOST:PORT, e.g. 0.0.0.0:8080")
     return (host.strip("[]") or "0.0.0.0", int(port))
+
+
+def _hook_address(listen: str, webhook_listen: str) -> tuple[str, int] | None:
+    """`--webhook-listen`, which may not share a port with `--listen` (port 0: any free)."""
+    hooks = _address("--webhook-listen", webhook_listen)
+    probes = _address("--listen", listen)
+    if hooks is not None and probes is not None and hooks[1] == probes[1] != 0:
+        raise InputError(
+            f"--webhook-listen {webhook_listen!r} and --listen {listen!r} share port "
+            f"{hooks[1]}: the Git webhook has its own port, apart from metrics and probes"
+        )
+    return hooks
 
 
 def _fleet_controls(

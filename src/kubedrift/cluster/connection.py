@@ -9,7 +9,6 @@ the diff needs. Library exceptions are translated to `ClusterError` here and go 
 from __future__ import annotations
 
 import asyncio
-import gc
 import os
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -25,8 +24,10 @@ from lightkube.config.client_adapter import AsyncClient as _adapter_client
 from lightkube.config.client_adapter import ConnectionParams
 from lightkube.config.kubeconfig import SingleConfig
 
+from kubedrift.cluster.errors import response_error, transport_error
 from kubedrift.cluster.kubeconfig import kubeconfig_paths, load_merged
 from kubedrift.model import ClusterError
+from kubedrift.model.gcpause import gc_paused
 
 _decoder = msgspec.json.Decoder()
 SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
@@ -168,7 +169,7 @@ class Connection:
         try:
             resp = await self.http.get(path, params=dict(params or {}))
         except httpx.HTTPError as err:
-            raise self._transport_error(err) from None
+            raise self._transport_error(err) from err
         if resp.status_code == 404:
             return None
         self._raise_for_status(resp, what or path)
@@ -188,44 +189,23 @@ class Connection:
                     if line:
                         yield line.encode()
         except httpx.HTTPError as err:
-            raise self._transport_error(err) from None
+            raise self._transport_error(err) from err
 
     def _transport_error(self, err: httpx.HTTPError) -> ClusterError:
-        reason = str(err) or type(err).__name__
-        return ClusterError(f"cannot reach the API server: {reason}", where=self.server)
+        return transport_error(err, self.server)
 
     def _raise_for_status(self, resp: httpx.Response, what: str) -> None:
-        if resp.status_code < 400:
-            return
-        message = _status_message(resp)
-        if resp.status_code == 401:
-            raise ClusterError(f"unauthorized (check the credentials): {message}", where=what)
-        if resp.status_code == 403:
-            raise ClusterError(f"forbidden: {message}", where=what)
-        raise ClusterError(f"HTTP {resp.status_code}: {message}", where=what)
-
-
-def _status_message(resp: httpx.Response) -> str:
-    try:
-        body = _decoder.decode(resp.content)
-    except msgspec.DecodeError:
-        return resp.text[:200].strip() or resp.reason_phrase
-    if isinstance(body, dict) and isinstance(body.get("message"), str):
-        return str(body["message"])
-    return resp.reason_phrase
+        if resp.status_code >= 400:
+            raise response_error(resp, what)
 
 
 def decode(data: bytes, *, where: str) -> dict[str, Any]:
     """Decode one JSON document with the collector paused (bulk decode allocates a lot)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
     try:
-        value = _decoder.decode(data)
+        with gc_paused():
+            value = _decoder.decode(data)
     except msgspec.DecodeError as err:
         raise ClusterError(f"invalid JSON from the API server: {err}", where=where) from None
-    finally:
-        if was_enabled:
-            gc.enable()
     if not isinstance(value, dict):
         raise ClusterError("expected a JSON object from the API server", where=where)
     return value

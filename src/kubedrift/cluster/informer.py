@@ -35,11 +35,12 @@ from typing import Any, Protocol, cast
 
 import msgspec
 
-from kubedrift.cluster.backoff import Backoff
 from kubedrift.cluster.connection import Connection
 from kubedrift.cluster.discovery import ApiResource
+from kubedrift.cluster.errors import Gone, status_error
 from kubedrift.cluster.watch import EventType, WatchEvent, watch
 from kubedrift.model import ClusterError
+from kubedrift.model.backoff import Backoff
 
 Key = tuple[str, str]
 """(namespace, name); the namespace is "" for cluster-scoped objects."""
@@ -193,10 +194,6 @@ def node_fingerprint(obj: Mapping[str, Any]) -> Hashable:
     return (default_fingerprint(obj), _encoder.encode(facts))
 
 
-class _Gone(Exception):
-    """The resourceVersion (or a list's continue token) is too old: relist."""
-
-
 class _Marker(enum.Enum):
     SYNCED = "synced"
     END = "end"
@@ -228,6 +225,8 @@ class Informer:
         self.options = options
         self.resource_version: str | None = None
         self.restarts = 0
+        self.restart_reasons: dict[str, int] = {}
+        """Restarts by reason: `expired` (410 Gone: relisted), `error` (anything else)."""
         self.relists = 0
         self.last_error: ClusterError | None = None
         self.synced = asyncio.Event()
@@ -309,10 +308,12 @@ class Informer:
                     await self._relist()
                     need_list, fresh = False, True
                 await self._watch(self.resource_version or "")
-            except (_Gone, ClusterError) as err:
+            except ClusterError as err:
+                gone = isinstance(err, Gone)
                 self.restarts += 1
-                gone = isinstance(err, _Gone) or err.message.startswith("HTTP 410")
-                if isinstance(err, ClusterError):
+                reason = "expired" if gone else "error"
+                self.restart_reasons[reason] = self.restart_reasons.get(reason, 0) + 1
+                if not gone:
                     self.last_error = err
                 need_list = need_list or gone
                 # a 410 right after a fresh list would relist in a tight loop: wait then too
@@ -347,7 +348,7 @@ class Informer:
             async for event in events:
                 self._backoff.reset()
                 if event.type is EventType.ERROR:
-                    raise _status_error(event.obj, self._what)
+                    raise status_error(event.obj, self._what)
                 if event.type is EventType.DELETED:
                     await self._forget(event.obj)
                 elif event.type is not EventType.BOOKMARK:
@@ -376,14 +377,6 @@ class Informer:
         meta = {"name": name, "namespace": namespace} if namespace else {"name": name}
         resource = self.source.resource
         return {"apiVersion": resource.api_version, "kind": resource.kind, "metadata": meta}
-
-
-def _status_error(status: Mapping[str, Any], what: str) -> Exception:
-    code = status.get("code")
-    if code == 410:
-        return _Gone(str(status.get("message") or "Gone"))
-    message = status.get("message") or status.get("reason") or "unknown error"
-    return ClusterError(f"watch error {code}: {message}", where=f"watch {what}")
 
 
 def _key(obj: Mapping[str, Any]) -> Key:

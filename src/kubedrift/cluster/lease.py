@@ -26,7 +26,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kubedrift.cluster.connection import Connection
-from kubedrift.cluster.rest import Conflict, send_json
+from kubedrift.cluster.errors import Conflict
+from kubedrift.cluster.rest import send_json
 from kubedrift.model import ClusterError
 
 __all__ = [

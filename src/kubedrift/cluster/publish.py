@@ -28,10 +28,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from kubedrift.analysis.facts import AGENT_NAMESPACE, facts_digest
+from kubedrift.analysis.facts import facts_digest
 from kubedrift.cluster.connection import Connection
-from kubedrift.cluster.rest import MERGE_PATCH, Conflict, send_json
-from kubedrift.model import ClusterError
+from kubedrift.cluster.errors import Conflict
+from kubedrift.cluster.rest import MERGE_PATCH, send_json
+from kubedrift.model import AGENT_NAMESPACE, ClusterError
 
 FIELD_MANAGER = "kubedrift-agent"
 DEFAULT_NAMESPACE = AGENT_NAMESPACE

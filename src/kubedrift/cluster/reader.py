@@ -15,7 +15,8 @@ from typing import Any
 
 from kubedrift.cluster.connection import Connection
 from kubedrift.cluster.discovery import ApiResource, Discovery
-from kubedrift.model import ClusterError, ObjectRef
+from kubedrift.cluster.errors import Forbidden
+from kubedrift.model import ObjectRef
 
 LIST_THRESHOLD = 8
 """Desired objects per (resource, namespace) above which a paged LIST beats single GETs."""
@@ -110,9 +111,7 @@ class _Fetcher:
     async def group(self, resource: ApiResource, ns: str | None, refs: list[ObjectRef]) -> None:
         try:
             await self._group(resource, ns, refs)
-        except ClusterError as err:
-            if not err.message.startswith("forbidden"):
-                raise
+        except Forbidden:
             for ref in refs:
                 self.found.pop(ref, None)
                 self.forbidden[ref] = resource.plural
@@ -158,10 +157,8 @@ async def may_list(conn: Connection, resource: ApiResource, namespace: str | Non
         await conn.get_json(
             resource.path(namespace), {"limit": "1"}, what=f"list {resource.plural}"
         )
-    except ClusterError as err:
-        if err.message.startswith("forbidden"):
-            return False
-        raise
+    except Forbidden:
+        return False
     return True
 
 
@@ -188,9 +185,7 @@ async def namespaces_holding(
         names = None if len(group) > ELSEWHERE_BY_NAME else [r.name for r in group]
         try:
             holding = await _namespaces_by_name(conn, resource, names)
-        except ClusterError as err:
-            if not err.message.startswith("forbidden"):
-                raise
+        except Forbidden:
             continue
         for ref in group:
             others = tuple(ns for ns in holding.get(ref.name, ()) if ns != ref.namespace)

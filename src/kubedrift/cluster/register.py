@@ -40,6 +40,7 @@ from lightkube.generic_resource import (
 from lightkube.types import PatchType
 
 from kubedrift.model import ClusterError, InputError, ObjectRef, ref_of
+from kubedrift.model.backoff import Backoff
 
 T = TypeVar("T")
 
@@ -311,7 +312,7 @@ class _Writer:
 
         When `conflict` says an error means the object exists, `_AlreadyExists` is raised.
         """
-        delay, waited = 0.1, 0.0
+        backoff, waited = Backoff(0.1, 2.0), 0.0
         while True:
             try:
                 async with self.limit:
@@ -325,9 +326,9 @@ class _Writer:
                 raise ClusterError(
                     f"cannot {verb} it: API server unreachable ({err})", where=str(item.ref)
                 ) from err
+            delay = backoff.next_delay()
             await asyncio.sleep(delay)
             waited += delay
-            delay = min(delay * 2, 2.0)
 
 
 class _AlreadyExists(Exception):

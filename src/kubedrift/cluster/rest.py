@@ -1,8 +1,8 @@
 """JSON writes through a `Connection`: create (POST) and merge patch (PATCH).
 
 `Connection` itself only reads; these requests go through the same configured client and
-translate failures the same way, to `ClusterError` (and `Conflict` for HTTP 409, which a
-caller racing another writer can act on).
+translate failures the same way (`kubedrift.cluster.errors`: `Conflict` for HTTP 409, which
+a caller racing another writer can act on, `Forbidden`, `NotFound`, ...).
 """
 
 from __future__ import annotations
@@ -14,16 +14,12 @@ import httpx2 as httpx
 import msgspec
 
 from kubedrift.cluster.connection import Connection, decode
-from kubedrift.model import ClusterError
+from kubedrift.cluster.errors import Conflict, response_error, transport_error
 
 JSON = "application/json"
 MERGE_PATCH = "application/merge-patch+json"
+__all__ = ["JSON", "MERGE_PATCH", "Conflict", "send_json"]
 _encoder = msgspec.json.Encoder()
-_decoder = msgspec.json.Decoder()
-
-
-class Conflict(ClusterError):
-    """HTTP 409: the object already exists, or changed under a conditional write."""
 
 
 async def send_json(
@@ -46,29 +42,7 @@ async def send_json(
             method, path, content=_encoder.encode(body), headers=headers, params=dict(params or {})
         )
     except httpx.HTTPError as err:
-        reason = str(err) or type(err).__name__
-        raise ClusterError(f"cannot reach the API server: {reason}", where=conn.server) from None
+        raise transport_error(err, conn.server) from err
     if resp.status_code >= 400:
-        raise _error(resp, what)
+        raise response_error(resp, what)
     return decode(resp.content, where=what)
-
-
-def _error(resp: httpx.Response, what: str) -> ClusterError:
-    message = _status_message(resp)
-    if resp.status_code == 409:
-        return Conflict(f"conflict: {message}", where=what)
-    if resp.status_code == 401:
-        return ClusterError(f"unauthorized (check the credentials): {message}", where=what)
-    if resp.status_code == 403:
-        return ClusterError(f"forbidden: {message}", where=what)
-    return ClusterError(f"HTTP {resp.status_code}: {message}", where=what)
-
-
-def _status_message(resp: httpx.Response) -> str:
-    try:
-        body = _decoder.decode(resp.content)
-    except msgspec.DecodeError:
-        return resp.text[:200].strip() or resp.reason_phrase
-    if isinstance(body, dict) and isinstance(body.get("message"), str):
-        return str(body["message"])
-    return resp.reason_phrase

@@ -23,9 +23,10 @@ from typing import Any
 
 import msgspec
 
-from kubedrift.desired.documents import SourcedObject, gc_paused, read_objects
+from kubedrift.desired.documents import SourcedObject, read_objects
 from kubedrift.desired.tree import manifest_files
 from kubedrift.model import InputError, KubedriftError
+from kubedrift.model.gcpause import gc_paused
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,9 +15,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from kubedrift.cluster.backoff import Backoff
 from kubedrift.controller.desired import PairingKey
 from kubedrift.controller.objects import ObjectEvent
+from kubedrift.model.backoff import Backoff
 from kubedrift.store import StoreError
 
 RETRY_INITIAL, RETRY_CAP = 0.5, 10.0

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import gc
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +29,6 @@ from typing import Any
 from kubedrift.analysis import nodes as node_analysis
 from kubedrift.analysis.facts import (
     AGENT_CONFIGMAP_SELECTOR,
-    AGENT_NAMESPACE,
     attach_published_facts,
     published_facts,
 )
@@ -48,7 +46,8 @@ from kubedrift.cluster.informer import (
     node_fingerprint,
 )
 from kubedrift.controller.workloads import WorkloadTracker
-from kubedrift.model import Finding, PoolSummary
+from kubedrift.model import AGENT_NAMESPACE, Finding, PoolSummary
+from kubedrift.model.gcpause import gc_paused
 
 KEPT_ANNOTATION_PREFIX = "kubedrift.io/"
 
@@ -319,9 +318,7 @@ class FleetTracker:
         """One pass over the projections and the last listed workloads (pure, CPU-bound)."""
         nodes = attach_published_facts(self._nodes.values(), self._published)
         now = datetime.now(UTC)
-        gc_was_enabled = gc.isenabled()
-        gc.disable()  # the pass allocates many short-lived values: no full collections
-        try:
+        with gc_paused():  # the pass allocates many values that live until its end
             analysis = node_analysis.analyze_nodes(
                 nodes, profiles=self.profiles, options=self.options.node_options, now=now
             )
@@ -338,9 +335,6 @@ class FleetTracker:
                 )
                 node_findings = impact.node_findings
                 findings = tuple(self.options.rules.apply(impact.findings))
-        finally:
-            if gc_was_enabled:
-                gc.enable()
         return FleetPass(
             findings=node_findings + findings,
             pools=tuple(analysis.pools),

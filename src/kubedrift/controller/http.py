@@ -1,19 +1,27 @@
-"""The controller's HTTP surface: metrics, health probes and the Git webhook, served by uvicorn.
+"""The controller's HTTP surfaces, served by uvicorn on two listeners.
 
-`build_app()` makes the FastAPI app:
+Observability and the Git webhook face different clients, so they are two apps on two
+ports (`--listen` and `--webhook-listen`): a NetworkPolicy or an Ingress can open the hook
+to a Git host without exposing `/metrics`, and a flood of hooks never queues behind (or
+starves) the kubelet's probes.
+
+`build_app()` makes the observability app:
 
 - `GET /metrics` — `ControllerMetrics.render()` in the Prometheus text format;
 - `GET /healthz` — 200 while the watch loop's heartbeat is fresh, else 503 with the reason;
-- `GET /readyz` — 200 once the initial sync is complete, else 503 naming what still syncs;
+- `GET /readyz` — 200 once the initial sync is complete, else 503 naming what still syncs.
+
+`build_hook_app()` makes the webhook app, or None when the hook is off:
+
 - `POST /hooks/git` — a GitHub, GitLab or Gitea push hook: the watcher re-reads desired state.
   The hook must prove the secret (`verify_signature`), else 401; a request with no
   signature header is refused before its body is read. Without a secret the hook is off
-  (404) unless `allow_unsigned_hooks` says otherwise. `HookGuard` bounds body size, read
+  unless `allow_unsigned_hooks` says otherwise. `HookGuard` bounds body size, read
   time, concurrency, replays and log lines (`kubedrift.controller.hookguard`). Accepted
   hooks answer 202 at once; `ReloadCoalescer` runs the reloads. The body is only hashed:
   never logged.
 
-`serve()` runs the app inside the caller's event loop. It installs no signal handlers (the
+`serve()` runs an app inside the caller's event loop. It installs no signal handlers (the
 watcher owns SIGTERM and SIGINT), writes no access log, and stops when its task is cancelled
 or when `server.should_exit` is set on the server that `ServerReady` hands out.
 """
@@ -53,27 +61,9 @@ class ServeError(KubedriftError):
 # -- the app -------------------------------------------------------------------------------
 
 
-def build_app(
-    metrics: ControllerMetrics,
-    health: HealthState,
-    on_git_webhook: GitHook,
-    webhook_secret: str | None,
-    *,
-    reload_interval: float = 1.0,
-    allow_unsigned_hooks: bool = False,
-    hook_limits: HookLimits | None = None,
-) -> FastAPI:
-    """The controller's FastAPI app.
-
-    `webhook_secret=None` turns the Git hook off, unless `allow_unsigned_hooks` (the
-    `--webhook-insecure-no-secret` flag) accepts unsigned hooks. `reload_interval` is the
-    least time between the starts of two reloads.
-    """
-    if webhook_secret == "":
-        raise ValueError("empty webhook secret: pass None to accept unsigned Git hooks")
+def build_app(metrics: ControllerMetrics, health: HealthState) -> FastAPI:
+    """The observability app: `/metrics`, `/healthz`, `/readyz` (never the Git hook)."""
     app = FastAPI(title="kubedrift controller", docs_url=None, redoc_url=None, openapi_url=None)
-    reloads = ReloadCoalescer(on_git_webhook, min_interval=reload_interval)
-    app.state.reloads = reloads
 
     @app.get("/metrics")
     async def prometheus_metrics() -> Response:
@@ -88,9 +78,30 @@ def build_app(
     async def readyz() -> JSONResponse:
         return _probe_response(health.readiness(), leader=health.leader)
 
+    return app
+
+
+def build_hook_app(
+    on_git_webhook: GitHook,
+    webhook_secret: str | None,
+    *,
+    reload_interval: float = 1.0,
+    allow_unsigned_hooks: bool = False,
+    hook_limits: HookLimits | None = None,
+) -> FastAPI | None:
+    """The Git webhook app (`POST /hooks/git` only), or None when the hook is off.
+
+    `webhook_secret=None` turns the hook off, unless `allow_unsigned_hooks` (the
+    `--webhook-insecure-no-secret` flag) accepts unsigned hooks. `reload_interval` is the
+    least time between the starts of two reloads.
+    """
+    if webhook_secret == "":
+        raise ValueError("empty webhook secret: pass None to accept unsigned Git hooks")
     if webhook_secret is None and not allow_unsigned_hooks:
-        log.info("Git webhook off: no webhook secret (--webhook-insecure-no-secret accepts any)")
-        return app
+        return None
+    app = FastAPI(title="kubedrift Git hook", docs_url=None, redoc_url=None, openapi_url=None)
+    reloads = ReloadCoalescer(on_git_webhook, min_interval=reload_interval)
+    app.state.reloads = reloads
     guard = HookGuard(hook_limits or HookLimits(), log)
 
     @app.post("/hooks/git")

@@ -9,7 +9,9 @@ serves `render()`. Every metric it exports:
 - `kubedrift_detection_latency_seconds{kind}` (histogram, 5 ms … 30 s): from a watch
   event's arrival to its findings being recorded.
 - `kubedrift_watch_restarts_total{kind,reason}` (counter): watches re-established;
-  `reason` e.g. `expired` (410 Gone), `error`, `closed`.
+  `reason` is `expired` (410 Gone: the watch's resourceVersion was compacted, a relist
+  followed) or `error` (the apiserver failed or could not be reached). A stream the
+  server ends at its timeout is renewed without counting.
 - `kubedrift_last_sync_timestamp_seconds{kind}` (gauge): Unix time of the last complete
   list (initial sync or relist) of a kind.
 - `kubedrift_desired_revision_info{revision,source}` (gauge, always 1): the desired-state

@@ -56,10 +56,14 @@ class TrackerStats:
     synced_at: float | None = None
     informers: list[Informer] = field(default_factory=list)
 
-    def sync_restarts(self) -> int:
-        """Watch restarts across its informers (after errors and 410s)."""
-        self.restarts = sum(i.restarts for i in self.informers)
-        return self.restarts
+    def sync_restarts(self) -> dict[str, int]:
+        """Watch restarts across its informers, by reason (`expired`: 410s, `error`)."""
+        reasons: dict[str, int] = {}
+        for informer in self.informers:
+            for reason, count in informer.restart_reasons.items():
+                reasons[reason] = reasons.get(reason, 0) + count
+        self.restarts = sum(reasons.values())
+        return reasons
 
 
 def _target(desired: dict[str, Any]) -> tuple[str, str, str]:

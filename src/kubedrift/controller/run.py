@@ -33,23 +33,26 @@ import contextlib
 import logging
 import time
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kubedrift.alerts import AlertDispatcher, AlertPolicy, Sink
-from kubedrift.cluster.backoff import Backoff
 from kubedrift.cluster.connection import Connection
 from kubedrift.cluster.lease import LeaderElector, LeadershipLost
 from kubedrift.controller.desired import DesiredState
 from kubedrift.controller.health import HealthState
-from kubedrift.controller.http import ServerReady, build_app, serve
+from kubedrift.controller.http import ServerReady, build_app, build_hook_app, serve
 from kubedrift.controller.metrics import ControllerMetrics
 from kubedrift.controller.recorder import Recorded, Recorder
 from kubedrift.controller.trouble import Trouble, supervised
 from kubedrift.controller.watcher import Watcher, WatchOptions
 from kubedrift.model import ClusterError
+from kubedrift.model.backoff import Backoff
 from kubedrift.store import HistoryFilter, SqlStore, Store, StoreError
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +83,9 @@ class ControllerOptions:
     watch: WatchOptions
     store: str
     listen: tuple[str, int] | None = ("127.0.0.1", 8080)
+    """Where `/metrics`, `/healthz` and `/readyz` are served; None: nowhere."""
+    webhook_listen: tuple[str, int] | None = ("127.0.0.1", 8081)
+    """Where `POST /hooks/git` is served (its own port); None: the hook is off."""
     sinks: tuple[Sink, ...] = ()
     alert_policy: AlertPolicy = field(default_factory=AlertPolicy)
     alert_flush_timeout: float = 10.0
@@ -111,8 +117,11 @@ class Controller:
         self._notes: tuple[str, ...] = ()
         self._starting: set[str] = set()
         self.bound = asyncio.Event()
-        """Set once the HTTP server listens (`port` then holds the bound port)."""
+        """Set once the observability server listens (`port` then holds the bound port)."""
         self.port: int | None = None
+        self.hook_bound = asyncio.Event()
+        """Set once the Git hook server listens (`hook_port` then holds the bound port)."""
+        self.hook_port: int | None = None
 
     async def run(self) -> None:
         """Serve, lead (or stand by), watch; clean up in order when cancelled."""
@@ -120,7 +129,9 @@ class Controller:
         try:
             async with asyncio.TaskGroup() as group:
                 if self.options.listen is not None:
-                    group.create_task(self._serve(*self.options.listen), name="http")
+                    group.create_task(self._serve_observability(), name="http")
+                if (hooks := self._hook_app()) is not None:
+                    group.create_task(self._serve_hooks(hooks), name="git hook http")
                 group.create_task(self._heartbeat(), name="heartbeat")
                 group.create_task(
                     supervised("cluster probe", self._probe_cluster, self.task_trouble),
@@ -239,25 +250,52 @@ class Controller:
                 self.metrics.observe_detection_latency(latency, recorded.source)
             self.alerts.submit(self.options.watch.cluster, recorded.delta, summarize=summarize)
 
-    async def _serve(self, host: str, port: int) -> None:
-        app = build_app(
-            self.metrics,
-            self.health,
+    async def _serve_observability(self) -> None:
+        assert self.options.listen is not None
+        host, port = self.options.listen
+        await self._serve(build_app(self.metrics, self.health), host, port, self._observability_up)
+
+    def _observability_up(self, host: str, port: int) -> None:
+        self.port = port
+        self.bound.set()
+        log.info("serving /metrics, /healthz and /readyz on %s:%d", host, port)
+
+    def _hooks_up(self, host: str, port: int) -> None:
+        self.hook_port = port
+        self.hook_bound.set()
+        log.info("serving the Git webhook POST /hooks/git on %s:%d", host, port)
+
+    def _hook_app(self) -> FastAPI | None:
+        """The Git hook's app when the hook is on and has an address, else None (logged)."""
+        options = self.options
+        app = build_hook_app(
             self._git_hook,
-            self.options.webhook_secret,
-            allow_unsigned_hooks=self.options.allow_unsigned_hooks,
+            options.webhook_secret,
+            allow_unsigned_hooks=options.allow_unsigned_hooks,
         )
+        if app is None:
+            log.info("Git webhook off: no secret (--webhook-insecure-no-secret accepts any)")
+        elif options.webhook_listen is None:
+            log.info("Git webhook off: --webhook-listen is empty")
+            return None
+        return app
+
+    async def _serve_hooks(self, app: FastAPI) -> None:
+        assert self.options.webhook_listen is not None
+        host, port = self.options.webhook_listen
+        await self._serve(app, host, port, self._hooks_up)
+
+    async def _serve(
+        self, app: FastAPI, host: str, port: int, on_bound: Callable[[str, int], None]
+    ) -> None:
+        """Serve `app` until cancelled; `on_bound(host, port)` once it listens."""
         ready = ServerReady()
         server = asyncio.create_task(serve(app, host, port, ready_event=ready))
         listening = asyncio.create_task(ready.wait())
         try:
             await asyncio.wait({server, listening}, return_when="FIRST_COMPLETED")
             if ready.is_set():
-                self.port = ready.port
-                self.bound.set()
-                log.info(
-                    "serving /metrics, /healthz, /readyz and /hooks/git on %s:%d", host, ready.port
-                )
+                on_bound(host, ready.port)
             await server
         finally:
             listening.cancel()
@@ -270,7 +308,7 @@ class Controller:
             self.watcher.reload()
 
     async def _heartbeat(self) -> None:
-        reported: dict[str, int] = {}
+        reported: Reported = weakref.WeakKeyDictionary()
         events: weakref.WeakKeyDictionary[object, int] = weakref.WeakKeyDictionary()
         alerts: dict[tuple[str, str], int] = {}
         while True:
@@ -280,7 +318,7 @@ class Controller:
             await asyncio.sleep(HEARTBEAT)
 
     def _copy_counters(
-        self, reported: dict[str, int], events: weakref.WeakKeyDictionary[object, int]
+        self, reported: Reported, events: weakref.WeakKeyDictionary[object, int]
     ) -> None:
         watcher = self.watcher
         if watcher is None:
@@ -288,7 +326,7 @@ class Controller:
         for tracker in watcher.trackers:
             kind = tracker.name
             self.metrics.tracked_objects(kind, len(tracker.kind.objects))
-            self._restarts(kind, tracker.stats.sync_restarts(), reported)
+            self._restarts(tracker, kind, tracker.stats.sync_restarts(), reported)
             _count_new(tracker, tracker.stats.events, events, kind, self.metrics)
             if tracker.stats.synced_at is not None:
                 self.metrics.synced(kind, tracker.stats.synced_at)
@@ -296,7 +334,7 @@ class Controller:
         fleet = watcher.fleet
         if fleet is not None and fleet.informer is not None:
             self.metrics.tracked_objects("nodes", len(fleet))
-            self._restarts("nodes", fleet.informer.restarts, reported)
+            self._restarts(fleet, "nodes", fleet.informer.restart_reasons, reported)
             _count_new(fleet, fleet.events, events, "nodes", self.metrics)
             if fleet.synced.is_set():
                 self.metrics.synced("nodes", time.time())
@@ -322,11 +360,21 @@ class Controller:
                     self.metrics.alert_outcome(sink.name, outcome, new)
                 reported[(sink.name, outcome)] = now
 
-    def _restarts(self, kind: str, restarts: int, reported: dict[str, int]) -> None:
-        for _ in range(restarts - reported.get(kind, 0)):
-            self.metrics.watch_restarted(kind, "error")
-        reported[kind] = max(restarts, reported.get(kind, 0))
+    def _restarts(
+        self, owner: object, kind: str, reasons: Mapping[str, int], reported: Reported
+    ) -> None:
+        """Count the restarts since the last heartbeat, by reason; `owner` (a tracker) keys
+        what was reported, so a new tracker after a reload or a change of leader counts
+        from zero again."""
+        seen = reported.setdefault(owner, {})
+        for reason, count in reasons.items():
+            for _ in range(count - seen.get(reason, 0)):
+                self.metrics.watch_restarted(kind, reason)
+            seen[reason] = max(count, seen.get(reason, 0))
 
+
+Reported = weakref.WeakKeyDictionary[object, dict[str, int]]
+"""Restarts already counted in the metrics, per tracker and reason."""
 
 ALERT_OUTCOMES = ("sent", "resent", "failed", "dropped", "filtered", "deduplicated")
 """The `outcome` label values of `kubedrift_alerts_total` (the sinks' own counters)."""

@@ -25,7 +25,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from kubedrift.cluster.backoff import Backoff
+from kubedrift.model.backoff import Backoff
 
 log = logging.getLogger("kubedrift.controller")
 

@@ -39,7 +39,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kubedrift.cluster.backoff import Backoff
 from kubedrift.cluster.connection import ClusterTarget, Connection
 from kubedrift.cluster.discovery import ApiResource, Discovery
 from kubedrift.cluster.informer import InformerOptions
@@ -63,6 +62,7 @@ from kubedrift.engine.access import not_readable_finding
 from kubedrift.engine.live import SCALABLE_KINDS, list_autoscalers
 from kubedrift.engine.scan import unserved_finding
 from kubedrift.model import ClusterError, InputError, ObjectRef
+from kubedrift.model.backoff import Backoff
 from kubedrift.store import StoreError
 
 log = logging.getLogger(__name__)

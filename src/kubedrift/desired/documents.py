@@ -27,7 +27,6 @@ Bounds on hostile input, each refused with a one-line error:
 
 from __future__ import annotations
 
-import gc
 import gzip
 import io
 import os
@@ -35,7 +34,6 @@ import re
 import reprlib
 import stat
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +42,7 @@ import msgspec
 import yaml
 
 from kubedrift.model import InputError, ObjectRef, ref_of
+from kubedrift.model.gcpause import gc_paused
 
 YAML_SUFFIXES = frozenset({".yaml", ".yml"})
 JSON_SUFFIXES = frozenset({".json"})
@@ -159,18 +158,6 @@ class Document:
     body: Any
     line: int | None = None
     item_lines: tuple[int, ...] = ()
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector: bulk decoding builds millions of acyclic objects."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def parse_yaml(data: bytes | str, path: str) -> list[Document]:

@@ -9,15 +9,15 @@ from typing import Any
 
 from kubedrift.analysis.facts import (
     AGENT_CONFIGMAP_SELECTOR,
-    AGENT_NAMESPACE,
     attach_published_facts,
     published_facts,
 )
 from kubedrift.cluster.connection import ClusterTarget, Connection
 from kubedrift.cluster.discovery import ApiResource, Discovery
+from kubedrift.cluster.errors import Forbidden
 from kubedrift.cluster.reader import fetch_desired, list_objects, namespaces_holding
 from kubedrift.cluster.snapshot import load_snapshot
-from kubedrift.model import ClusterError, ObjectRef, ref_of
+from kubedrift.model import AGENT_NAMESPACE, ObjectRef, ref_of
 
 Progress = Callable[[str], None]
 
@@ -187,10 +187,8 @@ async def _nodes(
         return ()
     try:
         nodes = [o async for o in list_objects(conn, resource)]
-    except ClusterError as err:
-        if err.message.startswith("forbidden"):
-            return None
-        raise
+    except Forbidden:
+        return None
     configmaps = await _list_or_empty(
         conn,
         await discovery.resource_for("v1", "ConfigMap"),
@@ -214,7 +212,5 @@ async def _list_or_empty(
     try:
         listed = list_objects(conn, resource, namespace=namespace, label_selector=label_selector)
         return [o async for o in listed]
-    except ClusterError as err:
-        if "forbidden" in err.message:
-            return []
-        raise
+    except Forbidden:
+        return []

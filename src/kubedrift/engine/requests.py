@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from kubedrift.analysis.facts import AGENT_NAMESPACE
 from kubedrift.cluster.connection import ClusterTarget
+from kubedrift.model import AGENT_NAMESPACE
 
 
 @dataclass(frozen=True, slots=True)

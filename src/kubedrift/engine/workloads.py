@@ -14,8 +14,8 @@ from typing import Any
 
 from kubedrift.cluster.connection import ClusterTarget, Connection
 from kubedrift.cluster.discovery import Discovery
+from kubedrift.cluster.errors import Forbidden
 from kubedrift.cluster.reader import list_objects
-from kubedrift.model import ClusterError
 
 Progress = Callable[[str], None]
 
@@ -96,9 +96,7 @@ async def read_kinds(
         try:
             listed = list_objects(conn, resource, namespace=namespace, field_selector=selector)
             objects += [o async for o in listed]
-        except ClusterError as err:
-            if "forbidden" not in err.message:
-                raise
+        except Forbidden:
             forbidden.append(kind)
     asked = {kind for _, kind in kinds}
     velero = None if "Schedule" not in asked else "Schedule" not in unserved + forbidden

@@ -9,11 +9,12 @@ from kubedrift.model.findings import (
     Severity,
     SourceLocation,
 )
-from kubedrift.model.refs import ObjectRef, ref_of
+from kubedrift.model.refs import AGENT_NAMESPACE, ObjectRef, ref_of
 from kubedrift.model.report import SCHEMA, PoolSummary, Report
 from kubedrift.model.types import JSON, JSONObject
 
 __all__ = [
+    "AGENT_NAMESPACE",
     "JSON",
     "MISSING",
     "SCHEMA",

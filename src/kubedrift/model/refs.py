@@ -54,3 +54,9 @@ def ref_of(obj: JSONObject) -> ObjectRef:
         namespace=str(namespace) if namespace else None,
         name=str(meta.get("name") or ""),
     )
+
+
+AGENT_NAMESPACE = "kubedrift-system"
+"""Where agents publish their facts ConfigMaps unless told otherwise (`--agent-namespace`).
+
+Here, in the lightest module, so that command-line defaults need not import the analysis."""

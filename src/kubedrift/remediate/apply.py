@@ -20,7 +20,8 @@ from typing import Any
 
 from kubedrift.cluster.connection import Connection
 from kubedrift.cluster.discovery import Discovery
-from kubedrift.cluster.rest import Conflict, send_json
+from kubedrift.cluster.errors import Conflict, Forbidden
+from kubedrift.cluster.rest import send_json
 from kubedrift.diff.pointers import split
 from kubedrift.model import ClusterError, Finding, ObjectRef
 from kubedrift.remediate.plan import (
@@ -130,8 +131,7 @@ async def send(conn: Connection, discovery: Discovery, write: Write, *, dry_run:
     except Conflict as err:
         return Outcome(write, "conflict", f"{err}: the object changed since the plan; re-plan")
     except ClusterError as err:
-        result = "forbidden" if "forbidden" in str(err) else "error"
-        return Outcome(write, result, str(err))
+        return Outcome(write, "forbidden" if isinstance(err, Forbidden) else "error", str(err))
     return Outcome(write, "dry-run" if dry_run else "applied", "accepted by the apiserver")
 
 

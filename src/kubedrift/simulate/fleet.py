@@ -9,13 +9,12 @@ workloads, addresses), so adding a drift or a workload does not rename the nodes
 
 from __future__ import annotations
 
-import gc
 import random
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from kubedrift.model.gcpause import gc_paused
 from kubedrift.simulate.drifts import InjectedDrift, PoolNode, choose_targets, inject
 from kubedrift.simulate.ids import AddressPlan, Counter, hex_id
 from kubedrift.simulate.nodes import NodeContext, build_node, pool_shape
@@ -73,7 +72,7 @@ class Fleet:
 
 def build_fleet(spec: FleetSpec) -> Fleet:
     """Build the cluster `spec` describes; the same spec always gives equal output."""
-    with _collector_paused():
+    with gc_paused():
         pool_nodes = _build_nodes(spec)
         drift_rng = random.Random(f"{spec.seed}/drifts")
         targets = choose_targets(spec.drifts, pool_nodes, drift_rng)
@@ -119,15 +118,3 @@ def _sorted(items: list[dict[str, Any]]) -> tuple[dict[str, Any], ...]:
     return tuple(
         sorted(items, key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
     )
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Building creates hundreds of thousands of dicts; GC passes over them would dominate."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()

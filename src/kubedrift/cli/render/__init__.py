@@ -9,19 +9,16 @@
     junit     JUnit XML for CI test reports                          junit.py
 
 Renderers show what findings hold and add nothing: secret values were hashed upstream.
+Each renderer module is imported when its format is asked for: `-o json` never imports rich
+or the XML writer (start-up time is part of the product, issue 18.5).
 """
 
 from __future__ import annotations
 
 import enum
+import importlib
 from collections.abc import Callable
 
-from kubedrift.cli.render.json_doc import render_json
-from kubedrift.cli.render.junit import render_junit
-from kubedrift.cli.render.markdown import render_markdown
-from kubedrift.cli.render.sarif import render_sarif
-from kubedrift.cli.render.table import render_table
-from kubedrift.cli.render.yaml_doc import render_yaml
 from kubedrift.model import Report
 
 __all__ = ["Format", "render"]
@@ -39,19 +36,23 @@ class Format(enum.Enum):
     JUNIT = "junit"
 
 
-_DOCUMENTS: dict[Format, Callable[[Report], str]] = {
-    Format.JSON: render_json,
-    Format.YAML: render_yaml,
-    Format.MARKDOWN: render_markdown,
-    Format.SARIF: render_sarif,
-    Format.JUNIT: render_junit,
+_DOCUMENTS: dict[Format, tuple[str, str]] = {
+    Format.JSON: ("json_doc", "render_json"),
+    Format.YAML: ("yaml_doc", "render_yaml"),
+    Format.MARKDOWN: ("markdown", "render_markdown"),
+    Format.SARIF: ("sarif", "render_sarif"),
+    Format.JUNIT: ("junit", "render_junit"),
 }
 
 
 def render(report: Report, fmt: Format, *, color: bool, width: int | None = None) -> str:
     """`report` as text in `fmt`; `color` and `width` matter to the table only."""
-    if fmt is Format.TABLE:
-        return render_table(report, color=color, width=width)
-    if fmt is Format.WIDE:
-        return render_table(report, color=color, width=width, wide=True)
-    return _DOCUMENTS[fmt](report)
+    if fmt in (Format.TABLE, Format.WIDE):
+        from kubedrift.cli.render.table import render_table
+
+        return render_table(report, color=color, width=width, wide=fmt is Format.WIDE)
+    module, name = _DOCUMENTS[fmt]
+    renderer: Callable[[Report], str] = getattr(
+        importlib.import_module(f"kubedrift.cli.render.{module}"), name
+    )
+    return renderer(report)

@@ -1,8 +1,11 @@
-"""Exponential backoff with jitter, for reconnecting to an API server that went away.
+"""The one backoff policy: exponential, capped, with equal jitter (pure, no I/O).
 
 Delays double from `initial` up to `cap`; each one is drawn from the upper half of the
-current step ("equal jitter"), so many watchers restarted by the same outage do not all
-reconnect in the same instant, yet none waits less than half the nominal delay.
+current step ("equal jitter"), so many watchers restarted by the same outage (or alert
+workers retrying the same sink) do not all retry in the same instant, yet none waits less
+than half the nominal delay. Used by the informers, the watcher, the store backlog, the
+supervised tasks, object registration and alert delivery; here, in the lowest layer, so
+that sibling layers (cluster, alerts, store) share it.
 """
 
 from __future__ import annotations
@@ -27,6 +30,11 @@ class Backoff:
         """The delay to wait now (seconds); the next call's nominal delay doubles."""
         step = self._step
         self._step = min(step * 2, self.cap)
+        return step / 2 + self._rng.uniform(0, step / 2)
+
+    def delay_after(self, attempt: int) -> float:
+        """The delay after failed attempt `attempt` (1-based), without changing state."""
+        step = min(self.cap, self.initial * 2.0 ** min(attempt - 1, 64))
         return step / 2 + self._rng.uniform(0, step / 2)
 
     def reset(self) -> None:

@@ -1,0 +1,26 @@
+"""One way to pause the cyclic garbage collector around bulk work (pure, no I/O).
+
+Decoding a large List, building a simulated fleet or analysing 5,000 nodes allocates
+hundreds of thousands of acyclic dicts and tuples that all live until the end: the
+collector's passes over them cost more than the work (docs/DESIGN.md, "Performance facts").
+Here, in the lowest layer, so that every layer pauses it the same way.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the collector for the block; re-enable it after only if it was enabled before
+    (so nested pauses, and callers that turned it off themselves, are left as they were)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
