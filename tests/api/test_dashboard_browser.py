@@ -33,7 +33,7 @@ from kubedrift.simulate import build_fleet, default_fleet_spec
 from kubedrift.store import HistoryFilter, SqlStore, StoreError
 from kubedrift.store.browse import FindingQuery
 from kubedrift.store.readonly import open_existing
-from support.apiserver import ApiServer, free_port
+from support.apiserver import ADMIN_TOKEN, ApiServer, free_port
 from support.browser import Browser, Page, chromium_binary
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,15 +91,17 @@ def store_path(private_server: ApiServer, tmp_path_factory: pytest.TempPathFacto
     kubectl(private_server, "patch", "secret", "hub-token", "-n", NS,
             "-p", json.dumps({"data": {"token": after}}))  # fmt: skip
     db = folder / "timeline.db"
+    port = free_port()
     argv = [
         str(KUBEDRIFT), "watch", "--kubeconfig", str(private_server.kubeconfig),
         "--desired", str(folder / "desired"), "--cluster", CLUSTER, "--store", str(db),
-        "--listen", f"127.0.0.1:{free_port()}",
+        "--listen", f"127.0.0.1:{port}", "--webhook-listen", "",
     ]  # fmt: skip
     with (folder / "watch.log").open("w") as log:
         proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_for("the watcher's findings", lambda: _recorded(db), timeout=120)
+        _the_watcher_serves_the_api(f"http://127.0.0.1:{port}")
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0, (folder / "watch.log").read_text()
     finally:
@@ -107,6 +109,18 @@ def store_path(private_server: ApiServer, tmp_path_factory: pytest.TempPathFacto
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
     return db
+
+
+def _the_watcher_serves_the_api(base: str) -> None:
+    """`watch` serves the dashboard and API beside its probes, behind TokenReview: the
+    test bed's admin token (system:masters) may read, no token may not; probes stay open."""
+    assert get(base + "/healthz")[0] == 200
+    assert get(base + "/metrics")[0] == 200
+    assert get(base + "/api/v1/findings")[0] == 401
+    status, _, body = get(base + "/api/v1/findings?q=checkpoint", ADMIN_TOKEN)
+    assert status == 200, body
+    assert "trainer-config" in body
+    assert get(base + "/", ADMIN_TOKEN)[0] == 200
 
 
 @pytest.fixture(scope="module")

@@ -222,3 +222,13 @@ def test_serve_never_creates_a_store(tmp_path: Path) -> None:
 
 def test_a_bad_listen_address_is_one_line(tmp_path: Path) -> None:
     assert "--listen" in _serve_fails("--store", str(tmp_path / "x.db"), "--listen", "8080")
+
+
+def test_watch_refuses_auth_none_off_loopback() -> None:
+    done = subprocess.run(
+        [str(KUBEDRIFT), "watch", "--auth", "none", "--listen", "0.0.0.0:8080"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert "--auth none" in line

@@ -37,6 +37,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from starlette.types import ASGIApp
+
 from kubedrift.alerts import AlertDispatcher, AlertPolicy, Sink
 from kubedrift.cluster.connection import Connection
 from kubedrift.cluster.lease import LeaderElector, LeadershipLost
@@ -94,6 +96,9 @@ class ControllerOptions:
     unready_after: float = 5.0
     """Seconds a trouble (store, cluster) may last before `/readyz` fails."""
     allow_unsigned_hooks: bool = False
+    dashboard: Callable[[Store], ASGIApp] | None = None
+    """The read-only dashboard and API over the store, mounted at `/` of `listen` beside
+    the probes; built by the CLI (`kubedrift.api` is a sibling layer of this one)."""
 
 
 class Controller:
@@ -253,7 +258,10 @@ class Controller:
     async def _serve_observability(self) -> None:
         assert self.options.listen is not None
         host, port = self.options.listen
-        await self._serve(build_app(self.metrics, self.health), host, port, self._observability_up)
+        app = build_app(self.metrics, self.health)
+        if self.options.dashboard is not None:  # after the probes: their routes match first
+            app.mount("/", self.options.dashboard(self.store))
+        await self._serve(app, host, port, self._observability_up)
 
     def _observability_up(self, host: str, port: int) -> None:
         self.port = port
