@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from starlette.types import ASGIApp
+from fastapi import FastAPI
 
 from kubedrift.alerts import AlertPolicy, sinks_from_options
 from kubedrift.analysis.options import NodeOptions
@@ -230,7 +230,7 @@ def _address(option: str, listen: str) -> tuple[str, int] | None:
 
 def _dashboard(
     auth: AuthMode, listen: str, target: ClusterTarget
-) -> Callable[[Store], ASGIApp] | None:
+) -> Callable[[Store], FastAPI] | None:
     """The dashboard on `--listen` (none without one); `--auth none` on loopback only."""
     address = _address("--listen", listen)
     if address is None:
@@ -238,7 +238,7 @@ def _dashboard(
     check_listen(auth, address[0])
     authorizer_ = authorizer(auth, target)
 
-    def build(store: Store) -> ASGIApp:
+    def build(store: Store) -> FastAPI:
         if not isinstance(store, SqlStore):
             raise TypeError("the dashboard reads a SQL store")
         return build_dashboard(store, authorizer_)

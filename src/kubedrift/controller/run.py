@@ -37,8 +37,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from starlette.types import ASGIApp
-
 from kubedrift.alerts import AlertDispatcher, AlertPolicy, Sink
 from kubedrift.cluster.connection import Connection
 from kubedrift.cluster.lease import LeaderElector, LeadershipLost
@@ -96,7 +94,7 @@ class ControllerOptions:
     unready_after: float = 5.0
     """Seconds a trouble (store, cluster) may last before `/readyz` fails."""
     allow_unsigned_hooks: bool = False
-    dashboard: Callable[[Store], ASGIApp] | None = None
+    dashboard: Callable[[Store], FastAPI] | None = None
     """The read-only dashboard and API over the store, mounted at `/` of `listen` beside
     the probes; built by the CLI (`kubedrift.api` is a sibling layer of this one)."""
 
