@@ -13,6 +13,7 @@ BENCHMARKS = (
     "bench_scan.py",
     "bench_watch.py",
     "bench_api.py",
+    "bench_report.py",
 )
 
 

@@ -28,6 +28,8 @@ PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 # Modules loaded at run time by another library, not by an import statement of kubedrift:
 # SQLAlchemy's `postgresql+psycopg` dialect imports psycopg (store/engine.py).
 LOADED_BY_OTHERS = {"psycopg": "postgres"}
+EXTRAS = ("gpu", "postgres", "report")
+"""The user-facing extras (`test` is for developers)."""
 # Imported only as a fallback for older typer, which depends on click itself (cli/main.py).
 PROVIDED_BY = {"click": "typer"}
 
@@ -68,7 +70,7 @@ def imported_modules(root: Path) -> dict[str, set[str]]:
 def declared() -> dict[str, str]:
     """Declared distribution → "" for a core dependency, else the user-facing extra."""
     names = {_name(r): "" for r in PROJECT["dependencies"]}
-    for extra in ("gpu", "postgres"):
+    for extra in EXTRAS:
         names.update({_name(r): extra for r in PROJECT["optional-dependencies"][extra]})
     return names
 
@@ -112,12 +114,13 @@ def test_optional_modules_come_only_with_their_extra() -> None:
     deps = declared()
     assert deps[distribution_of("pynvml")] == "gpu"
     assert deps["psycopg"] == "postgres"
+    assert deps["matplotlib"] == "report"
     assert all(deps[distribution_of(m)] == "" for m in ("lightkube", "httpx2", "yaml"))
 
 
 def test_every_requirement_has_a_floor_the_package_check_pins() -> None:
     requirements = PROJECT["dependencies"] + [
-        r for extra in ("gpu", "postgres") for r in PROJECT["optional-dependencies"][extra]
+        r for extra in EXTRAS for r in PROJECT["optional-dependencies"][extra]
     ]
     assert all(">=" in r for r in requirements)
 

@@ -79,6 +79,11 @@ LAZY: dict[str, LazyCommand] = {
         "serve",
         "Serve the read-only web dashboard and JSON API of a timeline store.",
     ),
+    "report": LazyCommand(
+        "kubedrift.cli.report",
+        "report",
+        "Write an HTML (or PDF) drift report with charts, from a scan and/or the timeline store.",
+    ),
 }
 """Each lazy command: its module, its function, and the first line of its docstring."""
 

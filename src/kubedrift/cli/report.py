@@ -1,0 +1,164 @@
+"""`kubedrift report`: one self-contained HTML (or PDF) audit report with charts.
+
+Inputs, as `scan` takes them (`--desired`, `--live`, the cluster) and/or the timeline store
+(`--store URL --since 30d [--until T] [--cluster C]`):
+
+    kubedrift report --store timeline.db --since 30d --out drift.html
+    kubedrift report -d deploy/ --live snapshot.json --out now.html
+    kubedrift report -d deploy/ --store timeline.db --out weekly.pdf --since 7d
+
+With only `--store`, no cluster is read. With neither, the current cluster is scanned, as
+`kubedrift scan` does. `--out` is checked before any work (suffix .html/.htm/.pdf, an existing
+folder) and written atomically. A report is not a verdict: it exits 0, or 1 on an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kubedrift.model import AGENT_NAMESPACE
+from kubedrift.cli import reading
+from kubedrift.cli.main import (
+    AgentNamespaceOpt,
+    AllowEmptyOpt,
+    ConfigOpt,
+    ContextOpt,
+    DisableRuleOpt,
+    KubeconfigOpt,
+    SelectorOpt,
+)
+from kubedrift.cli.output import warn
+from kubedrift.cli.progress import Progress
+from kubedrift.cli.reading import WHEN, ClusterOpt, history_filter
+from kubedrift.cluster.connection import ClusterTarget
+from kubedrift.engine import ScanRequest, run_scan
+from kubedrift.model import InputError, Report
+from kubedrift.report import History, Period, ReportOptions, build_report, read_history
+from kubedrift.report.data import DEFAULT_TITLE
+from kubedrift.report.output import OutputKind, output_kind, write_atomic
+from kubedrift.store import HistoryFilter
+from kubedrift.store.readonly import open_existing
+
+DEFAULT_OUT = Path("kubedrift-report.html")
+DEFAULT_SINCE = "30d"
+
+
+def parse_teams(pairs: list[str]) -> tuple[tuple[str, str], ...]:
+    """`--team ml=research` pairs as `ReportOptions.teams` (one line naming a bad one)."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        namespace, sep, team = pair.partition("=")
+        if not sep or not namespace.strip() or not team.strip():
+            raise InputError(f"expected NAMESPACE=TEAM, got {pair!r}", where="--team")
+        out[namespace.strip()] = team.strip()
+    return tuple(sorted(out.items()))
+
+
+def _scan(request: ScanRequest) -> Report:
+    with Progress() as progress:
+        report = asyncio.run(run_scan(request, progress=progress.update))
+    warn(report)
+    return report
+
+
+def _history(store: str, period: Period, filters: HistoryFilter) -> History:
+    with open_existing(store) as opened:
+        return read_history(opened, period, filters, where=opened.where)
+
+
+def _period(filters: HistoryFilter, now: datetime) -> Period:
+    return Period(filters.since or now, filters.until or now)
+
+
+def report(
+    desired: Annotated[
+        list[str] | None,
+        typer.Option("--desired", "-d", help="Desired state, as `scan --desired`. Repeatable."),
+    ] = None,
+    live: Annotated[
+        list[Path] | None,
+        typer.Option("--live", help="Snapshot file or folder instead of the cluster. Repeatable."),
+    ] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            envvar="KUBEDRIFT_STORE",
+            help="Timeline store (SQLite file or postgresql:// URL) for trends, MTTR and "
+            "per-day charts.",
+        ),
+    ] = None,
+    since: Annotated[
+        str, typer.Option(help=f"Start of the period (store): {WHEN}.")
+    ] = DEFAULT_SINCE,
+    until: Annotated[
+        str | None, typer.Option(help=f"End of the period (default now): {WHEN}.")
+    ] = None,
+    cluster: ClusterOpt = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="The report file: .html (self-contained) or .pdf.")
+    ] = DEFAULT_OUT,
+    title: Annotated[str, typer.Option(help="The report's title.")] = DEFAULT_TITLE,
+    team: Annotated[
+        list[str] | None,
+        typer.Option(help="NAMESPACE=TEAM for the MTTR-by-team chart. Repeatable."),
+    ] = None,
+    kubeconfig: KubeconfigOpt = None,
+    context: ContextOpt = None,
+    in_cluster: Annotated[bool, typer.Option(help="Use the pod's service account.")] = False,
+    namespace: Annotated[
+        str | None,
+        typer.Option("--namespace", "-n", help="Only this namespace (scan and store)."),
+    ] = None,
+    selector: SelectorOpt = None,
+    config: ConfigOpt = None,
+    nodes: Annotated[bool, typer.Option(help="Check nodes against peers and GPU rules.")] = True,
+    workloads: Annotated[bool, typer.Option(help="Judge AI workloads and their risk.")] = True,
+    pool_label: Annotated[
+        str | None, typer.Option(help="Node label that defines pools for peer comparison.")
+    ] = None,
+    disable_rule: DisableRuleOpt = None,
+    allow_empty: AllowEmptyOpt = False,
+    agent_namespace: AgentNamespaceOpt = AGENT_NAMESPACE,
+) -> int:
+    """Write an HTML (or PDF) drift report with charts, from a scan and/or the timeline store."""
+    kind = output_kind(out)
+    now = reading.utc_now()
+    filters = history_filter(cluster, namespace, None, None, None, (since, until), now=now)
+    options = ReportOptions(title=title, teams=parse_teams(team or []))
+    history = _history(store, _period(filters, now), filters) if store else None
+    scan: Report | None = None
+    if desired or live or store is None:
+        request = ScanRequest(
+            desired=tuple(desired or ()),
+            snapshots=tuple(live or ()),
+            target=ClusterTarget(kubeconfig=kubeconfig, context=context, in_cluster=in_cluster),
+            namespace=namespace,
+            config=config,
+            check_nodes=nodes,
+            check_workloads=workloads,
+            pool_label=pool_label,
+            disabled_rules=tuple(disable_rule or ()),
+            allow_empty=allow_empty,
+            selector=selector,
+            agent_namespace=agent_namespace,
+        )
+        scan = _scan(request)
+    data = build_report(scan=scan, history=history, now=now, options=options)
+    from kubedrift.report.html import render_html  # draws the charts: imports matplotlib
+
+    page = render_html(data)
+    if kind is OutputKind.PDF:
+        from kubedrift.report.pdf import print_pdf
+
+        payload = print_pdf(page, out)
+    else:
+        payload = page.encode("utf-8")
+    write_atomic(out, payload)
+    reading.write(f"wrote {out} ({len(data.findings):,} findings, {len(payload) / 1024:,.0f} KB)\n")
+    return 0
