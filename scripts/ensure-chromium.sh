@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Make sure Debian's chromium is installed: the report tests open the HTML report in it
-# headless and offline, and `kubedrift report --out X.pdf` prints with it. Idempotent.
+# Make sure Debian's chromium is installed: the dashboard tests drive it headless (DevTools
+# protocol), the report tests open the HTML report in it offline, and
+# `kubedrift report --out X.pdf` prints with it. Idempotent.
 set -euo pipefail
 
 log() { printf '[ensure-chromium] %s\n' "$*" >&2; }

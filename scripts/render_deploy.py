@@ -31,6 +31,7 @@ HEADER = (
 FILES = {
     "serviceaccount.yaml": "controller/serviceaccount.yaml",
     "reader.yaml": "controller/reader.yaml",
+    "viewer.yaml": "controller/viewer.yaml",
     "leader-election.yaml": "controller/leader-election.yaml",
     "deployment.yaml": "controller/deployment.yaml",
     "service.yaml": "controller/service.yaml",

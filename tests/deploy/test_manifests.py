@@ -32,6 +32,8 @@ CONTROLLER = {
     ("ServiceAccount", NAMESPACE, ACCOUNT),
     ("ClusterRole", None, "kubedrift-reader"),
     ("ClusterRoleBinding", None, "kubedrift-reader"),
+    ("ClusterRole", None, "kubedrift-viewer"),
+    ("ClusterRoleBinding", None, "kubedrift-auth-delegator"),
     ("Role", NAMESPACE, "kubedrift-leader-election"),
     ("RoleBinding", NAMESPACE, "kubedrift-leader-election"),
     ("Deployment", NAMESPACE, ACCOUNT),

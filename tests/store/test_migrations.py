@@ -27,6 +27,11 @@ INDEXES = {
     "ix_findings_cluster_open",
     "ix_findings_cluster_first_seen",
     "ix_findings_cluster_object",
+    "ix_findings_open_summary",
+    "ix_findings_open_impact",
+    "ix_findings_open_by_cluster",
+    "ix_findings_first_seen",
+    "ix_findings_resolved_at",
 }
 
 
@@ -36,7 +41,7 @@ def test_an_empty_database_migrates_to_head(sql_url: str) -> None:
     engine = create_store_engine(parse_url(sql_url))
     try:
         with engine.connect() as connection:
-            assert current_revision(connection) == head_revision() == "0004"
+            assert current_revision(connection) == head_revision() == "0005"
             inspector = inspect(connection)
             assert set(inspector.get_table_names()) == TABLES
             assert {i["name"] for i in inspector.get_indexes("findings")} == INDEXES

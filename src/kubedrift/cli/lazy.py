@@ -79,6 +79,11 @@ LAZY: dict[str, LazyCommand] = {
         "apply",
         "Carry out a plan: revert drifted fields, cordon or drain drifted nodes, all recorded.",
     ),
+    "serve": LazyCommand(
+        "kubedrift.cli.serve",
+        "serve",
+        "Serve the read-only web dashboard and JSON API of a timeline store.",
+    ),
     "report": LazyCommand(
         "kubedrift.cli.report",
         "report",

@@ -11,15 +11,18 @@ import asyncio
 import logging
 import signal
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from fastapi import FastAPI
 
 from kubedrift.alerts import AlertPolicy, sinks_from_options
 from kubedrift.analysis.options import NodeOptions
 from kubedrift.analysis.user_controls import disable_rules
+from kubedrift.api.app import build_dashboard
+from kubedrift.api.auth import AuthMode, authorizer, check_listen
 from kubedrift.cli import heal_options as heal_opts
 from kubedrift.cli.suppress_store import DEFAULT_STORE
 from kubedrift.cluster.connection import ClusterTarget, context_name
@@ -28,6 +31,7 @@ from kubedrift.controller.run import ControllerOptions, LeaderOptions, run_contr
 from kubedrift.controller.watcher import WatchOptions
 from kubedrift.desired import KubedriftConfig, load_config
 from kubedrift.model import AGENT_NAMESPACE, InputError, KubedriftError, Severity
+from kubedrift.store import SqlStore, Store
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -64,8 +68,19 @@ def watch(
         ),
     ] = DEFAULT_STORE,
     listen: Annotated[
-        str, typer.Option(help="HOST:PORT for /metrics, /healthz and /readyz; '' off.")
+        str,
+        typer.Option(
+            help="HOST:PORT for /metrics, /healthz, /readyz and the dashboard and API; '' off."
+        ),
     ] = "127.0.0.1:8080",
+    auth: Annotated[
+        AuthMode,
+        typer.Option(
+            help="Who may read the dashboard and API: kubernetes (bearer tokens, RBAC on "
+            "findings.kubedrift.io) or none (only with a loopback --listen).",
+            case_sensitive=False,
+        ),
+    ] = AuthMode.KUBERNETES,
     webhook_listen: Annotated[
         str,
         typer.Option(
@@ -187,6 +202,7 @@ def watch(
             trust=heal_trust,
             fight_rounds=heal_fight_rounds,
         ),
+        dashboard=_dashboard(auth, listen, target),
     )
     asyncio.run(_until_signalled(options))
     return 0
@@ -229,6 +245,24 @@ def _address(option: str, listen: str) -> tuple[str, int] | None:
     if not sep or not port.isdigit() or int(port) > 65535:
         raise InputError(f"{option} {listen!r}: expected HOST:PORT, e.g. 0.0.0.0:8080")
     return (host.strip("[]") or "0.0.0.0", int(port))
+
+
+def _dashboard(
+    auth: AuthMode, listen: str, target: ClusterTarget
+) -> Callable[[Store], FastAPI] | None:
+    """The dashboard on `--listen` (none without one); `--auth none` on loopback only."""
+    address = _address("--listen", listen)
+    if address is None:
+        return None
+    check_listen(auth, address[0])
+    authorizer_ = authorizer(auth, target)
+
+    def build(store: Store) -> FastAPI:
+        if not isinstance(store, SqlStore):
+            raise TypeError("the dashboard reads a SQL store")
+        return build_dashboard(store, authorizer_)
+
+    return build
 
 
 def _hook_address(listen: str, webhook_listen: str) -> tuple[str, int] | None:

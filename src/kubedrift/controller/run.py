@@ -106,6 +106,9 @@ class ControllerOptions:
     """Where suppression expiry and record times are read (frozen in tests)."""
     heal: HealOptions | None = None
     """Self-heal (`--heal`); None: the controller only watches."""
+    dashboard: Callable[[Store], FastAPI] | None = None
+    """The read-only dashboard and API over the store, mounted at `/` of `listen` beside
+    the probes; built by the CLI (`kubedrift.api` is a sibling layer of this one)."""
 
 
 class Controller:
@@ -324,7 +327,10 @@ class Controller:
     async def _serve_observability(self) -> None:
         assert self.options.listen is not None
         host, port = self.options.listen
-        await self._serve(build_app(self.metrics, self.health), host, port, self._observability_up)
+        app = build_app(self.metrics, self.health)
+        if self.options.dashboard is not None:  # after the probes: their routes match first
+            app.mount("/", self.options.dashboard(self.store))
+        await self._serve(app, host, port, self._observability_up)
 
     def _observability_up(self, host: str, port: int) -> None:
         self.port = port

@@ -35,7 +35,7 @@ from urllib.parse import quote
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
 from sqlalchemy.exc import ArgumentError
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 
 from kubedrift.store.delta import to_json_text
 from kubedrift.store.errors import StoreError
@@ -93,7 +93,10 @@ def _sqlite_reader(url: URL) -> Engine:
     def connect() -> sqlite3.Connection:
         target = quote(str(path.resolve()))
         connection = sqlite3.connect(
-            f"file:{target}?mode=ro", uri=True, timeout=SQLITE_BUSY_TIMEOUT
+            f"file:{target}?mode=ro",
+            uri=True,
+            timeout=SQLITE_BUSY_TIMEOUT,
+            check_same_thread=False,
         )
         try:  # SQLite opens the file at the first statement: fail (or fall back) here
             connection.execute("PRAGMA schema_version").close()
@@ -102,9 +105,14 @@ def _sqlite_reader(url: URL) -> Engine:
             connection.close()
             if not _immutable_is_safe(path):
                 raise
-            return sqlite3.connect(f"file:{target}?immutable=1", uri=True)
+            return sqlite3.connect(f"file:{target}?immutable=1", uri=True, check_same_thread=False)
 
-    engine = create_engine("sqlite://", creator=connect, json_serializer=to_json_text)
+    # A "sqlite://" URL gets SingletonThreadPool, one connection per thread that is closed
+    # from whichever thread disposes the engine: sqlite3 refuses that. The dashboard reads
+    # from a thread pool, so connections are pooled (one thread at a time uses each).
+    engine = create_engine(
+        "sqlite://", creator=connect, json_serializer=to_json_text, poolclass=QueuePool
+    )
     event.listen(engine, "connect", _sqlite_reader_connect)
     event.listen(engine, "begin", _sqlite_begin)
     return engine

@@ -182,6 +182,16 @@ def _stored(connection: Connection, query: Select[Any]) -> list[StoredFinding]:
     return [_stored_finding(row) for row in connection.execute(query)]
 
 
+def episode_query() -> Select[Any]:
+    """A SELECT of whole episodes, for other modules' WHERE and ORDER BY (store/browse.py)."""
+    return select(*_EPISODE_COLUMNS)
+
+
+def stored_rows(connection: Connection, query: Select[Any]) -> list[StoredFinding]:
+    """The episodes an `episode_query()` selects, as records."""
+    return _stored(connection, query)
+
+
 def _stored_finding(row: Row[Any]) -> StoredFinding:
     return StoredFinding(
         id=row.id,

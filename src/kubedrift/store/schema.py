@@ -117,6 +117,43 @@ Index(
 )
 Index("ix_findings_cluster_open", findings.c.cluster, sqlite_where=_OPEN, postgresql_where=_OPEN)
 Index("ix_findings_cluster_first_seen", findings.c.cluster, findings.c.first_seen)
+# The dashboard's overview (migration 0005): open drift by severity and category read from
+# the index alone, and episodes opened and resolved per day across clusters.
+Index(
+    "ix_findings_open_summary",
+    findings.c.severity,
+    findings.c.category,
+    findings.c.cluster,
+    findings.c.resolved_at,
+    sqlite_where=_OPEN,
+    postgresql_where=_OPEN,
+)
+Index(
+    "ix_findings_open_by_cluster",
+    findings.c.cluster,
+    findings.c.severity,
+    findings.c.category,
+    findings.c.resolved_at,
+    sqlite_where=_OPEN,
+    postgresql_where=_OPEN,
+)
+_OPEN_IMPACT = _OPEN & findings.c.impact.is_not(None)
+Index(
+    "ix_findings_open_impact",
+    findings.c.cluster,
+    sqlite_where=_OPEN_IMPACT,
+    postgresql_where=_OPEN_IMPACT,
+)
+Index("ix_findings_first_seen", findings.c.first_seen)
+_RESOLVED = findings.c.resolved_at.is_not(None)  # not a candidate for `IS NULL` (see 0005)
+Index(
+    "ix_findings_resolved_at",
+    findings.c.resolved_at,
+    findings.c.first_seen,
+    findings.c.cluster,
+    sqlite_where=_RESOLVED,
+    postgresql_where=_RESOLVED,
+)
 Index(
     "ix_findings_cluster_object",
     findings.c.cluster,

@@ -26,6 +26,7 @@ from kubedrift.model.suppression import Suppression
 from kubedrift.store import reads, writes
 from kubedrift.store import suppressions as stored_suppressions
 from kubedrift.store.actions import ActionRecord, insert_actions, select_actions
+from kubedrift.store.browse import FindingBrowser
 from kubedrift.store.delta import check_scan, event_scope
 from kubedrift.store.engine import create_store_engine, parse_url, reading, redacted, writing
 from kubedrift.store.errors import StoreError
@@ -129,6 +130,10 @@ class SqlStore:
         """Every recorded remediation action, oldest first."""
         with _translated(self.where), reading(self._engine) as connection:
             return select_actions(connection)
+
+    def browse(self) -> FindingBrowser:
+        """The dashboard's and API's read queries on this store (pages, overview, fleet)."""
+        return FindingBrowser(self._engine, self.where)
 
     def close(self) -> None:
         """Close every pooled connection."""

@@ -1,0 +1,218 @@
+"""Dashboard and API benchmark: response times with 100,000 stored findings, SQLite and PostgreSQL.
+
+    python bench/bench_api.py                      # 100,000 findings, both backends
+    python bench/bench_api.py --count 20000 --backend sqlite
+
+The store is filled the way the watcher fills it: `SqlStore.record_scan`, ten clusters of
+`count / 10` findings over 50 namespaces (objects, and GPU nodes in 4 pools), then a second
+scan of each cluster that resolves a tenth and changes another tenth (so there are resolved
+episodes and value history). `kubedrift serve --auth none` then serves it in its own
+process, and this process times sequential GETs over loopback (`--requests` each):
+
+- baseline: `/static/app.css`, the same server, middleware and socket with no store query:
+  the floor of any request here; each page's ratio to it is the cost of its queries;
+- overview `/`, all clusters and one cluster;
+- findings list `/findings` (first page, 50 rows, with the filter menus' values), one
+  cluster, a severity filter, a free-text search, and the 20th page by cursor;
+- `/api/v1/findings`, `/fleet`; `/api/v1/stats` three times only: its episode statistics
+  (`Store.stats`, as `kubedrift timeline` computes them) walk every episode of the window.
+
+Target (printed as PASS/MISS, not asserted): overview and findings list p95 < 200 ms on
+both backends. The exit status is non-zero only for a wrong result: a request that does
+not answer 200, or a page whose total is not the store's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
+
+from api.serving import kubedrift_serve  # noqa: E402
+from kubedrift.model import Category, Finding, ObjectRef, Severity  # noqa: E402
+from kubedrift.store import SqlStore  # noqa: E402
+from store.postgres import pg_bin_dir, start_postgres  # noqa: E402
+
+CLUSTERS = 10
+TARGET_MS = 200.0
+SEVERITIES = list(Severity)
+FACTS = ("nvidia.com/cuda.driver-version.full", "kernelVersion", "nvidia.com/mig.config")
+
+
+def findings(cluster: int, count: int, live: str) -> list[Finding]:
+    """`count` findings of one cluster: 9 in 10 on objects, 1 in 10 on GPU nodes."""
+    out = []
+    for i in range(count):
+        if i % 10 == 9:
+            out.append(_node(cluster, i, live))
+        else:
+            ref = ObjectRef("apps/v1", "Deployment", f"ns-{i % 50}", f"app-{cluster}-{i}")
+            out.append(
+                Finding(
+                    Category.OBJECT,
+                    SEVERITIES[i % 5],
+                    ref,
+                    "/spec/replicas",
+                    4,
+                    f"{live}-{i % 7}",
+                    "field-changed",
+                    "/spec/replicas differs",
+                    manager="kubectl-edit",
+                )
+            )
+    return out
+
+
+def _node(cluster: int, i: int, live: str) -> Finding:
+    ref = ObjectRef("v1", "Node", None, f"gpu-{cluster}-{i}")
+    return Finding(
+        Category.NODE, Severity.HIGH, ref, FACTS[i % 3], "570.86.15", live, "pool-majority",
+        "differs from its pool", details=(("pool", f"pool-{i % 4}"),),
+    )  # fmt: skip
+
+
+def fill(store: SqlStore, count: int) -> float:
+    """Record two scans per cluster; seconds taken."""
+    started = time.perf_counter()
+    t0 = datetime.now(UTC) - timedelta(days=3)
+    per = count // CLUSTERS
+    for c in range(CLUSTERS):
+        store.record_scan(f"cluster-{c}", findings(c, per, "a"), at=t0)
+    for c in range(CLUSTERS):
+        before, after = findings(c, per, "a"), findings(c, per, "b")
+        # a tenth resolves (i % 10 == 3), another tenth changes its live value (== 4)
+        second = [after[i] if i % 10 == 4 else f for i, f in enumerate(before) if i % 10 != 3]
+        store.record_scan(f"cluster-{c}", second, at=t0 + timedelta(days=1))
+    return time.perf_counter() - started
+
+
+def settle(url: str) -> None:
+    """What autovacuum does to a table that just took 100,000 rows: statistics for the
+    planner and a visibility map for index-only scans (a store in use has both)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text("VACUUM ANALYZE findings"))
+    engine.dispose()
+
+
+def timed(url: str, requests: int) -> list[float]:
+    """Milliseconds of each of `requests` sequential GETs (after two warm-up requests)."""
+    out = []
+    for n in range(requests + 2):
+        started = time.perf_counter()
+        with urllib.request.urlopen(url, timeout=60) as resp:
+            resp.read()
+            if resp.status != 200:
+                sys.exit(f"{url}: HTTP {resp.status}")
+        if n >= 2:
+            out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=20)[-1]
+
+
+@contextmanager
+def backend(name: str, tmp: Path) -> Iterator[str]:
+    if name == "sqlite":
+        yield str(tmp / "timeline.db")
+        return
+    bin_dir = pg_bin_dir()
+    if bin_dir is None:
+        sys.exit("PostgreSQL binaries missing: run scripts/ensure-postgres.sh")
+    server = start_postgres(bin_dir)
+    try:
+        yield server.url(server.create_database())
+    finally:
+        server.stop()
+
+
+def cursor_of_page(base: str, pages: int) -> str:
+    url = f"{base}/api/v1/findings?limit=50"
+    cursor = ""
+    for _ in range(pages - 1):
+        with urllib.request.urlopen(url + (f"&cursor={cursor}" if cursor else "")) as resp:
+            cursor = json.loads(resp.read())["next_cursor"]
+    return cursor
+
+
+def run(name: str, count: int, requests: int) -> bool:
+    """Fill, serve and time one backend; True when every target is met."""
+    tmp = Path(tempfile.mkdtemp(prefix="kubedrift-bench-api-"))
+    try:
+        with backend(name, tmp) as url:
+            with SqlStore.open(url) as store:
+                seconds = fill(store, count)
+                open_total = len(store.open_findings())
+            if name == "postgres":
+                settle(url)
+            print(f"{name}: {count:,} findings recorded in {seconds:.1f} s "
+                  f"({open_total:,} open)")  # fmt: skip
+            with kubedrift_serve(url, tmp / "serve.log", "--auth", "none") as base:
+                return measure(name, base, open_total, requests)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def measure(name: str, base: str, open_total: int, requests: int) -> bool:
+    with urllib.request.urlopen(f"{base}/api/v1/findings?limit=1") as resp:
+        if json.loads(resp.read())["total"] != open_total:
+            sys.exit(f"{name}: the API's total is not the store's {open_total}")
+    cursor = cursor_of_page(base, 20)
+    cases = {
+        "baseline /static/app.css": ("/static/app.css", False),
+        "overview /": ("/", True),
+        "overview /?cluster=cluster-3": ("/?cluster=cluster-3", True),
+        "findings /findings": ("/findings", True),
+        "findings ?cluster=cluster-3": ("/findings?cluster=cluster-3", True),
+        "findings ?severity=critical": ("/findings?severity=critical", True),
+        "findings ?q=app-7-12": ("/findings?q=app-7-12", True),
+        "findings page 20 (cursor)": (f"/findings?cursor={cursor}", True),
+        "api /api/v1/findings": ("/api/v1/findings", False),
+        "fleet /fleet": ("/fleet", False),
+    }
+    floor = 0.0
+    ok = True
+    print(f"{'request':36} {'p50 ms':>8} {'p95 ms':>8} {'× base':>7}")
+    for label, (path, target) in cases.items():
+        samples = timed(base + path, requests)
+        median, high = statistics.median(samples), p95(samples)
+        floor = floor or median
+        verdict = ("PASS" if high < TARGET_MS else "MISS") if target else ""
+        ok = ok and verdict != "MISS"
+        print(f"{label:36} {median:8.1f} {high:8.1f} {median / floor:7.1f} {verdict}")
+    # statistics walk every episode of the window (Store.stats): a few requests only
+    samples = timed(base + "/api/v1/stats", 3)
+    print(f"{'api /api/v1/stats (3 requests)':36} {statistics.median(samples):8.1f}")
+    return ok
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    args = parser.parse_args()
+    names = ("sqlite", "postgres") if args.backend == "both" else (args.backend,)
+    results = {name: run(name, args.count, args.requests) for name in names}
+    print("targets (overview and findings p95 < 200 ms):",
+          ", ".join(f"{n} {'PASS' if ok else 'MISS'}" for n, ok in results.items()))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+"""The JSON documents of the API (schema `kubedrift/v1`): episodes, pages, overview, fleet.
+
+Every body carries `"schema": "kubedrift/v1"`, the version of the scan output's contract,
+and findings keep exactly the shape `kubedrift scan -o json` gives them
+(`Finding.to_json`). Values are what the store holds: a Secret's values are keyed hashes
+there already (the diff replaces them before a finding exists), so none can be shown.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from kubedrift.model import MISSING
+from kubedrift.store.browse import ClusterSummary, FleetCell, Overview, Page
+from kubedrift.store.records import StoredFinding, ValueChange
+from kubedrift.store.stats import DurationSummary, TimelineStats
+
+SCHEMA = "kubedrift/v1"
+
+
+def iso(when: datetime | None) -> str | None:
+    """`2026-03-02T09:00:00Z` (None stays None)."""
+    return None if when is None else when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def document(**fields: Any) -> dict[str, Any]:
+    """A response body: the schema first, then the fields."""
+    return {"schema": SCHEMA, **fields}
+
+
+def episode_json(e: StoredFinding, now: datetime) -> dict[str, Any]:
+    """One episode: where and when, its state, and the finding as `scan` reports it."""
+    return {
+        "id": e.id,
+        "cluster": e.cluster,
+        "episode": e.episode,
+        "status": "open" if e.is_open else "resolved",
+        "first_seen": iso(e.first_seen),
+        "last_seen": iso(e.last_seen),
+        "resolved_at": iso(e.resolved_at),
+        "duration_seconds": e.duration(now).total_seconds(),
+        "pool": e.pool,
+        "finding": e.finding.to_json(),
+    }
+
+
+def change_json(change: ValueChange) -> dict[str, Any]:
+    """One row of an episode's value history (an absent side is null, as in findings)."""
+    desired, live = (None if v is MISSING else v for v in (change.desired, change.live))
+    return {
+        "at": iso(change.at),
+        "desired": desired,
+        "live": live,
+        "manager": change.manager,
+        "revision": change.revision,
+    }
+
+
+def page_json(page: Page, now: datetime, limit: int) -> dict[str, Any]:
+    """A page of episodes with the total and the cursor of the next page (null: last)."""
+    return document(
+        total=page.total,
+        limit=limit,
+        next_cursor=None if page.next_cursor is None else str(page.next_cursor),
+        findings=[episode_json(e, now) for e in page.items],
+    )
+
+
+def overview_json(overview: Overview) -> dict[str, Any]:
+    """Open drift by severity and category, GPUs at risk, MTTR and opened/resolved per day."""
+    return {
+        "open": overview.open,
+        "open_by_severity": {s.value: n for s, n in overview.open_by_severity.items()},
+        "open_by_category": overview.open_by_category,
+        "resolved_in_window": overview.resolved_in_window,
+        "mttr_seconds": overview.mttr_seconds,
+        "gpus_at_risk": overview.gpus_at_risk,
+        "gpu_hours_at_risk": overview.gpu_hours_at_risk,
+        "days": [
+            {"day": d.day.isoformat(), "opened": d.opened, "resolved": d.resolved}
+            for d in overview.days
+        ],
+    }
+
+
+def stats_json(stats: TimelineStats) -> dict[str, Any]:
+    """Counts and durations of a window's episodes (`Store.stats`)."""
+    return {
+        "episodes": stats.episodes,
+        "open": stats.open,
+        "resolved": stats.resolved,
+        "reopened": stats.reopened,
+        "open_by_severity": {s.value: n for s, n in stats.open_by_severity.items()},
+        "time_to_resolve": _durations(stats.time_to_resolve),
+        "open_age": _durations(stats.open_age),
+    }
+
+
+def _durations(summary: DurationSummary) -> dict[str, Any]:
+    def seconds(value: Any) -> float | None:
+        return None if value is None else value.total_seconds()
+
+    return {
+        "count": summary.count,
+        "mean_seconds": seconds(summary.mean),
+        "median_seconds": seconds(summary.median),
+        "longest_seconds": seconds(summary.longest),
+    }
+
+
+def fleet_json(cells: list[FleetCell]) -> dict[str, Any]:
+    """Pools × facts: the pools, the facts, and each cell's count of drifting nodes."""
+    return {
+        "pools": sorted({c.pool for c in cells}),
+        "facts": sorted({c.fact for c in cells}),
+        "cells": [{"pool": c.pool, "fact": c.fact, "nodes": c.nodes} for c in cells],
+    }
+
+
+def cluster_json(c: ClusterSummary) -> dict[str, Any]:
+    """One cluster of the store."""
+    return {
+        "name": c.name,
+        "first_recorded": iso(c.first_recorded),
+        "last_recorded": iso(c.last_recorded),
+        "open": c.open,
+    }

@@ -1,0 +1,188 @@
+"""The read-only dashboard: overview, findings list, one finding, fleet heat map (HTML).
+
+Pages are rendered on the server with Jinja2 (autoescaping on) from the same queries as the
+JSON API, and work without JavaScript; `static/app.js` only submits the filter form when a
+menu changes. Every page keeps the `cluster` chosen in the selector, so a shared store of
+many clusters can be read one cluster at a time, or all together.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from kubedrift.api import charts
+from kubedrift.api.auth import Authorizer, Verb
+from kubedrift.api.diffview import ABSENT, side_by_side
+from kubedrift.api.documents import iso
+from kubedrift.api.params import finding_query
+from kubedrift.api.recent import Recent
+from kubedrift.api.routes import finding_parts, guard
+from kubedrift.model import JSON, MISSING, Category, Severity
+from kubedrift.store import SqlStore
+from kubedrift.store.browse import Status
+
+Text = Annotated[str | None, Query()]
+
+
+def templates() -> Environment:
+    """The Jinja2 environment of the package's templates."""
+    folder = resources.files("kubedrift.api") / "templates"
+    env = Environment(
+        loader=FileSystemLoader(str(folder)),
+        autoescape=select_autoescape(default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["when"] = _when
+    env.filters["hours"] = _hours
+    env.filters["value"] = _value
+    return env
+
+
+def web_router(store: SqlStore, authorizer: Authorizer) -> APIRouter:
+    """The dashboard's pages on `store`, each guarded by `authorizer`."""
+    router = APIRouter(dependencies=[Depends(guard(authorizer, Verb.LIST))])
+    browser = store.browse()
+    env = templates()
+    menus = Recent()
+
+    def render(name: str, request: Request, cluster: str | None, **context: Any) -> HTMLResponse:
+        page = env.get_template(name).render(
+            clusters=menus.get("clusters", browser.clusters),
+            cluster=cluster or "",
+            path=request.url.path,
+            **context,
+        )
+        return HTMLResponse(page)
+
+    @router.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def overview(request: Request, cluster: Text = None) -> HTMLResponse:
+        summary = browser.overview(cluster or None, datetime.now(UTC))
+        return render(
+            "overview.html",
+            request,
+            cluster,
+            title="Overview",
+            summary=summary,
+            critical=summary.open_by_severity.get(Severity.CRITICAL, 0),
+            severity_chart=charts.severity_bars(summary.open_by_severity),
+            day_chart=charts.day_bars(summary.days),
+        )
+
+    @router.get("/findings", response_class=HTMLResponse, include_in_schema=False)
+    def findings(request: Request) -> HTMLResponse:
+        params = request.query_params
+        query = finding_query(
+            severity=params.getlist("severity"),
+            **{k: params.get(k) for k in _LIST_PARAMS},
+        )
+        page = browser.page(query)
+        chosen = {k: v for k, v in params.multi_items() if v and k != "cursor"}
+        return render(
+            "findings.html",
+            request,
+            query.cluster,
+            title="Findings",
+            page=page,
+            query=query,
+            facets=menus.get(("facets", query.cluster), lambda: browser.facets(query.cluster)),
+            severities=[s.value for s in reversed(Severity)],
+            categories=[c.value for c in Category],
+            statuses=[s.value for s in Status],
+            chosen_severities={s.value for s in query.severities},
+            next_url=_url("/findings", [*chosen.items(), ("cursor", str(page.next_cursor))])
+            if page.next_cursor is not None
+            else None,
+        )
+
+    @router.get(
+        "/findings/{finding_id}",
+        response_class=HTMLResponse,
+        include_in_schema=False,
+        dependencies=[Depends(guard(authorizer, Verb.GET))],
+    )
+    def finding(request: Request, finding_id: Annotated[int, Path(ge=1)]) -> HTMLResponse:
+        episode, body = finding_parts(store, finding_id)
+        return render(
+            "finding.html",
+            request,
+            request.query_params.get("cluster"),
+            title=f"{episode.finding.object} {episode.finding.path}",
+            episode=episode,
+            doc=body,
+            diff=side_by_side(episode.finding.desired, episode.finding.live),
+        )
+
+    @router.get("/fleet", response_class=HTMLResponse, include_in_schema=False)
+    def fleet(
+        request: Request, cluster: Text = None, pool: Text = None, fact: Text = None
+    ) -> HTMLResponse:
+        cells = browser.fleet(cluster or None)
+        pools, facts, counts = charts.heat_map(cells)
+        most = max(counts.values(), default=0)
+        nodes = browser.fleet_nodes(cluster or None, pool, fact) if pool and fact else []
+        return render(
+            "fleet.html",
+            request,
+            cluster,
+            title="Fleet",
+            pools=pools,
+            facts=facts,
+            counts=counts,
+            levels={k: charts.heat_level(n, most) for k, n in counts.items()},
+            pool=pool,
+            fact=fact,
+            nodes=nodes,
+            cell_url=lambda p, f: _url(
+                "/fleet", [("cluster", cluster or ""), ("pool", p), ("fact", f)]
+            ),
+        )
+
+    return router
+
+
+_LIST_PARAMS = (
+    "cluster",
+    "namespace",
+    "kind",
+    "pool",
+    "category",
+    "rule",
+    "status",
+    "q",
+    "cursor",
+    "limit",
+)
+
+
+def _url(path: str, pairs: list[tuple[str, str]]) -> str:
+    kept = [(k, v) for k, v in pairs if v]
+    return f"{path}?{urlencode(kept)}" if kept else path
+
+
+def _when(value: datetime | None) -> str:
+    text = iso(value)
+    return "" if text is None else text.replace("T", " ")
+
+
+def _value(value: JSON) -> str:
+    """A finding's value as compact JSON; an absent side says so."""
+    if value is MISSING:
+        return ABSENT
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _hours(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
