@@ -232,6 +232,7 @@ def version() -> int:
 def _register_subcommands() -> None:
     from kubedrift.cli.agent import agent
     from kubedrift.cli.history import history
+    from kubedrift.cli.predict import predict
     from kubedrift.cli.remediate import apply, plan
     from kubedrift.cli.simulate import simulate
     from kubedrift.cli.timeline import timeline
@@ -244,6 +245,7 @@ def _register_subcommands() -> None:
     app.command()(timeline)
     app.command()(plan)
     app.command()(apply)
+    app.command()(predict)
 
 
 def run() -> None:
