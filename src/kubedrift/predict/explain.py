@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable
 
 from kubedrift.predict.features import FeatureRow
+from kubedrift.predict.learned import LOW
 from kubedrift.predict.scorers import Score
 
 
@@ -25,7 +26,7 @@ def _phrase(row: FeatureRow, feature: str) -> str:
         "onsets_1d": lambda: f"drifted {_count(row, 'onsets_1d')} time(s) in the last 24 h",
         "onsets_7d": lambda: f"drifted {_count(row, 'onsets_7d')} time(s) in the last 7 days",
         "onsets_28d": lambda: f"drifted {_count(row, 'onsets_28d')} time(s) in the last 28 days",
-        "log_hours_since_last": lambda: "last drift was long ago (a quiet spell is ending)",
+        "log_hours_since_last": lambda: "its last drift was a while ago (it comes back in cycles)",
         "open_now": lambda: "is drifted right now",
         "rate_per_week": lambda: f"drifts {row.value('rate_per_week'):.1f} times a week on average",
         "seasonal_rate": lambda: "usually drifts at this time of the week",
@@ -49,9 +50,25 @@ def _phrase(row: FeatureRow, feature: str) -> str:
     return phrases[feature]()
 
 
+_LOW = {
+    "log_hours_since_last": "drifted only recently",
+    "log_mean_duration_h": "its drift is usually fixed quickly, then comes back",
+    "is_node": "is an object, not a node",
+    "human_share": "little of its drift was hand edits (controllers and rules repeat)",
+    "controller_share": "little of its drift came from a controller",
+}
+
+
+def _low_phrase(feature: str) -> str:
+    return _LOW.get(feature, f"a low {feature.replace('_', ' ')}")
+
+
 def reasons(row: FeatureRow, score: Score) -> tuple[str, ...]:
-    """The top contributions of a score, in words."""
-    return tuple(_phrase(row, feature) for feature, _ in score.contributions)
+    """The top contributions of a score, in words (`name:low`: risky by being low)."""
+    return tuple(
+        _low_phrase(feature.removesuffix(LOW)) if feature.endswith(LOW) else _phrase(row, feature)
+        for feature, _ in score.contributions
+    )
 
 
 def hints(row: FeatureRow) -> tuple[str, ...]:

@@ -222,9 +222,9 @@ def _weekday_share(now: float, horizon: float) -> float:
 
 
 def _seasonal(onsets: tuple[float, ...], now: float, horizon: float) -> float:
-    """Past onsets at the hours of the week the horizon covers (all, for a week or more)."""
+    """Past onsets at the hours of the week the horizon covers (none for a week or more)."""
     if horizon >= HOURS_PER_WEEK:
-        return float(len(onsets))
+        return 0.0  # every hour of the week: no information beyond rate_per_week
     start = _hour_of_week(now)
     return float(sum((_hour_of_week(o) - start) % HOURS_PER_WEEK < horizon for o in onsets))
 

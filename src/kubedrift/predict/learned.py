@@ -23,6 +23,8 @@ from kubedrift.predict.features import FEATURES, FeatureRow
 from kubedrift.predict.scorers import Fitted, Score
 
 TOP_CONTRIBUTIONS = 3
+LOW = ":low"
+"""Suffix of a contribution that raised the risk by being *below* the training mean."""
 
 
 def available() -> bool:
@@ -50,10 +52,12 @@ class _FittedLogistic:
         ]
         logit = self.intercept + sum(parts)
         probability = 1.0 / (1.0 + _exp(-logit))
-        top = sorted(
-            ((name, part) for name, part in zip(FEATURES, parts, strict=True) if part > 0),
-            key=lambda p: -p[1],
-        )[:TOP_CONTRIBUTIONS]
+        named = [
+            (name if v >= m else f"{name}{LOW}", part)
+            for name, v, m, part in zip(FEATURES, row.values, self.means, parts, strict=True)
+            if part > 0
+        ]
+        top = sorted(named, key=lambda p: -p[1])[:TOP_CONTRIBUTIONS]
         return Score(logit, probability, tuple(top))
 
 
