@@ -142,19 +142,23 @@ def render_forecast(
             ["#", "object", "risk", "likely fields", "why", "what to do"],
             [_md_row(i, p) for i, p in enumerate(result.predictions[:top], 1)],
         )
+    shown = result.predictions[:top]
     table = Table(title=head, show_lines=True)
-    for column in ("#", "object", "risk", "likely fields", "why / what to do"):
-        table.add_column(column)
-    for i, p in enumerate(result.predictions[:top], 1):
-        why = Text("\n".join(safe(r) for r in p.reasons))
-        if p.hints:
-            why.append("\n→ " + "\n→ ".join(safe(h) for h in p.hints), style="bold")
-        table.add_row(str(i), safe(str(p.entity)), f"{p.probability:.0%}", _likely(p), why)
+    longest = max(len(str(p.entity)) for p in shown)
+    table.add_column("#")
+    table.add_column("object", min_width=min(longest, 60), overflow="fold")
+    table.add_column("risk")
+    table.add_column("likely fields · why · what to do", overflow="fold")
+    for i, p in enumerate(shown, 1):
+        why = Text(_likely(p), style="bold")
+        why.append("".join(f"\n{safe(r)}" for r in p.reasons))
+        why.append("".join(f"\n→ {safe(h)}" for h in p.hints), style="bold")
+        table.add_row(str(i), safe(str(p.entity)), f"{p.probability:.0%}", why)
     return rich_text([table], color=color)
 
 
 def _likely(p: Prediction) -> str:
-    return "\n".join(f"{safe(path)} ({share:.0%})" for path, share in p.likely)
+    return ", ".join(f"{safe(path)} ({share:.0%})" for path, share in p.likely)
 
 
 def _md_row(rank: int, p: Prediction) -> list[str]:
