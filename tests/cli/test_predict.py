@@ -95,7 +95,9 @@ def test_backtest_is_reproducible_and_renders_in_every_format() -> None:
     markdown = invoke(*args, "-o", "markdown")[0]
     precision = f"{as_json['backtest']['model']['precision@20']:.3f}"
     for text in (table, markdown):
-        assert "logistic-regression" in text and "recent-repeats" in text and "random" in text
+        assert "logistic-regression" in text
+        assert "recent-repeats" in text
+        assert "random" in text
         assert precision in text
     assert markdown.startswith("## Backtest, 24h horizon")
 
@@ -123,7 +125,8 @@ def test_forecast_json_ranks_with_reasons_and_hints(simulated: str) -> None:
     for expected in ("Velero Schedule", "by digest", "add a NodeProfile for pool", "under Git"):
         assert expected in hints
     node = next(p for p in ranked if p["object"]["kind"] == "Node")
-    assert node["pool"] is not None and node["object"]["namespace"] is None
+    assert node["pool"] is not None
+    assert node["object"]["namespace"] is None
 
 
 @pytest.mark.parametrize("fmt", ["table", "markdown", "yaml"])
@@ -140,7 +143,8 @@ def test_forecast_in_every_format(simulated: str, fmt: str) -> None:
     assert f"{first['probability']:.0%}" in out
     assert "logistic-regression" in out
     if fmt == "markdown":
-        assert first["reasons"][0] in out and first["hints"][0] in out
+        assert first["reasons"][0] in out
+        assert first["hints"][0] in out
 
 
 def test_at_moves_the_cutoff_back(simulated: str) -> None:
@@ -158,10 +162,11 @@ def test_an_empty_store_predicts_nothing_and_says_so(tmp_path: Path) -> None:
     path = str(tmp_path / "empty.db")
     SqlStore.open(path).close()
     for fmt in ("json", "table"):
-        out, err = invoke("predict", "--store", path, "-o", fmt)
+        _out, err = invoke("predict", "--store", path, "-o", fmt)
         assert "no findings before the cutoff: nothing to predict" in err
     doc = json.loads(invoke("predict", "--store", path, "-o", "json")[0])
-    assert doc["predictions"] == [] and doc["summary"]["entities"] == 0
+    assert doc["predictions"] == []
+    assert doc["summary"]["entities"] == 0
     assert "Nothing to predict" in invoke("predict", "--store", path, "-o", "markdown")[0]
 
 
@@ -172,7 +177,8 @@ def test_a_tiny_store_ranks_by_the_hazard_baseline(tmp_path: Path) -> None:
         store.record_scan("prod", [], at=at(60))
     out, err = invoke("predict", "--store", path, "-o", "json")
     doc = json.loads(out)
-    assert doc["model"] == "hazard" and "too little history" in doc["note"]
+    assert doc["model"] == "hazard"
+    assert "too little history" in doc["note"]
     assert "too little history" in err
     assert [p["object"]["name"] for p in doc["predictions"]] == ["trainer"]
 
@@ -194,7 +200,8 @@ def test_bad_input_is_one_line_and_exit_1(tmp_path: Path, args: list[str], messa
     argv = [a.format(missing=tmp_path / "nope.db", tiny=tiny) for a in args]
     done = kubedrift("predict", *argv)
     assert done.returncode == 1, done.stderr
-    assert done.stderr.count("\n") == 1 and done.stderr.startswith("kubedrift: error:")
+    assert done.stderr.count("\n") == 1
+    assert done.stderr.startswith("kubedrift: error:")
     assert message in done.stderr
     assert "Traceback" not in done.stderr
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter, defaultdict
 from datetime import timedelta
 
@@ -22,7 +23,7 @@ def test_episodes_of_one_finding_never_overlap_and_stay_in_range() -> None:
         assert e.resolved_at is None or e.first_seen < e.resolved_at < SPEC.end
         by_key[e.finding.identity()].append(e)
     for episodes in by_key.values():
-        for earlier, later in zip(episodes, episodes[1:], strict=False):
+        for earlier, later in itertools.pairwise(episodes):
             assert earlier.resolved_at is not None
             assert earlier.resolved_at <= later.first_seen
 
@@ -56,4 +57,5 @@ def test_nodes_of_unprofiled_pools_get_peer_findings() -> None:
 
 def test_the_spec_sets_the_span() -> None:
     assert SPEC.end - SPEC.start == timedelta(weeks=6)
-    assert SPEC.end.weekday() == 0 and SPEC.end.hour == 0
+    assert SPEC.end.weekday() == 0
+    assert SPEC.end.hour == 0

@@ -107,7 +107,8 @@ def test_the_predict_command_on_the_store(sql_url: str) -> None:
     result = runner.invoke(app, ["predict", "--store", sql_url, "--top", "3", "-o", "json"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    assert doc["model"] == "logistic-regression" and len(doc["predictions"]) == 3
+    assert doc["model"] == "logistic-regression"
+    assert len(doc["predictions"]) == 3
     backtest = runner.invoke(app, ["predict", "--store", sql_url, "--backtest", "-o", "json"])
     assert backtest.exit_code == 0, backtest.output
     assert set(json.loads(backtest.stdout)["backtest"]["baselines"]) >= {"recent-repeats", "random"}
