@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("bench_diff.py", "bench_scan.py", "bench_watch.py")
+BENCHMARKS = ("bench_diff.py", "bench_scan.py", "bench_watch.py", "bench_predict.py")
 
 
 def main() -> None:

@@ -22,6 +22,21 @@ WEEK = timedelta(weeks=1)
 DAY = timedelta(days=1)
 
 
+MAX_TRAIN_ROWS = 120_000
+"""Training rows per fit: beyond it the daily training cutoffs are thinned, evenly and
+keeping the newest, so a store of 100,000 findings over 20,000 objects still trains in
+seconds (bench/bench_predict.py). Rows of neighbouring days are highly correlated anyway."""
+
+
+def thin(cutoffs: list[datetime], per_cutoff: int, max_rows: int) -> list[datetime]:
+    """At most `max_rows // per_cutoff` (at least one) of `cutoffs`, evenly, newest kept."""
+    keep = max(max_rows // max(per_cutoff, 1), 1)
+    if len(cutoffs) <= keep:
+        return cutoffs
+    stride = -(-len(cutoffs) // keep)
+    return cutoffs[::-1][::stride][::-1]
+
+
 class NotEnoughHistory(ValueError):
     """The window is too short or too empty for what was asked."""
 
@@ -34,6 +49,7 @@ class BacktestOptions:
     k: int = 20
     min_train_weeks: int = 2
     step: timedelta = DAY
+    max_train_rows: int = MAX_TRAIN_ROWS
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +131,9 @@ def backtest(
     source = _Rows(HistoryIndex(window), window, options.horizon)
     scored: dict[str, list[Scored]] = {s.name: [] for s in scorers}
     positives = test_rows = 0
-    for train_cutoffs, test_cutoffs in plan:
+    for all_train, test_cutoffs in plan:
+        per_cutoff = source.index.count(all_train[-1])
+        train_cutoffs = thin(all_train, per_cutoff, options.max_train_rows)
         train_rows, train_truth = source.many(train_cutoffs)
         test_rows_, test_truth = source.many(test_cutoffs)
         test_rows += len(test_rows_)

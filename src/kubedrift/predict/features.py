@@ -105,31 +105,49 @@ class HistoryIndex:
         for entity, group in self._group_of.items():
             groups[group].append(entity)
         self._groups = {g: _group_track(self._tracks, members) for g, members in groups.items()}
+        self._sorted = sorted(self._tracks)
 
     def entities(self, cutoff: datetime) -> list[Entity]:
         """Entities known before `cutoff` (first onset before it), sorted."""
         hours = self._check(cutoff)
-        return sorted(k for k, t in self._tracks.items() if t.onsets[0] < hours)
+        return [k for k in self._sorted if self._tracks[k].onsets[0] < hours]
+
+    def count(self, cutoff: datetime) -> int:
+        """How many rows `table(cutoff, …)` has."""
+        return len(self.entities(cutoff))
 
     def table(self, cutoff: datetime, horizon: timedelta) -> list[FeatureRow]:
         """The feature rows of every entity known before `cutoff`."""
         hours = self._check(cutoff)
         h = horizon.total_seconds() / 3600.0
-        return [self._row(entity, cutoff, hours, h) for entity in self.entities(cutoff)]
+        groups: dict[str, tuple[tuple[float, ...], float]] = {}  # once per group and cutoff
+        return [self._row(entity, cutoff, hours, h, groups) for entity in self.entities(cutoff)]
 
     def _check(self, cutoff: datetime) -> float:
         if cutoff > self.window.cutoff:
             raise ValueError(f"{cutoff.isoformat()} is after the window's cutoff")
         return _hours(cutoff)
 
-    def _row(self, entity: Entity, cutoff: datetime, now: float, horizon: float) -> FeatureRow:
+    def _row(
+        self,
+        entity: Entity,
+        cutoff: datetime,
+        now: float,
+        horizon: float,
+        groups: dict[str, tuple[tuple[float, ...], float]],
+    ) -> FeatureRow:
         track = self._tracks[entity]
         n = bisect.bisect_left(track.onsets, now)
         past = track.episodes[:n]
-        group = self._groups[self._group_of[entity]]
+        name = self._group_of[entity]
+        if name not in groups:
+            groups[name] = (
+                _group_features(self._groups[name], now),
+                _group_rate(self._groups[name], now),
+            )
+        grp, group_rate = groups[name]
         own = _own_features(track, n, now, horizon)
-        grp = _group_features(group, now)
-        hazard = _hazard(track.onsets[:n], now, group, horizon)
+        hazard = _hazard(track.onsets[:n], now, group_rate, horizon)
         rules = frozenset(e.rule for e in past)
         kinds = (
             1.0 if entity.is_node else 0.0,
@@ -244,15 +262,19 @@ PRIOR_HOURS = 24.0 * 7
 """How much weight the group's rate gets in an entity's hazard: one week of exposure."""
 
 
-def _hazard(onsets: tuple[float, ...], now: float, group: _GroupTrack, horizon: float) -> float:
+def _group_rate(group: _GroupTrack, now: float) -> float:
+    """Onsets per member and hour over the 28 days before `now`."""
+    n = bisect.bisect_left(group.onsets, now)
+    size = max(bisect.bisect_left(group.births, now), 1)
+    return _count_since(group.onsets, n, now - 24 * 28) / (size * 24 * 28)
+
+
+def _hazard(onsets: tuple[float, ...], now: float, group_rate: float, horizon: float) -> float:
     """P(an onset within the horizon) under a Poisson hazard, the entity's own 28-day rate
     shrunk toward its group's (empirical Bayes: a gamma prior worth `PRIOR_HOURS`)."""
     start = now - 24 * 28
     exposure = now - max(onsets[0], start) if onsets else 0.0
     own = len(onsets) - bisect.bisect_left(onsets, start)
-    n = bisect.bisect_left(group.onsets, now)
-    size = max(bisect.bisect_left(group.births, now), 1)
-    group_rate = _count_since(group.onsets, n, start) / (size * 24 * 28)
     rate = (own + group_rate * PRIOR_HOURS) / (exposure + PRIOR_HOURS)
     return 1.0 - math.exp(-rate * horizon)
 

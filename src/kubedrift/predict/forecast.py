@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from kubedrift.predict.backtest import DAY, WEEK, week_start
+from kubedrift.predict.backtest import DAY, MAX_TRAIN_ROWS, WEEK, thin, week_start
 from kubedrift.predict.explain import hints, reasons
 from kubedrift.predict.features import FeatureRow, HistoryIndex, labels
 from kubedrift.predict.scorers import Hazard, Scorer
@@ -46,9 +46,9 @@ def forecast(window: Window, horizon: timedelta, scorer: Scorer) -> Forecast:
     """Rank every entity known at the window's cutoff by its risk within `horizon`."""
     index = HistoryIndex(window)
     rows = index.table(window.cutoff, horizon)
-    train_rows, truth = _training(index, window, horizon)
+    train_rows, truth = _training(index, window, horizon) if scorer.learns else ([], [])
     note = None
-    if not any(truth):
+    if scorer.learns and not any(truth):
         note = (
             f"too little history to learn from (needs a week of warm-up plus one "
             f"{horizon.days or horizon.seconds // 3600}{'d' if horizon.days else 'h'} "
@@ -78,15 +78,20 @@ def _training(
 ) -> tuple[list[FeatureRow], list[bool]]:
     if window.start is None:
         return [], []
+    cutoffs = []
     cutoff = week_start(window) + WEEK
+    while cutoff + horizon <= window.cutoff:
+        cutoffs.append(cutoff)
+        cutoff += DAY
+    if cutoffs:
+        cutoffs = thin(cutoffs, index.count(cutoffs[-1]), MAX_TRAIN_ROWS)
     rows: list[FeatureRow] = []
     truth: list[bool] = []
-    while cutoff + horizon <= window.cutoff:
+    for cutoff in cutoffs:
         positives = labels(window, cutoff, horizon)
         batch = index.table(cutoff, horizon)
         rows += batch
         truth += [row.entity in positives for row in batch]
-        cutoff += DAY
     return rows, truth
 
 

@@ -69,6 +69,7 @@ class Logistic:
     """Standardized features, L2-regularized logistic regression (lbfgs)."""
 
     name = "logistic-regression"
+    learns = True
 
     def __init__(self, regularization: float = 1.0) -> None:
         """`regularization` is scikit-learn's C (inverse strength)."""

@@ -45,6 +45,11 @@ class Scorer(Protocol):
         """How reports call it (`recent-repeats`)."""
         ...
 
+    @property
+    def learns(self) -> bool:
+        """False when `fit` ignores its rows (no training table needs building)."""
+        ...
+
     def fit(self, rows: Sequence[FeatureRow], truth: Sequence[bool]) -> Fitted:
         """Learn from past rows (truth: drifted within the horizon)."""
         ...
@@ -84,6 +89,7 @@ class RecentRepeats:
     """Rank by drift in the last 7 days (then 28, then recency); probability per count."""
 
     name = "recent-repeats"
+    learns = True
 
     def fit(self, rows: Sequence[FeatureRow], truth: Sequence[bool]) -> Fitted:
         """Observed drift rate of training rows per 7-day count (0..5+), Laplace-smoothed."""
@@ -109,6 +115,7 @@ class RandomScorer:
 
     seed: int = 0
     name: str = "random"
+    learns: bool = True
 
     def fit(self, rows: Sequence[FeatureRow], truth: Sequence[bool]) -> Fitted:
         """Only the base rate is learned."""
@@ -127,6 +134,7 @@ class Hazard:
     """The Poisson hazard feature as it stands: nothing to fit, fully transparent."""
 
     name = "hazard"
+    learns = False
 
     def fit(self, rows: Sequence[FeatureRow], truth: Sequence[bool]) -> Fitted:
         """Nothing to learn: the rate comes from each row's own history."""
