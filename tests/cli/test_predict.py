@@ -210,3 +210,30 @@ def test_simulate_history_needs_a_store() -> None:
     done = kubedrift("simulate", "--history", "3")
     assert done.returncode == 1
     assert "--history: say where the history goes: --store FILE or URL" in done.stderr
+
+
+def test_textfile_gauges_count_the_forecast(simulated: str, tmp_path: Path) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    prom = tmp_path / "kubedrift.prom"
+    out, _ = invoke("predict", "--store", simulated, "--textfile", str(prom), "-o", "json")
+    doc = json.loads(out)
+    families = {f.name: f for f in text_string_to_metric_families(prom.read_text())}
+    levels = {
+        s.labels["level"]: s.value for s in families["kubedrift_predicted_risk_entities"].samples
+    }
+    assert set(levels) == {"high", "medium", "low"}
+    assert sum(levels.values()) == doc["summary"]["entities"]
+    assert levels["high"] == doc["summary"]["likely"]
+    (highest,) = families["kubedrift_predicted_risk_max"].samples
+    assert highest.labels == {"horizon": "7d"}
+    assert highest.value == pytest.approx(doc["predictions"][0]["probability"], abs=1e-4)
+    assert not list(tmp_path.glob("*.tmp*"))  # written through a renamed temporary file
+
+
+def test_textfile_is_for_forecasts_only(simulated: str, tmp_path: Path) -> None:
+    done = kubedrift(
+        "predict", "--store", simulated, "--backtest", "--textfile", str(tmp_path / "x")
+    )
+    assert done.returncode == 1
+    assert "--textfile writes the gauges of a forecast, not of a backtest" in done.stderr

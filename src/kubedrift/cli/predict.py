@@ -2,6 +2,7 @@
 
     kubedrift predict --store timeline.db [--horizon 24h|7d] [--top 20] [-o json]
     kubedrift predict --backtest --simulate --seed 7 -o json
+    kubedrift predict --store timeline.db --textfile /var/lib/node_exporter/kubedrift.prom
 
 Without `--backtest` the model is trained on the store's own past and ranks what the store
 knows at its last scan (or `--at`). With `--backtest` it reports a time-based backtest
@@ -22,6 +23,7 @@ from typing import Annotated
 import typer
 
 from kubedrift.cli import reading
+from kubedrift.cli.predict_metrics import write_textfile
 from kubedrift.cli.predict_render import render_backtest, render_forecast
 from kubedrift.cli.reading import DEFAULT_STORE, ClusterOpt, ColorOpt, OutputOpt, StoreOpt, write
 from kubedrift.model import InputError
@@ -58,6 +60,10 @@ def predict(
     ] = False,
     seed: Annotated[int, typer.Option(help="Seed of the --simulate history.")] = 0,
     weeks: Annotated[int, typer.Option(min=4, max=52, help="Weeks of --simulate history.")] = 8,
+    textfile: Annotated[
+        Path | None,
+        typer.Option(help="Also write predicted-risk gauges here (Prometheus text format)."),
+    ] = None,
     output: OutputOpt = None,
     color: ColorOpt = None,
 ) -> int:
@@ -66,12 +72,14 @@ def predict(
         raise InputError(f"{horizon!r} is not a horizon (use 24h or 7d)", where="--horizon")
     if simulate and not run_backtest:
         raise InputError("--simulate generates a history for --backtest; add --backtest")
+    if textfile is not None and run_backtest:
+        raise InputError("--textfile writes the gauges of a forecast, not of a backtest")
     fmt = reading.choose_format(output)
     span = HORIZONS[horizon]
     if run_backtest:
         text = _backtest(store, span, cluster, simulate, seed, weeks, fmt, color)
     else:
-        text = _forecast(store, span, cluster, at, top, fmt, color)
+        text = _forecast(store, span, cluster, at, top, fmt, color, textfile)
     write(text)
     return 0
 
@@ -121,6 +129,7 @@ def _forecast(
     top: int,
     fmt: reading.ReportFormat,
     color: bool | None,
+    textfile: Path | None,
 ) -> str:
     with open_existing(location) as opened:
         end = last_recorded(opened, cluster)
@@ -139,4 +148,6 @@ def _forecast(
     result = forecast(window, span, scorer)
     if result.note:
         typer.echo(f"kubedrift: note: {result.note}", err=True)
+    if textfile is not None:
+        write_textfile(result, window.cutoff, textfile)
     return render_forecast(result, window.cutoff, top, fmt, color)
