@@ -237,3 +237,18 @@ def test_textfile_is_for_forecasts_only(simulated: str, tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert "--textfile writes the gauges of a forecast, not of a backtest" in done.stderr
+
+
+def test_without_scikit_learn_the_hazard_baseline_ranks(
+    simulated: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The `predict` extra is optional: the command warns and ranks with `hazard`."""
+    from kubedrift.predict import learned
+
+    monkeypatch.setattr(learned, "available", lambda: False)
+    out, err = invoke("predict", "--store", simulated, "--top", "3", "-o", "json")
+    assert json.loads(out)["model"] == "hazard"
+    assert "pip install 'kubedrift[predict]'" in err
+    doc = json.loads(invoke("predict", "--backtest", "--simulate", "--weeks", "4", "-o", "json")[0])
+    assert doc["backtest"]["model_name"] == "hazard"
+    assert set(doc["backtest"]["baselines"]) == {"recent-repeats", "random"}

@@ -68,7 +68,7 @@ def imported_modules(root: Path) -> dict[str, set[str]]:
 def declared() -> dict[str, str]:
     """Declared distribution → "" for a core dependency, else the user-facing extra."""
     names = {_name(r): "" for r in PROJECT["dependencies"]}
-    for extra in ("gpu", "postgres"):
+    for extra in ("gpu", "postgres", "predict"):
         names.update({_name(r): extra for r in PROJECT["optional-dependencies"][extra]})
     return names
 
@@ -112,6 +112,7 @@ def test_optional_modules_come_only_with_their_extra() -> None:
     deps = declared()
     assert deps[distribution_of("pynvml")] == "gpu"
     assert deps["psycopg"] == "postgres"
+    assert deps["scikit-learn"] == deps["numpy"] == "predict"
     assert all(deps[distribution_of(m)] == "" for m in ("lightkube", "httpx2", "yaml"))
 
 
