@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from kubedrift.predict.backtest import DAY, MAX_TRAIN_ROWS, WEEK, thin, week_start
+from kubedrift.predict.backtest import DAY, MAX_TRAIN_ROWS, WEEK, horizon_label, thin, week_start
 from kubedrift.predict.explain import hints, reasons
 from kubedrift.predict.features import FeatureRow, HistoryIndex, labels
 from kubedrift.predict.scorers import Hazard, Scorer
@@ -50,9 +50,8 @@ def forecast(window: Window, horizon: timedelta, scorer: Scorer) -> Forecast:
     note = None
     if scorer.learns and not any(truth):
         note = (
-            f"too little history to learn from (needs a week of warm-up plus one "
-            f"{horizon.days or horizon.seconds // 3600}{'d' if horizon.days else 'h'} "
-            "horizon with drift in it): ranked by the hazard baseline"
+            "too little history to learn from (needs a week of warm-up plus one "
+            f"{horizon_label(horizon)} horizon with drift in it): ranked by the hazard baseline"
         )
         scorer = Hazard()
     fitted = scorer.fit(train_rows, truth)

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, select, type_coerce
 
 from kubedrift.predict.window import Entity, Episode, Window
-from kubedrift.store.schema import clusters, finding_changes, findings
+from kubedrift.store.schema import UtcDateTime, clusters, finding_changes, findings
 from kubedrift.store.sql import SqlStore
 
 
@@ -52,7 +52,9 @@ def read_window(
             f.pool,
             first.c.manager,
             f.first_seen,
-            case((f.resolved_at < cutoff, f.resolved_at), else_=None).label("resolved"),
+            type_coerce(
+                case((f.resolved_at < cutoff, f.resolved_at), else_=None), UtcDateTime()
+            ).label("resolved"),
         )
         .select_from(
             findings.outerjoin(opening, opening.c.finding_id == f.id).outerjoin(
@@ -69,7 +71,6 @@ def read_window(
 
 def _episode(row: tuple[object, ...], cutoff: datetime) -> Episode:
     cl, group, kind, namespace, name, path, rule, category, pool, manager, start, end = row
-    resolved = findings.c.resolved_at.type.process_result_value(end, None)  # type: ignore[attr-defined]
     return Episode(
         Entity(str(cl), str(group), str(kind), str(namespace), str(name)),
         str(path),
@@ -78,7 +79,7 @@ def _episode(row: tuple[object, ...], cutoff: datetime) -> Episode:
         None if pool is None else str(pool),
         None if manager is None else str(manager),
         start,  # type: ignore[arg-type]
-        resolved,
+        end,  # type: ignore[arg-type]
     )
 
 
@@ -88,10 +89,7 @@ def last_recorded(store: SqlStore, cluster: str | None = None) -> datetime | Non
     if cluster is not None:
         query = query.where(clusters.c.name == cluster)
     with store.reader() as connection:
-        value = connection.execute(query).scalar()
-    if value is None:
-        return None
-    return findings.c.first_seen.type.process_result_value(value, None)  # type: ignore[no-any-return,attr-defined]
+        return connection.execute(query).scalar()  # max() keeps the column's UtcDateTime
 
 
 def whole_history(store: SqlStore, cluster: str | None = None) -> Window:
