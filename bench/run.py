@@ -14,6 +14,7 @@ BENCHMARKS = (
     "bench_watch.py",
     "bench_api.py",
     "bench_report.py",
+    "bench_predict.py",
 )
 
 

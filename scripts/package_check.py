@@ -9,8 +9,8 @@ Steps (all by default, in this order):
 - `wheel`:  a fresh venv with only the wheel: every kubedrift module imports, `kubedrift
             --version` prints the version of `kubedrift/__init__.py`, `kubedrift scan` of the
             bundled example finds its drift (exit 2, JSON), a new SQLite store migrates and
-            `kubedrift history` reads it. Then the extras `[gpu,postgres,report]`: `pynvml`,
-            `psycopg` and `matplotlib` import (they are loaded at run time, by `importlib`, by
+            `kubedrift history` reads it. Then the extras `[gpu,postgres,report,predict]`: `pynvml`,
+            `psycopg`, `matplotlib` and `sklearn` import (they are loaded at run time, by `importlib`, by
             SQLAlchemy's `postgresql+psycopg` dialect, by `report`), and did not before.
 - `floors`: a fresh venv where every requirement of pyproject.toml, extras included, is pinned
             to its floor (`>=X` becomes `==X` in a pip constraints file), then the `wheel` and
@@ -34,8 +34,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "gpu-platform"
-EXTRAS = ("gpu", "postgres", "report")
-RUNTIME_IMPORTS = {"gpu": "pynvml", "postgres": "psycopg", "report": "matplotlib"}
+EXTRAS = ("gpu", "postgres", "report", "predict")
+RUNTIME_IMPORTS = {
+    "gpu": "pynvml",
+    "postgres": "psycopg",
+    "report": "matplotlib",
+    "predict": "sklearn",
+}
 _FLOOR = re.compile(r"^\s*([A-Za-z0-9._-]+)(\[[^\]]*\])?\s*>=\s*([0-9][^,;\s]*)\s*(?:[,;].*)?$")
 
 IMPORT_ALL = """

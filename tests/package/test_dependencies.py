@@ -28,7 +28,7 @@ PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 # Modules loaded at run time by another library, not by an import statement of kubedrift:
 # SQLAlchemy's `postgresql+psycopg` dialect imports psycopg (store/engine.py).
 LOADED_BY_OTHERS = {"psycopg": "postgres"}
-EXTRAS = ("gpu", "postgres", "report")
+EXTRAS = ("gpu", "postgres", "report", "predict")
 """The user-facing extras (`test` is for developers)."""
 # Imported only as a fallback for older typer, which depends on click itself (cli/main.py).
 PROVIDED_BY = {"click": "typer"}
@@ -115,6 +115,7 @@ def test_optional_modules_come_only_with_their_extra() -> None:
     assert deps[distribution_of("pynvml")] == "gpu"
     assert deps["psycopg"] == "postgres"
     assert deps["matplotlib"] == "report"
+    assert deps["scikit-learn"] == "predict"
     assert all(deps[distribution_of(m)] == "" for m in ("lightkube", "httpx2", "yaml"))
 
 

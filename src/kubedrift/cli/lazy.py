@@ -94,6 +94,11 @@ LAZY: dict[str, LazyCommand] = {
         "adopt",
         "Write live values of chosen findings into the Git files they came from (a commit).",
     ),
+    "predict": LazyCommand(
+        "kubedrift.cli.predict",
+        "predict",
+        "Rank objects and nodes by their risk of drifting within the horizon, with reasons.",
+    ),
 }
 """Each lazy command: its module, its function, and the first line of its docstring."""
 

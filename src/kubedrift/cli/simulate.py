@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +15,9 @@ from kubedrift.cluster.connection import ClusterTarget
 from kubedrift.cluster.writes import register
 from kubedrift.model import InputError
 from kubedrift.simulate import build_fleet, default_fleet_spec, write_ground_truth, write_snapshot
+from kubedrift.simulate.history import HistorySpec
+from kubedrift.simulate.timeline import write_history
+from kubedrift.store import SqlStore
 
 MAX_NODES = 5000
 
@@ -43,8 +47,19 @@ def simulate(
     control_plane: Annotated[
         int, typer.Option(help="Also simulate this many self-managed control-plane nodes.")
     ] = 0,
+    history: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=52, help="Instead: write WEEKS of drift history into --store (predict)."
+        ),
+    ] = None,
+    store: Annotated[
+        str | None, typer.Option(help="The timeline store --history writes (file or URL).")
+    ] = None,
 ) -> int:
     """Generate a deterministic GPU fleet with chosen drifts (for demos, tests, benchmarks)."""
+    if history is not None:
+        return simulate_history(history, seed, store, now)
     if not 10 <= nodes <= MAX_NODES:
         raise InputError(f"must be between 10 and {MAX_NODES}, got {nodes}", where="--nodes")
     if not 0 <= control_plane <= 7:
@@ -70,6 +85,23 @@ def simulate(
             asyncio.run(register(target, list(fleet.objects())))
     counts = f"{len(fleet.nodes)} nodes, {len(fleet.pods)} pods, {len(fleet.injected)} drifts"
     typer.echo(f"simulated fleet (seed {seed}): {counts}", err=True)
+    return 0
+
+
+def simulate_history(weeks: int, seed: int, store: str | None, now: str | None) -> int:
+    """`--history WEEKS`: a multi-week drift history (simulate/history.py) into a store."""
+    if store is None:
+        raise InputError("say where the history goes: --store FILE or URL", where="--history")
+    spec = HistorySpec(seed=seed, weeks=weeks)
+    if now is not None:
+        spec = dataclasses.replace(spec, end=_present(now))
+    with SqlStore.open(store) as opened:
+        count = write_history(opened, spec)
+    typer.echo(
+        f"simulated history (seed {seed}): {count} episodes over {weeks} weeks "
+        f"to {spec.end.isoformat()} in {opened.where}",
+        err=True,
+    )
     return 0
 
 

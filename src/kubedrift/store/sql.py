@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import Self
 
 from alembic.util import CommandError
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from kubedrift.model import Finding, ObjectRef
@@ -27,6 +27,7 @@ from kubedrift.store import reads, writes
 from kubedrift.store import suppressions as stored_suppressions
 from kubedrift.store.actions import ActionRecord, insert_actions, select_actions
 from kubedrift.store.browse import FindingBrowser
+from kubedrift.store.bulk import PastEpisode, import_episodes
 from kubedrift.store.delta import check_scan, event_scope
 from kubedrift.store.engine import create_store_engine, parse_url, reading, redacted, writing
 from kubedrift.store.errors import StoreError
@@ -134,6 +135,27 @@ class SqlStore:
     def browse(self) -> FindingBrowser:
         """The dashboard's and API's read queries on this store (pages, overview, fleet)."""
         return FindingBrowser(self._engine, self.where)
+
+    def import_episodes(
+        self,
+        cluster: str,
+        episodes: Sequence[PastEpisode],
+        *,
+        recorded_until: datetime | None = None,
+    ) -> None:
+        """Write whole past episodes in one transaction (see bulk.py; the simulator uses it)."""
+        with _translated(self.where), writing(self._engine) as connection:
+            import_episodes(connection, cluster, episodes, recorded_until)
+
+    @contextmanager
+    def reader(self) -> Iterator[Connection]:
+        """One read transaction for queries the `Store` protocol has no method for.
+
+        The prediction features read episodes and history rows before a cutoff with their
+        own SQL (kubedrift.predict.source); database errors still become `StoreError`s.
+        """
+        with _translated(self.where), reading(self._engine) as connection:
+            yield connection
 
     def close(self) -> None:
         """Close every pooled connection."""

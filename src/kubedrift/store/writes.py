@@ -140,12 +140,13 @@ def _upsert(connection: Connection, cluster: str, plan: ScanPlan, at: datetime) 
     if not plan.seen:
         return
     counts = reads.episode_counts(connection, [s.key for s in plan.new])
-    params = [_row(cluster, s, at, counts.get(s.key, 0) + 1) for s in plan.seen]
+    params = [finding_row(cluster, s, at, counts.get(s.key, 0) + 1) for s in plan.seen]
     where = findings.c.resolved_at.is_(None)
     connection.execute(upsert(connection, findings, [findings.c.key], _REFRESHED, where), params)
 
 
-def _row(cluster: str, seen: Seen, at: datetime, episode: int) -> dict[str, Any]:
+def finding_row(cluster: str, seen: Seen, at: datetime, episode: int) -> dict[str, Any]:
+    """The `findings` row of a finding first seen at `at` (also used by bulk.py)."""
     f = seen.finding
     group, kind, namespace, name, path, rule = f.identity()
     return {
@@ -163,8 +164,8 @@ def _row(cluster: str, seen: Seen, at: datetime, episode: int) -> dict[str, Any]
         "severity": f.severity.value,
         "first_seen": at,
         "last_seen": at,
-        "desired": _json(f.desired),
-        "live": _json(f.live),
+        "desired": json_value(f.desired),
+        "live": json_value(f.live),
         "value_digest": seen.digest,
         "manager": f.manager,
         "changed_at": f.changed_at,
@@ -182,7 +183,7 @@ def _impact(impact: Impact) -> dict[str, Any]:
     return {"gpus": impact.gpus, "gpu_hours": impact.gpu_hours, "workloads": list(impact.workloads)}
 
 
-def _json(value: JSON) -> Any:
+def json_value(value: JSON) -> Any:
     """SQL NULL for `MISSING`; any other value (JSON null included) as JSON."""
     return null() if value is MISSING else value
 
@@ -196,8 +197,8 @@ def _insert_changes(
         {
             "finding_id": finding_id,
             "at": at,
-            "desired": _json(f.desired),
-            "live": _json(f.live),
+            "desired": json_value(f.desired),
+            "live": json_value(f.live),
             "manager": f.manager,
             "revision": f.revision,
             "note": note,
