@@ -114,9 +114,8 @@ def bench_diff(runs: int, count: int = 20_000) -> bool:
                     floor_argvs(desired, live), runs, count)  # fmt: skip
     exact = _exact(ours, folder)
     print(f"  exactly the drifted objects reported: {'OK' if exact else 'FAIL'}")
-    print(
-        f"  target <= {DIFF_TARGET}x the json.load floor: {'OK' if ratio <= DIFF_TARGET else 'MISSED'}"
-    )
+    verdict = "OK" if ratio <= DIFF_TARGET else "MISSED"
+    print(f"  target <= {DIFF_TARGET}x the json.load floor: {verdict}")
     return exact
 
 
