@@ -1,5 +1,6 @@
 import copy
 import json
+from typing import Any
 
 import pytest
 
@@ -74,7 +75,7 @@ def test_reading_facts_does_not_touch_the_node() -> None:
 def test_facts_are_frozen() -> None:
     facts = node_facts(gpu_node(0))
     with pytest.raises(AttributeError):
-        facts.name = "other"  # type: ignore[misc]
+        facts.name = "other"
     with pytest.raises(TypeError):
         facts["label:x"] = "y"  # type: ignore[index]
 
@@ -145,7 +146,9 @@ def test_fact_names_are_validated(name: str, problem: str | None) -> None:
         assert error.startswith(problem)
 
 
-def _agent_configmap(node: str, facts: dict[str, str], namespace: str = "kubedrift-system") -> dict:
+def _agent_configmap(
+    node: str, facts: dict[str, str], namespace: str = "kubedrift-system"
+) -> dict[str, Any]:
     text = json.dumps(facts, sort_keys=True, separators=(",", ":"))
     return {
         "apiVersion": "v1",
@@ -155,7 +158,7 @@ def _agent_configmap(node: str, facts: dict[str, str], namespace: str = "kubedri
     }
 
 
-def _legacy_node(name: str, facts: dict[str, str]) -> dict:
+def _legacy_node(name: str, facts: dict[str, str]) -> dict[str, Any]:
     text = json.dumps(facts, sort_keys=True, separators=(",", ":"))
     notes = {"kubedrift.io/facts": text, "kubedrift.io/facts-digest": facts_digest(text)}
     return {"kind": "Node", "metadata": {"name": name, "annotations": notes}}

@@ -8,12 +8,14 @@ from analysis.nodefactory import NOW, cpu_node, gpu_node, with_changes
 from kubedrift.analysis.cuda import TOOLKIT_DRIVER, driver_requirement
 from kubedrift.analysis.facts import node_facts
 from kubedrift.analysis.gpu_rules import RuleContext, check_gpu_rules
-from kubedrift.model import MISSING, Severity
+from kubedrift.model import JSON, MISSING, Severity
 
 CONTEXT = RuleContext("p5.48xlarge")
 
 
-def rules(node: dict[str, Any], context: RuleContext = CONTEXT):
+def rules(
+    node: dict[str, Any], context: RuleContext = CONTEXT
+) -> list[tuple[str, Severity, str, JSON, JSON]]:
     return [
         (f.rule, f.severity, f.path, f.desired, f.live)
         for f in check_gpu_rules(node_facts(node), context)

@@ -1,19 +1,20 @@
 import json
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
 
 from analysis.nodefactory import NOW, cpu_node, gpu_node, pool, with_changes
-from kubedrift.analysis import NodeOptions, analyze_nodes
+from kubedrift.analysis import NodeAnalysis, NodeOptions, analyze_nodes
 from kubedrift.analysis.options import FactIgnore
-from kubedrift.model import MISSING, ObjectRef, PoolSummary, Severity
+from kubedrift.model import MISSING, Finding, ObjectRef, PoolSummary, Severity
 
 
-def analyze(nodes: list[dict[str, Any]], **options: Any):
+def analyze(nodes: list[dict[str, Any]], **options: Any) -> NodeAnalysis:
     return analyze_nodes(nodes, options=NodeOptions(**options), now=NOW)
 
 
-def summary(findings):
+def summary(findings: Iterable[Finding]) -> list[tuple[str, str, str]]:
     return sorted((f.object.name, f.rule, f.path) for f in findings)
 
 

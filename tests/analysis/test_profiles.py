@@ -3,11 +3,11 @@ from typing import Any
 import pytest
 
 from analysis.nodefactory import cpu_node, gpu_node, pool, with_changes
-from kubedrift.analysis import analyze_nodes, compile_profiles
+from kubedrift.analysis import NodeProfile, analyze_nodes, compile_profiles
 from kubedrift.analysis.facts import node_facts
 from kubedrift.analysis.matchers import compile_expectation
 from kubedrift.analysis.profile_check import check_profiles
-from kubedrift.model import MISSING, Category, InputError, ObjectRef, Severity
+from kubedrift.model import MISSING, Category, Finding, InputError, ObjectRef, Severity
 
 
 def profile(name: str = "h100", *, selector: Any = None, **expect: Any) -> dict[str, Any]:
@@ -37,11 +37,13 @@ H100 = {
 }
 
 
-def compiled(doc: dict[str, Any], where: str = "profiles/h100.yaml, document 1"):
+def compiled(
+    doc: dict[str, Any], where: str = "profiles/h100.yaml, document 1"
+) -> tuple[NodeProfile, ...]:
     return compile_profiles([(where, doc)])
 
 
-def check(node: dict[str, Any], *docs: dict[str, Any]):
+def check(node: dict[str, Any], *docs: dict[str, Any]) -> list[Finding]:
     profiles = compile_profiles([(f"doc {i}", d) for i, d in enumerate(docs)])
     return check_profiles(node_facts(node), "p5.48xlarge", profiles)
 
