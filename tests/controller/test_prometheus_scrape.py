@@ -15,10 +15,6 @@ from support.prometheus import JOB, Prometheus
 SCRAPE_TIMEOUT = 30.0
 
 
-async def _no_reload() -> None:
-    return None
-
-
 async def _poll(prometheus: Prometheus, promql: str, count: int) -> list[dict[str, Any]]:
     """The result of `promql` once it has at least `count` series (polled, ~30 s at most)."""
     deadline = time.monotonic() + SCRAPE_TIMEOUT
@@ -37,7 +33,7 @@ def test_prometheus_scrapes_the_open_findings(prometheus_server: Prometheus) -> 
     metrics = ControllerMetrics()
     metrics.set_open_findings({("node", "critical"): 3, ("object", "medium"): 7})
     metrics.set_revision("0123abc", "git")
-    app = build_app(metrics, HealthState(), _no_reload, None)
+    app = build_app(metrics, HealthState())
 
     async def scenario() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         async with served(app) as (_, ready):
