@@ -25,7 +25,7 @@ demo: install ## scan the bundled example (no cluster needed)
 	  rc=$$?; if [ $$rc -eq 2 ]; then echo "(exit code 2: drift found, as expected for the example)"; \
 	  elif [ $$rc -ne 0 ]; then exit $$rc; fi
 
-lint: $(VENV)/.test-installed ## ruff, mypy --strict, import-linter
+lint: $(VENV)/.test-installed ## ruff, mypy --strict (src and tests), import-linter
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy

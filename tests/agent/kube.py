@@ -79,7 +79,7 @@ def read(apiserver: ApiServer, path: str, *, token: str | None = None) -> dict[s
     return value
 
 
-def annotations(apiserver: ApiServer, node: str) -> dict[str, str]:
+def node_annotations(apiserver: ApiServer, node: str) -> dict[str, str]:
     """The Node's annotations."""
     meta = read(apiserver, f"/api/v1/nodes/{node}")["metadata"]
     return dict(meta.get("annotations") or {})

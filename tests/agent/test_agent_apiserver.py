@@ -27,10 +27,10 @@ from support.apiserver import ApiServer
 from .kube import (
     DEPLOY,
     NAMESPACE,
-    annotations,
     apply,
     configmap,
     ensure_namespace,
+    node_annotations,
     read,
     register_node,
     request,
@@ -75,7 +75,7 @@ def test_once_publishes_this_machines_facts_then_writes_nothing(
     )
     assert cm["data"]["digest"] == facts_digest(cm["data"]["facts.json"])
     assert cm["data"]["agent-version"] == "0.1.0"
-    assert not any(k.startswith("kubedrift.io/") for k in annotations(apiserver, "agent-once"))
+    assert not any(k.startswith("kubedrift.io/") for k in node_annotations(apiserver, "agent-once"))
     (line,) = [r.getMessage() for r in caplog.records if r.name == "kubedrift.agent"]
     assert line.startswith(f"node agent-once: {len(facts)} facts (")
     assert line.endswith("ConfigMap kubedrift-system/kubedrift-facts-agent-once created")
@@ -182,7 +182,9 @@ def test_scan_sees_what_the_least_privileged_agent_published(
     assert status == 200, answer
     assert _run_agent(kubeconfig, "agent-scanned").exit_code == 0
 
-    assert not any(k.startswith("kubedrift.io/f") for k in annotations(apiserver, "agent-scanned"))
+    assert not any(
+        k.startswith("kubedrift.io/f") for k in node_annotations(apiserver, "agent-scanned")
+    )
     assert _scan_profile(apiserver, tmp_path, "debian") == []  # this machine's os-release
     (finding,) = _scan_profile(apiserver, tmp_path, "ubuntu")
     assert finding["path"] == "agent:os.id"

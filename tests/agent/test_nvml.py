@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from types import SimpleNamespace
 from typing import Any
 
@@ -11,6 +12,7 @@ from kubedrift.agent.nvml import (
     NvmlError,
     NvmlErrorKind,
     PynvmlApi,
+    Recorded,
     RecordedNvml,
     nvml_facts,
 )
@@ -18,8 +20,11 @@ from kubedrift.agent.nvml import (
 NOT_SUPPORTED = NvmlError(NvmlErrorKind.NOT_SUPPORTED, "Not Supported")
 
 # An HGX H100 node as current nvidia-ml-py returns it (strings already decoded).
-H100_SYSTEM = {"nvmlSystemGetDriverVersion": "570.86.15", "nvmlSystemGetCudaDriverVersion": 12080}
-H100 = {
+H100_SYSTEM: dict[str, Recorded] = {
+    "nvmlSystemGetDriverVersion": "570.86.15",
+    "nvmlSystemGetCudaDriverVersion": 12080,
+}
+H100: dict[str, Recorded] = {
     "nvmlDeviceGetName": "NVIDIA H100 80GB HBM3",
     "nvmlDeviceGetUUID": "GPU-3f3c8f2b-8c2d-4e3b-a1f2-5d6e7f8a9b0c",
     "nvmlDeviceGetVbiosVersion": "96.00.99.00.01",
@@ -29,8 +34,11 @@ H100 = {
     "nvmlDeviceGetPowerManagementLimit": 700000,
 }
 # An A100 in MIG mode as older pynvml releases return it: strings as bytes.
-A100_SYSTEM = {"nvmlSystemGetDriverVersion": b"535.183.06", "nvmlSystemGetCudaDriverVersion": 12020}
-A100_MIG = {
+A100_SYSTEM: dict[str, Recorded] = {
+    "nvmlSystemGetDriverVersion": b"535.183.06",
+    "nvmlSystemGetCudaDriverVersion": 12020,
+}
+A100_MIG: dict[str, Recorded] = {
     "nvmlDeviceGetName": b"NVIDIA A100-SXM4-80GB",
     "nvmlDeviceGetUUID": b"GPU-9a8b7c6d-5e4f-3a2b-1c0d-e9f8a7b6c5d4",
     "nvmlDeviceGetVbiosVersion": b"92.00.45.00.03",
@@ -40,7 +48,7 @@ A100_MIG = {
     "nvmlDeviceGetPowerManagementLimit": 400000,
 }
 # An L4 with ECC off, no MIG, and a limit that is not whole watts.
-L4 = {
+L4: dict[str, Recorded] = {
     "nvmlDeviceGetName": "NVIDIA L4",
     "nvmlDeviceGetUUID": "GPU-11111111-2222-3333-4444-555555555555",
     "nvmlDeviceGetVbiosVersion": "95.04.29.00.06",
@@ -209,7 +217,7 @@ def test_the_real_library_on_this_machine() -> None:
     """No GPU here: without nvidia-ml-py no API at all, with it only `nvml.status`."""
     api = PynvmlApi.load()
     try:
-        import pynvml  # noqa: F401
+        importlib.import_module("pynvml")  # as PynvmlApi.load does: pynvml has no stubs
     except ImportError:
         assert api is None
         return

@@ -21,12 +21,12 @@ NODE_API = {
 }
 
 
-def test_the_node_api_is_exported():
+def test_the_node_api_is_exported() -> None:
     assert set(analysis.__all__) >= NODE_API
     assert all(hasattr(analysis, name) for name in analysis.__all__)
 
 
-def test_analyze_nodes_signature():
+def test_analyze_nodes_signature() -> None:
     params = inspect.signature(analysis.analyze_nodes).parameters
     assert list(params) == ["nodes", "profiles", "options", "now"]
     assert all(
@@ -34,7 +34,7 @@ def test_analyze_nodes_signature():
     )
 
 
-def test_rule_ids():
+def test_rule_ids() -> None:
     assert {r.value for r in NodeRule} == {
         "profile-mismatch",
         "profile-overlap",
@@ -54,7 +54,7 @@ def test_rule_ids():
     }
 
 
-def test_options_are_frozen_with_documented_defaults():
+def test_options_are_frozen_with_documented_defaults() -> None:
     options = NodeOptions()
     assert options.pool_label is None
     assert options.majority_threshold == 0.5
@@ -64,7 +64,7 @@ def test_options_are_frozen_with_documented_defaults():
     assert "label:karpenter.sh/capacity-type" in options.excluded_facts
 
 
-def test_node_profile_documents_are_recognised():
+def test_node_profile_documents_are_recognised() -> None:
     assert is_node_profile({"apiVersion": "kubedrift.io/v1alpha1", "kind": "NodeProfile"})
     assert not is_node_profile({"apiVersion": "v1", "kind": "NodeProfile"})
     assert not is_node_profile({"apiVersion": "kubedrift.io/v1alpha1", "kind": "Node"})

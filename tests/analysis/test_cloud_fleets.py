@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from analysis.cloudnodes import CLOUDS, DRIFTS, NOW, applies, drifted, fleet, gfd
-from kubedrift.analysis import analyze_nodes
+from kubedrift.analysis import NodeOptions, analyze_nodes
 from kubedrift.model import Severity
 
 CASES = [
@@ -41,9 +41,7 @@ def test_pools_without_node_groups_split_by_role_and_gpu() -> None:
     assert [(p.name, p.nodes) for p in by_label.pools] == [("linux", 11)]
 
 
-def _pool_label(label: str):
-    from kubedrift.analysis import NodeOptions
-
+def _pool_label(label: str) -> NodeOptions:
     return NodeOptions(pool_label=label)
 
 

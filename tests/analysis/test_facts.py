@@ -1,5 +1,6 @@
 import copy
 import json
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,7 @@ from kubedrift.analysis.facts import (
 from kubedrift.model import InputError
 
 
-def test_facts_are_named_by_source():
+def test_facts_are_named_by_source() -> None:
     facts = node_facts(gpu_node(0))
     assert facts.name == "ip-10-16-0-2.us-east-2.compute.internal"
     assert facts["nodeInfo.kernelVersion"] == "5.15.0-1057-aws"
@@ -30,7 +31,7 @@ def test_facts_are_named_by_source():
     assert facts.get("label:nvidia.com/missing") is None
 
 
-def test_only_facts_are_read_not_names_addresses_images_or_conditions():
+def test_only_facts_are_read_not_names_addresses_images_or_conditions() -> None:
     names = set(node_facts(gpu_node(0)))
     assert not {n for n in names if "address" in n.lower() or "image" in n.lower()} - {
         "nodeInfo.osImage"
@@ -51,11 +52,11 @@ def test_only_facts_are_read_not_names_addresses_images_or_conditions():
         ("hugepages-2Mi", "0", 0),
     ],
 )
-def test_equal_quantities_have_equal_facts(resource: str, a: object, b: object):
+def test_equal_quantities_have_equal_facts(resource: str, a: object, b: object) -> None:
     assert resource_quantity(resource, a) == resource_quantity(resource, b)
 
 
-def test_byte_quantities_read_well():
+def test_byte_quantities_read_well() -> None:
     assert resource_quantity("memory", "16384Mi") == "16Gi"
     assert resource_quantity("memory", "2112438272Ki") == "2062928Mi"
     assert resource_quantity("memory", "1.5Gi") == "1536Mi"
@@ -64,29 +65,29 @@ def test_byte_quantities_read_well():
     assert resource_quantity("cpu", "191450m") == "191450m"
 
 
-def test_reading_facts_does_not_touch_the_node():
+def test_reading_facts_does_not_touch_the_node() -> None:
     node = gpu_node(3)
     before = copy.deepcopy(node)
     node_facts(node)
     assert node == before
 
 
-def test_facts_are_frozen():
+def test_facts_are_frozen() -> None:
     facts = node_facts(gpu_node(0))
     with pytest.raises(AttributeError):
-        facts.name = "other"  # type: ignore[misc]
+        facts.name = "other"
     with pytest.raises(TypeError):
         facts["label:x"] = "y"  # type: ignore[index]
 
 
-def test_a_node_without_a_name_is_bad_input():
+def test_a_node_without_a_name_is_bad_input() -> None:
     node = gpu_node(0)
     del node["metadata"]["name"]
     with pytest.raises(InputError, match=r"no metadata\.name"):
         node_facts(node)
 
 
-def test_agent_facts_come_from_the_annotation_with_a_matching_digest():
+def test_agent_facts_come_from_the_annotation_with_a_matching_digest() -> None:
     published = json.dumps({"sysctl.vm.max_map_count": 262144, "modules": ["nvidia", "nvidia_uvm"]})
     node = with_changes(
         gpu_node(0),
@@ -114,7 +115,7 @@ def test_agent_facts_come_from_the_annotation_with_a_matching_digest():
 )
 def test_untrustworthy_agent_facts_are_dropped_with_a_reason(
     annotations: dict[str, str], problem: str
-):
+) -> None:
     facts = node_facts(with_changes(gpu_node(0), annotations=annotations))
     assert not [f for f in facts if f.startswith("agent:")]
     assert facts.problems == (problem,)
@@ -136,7 +137,7 @@ def test_untrustworthy_agent_facts_are_dropped_with_a_reason(
         ("taint:nvidia.com/gpu:Sometimes", "invalid taint fact"),
     ],
 )
-def test_fact_names_are_validated(name: str, problem: str | None):
+def test_fact_names_are_validated(name: str, problem: str | None) -> None:
     error = fact_name_error(name)
     if problem is None:
         assert error is None
@@ -145,7 +146,9 @@ def test_fact_names_are_validated(name: str, problem: str | None):
         assert error.startswith(problem)
 
 
-def _agent_configmap(node: str, facts: dict[str, str], namespace: str = "kubedrift-system") -> dict:
+def _agent_configmap(
+    node: str, facts: dict[str, str], namespace: str = "kubedrift-system"
+) -> dict[str, Any]:
     text = json.dumps(facts, sort_keys=True, separators=(",", ":"))
     return {
         "apiVersion": "v1",
@@ -155,7 +158,7 @@ def _agent_configmap(node: str, facts: dict[str, str], namespace: str = "kubedri
     }
 
 
-def _legacy_node(name: str, facts: dict[str, str]) -> dict:
+def _legacy_node(name: str, facts: dict[str, str]) -> dict[str, Any]:
     text = json.dumps(facts, sort_keys=True, separators=(",", ":"))
     notes = {"kubedrift.io/facts": text, "kubedrift.io/facts-digest": facts_digest(text)}
     return {"kind": "Node", "metadata": {"name": name, "annotations": notes}}

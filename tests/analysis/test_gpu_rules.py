@@ -8,19 +8,21 @@ from analysis.nodefactory import NOW, cpu_node, gpu_node, with_changes
 from kubedrift.analysis.cuda import TOOLKIT_DRIVER, driver_requirement
 from kubedrift.analysis.facts import node_facts
 from kubedrift.analysis.gpu_rules import RuleContext, check_gpu_rules
-from kubedrift.model import MISSING, Severity
+from kubedrift.model import JSON, MISSING, Severity
 
 CONTEXT = RuleContext("p5.48xlarge")
 
 
-def rules(node: dict[str, Any], context: RuleContext = CONTEXT):
+def rules(
+    node: dict[str, Any], context: RuleContext = CONTEXT
+) -> list[tuple[str, Severity, str, JSON, JSON]]:
     return [
         (f.rule, f.severity, f.path, f.desired, f.live)
         for f in check_gpu_rules(node_facts(node), context)
     ]
 
 
-def test_clean_gpu_and_cpu_nodes_pass_every_rule():
+def test_clean_gpu_and_cpu_nodes_pass_every_rule() -> None:
     assert rules(gpu_node(0)) == []
     assert rules(cpu_node(0)) == []
 
@@ -43,11 +45,13 @@ def test_clean_gpu_and_cpu_nodes_pass_every_rule():
         ),
     ],
 )
-def test_gpu_count_label_against_capacity(changes: dict[str, Any], expected: tuple[Any, ...]):
+def test_gpu_count_label_against_capacity(
+    changes: dict[str, Any], expected: tuple[Any, ...]
+) -> None:
     assert rules(with_changes(gpu_node(0), **changes)) == [expected]
 
 
-def test_time_slicing_replicas_and_mig_single_counts_are_understood():
+def test_time_slicing_replicas_and_mig_single_counts_are_understood() -> None:
     sliced = with_changes(
         gpu_node(0),
         labels={"nvidia.com/gpu.replicas": "4", "nvidia.com/gpu.product": "NVIDIA-H100-SHARED"},
@@ -81,7 +85,7 @@ def test_time_slicing_replicas_and_mig_single_counts_are_understood():
     assert [r[0] for r in rules(mixed)] == []
 
 
-def test_allocatable_below_capacity_means_unhealthy_gpus():
+def test_allocatable_below_capacity_means_unhealthy_gpus() -> None:
     node = with_changes(gpu_node(0), allocatable={"nvidia.com/gpu": "6"})
     assert rules(node) == [("gpu-unhealthy", Severity.HIGH, "allocatable:nvidia.com/gpu", "8", "6")]
     (finding,) = check_gpu_rules(node_facts(node), CONTEXT)
@@ -98,14 +102,14 @@ def test_allocatable_below_capacity_means_unhealthy_gpus():
         ({"nvidia.com/mig.config.state": "weird"}, (Severity.LOW, "weird")),
     ],
 )
-def test_mig_state(labels: dict[str, Any], expected: tuple[Any, ...]):
+def test_mig_state(labels: dict[str, Any], expected: tuple[Any, ...]) -> None:
     severity, live = expected
     assert rules(with_changes(gpu_node(0), labels=labels)) == [
         ("mig-config-not-applied", severity, "label:nvidia.com/mig.config.state", "success", live)
     ]
 
 
-def test_no_mig_config_label_means_no_mig_rule():
+def test_no_mig_config_label_means_no_mig_rule() -> None:
     assert (
         rules(
             with_changes(
@@ -127,7 +131,7 @@ def test_no_mig_config_label_means_no_mig_rule():
 )
 def test_success_with_another_layout_on_the_gpus_is_not_applied(
     config: str, product: str, desired: str
-):
+) -> None:
     node = with_changes(
         gpu_node(0), labels={"nvidia.com/mig.config": config, "nvidia.com/gpu.product": product}
     )
@@ -142,7 +146,7 @@ def test_success_with_another_layout_on_the_gpus_is_not_applied(
     ]
 
 
-def test_custom_mig_layouts_are_not_second_guessed():
+def test_custom_mig_layouts_are_not_second_guessed() -> None:
     node = with_changes(
         gpu_node(0),
         labels={
@@ -153,7 +157,7 @@ def test_custom_mig_layouts_are_not_second_guessed():
     assert rules(node) == []
 
 
-def test_deprecated_driver_labels_that_disagree():
+def test_deprecated_driver_labels_that_disagree() -> None:
     node = with_changes(
         gpu_node(0),
         labels={
@@ -173,7 +177,7 @@ def test_deprecated_driver_labels_that_disagree():
     ]
 
 
-def test_new_driver_labels_that_disagree_with_each_other():
+def test_new_driver_labels_that_disagree_with_each_other() -> None:
     node = with_changes(gpu_node(0), labels={"nvidia.com/cuda.driver-version.revision": "19"})
     assert rules(node) == [
         (
@@ -211,12 +215,12 @@ def test_new_driver_labels_that_disagree_with_each_other():
 )
 def test_what_the_agent_read_on_the_host_against_the_labels(
     agent: dict[str, str], path: str, desired: str, live: str
-):
+) -> None:
     node = with_changes(gpu_node(0), annotations={"kubedrift.io/facts": json.dumps(agent)})
     assert rules(node) == [("driver-label-disagreement", Severity.MEDIUM, path, desired, live)]
 
 
-def test_agent_facts_that_agree_with_the_labels_are_quiet():
+def test_agent_facts_that_agree_with_the_labels_are_quiet() -> None:
     agent = {
         "nvml.driver_version": "570.133.20",
         "module.nvidia.version": "570.133.20",
@@ -238,7 +242,7 @@ def test_agent_facts_that_agree_with_the_labels_are_quiet():
 )
 def test_driver_too_old_for_the_labelled_cuda(
     cuda: str, severity: Severity | None, needed: str | None
-):
+) -> None:
     major, minor = cuda.split(".")
     node = with_changes(
         gpu_node(0),
@@ -264,7 +268,7 @@ def test_driver_too_old_for_the_labelled_cuda(
     assert rules(node) == expected
 
 
-def test_old_clusters_with_only_deprecated_cuda_labels_are_checked():
+def test_old_clusters_with_only_deprecated_cuda_labels_are_checked() -> None:
     node = with_changes(
         gpu_node(0),
         labels={
@@ -277,7 +281,7 @@ def test_old_clusters_with_only_deprecated_cuda_labels_are_checked():
     assert [r[0] for r in rules(node)] == ["driver-too-old-for-cuda"]
 
 
-def test_the_cuda_table_matches_nvidias_release_notes():
+def test_the_cuda_table_matches_nvidias_release_notes() -> None:
     assert TOOLKIT_DRIVER[(12, 0)] == "525.60.13"
     assert TOOLKIT_DRIVER[(12, 8)] == "570.26"
     assert TOOLKIT_DRIVER[(11, 8)] == "520.61.05"
@@ -290,7 +294,7 @@ def test_the_cuda_table_matches_nvidias_release_notes():
     assert driver_requirement((10, 2)) is None
 
 
-def test_failed_driver_upgrade():
+def test_failed_driver_upgrade() -> None:
     node = with_changes(
         gpu_node(0), labels={"nvidia.com/gpu-driver-upgrade-state": "upgrade-failed"}
     )
@@ -309,7 +313,7 @@ def test_failed_driver_upgrade():
     assert rules(in_progress) == []
 
 
-def test_an_old_gfd_timestamp_alone_is_not_stale():
+def test_an_old_gfd_timestamp_alone_is_not_stale() -> None:
     """Regression (issue 11.1): GFD writes gfd.timestamp when its process starts, so a
     healthy node whose GFD pod is days old was reported as stale."""
     old = str(int((NOW - timedelta(days=30)).timestamp()))
@@ -327,7 +331,7 @@ def stale(node: dict[str, Any]) -> list[str]:
     return [f.message for f in found if f.rule == "gfd-labels-stale"]
 
 
-def test_gfd_labels_older_than_the_last_boot_are_stale():
+def test_gfd_labels_older_than_the_last_boot_are_stale() -> None:
     stamp = int((NOW - timedelta(days=3)).timestamp())
     labelled = with_changes(gpu_node(0), labels={"nvidia.com/gfd.timestamp": str(stamp)})
     rebooted = with_agent(labelled, {"host.boot_time": stamp + 3600})
@@ -345,7 +349,7 @@ def test_gfd_labels_older_than_the_last_boot_are_stale():
     assert stale(with_agent(labelled, {"host.boot_time": stamp - 120})) == []
 
 
-def test_gfd_labels_left_behind_by_a_switched_off_gfd_are_stale():
+def test_gfd_labels_left_behind_by_a_switched_off_gfd_are_stale() -> None:
     off = with_changes(gpu_node(0), labels={"nvidia.com/gpu.deploy.gpu-feature-discovery": "false"})
     assert "has GFD switched off" in stale(off)[0]
     paused = with_changes(
@@ -355,7 +359,7 @@ def test_gfd_labels_left_behind_by_a_switched_off_gfd_are_stale():
     assert stale(paused) == []
 
 
-def test_gfd_labels_contradicting_nvml_are_stale_in_one_finding():
+def test_gfd_labels_contradicting_nvml_are_stale_in_one_finding() -> None:
     node = with_agent(
         gpu_node(0), {"nvml.gpu_count": "7", "nvml.gpu.0.name": "NVIDIA A100-SXM4-80GB"}
     )
@@ -368,7 +372,7 @@ def test_gfd_labels_contradicting_nvml_are_stale_in_one_finding():
     assert stale(agreeing) == []
 
 
-def test_kernel_changed_since_labels_and_driver_build():
+def test_kernel_changed_since_labels_and_driver_build() -> None:
     rebooted = with_changes(gpu_node(0), info={"kernelVersion": "5.15.0-1060-aws"})
     assert rules(rebooted) == [
         (

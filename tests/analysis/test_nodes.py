@@ -17,7 +17,7 @@ PROFILE = {
 }
 
 
-def test_a_declared_profile_outranks_the_peer_comparison_on_the_same_fact():
+def test_a_declared_profile_outranks_the_peer_comparison_on_the_same_fact() -> None:
     nodes = pool(6)
     nodes[0] = with_changes(
         nodes[0],
@@ -32,7 +32,7 @@ def test_a_declared_profile_outranks_the_peer_comparison_on_the_same_fact():
     assert result.pools == (PoolSummary("h100", 6, 1, None),)
 
 
-def test_a_gpu_rule_outranks_the_peer_comparison_on_the_same_fact():
+def test_a_gpu_rule_outranks_the_peer_comparison_on_the_same_fact() -> None:
     nodes = pool(6)
     nodes[0] = with_changes(
         nodes[0], capacity={"nvidia.com/gpu": "7"}, allocatable={"nvidia.com/gpu": "7"}
@@ -43,7 +43,7 @@ def test_a_gpu_rule_outranks_the_peer_comparison_on_the_same_fact():
     ]
 
 
-def test_findings_are_ordered_by_severity_then_pool_node_and_fact():
+def test_findings_are_ordered_by_severity_then_pool_node_and_fact() -> None:
     nodes = pool(6) + [cpu_node(100 + i) for i in range(4)]
     nodes[3] = with_changes(nodes[3], info={"osImage": "Ubuntu 22.04.5 LTS"})
     nodes[1] = with_changes(
@@ -62,7 +62,7 @@ def test_findings_are_ordered_by_severity_then_pool_node_and_fact():
     )
 
 
-def test_notes_say_what_was_not_checked():
+def test_notes_say_what_was_not_checked() -> None:
     bad = with_changes(
         gpu_node(0),
         annotations={"kubedrift.io/facts": "{", "kubedrift.io/facts-digest": facts_digest("{")},
@@ -74,19 +74,19 @@ def test_notes_say_what_was_not_checked():
     )
 
 
-def test_bad_input_is_refused():
+def test_bad_input_is_refused() -> None:
     with pytest.raises(InputError, match="is given twice"):
         analyze_nodes([gpu_node(0), gpu_node(0)])
     with pytest.raises(ValueError, match="timezone-aware"):
         analyze_nodes([gpu_node(0)], now=datetime(2025, 1, 1))
 
 
-def test_options_and_profiles_default_to_peers_and_rules_only():
+def test_options_and_profiles_default_to_peers_and_rules_only() -> None:
     result = analyze_nodes(pool(3), now=NOW, options=NodeOptions(quantity_tolerance=0.05))
     assert result.findings == ()
 
 
-def test_five_thousand_nodes_find_exactly_the_injected_kernels():
+def test_five_thousand_nodes_find_exactly_the_injected_kernels() -> None:
     """Correctness at fleet size; the time is measured by `make bench`, not asserted here."""
     nodes = [gpu_node(i) for i in range(4000)] + [cpu_node(4000 + i) for i in range(1000)]
     for i in range(0, 4000, 97):

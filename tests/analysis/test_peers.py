@@ -1,24 +1,25 @@
 import json
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
 
 from analysis.nodefactory import NOW, cpu_node, gpu_node, pool, with_changes
-from kubedrift.analysis import NodeOptions, analyze_nodes
+from kubedrift.analysis import NodeAnalysis, NodeOptions, analyze_nodes
 from kubedrift.analysis.options import FactIgnore
-from kubedrift.model import MISSING, ObjectRef, PoolSummary, Severity
+from kubedrift.model import MISSING, Finding, ObjectRef, PoolSummary, Severity
 
 
-def analyze(nodes: list[dict[str, Any]], **options: Any):
+def analyze(nodes: list[dict[str, Any]], **options: Any) -> NodeAnalysis:
     return analyze_nodes(nodes, options=NodeOptions(**options), now=NOW)
 
 
-def summary(findings):
+def summary(findings: Iterable[Finding]) -> list[tuple[str, str, str]]:
     return sorted((f.object.name, f.rule, f.path) for f in findings)
 
 
 @pytest.mark.parametrize("size", [2, 3, 16, 101])
-def test_clean_pools_have_no_findings_however_naturally_different(size: int):
+def test_clean_pools_have_no_findings_however_naturally_different(size: int) -> None:
     """Names, IPs, uids, boot ids, zones, racks, GFD timestamps, heartbeats, images and a
     few KiB of allocatable memory differ; none of it is drift."""
     result = analyze(pool(size) + [cpu_node(500 + i) for i in range(3)])
@@ -30,7 +31,7 @@ def test_clean_pools_have_no_findings_however_naturally_different(size: int):
     assert result.notes == ()
 
 
-def test_a_snowflake_is_reported_against_the_majority():
+def test_a_snowflake_is_reported_against_the_majority() -> None:
     nodes = pool(16)
     nodes[5] = with_changes(
         nodes[5],
@@ -50,7 +51,7 @@ def test_a_snowflake_is_reported_against_the_majority():
     assert dict(finding.details) == {"pool": "h100", "majority": "15/16"}
 
 
-def test_a_missing_fact_is_a_difference():
+def test_a_missing_fact_is_a_difference() -> None:
     nodes = pool(8)
     nodes[2] = with_changes(nodes[2], taints=[])
     (finding,) = analyze(nodes).findings
@@ -64,7 +65,7 @@ def test_a_missing_fact_is_a_difference():
     )
 
 
-def test_an_extra_fact_is_a_difference():
+def test_an_extra_fact_is_a_difference() -> None:
     nodes = pool(8)
     nodes[2] = with_changes(nodes[2], labels={"example.com/hand-labelled": "yes"})
     (finding,) = analyze(nodes).findings
@@ -77,7 +78,7 @@ def test_an_extra_fact_is_a_difference():
     assert finding.message.endswith("here but absent on 7 of 8 h100 nodes")
 
 
-def test_one_driver_change_reads_as_one_finding_not_twelve_labels():
+def test_one_driver_change_reads_as_one_finding_not_twelve_labels() -> None:
     nodes = pool(10)
     nodes[1] = with_changes(
         nodes[1],
@@ -103,7 +104,7 @@ def test_one_driver_change_reads_as_one_finding_not_twelve_labels():
     )
 
 
-def test_kubelet_skew_is_one_finding_although_kube_proxy_version_moves_too():
+def test_kubelet_skew_is_one_finding_although_kube_proxy_version_moves_too() -> None:
     nodes = pool(5)
     nodes[0] = with_changes(
         nodes[0], info={"kubeletVersion": "v1.28.9-eks", "kubeProxyVersion": "v1.28.9-eks"}
@@ -113,7 +114,7 @@ def test_kubelet_skew_is_one_finding_although_kube_proxy_version_moves_too():
     ]
 
 
-def test_a_cuda_label_that_moves_alone_is_reported():
+def test_a_cuda_label_that_moves_alone_is_reported() -> None:
     nodes = pool(5)
     nodes[0] = with_changes(nodes[0], labels={"nvidia.com/cuda.runtime-version.full": "12.4"})
     assert summary(analyze(nodes).findings) == [
@@ -125,13 +126,13 @@ def test_a_cuda_label_that_moves_alone_is_reported():
     ]
 
 
-def test_allocatable_is_not_reported_twice_when_capacity_differs():
+def test_allocatable_is_not_reported_twice_when_capacity_differs() -> None:
     nodes = pool(5)
     nodes[0] = with_changes(nodes[0], capacity={"pods": "110"}, allocatable={"pods": "110"})
     assert [f.path for f in analyze(nodes).findings] == ["capacity:pods"]
 
 
-def test_allocatable_alone_differing_is_kubelet_reservation_drift():
+def test_allocatable_alone_differing_is_kubelet_reservation_drift() -> None:
     nodes = pool(5)
     nodes[0] = with_changes(nodes[0], allocatable={"cpu": "190"})
     (finding,) = analyze(nodes).findings
@@ -139,7 +140,7 @@ def test_allocatable_alone_differing_is_kubelet_reservation_drift():
 
 
 @pytest.mark.parametrize(("memory", "drifted"), [("2100000000Ki", False), ("1900000000Ki", True)])
-def test_memory_is_compared_within_a_tolerance(memory: str, drifted: bool):
+def test_memory_is_compared_within_a_tolerance(memory: str, drifted: bool) -> None:
     nodes = pool(6)
     nodes[0] = with_changes(nodes[0], allocatable={"memory": memory})
     findings = analyze(nodes).findings
@@ -148,7 +149,7 @@ def test_memory_is_compared_within_a_tolerance(memory: str, drifted: bool):
         assert findings[0].path == "allocatable:memory"
 
 
-def test_a_tolerance_of_zero_compares_memory_exactly():
+def test_a_tolerance_of_zero_compares_memory_exactly() -> None:
     nodes = pool(6, allocatable={"memory": "2111000000Ki"})
     assert analyze(nodes, quantity_tolerance=0.0).findings == ()
     nodes[0] = with_changes(nodes[0], allocatable={"memory": "2110996000Ki"})
@@ -156,7 +157,7 @@ def test_a_tolerance_of_zero_compares_memory_exactly():
     assert analyze(nodes).findings == ()
 
 
-def test_memory_that_varies_without_a_band_is_not_called():
+def test_memory_that_varies_without_a_band_is_not_called() -> None:
     nodes = [
         with_changes(n, allocatable={"memory": f"{1000000000 + 100000000 * i}Ki"})
         for i, n in enumerate(pool(5))
@@ -164,13 +165,13 @@ def test_memory_that_varies_without_a_band_is_not_called():
     assert analyze(nodes).findings == ()
 
 
-def test_a_pool_of_one_has_no_peers():
+def test_a_pool_of_one_has_no_peers() -> None:
     result = analyze([gpu_node(0), cpu_node(1), cpu_node(2)])
     assert result.findings == ()
     assert PoolSummary("h100", 1, 0, "1 node: no peers") in result.pools
 
 
-def test_two_nodes_that_disagree_are_a_tie_reported_for_the_pool():
+def test_two_nodes_that_disagree_are_a_tie_reported_for_the_pool() -> None:
     nodes = pool(2)
     nodes[1] = with_changes(nodes[1], info={"containerRuntimeVersion": "containerd://1.6.28"})
     (finding,) = analyze(nodes).findings
@@ -187,7 +188,7 @@ def test_two_nodes_that_disagree_are_a_tie_reported_for_the_pool():
     assert analyze(nodes).pools == (PoolSummary("h100", 2, 0, "no majority on 1 fact"),)
 
 
-def test_no_clear_majority_is_a_split():
+def test_no_clear_majority_is_a_split() -> None:
     nodes = pool(6)
     for i, version in ((0, "1.6.28"), (1, "1.6.28"), (2, "1.7.13")):
         nodes[i] = with_changes(
@@ -200,7 +201,7 @@ def test_no_clear_majority_is_a_split():
     )
 
 
-def test_equal_leaders_in_a_larger_pool_are_a_tie():
+def test_equal_leaders_in_a_larger_pool_are_a_tie() -> None:
     nodes = pool(5)
     for i, version in ((0, "1.6.28"), (1, "1.6.28"), (2, "1.7.13")):
         nodes[i] = with_changes(
@@ -209,7 +210,7 @@ def test_equal_leaders_in_a_larger_pool_are_a_tie():
     assert [f.rule for f in analyze(nodes).findings] == ["peer-tie"]
 
 
-def test_the_majority_threshold_is_configurable():
+def test_the_majority_threshold_is_configurable() -> None:
     nodes = pool(5)
     for i in (0, 1):
         nodes[i] = with_changes(nodes[i], info={"osImage": "Ubuntu 22.04.5 LTS"})
@@ -217,14 +218,14 @@ def test_the_majority_threshold_is_configurable():
     assert {f.rule for f in analyze(nodes, majority_threshold=0.75).findings} == {"peer-split"}
 
 
-def test_a_label_unique_on_every_node_is_an_identity_not_drift():
+def test_a_label_unique_on_every_node_is_an_identity_not_drift() -> None:
     nodes = [
         with_changes(n, labels={"example.com/asset-tag": f"A{i}"}) for i, n in enumerate(pool(4))
     ]
     assert analyze(nodes).findings == ()
 
 
-def test_excluded_facts_are_configurable():
+def test_excluded_facts_are_configurable() -> None:
     nodes = pool(4)
     nodes[0] = with_changes(nodes[0], labels={"example.com/owner": "alice"})
     assert len(analyze(nodes).findings) == 1
@@ -232,7 +233,7 @@ def test_excluded_facts_are_configurable():
     assert analyze(nodes, excluded_facts=options).findings == ()
 
 
-def test_topology_and_state_labels_are_not_compared():
+def test_topology_and_state_labels_are_not_compared() -> None:
     nodes = pool(4)
     nodes[0] = with_changes(
         nodes[0],
@@ -249,7 +250,7 @@ def test_topology_and_state_labels_are_not_compared():
     assert analyze(nodes).findings == ()
 
 
-def test_nodes_are_pooled_by_node_group_else_by_instance_type():
+def test_nodes_are_pooled_by_node_group_else_by_instance_type() -> None:
     a100 = {"node.kubernetes.io/instance-type": "p4d.24xlarge"}
     nodes = [
         *pool(3),  # node group h100
@@ -269,7 +270,7 @@ def test_nodes_are_pooled_by_node_group_else_by_instance_type():
     assert by_type == analyze(nodes, pool_label="node.kubernetes.io/instance-type")
 
 
-def test_a_node_group_spanning_instance_types_is_split_by_them():
+def test_a_node_group_spanning_instance_types_is_split_by_them() -> None:
     karpenter = {"eks.amazonaws.com/nodegroup": None, "karpenter.sh/nodepool": "gpu"}
     nodes = [
         *pool(2, labels=karpenter),
@@ -278,7 +279,7 @@ def test_a_node_group_spanning_instance_types_is_split_by_them():
     assert [p.name for p in analyze(nodes).pools] == ["gpu/p5.48xlarge", "gpu/p5e.48xlarge"]
 
 
-def test_the_pool_label_falls_back_then_gives_up():
+def test_the_pool_label_falls_back_then_gives_up() -> None:
     nodes = pool(3, labels={"eks.amazonaws.com/nodegroup": None})
     nodes[0]["metadata"]["labels"].pop("node.kubernetes.io/instance-type")
     nodes[1]["metadata"]["labels"].pop("node.kubernetes.io/instance-type")
@@ -295,7 +296,7 @@ def test_the_pool_label_falls_back_then_gives_up():
     assert [(p.name, p.nodes) for p in by_os.pools] == [("linux", 3)]
 
 
-def test_an_explicit_pool_label_is_used_alone():
+def test_an_explicit_pool_label_is_used_alone() -> None:
     nodes = pool(2) + pool(2, start=5, labels={"eks.amazonaws.com/nodegroup": "h100-b"})
     assert [p.name for p in analyze(nodes).pools] == ["h100", "h100-b"]
     by_type = analyze(nodes, pool_label="node.kubernetes.io/instance-type")
@@ -307,14 +308,14 @@ def test_an_explicit_pool_label_is_used_alone():
     )
 
 
-def test_invalid_options_are_refused():
+def test_invalid_options_are_refused() -> None:
     with pytest.raises(ValueError, match="majority_threshold"):
         NodeOptions(majority_threshold=0.4)
     with pytest.raises(ValueError, match="quantity_tolerance"):
         NodeOptions(quantity_tolerance=1.5)
 
 
-def test_operands_switched_off_during_a_mig_reconfiguration_are_not_snowflakes():
+def test_operands_switched_off_during_a_mig_reconfiguration_are_not_snowflakes() -> None:
     paused = {
         f"nvidia.com/gpu.deploy.{operand}": "false"
         for operand in ("device-plugin", "gpu-feature-discovery", "dcgm-exporter")
@@ -343,7 +344,7 @@ def kernels(nodes: list[dict[str, Any]], *releases: str) -> list[dict[str, Any]]
     ]
 
 
-def test_a_small_pool_where_every_node_runs_its_own_kernel_is_no_consensus():
+def test_a_small_pool_where_every_node_runs_its_own_kernel_is_no_consensus() -> None:
     """Regression (issue 11.5): all-different kernels were skipped as an identity."""
     nodes = kernels(pool(3), "5.15.0-1057-aws", "5.15.0-1060-aws", "6.1.0-1")
     (finding,) = analyze(nodes).findings
@@ -357,14 +358,14 @@ def test_a_small_pool_where_every_node_runs_its_own_kernel_is_no_consensus():
     assert "every one of the 3 h100 nodes runs a different kernel" in finding.message
 
 
-def test_a_per_node_label_with_every_value_different_is_still_an_identity():
+def test_a_per_node_label_with_every_value_different_is_still_an_identity() -> None:
     nodes = [
         with_changes(n, labels={"example.com/serial": f"SN{i}"}) for i, n in enumerate(pool(3))
     ]
     assert analyze(nodes).findings == ()
 
 
-def test_user_fact_ignores_apply_per_pool():
+def test_user_fact_ignores_apply_per_pool() -> None:
     nodes = pool(4) + pool(4, start=10, labels={"eks.amazonaws.com/nodegroup": "h100-b"})
     nodes[0] = with_changes(nodes[0], labels={"example.com/rack": "r9"})
     nodes[4] = with_changes(nodes[4], labels={"example.com/rack": "r9"})
@@ -379,7 +380,7 @@ def test_user_fact_ignores_apply_per_pool():
     assert analyze(nodes, fact_ignores=everywhere).findings == ()
 
 
-def test_a_partial_agent_rollout_is_one_note_not_peer_mismatches():
+def test_a_partial_agent_rollout_is_one_note_not_peer_mismatches() -> None:
     facts = json.dumps({"sysctl.vm.max_map_count": "262144", "os.id": "ubuntu"})
     nodes = pool(6)
     for i in (0, 1, 2, 3):

@@ -3,11 +3,11 @@ from typing import Any
 import pytest
 
 from analysis.nodefactory import cpu_node, gpu_node, pool, with_changes
-from kubedrift.analysis import analyze_nodes, compile_profiles
+from kubedrift.analysis import NodeProfile, analyze_nodes, compile_profiles
 from kubedrift.analysis.facts import node_facts
 from kubedrift.analysis.matchers import compile_expectation
 from kubedrift.analysis.profile_check import check_profiles
-from kubedrift.model import MISSING, Category, InputError, ObjectRef, Severity
+from kubedrift.model import MISSING, Category, Finding, InputError, ObjectRef, Severity
 
 
 def profile(name: str = "h100", *, selector: Any = None, **expect: Any) -> dict[str, Any]:
@@ -37,22 +37,24 @@ H100 = {
 }
 
 
-def compiled(doc: dict[str, Any], where: str = "profiles/h100.yaml, document 1"):
+def compiled(
+    doc: dict[str, Any], where: str = "profiles/h100.yaml, document 1"
+) -> tuple[NodeProfile, ...]:
     return compile_profiles([(where, doc)])
 
 
-def check(node: dict[str, Any], *docs: dict[str, Any]):
+def check(node: dict[str, Any], *docs: dict[str, Any]) -> list[Finding]:
     profiles = compile_profiles([(f"doc {i}", d) for i, d in enumerate(docs)])
     return check_profiles(node_facts(node), "p5.48xlarge", profiles)
 
 
-def test_a_node_that_meets_its_profile_has_no_findings():
+def test_a_node_that_meets_its_profile_has_no_findings() -> None:
     node = with_changes(gpu_node(0), allocatable={"memory": "2013Gi"})
     assert check(node, profile()) == []
     assert check(node, {**profile(), "spec": {**profile()["spec"], "expect": H100}}) == []
 
 
-def test_each_unmet_expectation_is_one_finding():
+def test_each_unmet_expectation_is_one_finding() -> None:
     node = with_changes(
         gpu_node(0),
         info={"kernelVersion": "6.8.0-1015-aws"},
@@ -104,7 +106,7 @@ def test_each_unmet_expectation_is_one_finding():
         ("agent:sysctl.vm.max_map_count", {"version": ">=262144"}, 65530, False),
     ],
 )
-def test_matchers(fact: str, matcher: Any, value: Any, ok: bool):
+def test_matchers(fact: str, matcher: Any, value: Any, ok: bool) -> None:
     assert compile_expectation(fact, matcher, "x").matcher.matches(value) is ok
 
 
@@ -164,7 +166,7 @@ def test_matchers(fact: str, matcher: Any, value: Any, ok: bool):
 )
 def test_invalid_expectations_are_input_errors_naming_document_and_field(
     expect: dict[str, Any], message: str
-):
+) -> None:
     with pytest.raises(InputError) as caught:
         compiled({**profile(), "spec": {**profile()["spec"], "expect": expect}})
     assert caught.value.where == "profiles/h100.yaml, document 1 (NodeProfile h100)"
@@ -209,14 +211,14 @@ def test_invalid_expectations_are_input_errors_naming_document_and_field(
         ),
     ],
 )
-def test_invalid_documents(change: dict[str, Any], message: str):
+def test_invalid_documents(change: dict[str, Any], message: str) -> None:
     with pytest.raises(InputError) as caught:
         compiled({**profile(), **change})
     assert caught.value.message.startswith(message)
     assert str(caught.value).startswith("profiles/h100.yaml, document 1 (NodeProfile h100): ")
 
 
-def test_a_profile_without_a_name_is_reported_by_its_document():
+def test_a_profile_without_a_name_is_reported_by_its_document() -> None:
     doc = profile()
     del doc["metadata"]
     with pytest.raises(InputError) as caught:
@@ -224,7 +226,7 @@ def test_a_profile_without_a_name_is_reported_by_its_document():
     assert str(caught.value) == "profiles/h100.yaml, document 1: metadata.name: required"
 
 
-def test_profile_names_are_unique():
+def test_profile_names_are_unique() -> None:
     with pytest.raises(
         InputError, match=r"NodeProfile h100 is also defined in a\.yaml, document 1"
     ):
@@ -262,13 +264,13 @@ def test_profile_names_are_unique():
         ),
     ],
 )
-def test_selectors_follow_kubernetes_semantics(selector: dict[str, Any], selected: bool):
+def test_selectors_follow_kubernetes_semantics(selector: dict[str, Any], selected: bool) -> None:
     node = with_changes(gpu_node(0), info={"kernelVersion": "4.0.0"})
     findings = check(node, profile(selector=selector))
     assert any(f.rule == "profile-mismatch" for f in findings) is selected
 
 
-def test_a_node_selected_by_two_profiles_is_flagged_and_reported_once_per_fact():
+def test_a_node_selected_by_two_profiles_is_flagged_and_reported_once_per_fact() -> None:
     node = with_changes(gpu_node(0), info={"kernelVersion": "4.0.0"})
     findings = check(node, profile("b-profile"), profile("a-profile", selector={}))
     rules = sorted((f.rule, f.path) for f in findings)
@@ -283,7 +285,7 @@ def test_a_node_selected_by_two_profiles_is_flagged_and_reported_once_per_fact()
     assert dict(mismatch.details)["profile"] == "a-profile"
 
 
-def test_gpu_nodes_no_profile_selects_are_flagged_only_when_profiles_exist():
+def test_gpu_nodes_no_profile_selects_are_flagged_only_when_profiles_exist() -> None:
     selector = {"matchLabels": {"node.kubernetes.io/instance-type": "p4d.24xlarge"}}
     unmatched = check(gpu_node(0), profile(selector=selector))
     assert [(f.rule, f.path, f.live) for f in unmatched] == [
@@ -294,7 +296,7 @@ def test_gpu_nodes_no_profile_selects_are_flagged_only_when_profiles_exist():
     assert analyze_nodes(pool(3)).findings == ()
 
 
-def test_pci_only_and_capacity_only_gpu_nodes_count_as_gpu_nodes():
+def test_pci_only_and_capacity_only_gpu_nodes_count_as_gpu_nodes() -> None:
     selector = {"matchLabels": {"example.com/none": "x"}}
     by_pci = with_changes(
         cpu_node(0), labels={"feature.node.kubernetes.io/pci-10de.present": "true"}
@@ -304,7 +306,7 @@ def test_pci_only_and_capacity_only_gpu_nodes_count_as_gpu_nodes():
     assert check(by_capacity, profile(selector=selector))
 
 
-def test_catastrophic_regex_is_matched_in_linear_time():
+def test_catastrophic_regex_is_matched_in_linear_time() -> None:
     """Regression (issue 12.5): `(a+)+$` against a long value hung Python's backtracking `re`."""
     import time
 

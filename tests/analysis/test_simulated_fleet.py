@@ -55,7 +55,9 @@ def analysed(fleet: Fleet) -> dict[str, list[Finding]]:
 
 
 @pytest.mark.parametrize(("nodes", "drift_rate"), [(50, 0.2), (1000, 0.03)])
-def test_every_injected_drift_is_found_and_no_clean_node_is_reported(nodes: int, drift_rate: float):
+def test_every_injected_drift_is_found_and_no_clean_node_is_reported(
+    nodes: int, drift_rate: float
+) -> None:
     fleet = build_fleet(default_fleet_spec(nodes, seed=7, drift_rate=drift_rate))
     found = analysed(fleet)
     assert fleet.injected
@@ -70,11 +72,11 @@ def test_every_injected_drift_is_found_and_no_clean_node_is_reported(nodes: int,
             assert (matches[0].desired, matches[0].live) == (drift.expected, live)
 
 
-def test_every_drift_kind_is_exercised_by_the_larger_fleet(large_fleet: Fleet):
+def test_every_drift_kind_is_exercised_by_the_larger_fleet(large_fleet: Fleet) -> None:
     assert {d.kind for d in large_fleet.injected} == set(DriftKind)
 
 
-def test_one_drift_reads_as_at_most_two_findings(large_fleet: Fleet):
+def test_one_drift_reads_as_at_most_two_findings(large_fleet: Fleet) -> None:
     """One root cause should not flood the report: the rule's finding plus, at most, the
     peer comparison's view of the same change."""
     found = analysed(large_fleet)
@@ -82,7 +84,7 @@ def test_one_drift_reads_as_at_most_two_findings(large_fleet: Fleet):
         assert 1 <= len(found[drift.node]) <= 2, (drift.kind, found[drift.node])
 
 
-def test_the_simulators_pool_label_gives_the_same_pools(large_fleet: Fleet):
+def test_the_simulators_pool_label_gives_the_same_pools(large_fleet: Fleet) -> None:
     default = analyze_nodes(large_fleet.nodes, now=large_fleet.spec.now)
     explicit = analyze_nodes(
         large_fleet.nodes, options=NodeOptions(pool_label=POOL_LABEL), now=large_fleet.spec.now

@@ -25,11 +25,13 @@ from kubedrift.analysis.versions import compare, parse_range, parse_version
         ("unknown", None),
     ],
 )
-def test_parse_version_reads_every_dialect_nodes_report(text: str, version: tuple[int, ...]):
+def test_parse_version_reads_every_dialect_nodes_report(
+    text: str, version: tuple[int, ...]
+) -> None:
     assert parse_version(text) == version
 
 
-def test_versions_compare_numerically_and_zero_padded():
+def test_versions_compare_numerically_and_zero_padded() -> None:
     assert compare((5, 15, 0, 1058), (5, 15, 0, 1057)) == 1
     assert compare((570, 86), (570, 86, 0)) == 0
     assert compare((9,), (10,)) == -1
@@ -54,14 +56,14 @@ def test_versions_compare_numerically_and_zero_padded():
         ("<=22.04", "<=22.04", ["Ubuntu 22.04 LTS", "Ubuntu 20.04.6 LTS"], ["Ubuntu 22.04.4 LTS"]),
     ],
 )
-def test_ranges(spec: str, shown: str, inside: list[str], outside: list[str]):
+def test_ranges(spec: str, shown: str, inside: list[str], outside: list[str]) -> None:
     version_range = parse_range(spec)
     assert str(version_range) == shown
     assert all(version_range.contains(v) for v in inside)
     assert not any(version_range.contains(v) for v in outside)
 
 
-def test_a_value_without_a_version_is_never_in_range():
+def test_a_value_without_a_version_is_never_in_range() -> None:
     assert not parse_range(">=0").contains("not-a-version")
 
 
@@ -75,6 +77,6 @@ def test_a_value_without_a_version_is_never_in_range():
         ("=>1.2", "invalid version range '=>1.2'"),
     ],
 )
-def test_invalid_ranges_say_what_is_wrong(spec: str, message: str):
+def test_invalid_ranges_say_what_is_wrong(spec: str, message: str) -> None:
     with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
         parse_range(spec)

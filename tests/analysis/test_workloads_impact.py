@@ -110,8 +110,9 @@ def test_node_findings_carry_the_gpus_on_them_and_rise_under_a_multi_node_job() 
     before = {f.object.name: f for f in node_result.findings}
     after = {f.object.name: f for f in result.node_findings}
     for name in (n[0], n[1]):
-        assert after[name].impact is not None
-        assert after[name].impact.gpus == 8
+        impact = after[name].impact
+        assert impact is not None
+        assert impact.gpus == 8
         assert after[name].severity is raise_one(before[name].severity)
 
 
@@ -122,8 +123,9 @@ def test_a_single_node_job_does_not_raise_node_severity() -> None:
     before = {f.object.name: f for f in node_result.findings}
     after = {f.object.name: f for f in result.node_findings}
     assert after[n[0]].severity is before[n[0]].severity
-    assert after[n[0]].impact is not None
-    assert after[n[0]].impact.gpus == 2
+    impact = after[n[0]].impact
+    assert impact is not None
+    assert impact.gpus == 2
     assert after[n[1]].impact is None  # idle drifted node
 
 

@@ -261,7 +261,9 @@ def test_leaving_the_loop_stops_the_informer() -> None:
 
     async def go() -> None:
         informer = Informer(source)
-        async with contextlib.aclosing(informer.changes()) as changes:
+        stream = informer.changes()
+        assert isinstance(stream, AsyncGenerator)  # an async generator, so it can be closed
+        async with contextlib.aclosing(stream) as changes:
             async for _ in changes:
                 break
         assert informer.synced.is_set() is False
@@ -288,8 +290,10 @@ def test_default_fingerprint_ignores_status_and_write_metadata() -> None:
     b = _cm("a", "2", status="y")
     assert default_fingerprint(a) == default_fingerprint(b)
     assert default_fingerprint(a) != default_fingerprint(_cm("a", "1", "other"))
-    node = {"metadata": {"name": "n"}, "status": {"capacity": {"cpu": "4"}}}
-    beat = {"conditions": [{"type": "Ready", "status": "True", "lastHeartbeatTime": "t2"}]}
+    node: dict[str, Any] = {"metadata": {"name": "n"}, "status": {"capacity": {"cpu": "4"}}}
+    beat: dict[str, Any] = {
+        "conditions": [{"type": "Ready", "status": "True", "lastHeartbeatTime": "t2"}]
+    }
     assert node_fingerprint(node) != node_fingerprint({**node, "status": {"capacity": {}}})
     ready = {**node, "status": {**node["status"], **beat}}
     later = {"conditions": [{**beat["conditions"][0], "lastHeartbeatTime": "t3"}]}

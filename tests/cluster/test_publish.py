@@ -14,10 +14,10 @@ import pytest
 from agent.kube import (
     NAMESPACE,
     annotate_node,
-    annotations,
     configmap,
     delete_node,
     ensure_namespace,
+    node_annotations,
     read,
     register_node,
     request,
@@ -106,7 +106,9 @@ def test_first_publish_writes_the_configmap_and_never_the_node(
 
     text = encode_facts(FACTS)
     assert published.digest == facts_digest(text)
-    assert not any(k.startswith("kubedrift.io/") for k in annotations(apiserver, "publish-first"))
+    assert not any(
+        k.startswith("kubedrift.io/") for k in node_annotations(apiserver, "publish-first")
+    )
     cm = configmap(apiserver, "kubedrift-facts-publish-first")
     assert cm["data"] == {
         "facts.json": text,

@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 
 import pytest
 from lightkube import AsyncClient, KubeConfig
+from lightkube.core.client import LabelSelector
+from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.apps_v1 import Deployment, ReplicaSet
 from lightkube.resources.batch_v1 import Job
 from lightkube.resources.core_v1 import Node, Pod
@@ -52,8 +54,26 @@ def simulated(seed: int, prefix: str) -> Fleet:
     return build_fleet(dataclasses.replace(spec, drifts=drifts, workloads=workloads))
 
 
-def cluster_selector(fleet: Fleet) -> dict[str, str]:
+def cluster_selector(fleet: Fleet) -> LabelSelector:
     return {CLUSTER_LABEL: fleet.nodes[0]["metadata"]["labels"][CLUSTER_LABEL]}
+
+
+def meta(node: Node) -> ObjectMeta:
+    """The node's metadata: the server always sets it, lightkube's model types it optional."""
+    assert node.metadata is not None
+    return node.metadata
+
+
+def name_of(node: Node) -> str:
+    name = meta(node).name
+    assert name is not None
+    return name
+
+
+def labels_of(node: Node) -> dict[str, str]:
+    labels = meta(node).labels
+    assert labels is not None
+    return labels
 
 
 @pytest.fixture(scope="module")
@@ -70,11 +90,14 @@ def test_nodes_list_in_pages_with_status(apiserver: ApiServer, registered: Fleet
             n async for n in client.list(Node, chunk_size=7, labels=cluster_selector(registered))
         ]
 
-    nodes = {n.metadata.name: n for n in run(apiserver, read)}
+    nodes = {name_of(n): n for n in run(apiserver, read)}
     assert set(nodes) == {n["metadata"]["name"] for n in registered.nodes}
     for want in registered.nodes:
         got = nodes[want["metadata"]["name"]]
         info, status = want["status"]["nodeInfo"], got.status
+        assert status is not None
+        assert status.nodeInfo is not None
+        assert status.conditions is not None
         assert status.nodeInfo.kernelVersion == info["kernelVersion"]
         assert status.nodeInfo.bootID == info["bootID"]
         assert status.nodeInfo.osImage == info["osImage"]
@@ -83,7 +106,7 @@ def test_nodes_list_in_pages_with_status(apiserver: ApiServer, registered: Fleet
         assert [c.type for c in status.conditions] == [
             c["type"] for c in want["status"]["conditions"]
         ]
-        assert got.metadata.labels == want["metadata"]["labels"]
+        assert meta(got).labels == want["metadata"]["labels"]
 
 
 @pytest.mark.apiserver
@@ -95,16 +118,19 @@ def test_drifted_node_is_visible_on_the_server(apiserver: ApiServer, registered:
         return await client.get(Node, kernel.node), await client.get(Node, taint.node)
 
     bumped, untainted = run(apiserver, read)
+    assert bumped.status is not None
+    assert bumped.status.nodeInfo is not None
     assert bumped.status.nodeInfo.kernelVersion == kernel.actual
+    assert untainted.spec is not None
     assert not untainted.spec.taints
 
 
 @pytest.mark.apiserver
 def test_label_selector_finds_a_gpu_model(apiserver: ApiServer, registered: Fleet) -> None:
-    selector = {**cluster_selector(registered), "nvidia.com/gpu.product": H100}
+    selector: LabelSelector = {**cluster_selector(registered), "nvidia.com/gpu.product": H100}
 
     async def read(client: AsyncClient) -> list[str]:
-        return [n.metadata.name async for n in client.list(Node, labels=selector)]
+        return [name_of(n) async for n in client.list(Node, labels=selector)]
 
     want = {
         n["metadata"]["name"]
@@ -153,9 +179,9 @@ def test_registering_again_is_idempotent(apiserver: ApiServer, registered: Fleet
     async def again(client: AsyncClient) -> tuple[int, str | None, str | None]:
         await register_objects(client, registered.objects())  # all exist: skipped
         await register_objects(client, [node])  # skipped too: the label stays
-        skipped = (await client.get(Node, node["metadata"]["name"])).metadata.labels
+        skipped = labels_of(await client.get(Node, node["metadata"]["name"]))
         await register_objects(client, [node], on_exists=OnExists.REPLACE)
-        replaced = (await client.get(Node, node["metadata"]["name"])).metadata.labels
+        replaced = labels_of(await client.get(Node, node["metadata"]["name"]))
         count = len([n async for n in client.list(Node, labels=cluster_selector(registered))])
         state = "nvidia.com/gpu-driver-upgrade-state"
         return count, skipped.get(state), replaced.get(state)
@@ -183,8 +209,8 @@ def test_watch_sees_a_label_change(apiserver: ApiServer, registered: Fleet) -> N
         patch = {"metadata": {"labels": {"nvidia.com/mig.config.state": "failed"}}}
         await client.patch(Node, name, patch)
         async for kind, node in events:
-            if node.metadata.name == name:
-                return kind, node.metadata.labels.get("nvidia.com/mig.config.state")
+            if name_of(node) == name:
+                return kind, labels_of(node).get("nvidia.com/mig.config.state")
         raise AssertionError("watch ended")
 
     async def bounded(client: AsyncClient) -> tuple[str, str | None]:

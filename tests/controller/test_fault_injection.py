@@ -29,7 +29,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,6 +88,11 @@ def metric(body: str, name: str, **labels: str) -> float:
 
 
 wait_for = functools.partial(_wait_for, timeout=40)  # outages take longer
+
+
+def bound(check: Callable[[Watch], Any], watch: Watch) -> Callable[[], Any]:
+    """`check` of this one watch, bound now: typed, where a `lambda w=watch:` default is not."""
+    return functools.partial(check, watch)
 
 
 @dataclass
@@ -314,7 +319,7 @@ def _scenario(bed: Bed) -> None:
     for watch in bed.watches:
         watch.start()
     for watch in bed.watches:
-        wait_for(f"{watch.name} ready", lambda w=watch: w.ready()[0] == 200, timeout=60)
+        wait_for(f"{watch.name} ready", bound(lambda w: w.ready()[0] == 200, watch), timeout=60)
     _stores_down(bed)
     _apiserver_away(bed)
     _killed_and_restarted(bed)
@@ -328,13 +333,13 @@ def _broken_desired_state(bed: Bed) -> None:
     for watch in bed.watches:
         wait_for(
             f"{watch.name} to say desired state is stale",
-            lambda w=watch: metric(w.metrics(), "kubedrift_desired_stale") == 1,
+            bound(lambda w: metric(w.metrics(), "kubedrift_desired_stale") == 1, watch),
         )
     broken.unlink()
     for watch in bed.watches:
         wait_for(
             f"{watch.name} to read desired state again",
-            lambda w=watch: metric(w.metrics(), "kubedrift_desired_stale") == 0,
+            bound(lambda w: metric(w.metrics(), "kubedrift_desired_stale") == 0, watch),
         )
 
 
@@ -362,16 +367,21 @@ def _stores_down(bed: Bed) -> None:
     for watch in bed.watches:
         wait_for(
             f"{watch.name} to record what changed while its store was down",
-            lambda w=watch: (
-                ("cm-0", "A") in {(v[0], v[3]) for v in w.open_values()}
-                and any(v[0] == "cm-2" for v in w.open_values())
+            bound(
+                lambda w: (
+                    ("cm-0", "A") in {(v[0], v[3]) for v in w.open_values()}
+                    and any(v[0] == "cm-2" for v in w.open_values())
+                ),
+                watch,
             ),
         )
-        wait_for(f"{watch.name} ready again", lambda w=watch: w.ready()[0] == 200)
+        wait_for(f"{watch.name} ready again", bound(lambda w: w.ready()[0] == 200, watch))
         assert metric(watch.metrics(), "kubedrift_degraded", reason="store") == 0
         wait_for(  # the start's digest, counted by the sink's outcome
             f"{watch.name}'s alerts counted",
-            lambda w=watch: metric(w.metrics(), "kubedrift_alerts_total", outcome="sent") >= 1,
+            bound(
+                lambda w: metric(w.metrics(), "kubedrift_alerts_total", outcome="sent") >= 1, watch
+            ),
         )
 
 
@@ -388,8 +398,11 @@ def _apiserver_away(bed: Bed) -> None:
     for watch in bed.watches:
         wait_for(
             f"{watch.name} to record what changed while the apiserver was away",
-            lambda w=watch: (
-                {("cm-0", "B"), ("cm-1", "B1")} <= {(v[0], v[3]) for v in w.open_values()}
+            bound(
+                lambda w: (
+                    {("cm-0", "B"), ("cm-1", "B1")} <= {(v[0], v[3]) for v in w.open_values()}
+                ),
+                watch,
             ),
         )
 
@@ -410,7 +423,7 @@ def _killed_and_restarted(bed: Bed) -> None:
     for watch in bed.watches:
         wait_for(
             f"{watch.name} to match the cluster",
-            lambda w=watch: {v for v in w.open_values() if v[0] != "creds"} == truth,
+            bound(lambda w: {v for v in w.open_values() if v[0] != "creds"} == truth, watch),
         )
         [secret] = [v for v in watch.open_values() if v[0] == "creds"]
         assert str(secret[3]).startswith("sha256:")
@@ -422,5 +435,5 @@ def _killed_and_restarted(bed: Bed) -> None:
         assert any(name == "cm-2" for name, _ in resolved)
         wait_for(
             f"{watch.name}'s events counted",
-            lambda w=watch: metric(w.metrics(), "kubedrift_events_processed_total") > 0,
+            bound(lambda w: metric(w.metrics(), "kubedrift_events_processed_total") > 0, watch),
         )

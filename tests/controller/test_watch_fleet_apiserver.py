@@ -61,7 +61,11 @@ def test_injected_and_later_node_drift_found_and_resolved(private_server: ApiSer
     async def scenario() -> None:
         store = MemoryStore()
         passes: list[Recorded] = []
-        recorder = Recorder(store, "fleet", [passes.append])
+
+        def listen(recorded: Recorded) -> None:  # Listener may be called by keyword; append not
+            passes.append(recorded)
+
+        recorder = Recorder(store, "fleet", [listen])
         options = WatchOptions(
             target=target,
             cluster="fleet",

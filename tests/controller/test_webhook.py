@@ -12,9 +12,11 @@ import hmac
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
+from fastapi import FastAPI
+from httpx2 import AsyncClient
 
 from controller.serving import served
 from kubedrift.controller.health import HealthState
@@ -29,6 +31,7 @@ from kubedrift.controller.http import (
 )
 from kubedrift.controller.metrics import ControllerMetrics
 
+T = TypeVar("T")
 SECRET = "s3cret"
 BODY = b'{"ref": "refs/heads/main", "after": "abc123"}'
 
@@ -246,7 +249,7 @@ class Runs:
 
 def hook_app(
     runs: Runs, *, secret: str | None = SECRET, unsigned: bool = False, **limits: Any
-) -> Any:
+) -> FastAPI:
     app = build_hook_app(
         runs,
         secret,
@@ -277,8 +280,8 @@ def post_head(length: int, **headers: str) -> str:
     return "\r\n".join(lines) + "\r\n"
 
 
-def run_served(app: Any, scenario: Callable[[Any, ServerReady], Awaitable[Any]]) -> Any:
-    async def main() -> Any:
+def run_served(app: FastAPI, scenario: Callable[[AsyncClient, ServerReady], Awaitable[T]]) -> T:
+    async def main() -> T:
         async with served(app) as (client, ready):
             return await scenario(client, ready)
 
@@ -288,7 +291,7 @@ def run_served(app: Any, scenario: Callable[[Any, ServerReady], Awaitable[Any]])
 def test_without_a_secret_the_hook_is_off_unless_told() -> None:
     """Regression (issue 12.4): the hook accepted anyone when no secret was set."""
 
-    async def scenario(client: Any, _: ServerReady) -> int:
+    async def scenario(client: AsyncClient, _: ServerReady) -> int:
         return (await client.post("/hooks/git", content=BODY)).status_code
 
     runs = Runs()
@@ -300,7 +303,7 @@ def test_no_signature_header_is_refused_before_the_body_is_read() -> None:
     """A 100 MB body is declared and never sent: the answer comes at once, unread."""
     runs = Runs()
 
-    async def scenario(_: Any, ready: ServerReady) -> bytes:
+    async def scenario(_: AsyncClient, ready: ServerReady) -> bytes:
         return await raw(ready.port, post_head(100_000_000, X_GitHub_Event="push"))
 
     assert run_served(hook_app(runs), scenario).startswith(b"HTTP/1.1 401")
@@ -313,7 +316,7 @@ def test_a_body_over_one_mebibyte_is_refused() -> None:
     big = b"x" * (1024 * 1024 + 1)
     sig = "sha256=" + hmac.new(SECRET.encode(), big, hashlib.sha256).hexdigest()
 
-    async def scenario(client: Any, _: ServerReady) -> int:
+    async def scenario(client: AsyncClient, _: ServerReady) -> int:
         response = await client.post(
             "/hooks/git", content=big, headers={"X-Hub-Signature-256": sig}
         )
@@ -326,7 +329,7 @@ def test_a_body_over_one_mebibyte_is_refused() -> None:
 def test_a_slow_body_times_out() -> None:
     runs = Runs()
 
-    async def scenario(_: Any, ready: ServerReady) -> tuple[bytes, float]:
+    async def scenario(_: AsyncClient, ready: ServerReady) -> tuple[bytes, float]:
         start = time.monotonic()
         head = post_head(1000, X_Hub_Signature_256="sha256=00")
         status = await raw(ready.port, head, b"{")
@@ -346,10 +349,10 @@ def test_a_flood_gets_429_and_never_starves_healthz() -> None:
     head = post_head(500_000, X_Hub_Signature_256="sha256=00")
     probes = build_app(ControllerMetrics(), HealthState())
 
-    async def scenario(_: Any, ready: ServerReady) -> tuple[list[bytes], float, int]:
+    async def scenario(_: AsyncClient, ready: ServerReady) -> tuple[list[bytes], float, int]:
         stalled = [asyncio.create_task(raw(ready.port, head, b"{")) for _ in range(200)]
         await asyncio.sleep(0.5)
-        async with served(probes) as (client, _):
+        async with served(probes) as (client, _probes_ready):
             start = time.monotonic()
             health = await client.get("/healthz")
             took = time.monotonic() - start
@@ -369,7 +372,7 @@ def test_a_replayed_delivery_does_not_reload_again() -> None:
     runs = Runs()
     headers = {"X-Hub-Signature-256": github_signature(BODY), "X-GitHub-Event": "push"}
 
-    async def scenario(client: Any, _: ServerReady) -> list[dict[str, Any]]:
+    async def scenario(client: AsyncClient, _: ServerReady) -> list[dict[str, Any]]:
         out = []
         for delivery in ("d-1", "d-1", "d-2"):
             response = await client.post(
@@ -388,7 +391,7 @@ def test_a_flood_of_bad_signatures_writes_few_log_lines(caplog: pytest.LogCaptur
     runs = Runs()
     caplog.set_level(logging.WARNING, logger="kubedrift.controller.http")
 
-    async def scenario(client: Any, _: ServerReady) -> set[int]:
+    async def scenario(client: AsyncClient, _: ServerReady) -> set[int]:
         bad = {"X-Hub-Signature-256": "sha256=" + "0" * 64}
         responses = [await client.post("/hooks/git", content=BODY, headers=bad) for _ in range(300)]
         return {r.status_code for r in responses}

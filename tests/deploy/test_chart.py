@@ -286,7 +286,8 @@ def test_deploy_is_the_chart_rendered_with_the_kustomize_values() -> None:
 
 def test_render_deploy_rewrites_a_stale_file(tmp_path: Path) -> None:
     out = tmp_path / "deploy"
-    args = [sys.executable, ROOT / "scripts" / "render_deploy.py", "--helm", HELM, "--out", out]
+    script = ROOT / "scripts" / "render_deploy.py"
+    args: list[str | Path] = [sys.executable, script, "--helm", HELM, "--out", out]
     subprocess.run(args, check=True, capture_output=True)
     service = out / "controller" / "service.yaml"
     original = service.read_text()

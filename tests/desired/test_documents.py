@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,7 +40,7 @@ spec:
 """
 
 # `kubectl get deployments,services -n ml -o json`: a v1 List whose items carry their kinds.
-KUBECTL_LIST = {
+KUBECTL_LIST: dict[str, Any] = {
     "apiVersion": "v1",
     "kind": "List",
     "metadata": {"resourceVersion": ""},

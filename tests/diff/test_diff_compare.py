@@ -78,7 +78,7 @@ def test_set_list_extra_item_is_drift_except_pod_admission_tolerations() -> None
             "/spec/template/spec/tolerations/key=node.kubernetes.io~1not-ready,operator=Exists",
         )
     ]
-    pod = {
+    pod: dict[str, Any] = {
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": {"name": "p", "namespace": "ml"},
@@ -223,7 +223,7 @@ def test_server_owned_fields_and_identity_are_not_compared() -> None:
 
 
 def test_finalizers_added_by_controllers_are_not_drift() -> None:
-    desired = {
+    desired: dict[str, Any] = {
         "apiVersion": "v1",
         "kind": "PersistentVolumeClaim",
         "metadata": {"name": "ckpt", "namespace": "ml", "finalizers": ["example.com/backup"]},
@@ -237,7 +237,7 @@ def test_finalizers_added_by_controllers_are_not_drift() -> None:
 
 def test_endpoints_repacked_by_the_apiserver_are_not_drift() -> None:
     # The apiserver sorts Endpoints addresses and ports (RepackSubsets); order is not drift.
-    desired = {
+    desired: dict[str, Any] = {
         "apiVersion": "v1",
         "kind": "Endpoints",
         "metadata": {"name": "solr", "namespace": "default"},
@@ -266,7 +266,7 @@ def test_endpoints_repacked_by_the_apiserver_are_not_drift() -> None:
 
 
 def test_service_ports_by_port_and_protocol() -> None:
-    desired = {
+    desired: dict[str, Any] = {
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": {"name": "llm", "namespace": "ml"},

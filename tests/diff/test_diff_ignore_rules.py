@@ -83,7 +83,7 @@ def test_ignore_rules_prune_both_sides(rule: dict[str, Any], remaining: list[str
 
 
 def test_several_rules_combine() -> None:
-    rules = [
+    rules: list[dict[str, Any]] = [
         {"jsonPointers": ["/spec/replicas"]},
         {"kind": "Deployment", "jsonPointers": ["/spec/template/spec/containers/*/env"]},
     ]

@@ -75,7 +75,7 @@ def test_parse_fields_v1_tree() -> None:
     ],
 )
 def test_coverage(path: Path, covered: int) -> None:
-    fields = {
+    fields: dict[str, Any] = {
         "f:spec": {
             "f:replicas": {},
             "f:command": {},

@@ -118,7 +118,7 @@ def test_a_client_that_wrote_desired_is_an_author_not_a_person() -> None:
 
 
 def test_a_changed_default_is_default_overridden_and_the_default_itself_is_not() -> None:
-    fields = {"f:spec": {"f:progressDeadlineSeconds": {}}}
+    fields: dict[str, Any] = {"f:spec": {"f:progressDeadlineSeconds": {}}}
     changed = live_with(
         entry("kubectl-patch", fields),
         change=lambda o: o["spec"].update(progressDeadlineSeconds=60),
@@ -134,7 +134,9 @@ def test_a_changed_default_is_default_overridden_and_the_default_itself_is_not()
 
 
 def test_a_person_leaf_inside_a_default_block_is_reported_leaf_by_leaf() -> None:
-    fields = {"f:spec": {"f:template": {"f:spec": {"f:securityContext": {"f:runAsUser": {}}}}}}
+    fields: dict[str, Any] = {
+        "f:spec": {"f:template": {"f:spec": {"f:securityContext": {"f:runAsUser": {}}}}}
+    }
     live = live_with(
         entry("kubectl-edit", fields),
         change=lambda o: pod(o).update(securityContext={"runAsUser": 0}),
@@ -163,7 +165,7 @@ def test_ignore_and_trusted_rules_silence_additions() -> None:
 
 def test_a_rollout_restart_is_an_operation_not_drift() -> None:
     restarted = {"kubectl.kubernetes.io/restartedAt": "2026-01-05T00:00:00Z"}
-    annotations = {".": {}, "f:kubectl.kubernetes.io/restartedAt": {}}
+    annotations: dict[str, Any] = {".": {}, "f:kubectl.kubernetes.io/restartedAt": {}}
     fields = {"f:spec": {"f:template": {"f:metadata": {"f:annotations": annotations}}}}
     live = live_with(
         entry("kubectl-rollout", fields),
@@ -175,7 +177,7 @@ def test_a_rollout_restart_is_an_operation_not_drift() -> None:
 
 
 def test_a_secret_key_added_by_hand_is_named_never_shown() -> None:
-    desired = {
+    desired: dict[str, Any] = {
         "apiVersion": "v1",
         "kind": "Secret",
         "metadata": {"name": "s", "namespace": "ml"},
@@ -213,7 +215,9 @@ def test_a_field_the_applier_owns_and_live_lacks_was_not_served(operation: str) 
     desired = service(ipFamilyPolicy="SingleStack", ipFamilies=["IPv4"])
     live = service()
     manager = "kubectl" if operation == "Apply" else "kubectl-client-side-apply"
-    owned = {"f:spec": {"f:ipFamilies": {}, "f:ipFamilyPolicy": {}, "f:selector": {"f:app": {}}}}
+    owned: dict[str, Any] = {
+        "f:spec": {"f:ipFamilies": {}, "f:ipFamilyPolicy": {}, "f:selector": {"f:app": {}}}
+    }
     live["metadata"]["managedFields"] = [entry(manager, owned, operation=operation)]
     findings = diff_object(desired, live)
     assert [(f.rule, f.path, f.severity.value, f.manager) for f in findings] == [
@@ -229,7 +233,9 @@ def test_a_dropped_block_is_reported_once() -> None:
     desired = deployment()
     pod(desired)["os"] = {"name": "linux", "variant": "x"}
     live = served(deployment())
-    fields = {"f:spec": {"f:template": {"f:spec": {"f:os": {"f:name": {}, "f:variant": {}}}}}}
+    fields: dict[str, Any] = {
+        "f:spec": {"f:template": {"f:spec": {"f:os": {"f:name": {}, "f:variant": {}}}}}
+    }
     live["metadata"]["managedFields"] = [entry("kubectl-client-side-apply", fields)]
     assert found(diff_object(desired, live)) == [
         ("field-not-served", "/spec/template/spec/os", None)

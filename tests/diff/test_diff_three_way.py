@@ -105,7 +105,7 @@ def test_field_removed_after_server_side_apply() -> None:
 
 
 def test_keyed_element_removed_after_server_side_apply() -> None:
-    applied = {
+    applied: dict[str, Any] = {
         "f:spec": {
             "f:template": {
                 "f:spec": {
@@ -135,7 +135,7 @@ def test_update_entries_are_not_a_record_of_what_we_set() -> None:
 
 
 def test_other_appliers_are_not_ours() -> None:
-    applied = {"f:metadata": {"f:labels": {"f:team": {}}}}
+    applied: dict[str, Any] = {"f:metadata": {"f:labels": {"f:team": {}}}}
     before = deployment()
     before["metadata"]["labels"]["team"] = "ml"
     live = served(before, managed=[entry("istio-operator", applied, operation="Apply")])

@@ -16,7 +16,7 @@ from kubedrift.diff import (
 )
 from kubedrift.model import InputError
 
-REPLICAS = {"f:spec": {"f:replicas": {}}}
+REPLICAS: dict[str, Any] = {"f:spec": {"f:replicas": {}}}
 
 
 def scaled(manager: str, **kwargs: Any) -> dict[str, Any]:
@@ -145,8 +145,8 @@ def node(labels: dict[str, str], managed: list[dict[str, Any]] | None = None) ->
 
 def test_gpu_operator_node_labels() -> None:
     desired = node({"nvidia.com/gpu.product": "H100", "nvidia.com/mig.config": "all-1g.10gb"})
-    owner = {"f:metadata": {"f:labels": {"f:nvidia.com/gpu.product": {}}}}
-    person = {"f:metadata": {"f:labels": {"f:nvidia.com/mig.config": {}}}}
+    owner: dict[str, Any] = {"f:metadata": {"f:labels": {"f:nvidia.com/gpu.product": {}}}}
+    person: dict[str, Any] = {"f:metadata": {"f:labels": {"f:nvidia.com/mig.config": {}}}}
     live = node(
         {"nvidia.com/gpu.product": "A100", "nvidia.com/mig.config": "all-disabled"},
         [entry("nfd-master", owner), entry("kubectl-label", person)],

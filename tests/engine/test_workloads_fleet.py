@@ -72,8 +72,9 @@ class Scenario:
         assert placement(self.fleet) == on  # drift changed no placement
         self.snapshot = write_snapshot(self.fleet, tmp / "live.json")
 
-    def scan(self, **options: bool) -> Report:
-        return asyncio.run(run_scan(ScanRequest(snapshots=(self.snapshot,), **options)))
+    def scan(self, *, check_workloads: bool = True) -> Report:
+        request = ScanRequest(snapshots=(self.snapshot,), check_workloads=check_workloads)
+        return asyncio.run(run_scan(request))
 
 
 @pytest.fixture(scope="module")
