@@ -34,7 +34,7 @@ from store.builders import at, finding, node_finding
     ],
 )
 def test_side_by_side_pairs_lines(desired: object, live: object, rows: list[DiffRow]) -> None:
-    assert side_by_side(desired, live) == rows  # type: ignore[arg-type]
+    assert side_by_side(desired, live) == rows
 
 
 def test_bars_scale_to_the_largest_and_survive_no_data() -> None:

@@ -54,7 +54,7 @@ def make_repo(root: Path, files: dict[str, str]) -> Path:
 
 def hand_edited(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The live side: desired with the hand edits, namespaces filled in."""
-    out = json.loads(json.dumps(objects))
+    out: list[dict[str, Any]] = json.loads(json.dumps(objects))
     for obj in out:
         obj["metadata"].setdefault("namespace", "default")
         if obj["kind"] == "Deployment":

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -32,9 +33,10 @@ def invoke(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def scan_json() -> dict:  # type: ignore[type-arg]
+def scan_json() -> dict[str, Any]:
     result = CliRunner().invoke(cli(), ["scan", *SCAN_INPUTS, "-o", "json"])  # type: ignore[arg-type]
-    return json.loads(result.stdout)
+    document: dict[str, Any] = json.loads(result.stdout)
+    return document
 
 
 def test_a_report_of_a_scan_lists_every_finding_scan_reports(tmp_path: Path) -> None:
