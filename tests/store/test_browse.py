@@ -133,3 +133,21 @@ def test_clusters_and_the_episodes_of_one_finding(filled: SqlStore) -> None:
     filled.record_scan("prod-a", [finding("trainer", namespace="ml")], at=at(300))
     episodes = filled.browse().episodes_of_finding(trainer.id)
     assert [(e.episode, e.is_open) for e in episodes] == [(1, False), (2, True)]
+
+
+def test_status_suppressed_lists_the_open_findings_a_suppression_covers(sql_url: str) -> None:
+    """Issue 15.2/15.3: the status filter includes `suppressed` (shown, never dropped)."""
+    import dataclasses
+    from datetime import date
+
+    from kubedrift.api.documents import episode_json
+    from kubedrift.model.suppression import Suppression
+
+    quiet = Suppression("load test INC-42", date(2026, 12, 31), by="alice", name="web")
+    with SqlStore.open(sql_url) as store:
+        web = dataclasses.replace(finding("web", namespace="shop"), suppression=quiet)
+        store.record_scan("prod", [web, finding("trainer", namespace="ml")], at=at(0))
+        assert _names(store, FindingQuery(status=Status.SUPPRESSED)) == ["web"]
+        assert set(_names(store, FindingQuery(status=Status.OPEN))) == {"web", "trainer"}
+        (page_item,) = store.browse().page(FindingQuery(status=Status.SUPPRESSED)).items
+        assert episode_json(page_item, at(1))["status"] == "suppressed"

@@ -35,7 +35,7 @@ def episode_json(e: StoredFinding, now: datetime) -> dict[str, Any]:
         "id": e.id,
         "cluster": e.cluster,
         "episode": e.episode,
-        "status": "open" if e.is_open else "resolved",
+        "status": _status(e),
         "first_seen": iso(e.first_seen),
         "last_seen": iso(e.last_seen),
         "resolved_at": iso(e.resolved_at),
@@ -126,3 +126,10 @@ def cluster_json(c: ClusterSummary) -> dict[str, Any]:
         "last_recorded": iso(c.last_recorded),
         "open": c.open,
     }
+
+
+def _status(e: StoredFinding) -> str:
+    """`suppressed` for an open episode a suppression covers, else `open` or `resolved`."""
+    if not e.is_open:
+        return "resolved"
+    return "suppressed" if e.finding.suppression is not None else "open"

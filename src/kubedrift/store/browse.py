@@ -38,9 +38,11 @@ MAX_LIMIT = 500
 
 
 class Status(enum.Enum):
-    """Which episodes by state: still open, resolved, or both."""
+    """Which episodes by state: still open (suppressed ones included, marked), open and
+    suppressed (`kubedrift suppress` or a KubedriftConfig), resolved, or all."""
 
     OPEN = "open"
+    SUPPRESSED = "suppressed"
     RESOLVED = "resolved"
     ALL = "all"
 
@@ -76,7 +78,7 @@ class FindingQuery:
             namespace=self.namespace,
             kind=self.kind,
             pool=self.pool,
-            open_only=self.status is Status.OPEN,
+            open_only=self.status in (Status.OPEN, Status.SUPPRESSED),
         )
 
 
@@ -278,6 +280,8 @@ def query_conditions(
     wanted = reads.conditions(query.history_filter())
     if query.status is Status.RESOLVED:
         wanted.append(f.resolved_at.is_not(None))
+    if query.status is Status.SUPPRESSED:  # the suppression in force when last seen
+        wanted.append(f.suppression.is_not(None))
     if query.severities:
         severity: Any = f.severity
         if for_page and dialect == "sqlite":
