@@ -20,8 +20,6 @@ from support.apiserver import ApiServer, missing_binaries, start_apiserver
 from support.corpus import require_corpus
 from support.prometheus import Prometheus, prometheus_binary, start_prometheus
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
 
 
 MARKS = {
@@ -97,4 +95,4 @@ def alertmanager() -> Iterator[Alertmanager]:
 @pytest.fixture(scope="session")
 def shared_corpus() -> Path:
     """The peers' test data folder (`../shared/corpus` beside the checkout); skips without."""
-    return require_corpus(SHARED / "corpus")
+    return require_corpus()

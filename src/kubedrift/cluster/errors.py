@@ -88,10 +88,13 @@ _BY_STATUS: dict[int, type[ApiError]] = {
 }
 
 
+def _class_of(status: int) -> type[ApiError]:
+    return _BY_STATUS.get(status) or (Unavailable if status >= 500 else ApiError)
+
+
 def api_error(status: int, message: str, *, where: str) -> ApiError:
     """The typed error for an HTTP `status` and the apiserver's `message`."""
-    cls = _BY_STATUS.get(status) or (Unavailable if status >= 500 else ApiError)
-    return cls(_line(status, message), where=where, status=status)
+    return _class_of(status)(_line(status, message), where=where, status=status)
 
 
 def response_error(resp: httpx.Response, what: str) -> ApiError:
@@ -110,7 +113,7 @@ def status_error(status: dict[str, object], what: str) -> ApiError:
     code = status.get("code")
     message = str(status.get("message") or status.get("reason") or "unknown error")
     number = code if isinstance(code, int) else 0
-    cls = _BY_STATUS.get(number) or (Unavailable if number >= 500 else ApiError)
+    cls = _class_of(number)
     if cls is Gone:
         return Gone(message, where=what)
     return cls(f"watch error {code}: {message}", where=f"watch {what}", status=number)
