@@ -20,8 +20,6 @@ from support.apiserver import ApiServer, missing_binaries, start_apiserver
 from support.corpus import require_corpus
 from support.prometheus import Prometheus, prometheus_binary, start_prometheus
 
-
-
 MARKS = {
     "apiserver": "apiserver",
     "private_server": "apiserver",
