@@ -15,6 +15,7 @@ BENCHMARKS = (
     "bench_api.py",
     "bench_report.py",
     "bench_predict.py",
+    "bench_heal.py",
 )
 
 

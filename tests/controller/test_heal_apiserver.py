@@ -18,6 +18,7 @@ test writes (namespace `default`, the only one that role covers). What must hold
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -218,6 +219,48 @@ def test_apply_mode_reverts_a_hand_edit_leaves_trusted_and_unscoped_fields_and_s
         ]
 
 
+def test_apply_mode_reverts_every_one_of_a_run_of_hand_edits_by_another_manager(
+    apiserver: ApiServer, tmp_path: Path
+) -> None:
+    """What `bench/bench_heal.py` times, asserted without timing: hand edits one after the
+    other, each by field manager `hand-editor` on an object of its own, are all reverted
+    to desired, each by one applied heal (the token bucket delays none of them past the
+    wait, and none is taken for a fight)."""
+    suffix = uuid.uuid4().hex[:6]
+    objects = [configmap(f"heal-run-{i}-{suffix}", a="1") for i in range(5)]
+    for obj in objects:
+        kubectl(apiserver.kubeconfig, "apply", "-f", "-", stdin=json.dumps(obj))
+    token = _token(apiserver, remediation=True)
+    watch = Watch(tmp_path, apiserver.kubeconfig_for(token, tmp_path / "kc"), objects)
+    names = [obj["metadata"]["name"] for obj in objects]
+    try:
+        watch.start("--heal", "--heal-mode", "apply", "--heal-namespace", "default",
+                    "--heal-max-per-minute", "600")  # fmt: skip
+        for i, name in enumerate(names):
+            body = json.dumps({"data": {"a": f"hand-{i}"}})
+            kubectl(apiserver.kubeconfig, "patch", "configmap", name, "-p", body,
+                    "--field-manager=hand-editor")  # fmt: skip
+            wait_for(f"the revert of {name}", functools.partial(_reverted, apiserver, name))
+
+        # counted just after the write returns: waited for, not read at once
+        def applied() -> float:
+            return watch.metric("kubedrift_heal_actions_total", result="applied")
+
+        wait_for("every heal counted", lambda: applied() == len(names))
+    finally:
+        kubectl(apiserver.kubeconfig, "delete", "-k", str(DEPLOY / "remediation"))
+        watch.stop()
+    with SqlStore.open(str(watch.db)) as store:
+        rows = [r for r in store.actions() if r.object.name in names]
+    assert sorted((r.object.name, r.result, r.changes[0]["from"]) for r in rows) == [
+        (name, "applied", f"hand-{i}") for i, name in enumerate(names)
+    ]
+
+
+def _reverted(server: ApiServer, name: str) -> bool:
+    return data(server, name) == {"a": "1"}
+
+
 def _namespace(name: str) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
 
@@ -329,18 +372,22 @@ def test_apply_mode_without_the_remediation_role_is_refused_and_stays_ready(
     try:
         watch.start("--heal", "--heal-mode", "apply")
         patch(apiserver, name, a="9")
+        # a retry (after 2.5-5 s of backoff) is refused again, for the same reason
         wait_for(
-            "the refused heal",
-            lambda: watch.metric("kubedrift_heal_actions_total", result="forbidden"),
+            "the refused heal and its retry",
+            lambda: watch.metric("kubedrift_heal_actions_total", result="forbidden") >= 2,
         )
         assert http_get(watch.base + "/readyz")[0] == 200
-        (alert,) = watch.alerts(name, "heal", "action")
-        assert alert["finding"]["details"]["result"] == "forbidden"
     finally:
-        output = watch.stop()
+        output = watch.stop()  # alerts still queued are delivered before it exits
+    (alert,) = watch.alerts(name, "heal", "action")  # regression: one alert per retry
+    assert alert["finding"]["details"]["result"] == "forbidden"
     assert data(apiserver, name) == {"a": "9"}
     assert "self-heal failed" in output
+    refused = [line for line in output.splitlines() if "refused: " in line and name in line]
+    assert len(refused) == 1, output  # the WARNING line, once
+    assert "not alerted again until the reason changes" in refused[0]
     with SqlStore.open(str(watch.db)) as store:
-        (row,) = [r for r in store.actions() if r.object.name == name]
-    assert row.result == "forbidden"
-    assert not row.dry_run
+        rows = [r for r in store.actions() if r.object.name == name]
+    assert len(rows) >= 2  # every attempt is still recorded
+    assert {(r.result, r.dry_run) for r in rows} == {("forbidden", False)}

@@ -14,6 +14,7 @@ from kubedrift.remediate.heal import (
     FightBook,
     HealMode,
     HealPolicy,
+    RefusalBook,
     action_finding,
     field_key,
     fight_finding,
@@ -226,3 +227,21 @@ def test_a_config_files_heal_block_is_read_and_checked(tmp_path: Path) -> None:
         load_config(bad)
     assert str(bad) in str(err.value)
     assert "heal: unknown key 'rate'" in str(err.value)
+
+
+def test_a_refusal_is_news_once_per_object_and_reason_until_cleared() -> None:
+    """Regression: every retry of a heal refused by RBAC alerted again (one alert per
+    backoff step, forever). Now only the first refusal, or one for a new reason, is news."""
+    book = RefusalBook()
+    trainer, other = ("", "ConfigMap", "ml", "trainer"), ("", "ConfigMap", "ml", "other")
+    denied = 'configmaps "trainer" is forbidden: User "sa" cannot patch resource'
+    assert book.refused(trainer, denied)
+    assert not book.refused(trainer, denied)  # the retry: same object, same reason
+    assert not book.refused(trainer, denied)
+    assert book.refused(other, denied)  # another object is news of its own
+    assert book.refused(trainer, "admission webhook denied the request")  # a new reason
+    assert book.refused(trainer, denied)  # … and back again is a change too
+    assert len(book) == 2
+    book.cleared(trainer)  # healed, or its drift ended
+    assert book.refused(trainer, denied)
+    assert not book.refused(other, denied)

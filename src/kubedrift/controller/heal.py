@@ -14,8 +14,11 @@ drifted value. In `apply` mode each write is sent; a `conflict` (the object chan
 the event) needs nothing more, as the newer event brings its own work; `forbidden` and
 `error` are logged (rate-limited), counted, and retried with backoff while the drift lasts.
 Every action is recorded in the store's `actions` table (actor `kubedrift-heal`), counted
-in `kubedrift_heal_actions_total{result}` and alerted (`AlertEvent.ACTION`). Heal failures
-never touch `/readyz`: healing is an extra, watching is the service.
+in `kubedrift_heal_actions_total{result}` and alerted (`AlertEvent.ACTION`), except a
+refusal (403, RBAC) repeated for the same object and reason: RBAC does not change by
+itself, so its retries are counted and recorded but alerted and logged (a WARNING line)
+once, until the reason changes, a heal of the object succeeds, or its drift ends. Heal
+failures never touch `/readyz`: healing is an extra, watching is the service.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from kubedrift.remediate.heal import (
     FightBook,
     HealMode,
     HealPolicy,
+    RefusalBook,
     Skip,
     action_finding,
     field_key,
@@ -137,6 +141,8 @@ class Healer:
         self._planned: dict[FieldKey, str] = {}
         self._wake = asyncio.Event()
         self._backoff = Backoff(RETRY_INITIAL, RETRY_CAP)
+        self._retries: set[asyncio.Task[None]] = set()
+        self.refusals = RefusalBook()
 
     # -- policy ---------------------------------------------------------------------------
 
@@ -216,6 +222,8 @@ class Healer:
             self._planned.pop(key, None)
         if drifted:
             self._drifted[obj] = drifted
+        else:  # the drift is gone: a later refusal of a new drift is news again
+            self.refusals.cleared(obj)
 
     def forget_pending(self) -> None:
         """Drop the work not done yet (leadership lost: another replica heals now)."""
@@ -225,11 +233,16 @@ class Healer:
 
     async def run(self) -> None:
         """Heal pending work, paced, until cancelled (a dry run needs no connection)."""
-        if self.options.mode is HealMode.DRY_RUN:
-            await self._loop(None)
-            return
-        async with Connection(self.target) as conn:
-            await self._loop(_Cluster(conn, Discovery(conn)))
+        try:
+            if self.options.mode is HealMode.DRY_RUN:
+                await self._loop(None)
+                return
+            async with Connection(self.target) as conn:
+                await self._loop(_Cluster(conn, Discovery(conn)))
+        finally:
+            for task in self._retries:
+                task.cancel()
+            await asyncio.gather(*self._retries, return_exceptions=True)
 
     async def _loop(self, cluster: _Cluster | None) -> None:
         while True:
@@ -296,9 +309,11 @@ class Healer:
             elif result == PLANNED:
                 self._planned[field_key(finding)] = _signature(finding)
         self._count(result)
-        self._log(outcome)
+        news = self._news(outcome)
+        if news:
+            self._log(outcome)
         await self._record(outcome)
-        if self.sinks.alert is not None and result != "conflict":  # a race, not news
+        if self.sinks.alert is not None and news and result != "conflict":  # a race, not news
             at = datetime.now(UTC)
             self.sinks.alert(
                 [
@@ -312,6 +327,25 @@ class Healer:
                     for f in write.findings
                 ]
             )
+
+    def _news(self, outcome: Outcome) -> bool:
+        """False for a refusal of the same object for the same reason as the last time."""
+        obj = outcome.write.object.pairing_key()
+        if outcome.result != "forbidden":
+            if outcome.result == "applied":
+                self.refusals.cleared(obj)
+            return True
+        if not self.refusals.refused(obj, outcome.message):
+            self.trouble.failed(f"{outcome.write.object}: forbidden: {outcome.message}")
+            return False
+        log.warning(
+            "self-heal of %s refused: %s; retried with backoff while the drift lasts, "
+            'counted in kubedrift_heal_actions_total{result="forbidden"}, not alerted '
+            "again until the reason changes",
+            outcome.write.object,
+            outcome.message,
+        )
+        return True
 
     def _log(self, outcome: Outcome) -> None:
         ref, paths = outcome.write.object, ", ".join(outcome.write.paths)
@@ -337,14 +371,18 @@ class Healer:
             log.debug("self-heal action of %s not recorded: %s", record.object, err)
 
     def _retry_later(self, obj: tuple[str, ...], work: _Work) -> None:
-        """Offer the same work again after a backoff, unless newer work came meanwhile."""
+        """Offer the same work again after a backoff, unless newer work came meanwhile.
+        The wait is the injected `sleep`, so tests drive retries on their own clock."""
 
-        def again() -> None:
+        async def again(delay: float) -> None:
+            await self._sleep(delay)
             if obj not in self._pending:
                 self._pending[obj] = work
                 self._wake.set()
 
-        asyncio.get_running_loop().call_later(self._backoff.next_delay(), again)
+        task = asyncio.get_running_loop().create_task(again(self._backoff.next_delay()))
+        self._retries.add(task)
+        task.add_done_callback(self._retries.discard)
 
     def _count(self, result: str) -> None:
         if self.sinks.count is not None:

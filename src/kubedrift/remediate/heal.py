@@ -267,3 +267,31 @@ def action_finding(finding: Finding, *, mode: HealMode, result: str, message: st
         details=(("drift_rule", finding.rule), ("mode", mode.value), ("result", result)),
         source=finding.source,
     )
+
+
+@dataclass
+class RefusalBook:
+    """Objects whose heal the apiserver refused (403 Forbidden), with the reason it gave.
+
+    RBAC does not change by itself: a refused write is retried with backoff while the
+    drift lasts, and every retry would be refused for the same reason. Only a refusal that
+    is news — the first for the object, or for a new reason — is worth an alert and a log
+    line; `cleared` (a heal of the object went through, or its drift ended) makes the next
+    refusal news again.
+    """
+
+    _reasons: dict[tuple[str, ...], str] = field(default_factory=dict)
+
+    def refused(self, obj: tuple[str, ...], reason: str) -> bool:
+        """A write to `obj` was refused for `reason`; True when that is news."""
+        if self._reasons.get(obj) == reason:
+            return False
+        self._reasons[obj] = reason
+        return True
+
+    def cleared(self, obj: tuple[str, ...]) -> None:
+        """`obj` was healed, or is no longer drifted."""
+        self._reasons.pop(obj, None)
+
+    def __len__(self) -> int:
+        return len(self._reasons)
