@@ -10,20 +10,14 @@ the line stays one line.
 
 from __future__ import annotations
 
-import importlib
 import sys
 from collections.abc import Callable
 from typing import NoReturn
 
 import typer
 
+from kubedrift.cli.click_seam import ClickException
 from kubedrift.model import KubedriftError
-
-ClickException: type[Exception]
-try:
-    ClickException = importlib.import_module("typer._click.exceptions").ClickException
-except ImportError:  # older typer on plain click
-    ClickException = importlib.import_module("click.exceptions").ClickException
 
 _ESCAPES = {c: f"\\x{c:02x}" for c in range(32)} | {0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"}
 

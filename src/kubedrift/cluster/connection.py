@@ -20,12 +20,11 @@ import httpx2 as httpx
 import msgspec
 import yaml
 from lightkube import ConfigError, KubeConfig
-from lightkube.config.client_adapter import AsyncClient as _adapter_client
-from lightkube.config.client_adapter import ConnectionParams
 from lightkube.config.kubeconfig import SingleConfig
 
 from kubedrift.cluster.errors import response_error, transport_error
 from kubedrift.cluster.kubeconfig import kubeconfig_paths, load_merged
+from kubedrift.cluster.lightkube_seam import adapter_client
 from kubedrift.model import ClusterError
 from kubedrift.model.gcpause import gc_paused
 
@@ -135,7 +134,7 @@ class Connection:
     async def __aenter__(self) -> Connection:
         timeout = httpx.Timeout(self.target.timeout)
         try:
-            self._http = _adapter_client(self.config, ConnectionParams(timeout=timeout))
+            self._http = adapter_client(self.config, timeout)
         except (ConfigError, OSError) as err:
             raise ClusterError(f"cannot set up the connection: {err}", where=self.server) from None
         return self

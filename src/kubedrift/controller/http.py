@@ -30,12 +30,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import hmac
 import logging
 import math
-import socket
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 import uvicorn
 from fastapi import FastAPI, Request, Response
@@ -44,6 +44,7 @@ from fastapi.responses import JSONResponse
 from kubedrift.controller.health import HealthState, Probe
 from kubedrift.controller.hookguard import HookGuard, HookLimits, has_signature
 from kubedrift.controller.metrics import ControllerMetrics
+from kubedrift.controller.uvicorn_seam import EmbeddedServer, shutdown
 from kubedrift.model import KubedriftError
 
 log = logging.getLogger(__name__)
@@ -320,48 +321,26 @@ async def serve(
         server_header=False,
         timeout_graceful_shutdown=SHUTDOWN_GRACE,
     )
-    server = _EmbeddedServer(config, ready_event)
+    server = EmbeddedServer(config, functools.partial(_listening, config.host, ready_event))
     try:
         await server.serve()
     except SystemExit:  # uvicorn exits the process when it cannot bind; we report instead
         raise ServeError(f"cannot listen on {host}:{port}", where="controller HTTP") from None
     except asyncio.CancelledError:
-        await _shutdown(server)
+        await shutdown(server)
         raise
     finally:
         await _close_reloads(app)
 
 
-class _EmbeddedServer(uvicorn.Server):
-    """uvicorn's server without its signal handlers, announcing when it listens."""
-
-    def __init__(self, config: uvicorn.Config, ready_event: asyncio.Event | None) -> None:
-        super().__init__(config)
-        self._ready_event = ready_event
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        # uvicorn ≥ 0.29 has no `install_signal_handlers` switch: `serve()` replaces the
-        # SIGINT/SIGTERM handlers for its whole run. The watcher owns those signals.
-        yield
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets=sockets)
-        if not self.started:
-            return
-        port = int(self.servers[0].sockets[0].getsockname()[1])
-        log.info("controller HTTP listening on %s:%d", self.config.host, port)
-        if isinstance(self._ready_event, ServerReady):
-            self._ready_event.port, self._ready_event.server = port, self
-        if self._ready_event is not None:
-            self._ready_event.set()
-
-
-async def _shutdown(server: uvicorn.Server) -> None:
-    """Close the listener and connections of a server whose `serve()` was cancelled."""
-    server.should_exit = True
-    if server.started:
-        await server.shutdown()
+def _listening(
+    host: str, ready_event: asyncio.Event | None, port: int, server: uvicorn.Server
+) -> None:
+    log.info("controller HTTP listening on %s:%d", host, port)
+    if isinstance(ready_event, ServerReady):
+        ready_event.port, ready_event.server = port, server
+    if ready_event is not None:
+        ready_event.set()
 
 
 async def _close_reloads(app: FastAPI) -> None:
