@@ -1,4 +1,9 @@
-"""Leader election on a Lease: the pure takeover decision, then real races on the apiserver."""
+"""Leader election on a Lease: the pure takeover decision, then real races on the apiserver.
+
+The apiserver tests check who leads and what the Lease says, never how fast: the timing
+rules (renewal period, renew deadline, expiry) are pinned in virtual time in
+tests/cluster/test_lease_timing.py, where no CPU load can stretch them.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import random
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -27,6 +32,7 @@ from kubedrift.cluster.lease import (
     observe,
 )
 from kubedrift.cluster.rest import send_json
+from support.aio import run
 from support.apiserver import ApiServer
 
 NS = "default"
@@ -161,17 +167,20 @@ async def until(predicate: Callable[[], bool], timeout: float) -> float:
     return time.monotonic() - start
 
 
+async def renewed(conn: Connection, name: str) -> dict[str, Any]:
+    """The Lease's spec once its holder has renewed it at least twice."""
+    first = (await read_lease(conn, name))["spec"]["renewTime"]
+    seen = {first}
+    while len(seen) < 3:
+        await asyncio.sleep(0.05)
+        seen.add((await read_lease(conn, name))["spec"]["renewTime"])
+    return dict((await read_lease(conn, name))["spec"])
+
+
 async def read_lease(conn: Connection, name: str) -> dict[str, Any]:
     lease = await conn.get_json(f"/apis/coordination.k8s.io/v1/namespaces/{NS}/leases/{name}")
     assert lease is not None
     return lease
-
-
-def run(coro: Awaitable[None], timeout: float = 60) -> None:
-    async def go() -> None:
-        await asyncio.wait_for(coro, timeout)
-
-    asyncio.run(go())
 
 
 def test_two_candidates_one_leader_that_keeps_renewing(apiserver: ApiServer, lease: str) -> None:
@@ -182,8 +191,7 @@ def test_two_candidates_one_leader_that_keeps_renewing(apiserver: ApiServer, lea
             tasks = [asyncio.create_task(e.lead(forever)) for e in electors]
             sampler = asyncio.create_task(guard.sample())
             await until(lambda: any(e.is_leader for e in guard.electors), 10)
-            await asyncio.sleep(3 * FAST["lease_duration"])  # renewals must keep it
-            spec = (await read_lease(c1, lease))["spec"]
+            spec = await renewed(c1, lease)
             for task in (*tasks, sampler):
                 task.cancel()
             await asyncio.gather(*tasks, sampler, return_exceptions=True)
@@ -216,20 +224,19 @@ def test_a_leader_that_steps_down_hands_over_promptly(
             leading = asyncio.create_task(first.lead(work))
             await until(lambda: first.is_leader, 10)
             waiting = asyncio.create_task(second.lead(forever))
-            await asyncio.sleep(1.0)
+            await until(lambda: bool(second._observed), 10)  # it has seen first's Lease
             assert not second.is_leader
             if ending == "cancelled":
                 leading.cancel()
             else:
                 done.set()
             outcome = (await asyncio.gather(leading, return_exceptions=True))[0]
-            elapsed = await until(lambda: second.is_leader, 5)
+            await until(lambda: second.is_leader, 10)
             spec = (await read_lease(c1, lease))["spec"]
             waiting.cancel()
             await asyncio.gather(waiting, return_exceptions=True)
         expected = {"returns": type(None), "raises": RuntimeError}
         assert type(outcome) is expected.get(ending, asyncio.CancelledError)
-        assert elapsed < FAST["lease_duration"] / 2  # released, not expired
         assert (spec["holderIdentity"], spec["leaseTransitions"]) == ("second", 1)
         assert guard.violations == []
 
@@ -247,16 +254,15 @@ def test_a_leader_that_stops_renewing_is_replaced_after_the_lease_duration(
             leading = asyncio.create_task(crashing.lead(forever))
             await until(lambda: crashing.is_leader, 10)
             waiting = asyncio.create_task(other.lead(forever))
-            await asyncio.sleep(1.0)
+            await until(lambda: bool(other._observed), 10)
             leading.cancel()  # a crash: no release, the Lease still names "crashing"
             await asyncio.gather(leading, return_exceptions=True)
             assert (await read_lease(c1, lease))["spec"]["holderIdentity"] == "crashing"
-            elapsed = await until(lambda: other.is_leader, 10)
+            await until(lambda: other.is_leader, 10)
+            spec = (await read_lease(c1, lease))["spec"]
             waiting.cancel()
             await asyncio.gather(waiting, return_exceptions=True)
-        # Its last renewal was at most one retry period before the crash.
-        assert FAST["lease_duration"] - FAST["retry_period"] - 0.1 <= elapsed
-        assert elapsed < FAST["lease_duration"] + 1.0
+        assert (spec["holderIdentity"], spec["leaseTransitions"]) == ("other", 1)
         assert guard.violations == []
 
     run(go())
@@ -282,14 +288,11 @@ def test_a_lease_taken_by_force_is_lost_at_the_next_renewal(
             taken["spec"] |= {"holderIdentity": "intruder", "renewTime": micro_time()}
             path = f"/apis/coordination.k8s.io/v1/namespaces/{NS}/leases/{lease}"
             await send_json(admin, "PUT", path, taken, what=lease)
-            started = time.monotonic()
             with pytest.raises(LeadershipLost, match="could not renew"):
                 await leading
-            elapsed = time.monotonic() - started
             spec = (await read_lease(admin, lease))["spec"]
         assert cancelled.is_set()
         assert not elector.is_leader
-        assert elapsed < FAST["renew_deadline"]
         assert spec["holderIdentity"] == "intruder"  # a lost lease is not "released"
 
     run(go())
@@ -352,19 +355,15 @@ def test_a_leader_cut_off_steps_down_before_anyone_takes_over(
                 leading = asyncio.create_task(cut_off.lead(forever))
                 await until(lambda: cut_off.is_leader, 10)
                 waiting = asyncio.create_task(other.lead(forever))
-                await asyncio.sleep(0.5)
+                await until(lambda: bool(other._observed), 10)
                 path = f"/apis/rbac.authorization.k8s.io/v1/namespaces/{NS}/rolebindings/{lease}"
                 await admin.http.delete(path)  # its renewals are now forbidden
-                started = time.monotonic()
                 with pytest.raises(LeadershipLost):
                     await leading
-                lost = time.monotonic() - started
-                taken = await until(lambda: other.is_leader, 10) + lost
+                await until(lambda: other.is_leader, 10)
                 for task in (waiting, sampler):
                     task.cancel()
                 await asyncio.gather(waiting, sampler, return_exceptions=True)
-        assert lost < FAST["renew_deadline"] + 0.5
-        assert taken > FAST["lease_duration"] - FAST["retry_period"] - 0.1
         assert guard.violations == []
         assert guard.terms == ["cut-off", "other"]
 

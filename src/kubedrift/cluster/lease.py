@@ -138,7 +138,8 @@ def micro_time(moment: datetime | None = None) -> str:
 class LeaderElector:
     """Campaigns for one Lease as `identity`; `lead(work)` runs work only while leading.
 
-    `clock` (monotonic seconds) times observations and the renew deadline.
+    `clock` (monotonic seconds) times observations and the renew deadline, and `sleep`
+    waits between attempts: tests pass a virtual clock's pair (tests/support/aio.py).
     `release_on_cancel=False` leaves the Lease to expire when `lead` is cancelled.
     """
 
@@ -153,6 +154,7 @@ class LeaderElector:
         renew_deadline: float = 10.0,
         retry_period: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         on_change: Callable[[bool], None] | None = None,
         release_on_cancel: bool = True,
     ) -> None:
@@ -165,7 +167,7 @@ class LeaderElector:
         self.lease_duration, self.renew_deadline = lease_duration, renew_deadline
         self.retry_period = retry_period
         self.release_on_cancel = release_on_cancel
-        self._clock = clock
+        self._clock, self._sleep = clock, sleep
         self._on_change = on_change
         self._collection = f"/apis/{API_VERSION}/namespaces/{namespace}/leases"
         self._what = f"Lease/{namespace}/{name}"
@@ -236,14 +238,14 @@ class LeaderElector:
 
     async def _acquire(self) -> None:
         while not await self._attempt(self.renew_deadline):
-            await asyncio.sleep(self.retry_period * (1 + _JITTER * random.random()))
+            await self._sleep(self.retry_period * (1 + _JITTER * random.random()))
         _log.info("%s: %s became the leader", self._what, self.identity)
         self._set_leading(True)
 
     async def _keep_renewing(self) -> None:
         """Renew every retry_period; return once a renewal missed the deadline."""
         while True:
-            await asyncio.sleep(self.retry_period)
+            await self._sleep(self.retry_period)
             if not await self._renew_before(self._renewed_at + self.renew_deadline):
                 return
 
@@ -254,7 +256,7 @@ class LeaderElector:
             if self._observed is not None and self._observed.record.holder != self.identity:
                 _log.warning("%s: taken over by %s", self._what, self._observed.record.holder)
                 return False
-            await asyncio.sleep(min(self.retry_period, max(0.0, deadline - self._clock())))
+            await self._sleep(min(self.retry_period, max(0.0, deadline - self._clock())))
         _log.warning("%s: no renewal within %gs", self._what, self.renew_deadline)
         return False
 
