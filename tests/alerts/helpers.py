@@ -7,9 +7,8 @@ sink's answers and keeps what it was sent.
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -35,15 +34,6 @@ FAST = AlertPolicy(
 SLACK_URL = "https://hooks.slack.example/services/T000/B000/XXXXsecretTOKENxxxx"
 HOOK_URL = "https://hooks.example.com/kubedrift/9f8e7d6c-token"
 AM_URL = "http://alertmanager.example:9093/api/v2/alerts"
-
-
-def run(coro: Awaitable[T]) -> T:
-    """Run a coroutine on a fresh event loop (the project's tests use no async plugin)."""
-
-    async def main() -> T:
-        return await coro
-
-    return asyncio.run(main())
 
 
 class Timeline:
@@ -98,12 +88,3 @@ class Recorder:
 def alerts_in(bodies: list[Any]) -> list[dict[str, Any]]:
     """Every alert of every webhook body."""
     return [a for body in bodies for a in body["alerts"]]
-
-
-async def eventually(check: Callable[[], bool], timeout: float = 3.0) -> None:
-    """Wait until `check()` holds (polling), or fail."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)

@@ -10,8 +10,9 @@ from kubedrift.alerts.alertmanager import postable_alert
 from kubedrift.alerts.ledger import Ledger, Verdict
 from kubedrift.model import Severity
 from store.builders import finding
+from support.aio import eventually, run
 
-from .helpers import AM_URL, FAST, HOOK_URL, Recorder, alerts_in, eventually, run
+from .helpers import AM_URL, FAST, HOOK_URL, Recorder, alerts_in
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

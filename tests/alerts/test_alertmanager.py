@@ -15,9 +15,10 @@ from kubedrift.alerts import AlertDispatcher, fingerprint, sink_from_url
 from kubedrift.diff import diff_object
 from kubedrift.model import Finding, Severity
 from store.builders import finding
+from support.aio import eventually, run
 from support.alertmanager import Alertmanager
 
-from .helpers import FAST, eventually, recent_timeline, run
+from .helpers import FAST, recent_timeline
 
 POLICY = replace(FAST, group_wait=0.05)
 

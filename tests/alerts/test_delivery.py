@@ -15,8 +15,9 @@ from kubedrift.alerts import AlertDispatcher, AlertError, AlertPolicy, sink_from
 from kubedrift.alerts.delivery import Outcome, deliver, retry_after
 from kubedrift.model.backoff import Backoff
 from store.builders import finding
+from support.aio import run
 
-from .helpers import FAST, SLACK_URL, Recorder, Timeline, run
+from .helpers import FAST, SLACK_URL, Recorder, Timeline
 
 SINK = sink_from_url("slack", SLACK_URL)
 SECRET_PARTS = ("XXXXsecret", "/services/T000", "B000")

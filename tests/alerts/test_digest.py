@@ -14,9 +14,10 @@ from kubedrift.alerts.digest import ALERTNAME
 from kubedrift.model import Severity
 from kubedrift.store import ScanDelta
 from store.builders import finding
+from support.aio import eventually, run
 from support.alertmanager import Alertmanager
 
-from .helpers import FAST, eventually, recent_timeline, run
+from .helpers import FAST, recent_timeline
 from .receiver import Receiver
 
 POLICY = replace(FAST, digest_wait=0.3)

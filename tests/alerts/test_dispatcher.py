@@ -15,18 +15,9 @@ from kubedrift.alerts import AlertDispatcher, AlertPolicy, Sink, alerts_from_del
 from kubedrift.alerts.worker import SinkWorker
 from kubedrift.model import Severity
 from store.builders import T0, finding
+from support.aio import eventually, run
 
-from .helpers import (
-    AM_URL,
-    FAST,
-    HOOK_URL,
-    SLACK_URL,
-    Recorder,
-    Timeline,
-    alerts_in,
-    eventually,
-    run,
-)
+from .helpers import AM_URL, FAST, HOOK_URL, SLACK_URL, Recorder, Timeline, alerts_in
 
 HOOK = sink_from_url("webhook", HOOK_URL)
 

@@ -10,8 +10,9 @@ import pytest
 from kubedrift.alerts import SCHEMA, AlertDispatcher, AlertPolicy, sink_from_url
 from kubedrift.model import Severity
 from store.builders import finding
+from support.aio import run
 
-from .helpers import FAST, Timeline, run
+from .helpers import FAST, Timeline
 from .receiver import Receiver
 
 POLICY = replace(FAST, group_wait=0.1)

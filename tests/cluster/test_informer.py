@@ -32,16 +32,13 @@ from kubedrift.cluster.informer import (
 from kubedrift.cluster.watch import EventType, WatchEvent
 from kubedrift.model import ClusterError
 from kubedrift.model.backoff import Backoff
+from support.aio import run as _run
 from support.apiserver import ApiServer
 
 CONFIGMAPS = ApiResource("", "v1", "ConfigMap", "configmaps", True)
 MINE = "informer=test"  # not kube-root-ca.crt, which the controller-manager adds
 NODES = ApiResource("", "v1", "Node", "nodes", False)
 FAST = InformerOptions(backoff_initial=0.01, backoff_cap=0.05)
-
-
-def _run(coro: Any) -> Any:
-    return asyncio.run(coro)
 
 
 async def _next(changes: AsyncIterator[Change], timeout: float = 20.0) -> Change:

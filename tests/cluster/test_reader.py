@@ -17,13 +17,10 @@ from kubedrift.cluster.discovery import Discovery
 from kubedrift.cluster.reader import fetch_desired, list_objects
 from kubedrift.cluster.watch import EventType, watch
 from kubedrift.model import ClusterError, ObjectRef
+from support.aio import run as _run
 from support.apiserver import ApiServer
 
 Node = create_global_resource("", "v1", "Node", "nodes")
-
-
-def _run(coro: Any) -> Any:
-    return asyncio.run(coro)
 
 
 async def _seed(kubeconfig: Path, namespace: str, nodes: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from kubedrift.desired.heal import HealSettings
 from kubedrift.model import Category, Finding, ObjectRef, Severity
 from kubedrift.remediate.heal import HealMode, field_key
 from kubedrift.store.actions import ActionRecord
+from support.aio import settle, synchronously
 
 
 class Clock:
@@ -92,24 +93,6 @@ def healer(clock: Clock, options: HealOptions) -> tuple[Healer, Recorded]:
     return made, seen
 
 
-def synchronously(test: Callable[[], Coroutine[Any, Any, None]]) -> Callable[[], None]:
-    """Run an async test body on a fresh loop, bounded in time."""
-
-    @functools.wraps(test)
-    def run() -> None:
-        asyncio.run(asyncio.wait_for(test(), 10))
-
-    return run
-
-
-async def until(check: Any) -> None:
-    for _ in range(1000):
-        if check():
-            return
-        await asyncio.sleep(0)
-    raise AssertionError("the healer did not get there")
-
-
 def observe(h: Healer, name: str, value: str, **kw: str) -> tuple[Finding, ...]:
     return h.observe(desired(name), live(name, value), (finding(name, value, **kw),), no_rediff)
 
@@ -122,7 +105,7 @@ async def test_at_most_max_per_minute_on_the_injected_clock() -> None:
         observe(h, f"c{i}", "9")
     task = asyncio.create_task(h.run())
     try:
-        await until(lambda: len(seen.rows) == 5)
+        await settle(lambda: len(seen.rows) == 5)
     finally:
         task.cancel()
     assert [t for t, _ in seen.rows] == [0.0, 30.0, 60.0, 90.0, 120.0]
@@ -144,7 +127,7 @@ async def test_a_suppressed_finding_is_never_healed() -> None:
     observe(h, "c1", "9")
     task = asyncio.create_task(h.run())
     try:
-        await until(lambda: len(seen.rows) == 1)
+        await settle(lambda: len(seen.rows) == 1)
         for _ in range(50):
             await asyncio.sleep(0)
     finally:
@@ -159,13 +142,13 @@ async def test_a_dry_run_tells_each_drifted_value_once() -> None:
     task = asyncio.create_task(h.run())
     try:
         observe(h, "c0", "9")
-        await until(lambda: len(seen.rows) == 1)
+        await settle(lambda: len(seen.rows) == 1)
         observe(h, "c0", "9")  # another event, the same drift
         observe(h, "c0", "10")  # a new value
-        await until(lambda: len(seen.rows) == 2)
+        await settle(lambda: len(seen.rows) == 2)
         h.observe(desired("c0"), live("c0", "1"), (), no_rediff)  # resolved
         observe(h, "c0", "10")  # drifted again, to a value told before: a new episode
-        await until(lambda: len(seen.rows) == 3)
+        await settle(lambda: len(seen.rows) == 3)
     finally:
         task.cancel()
     assert [r.changes[0]["from"] for _, r in seen.rows] == ["9", "10", "10"]

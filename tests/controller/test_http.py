@@ -8,7 +8,6 @@ import hashlib
 import hmac
 import signal
 import socket
-from collections.abc import Coroutine
 from typing import Any
 
 import httpx2
@@ -20,6 +19,7 @@ from kubedrift.controller.health import HealthState
 from kubedrift.controller.hookguard import HookLimits
 from kubedrift.controller.http import ServeError, ServerReady, build_app, build_hook_app, serve
 from kubedrift.controller.metrics import ControllerMetrics
+from support.aio import run
 
 SECRET = "hook-secret"
 PUSH = b'{"ref": "refs/heads/main", "after": "0123abc"}'
@@ -42,10 +42,6 @@ class Reloads:
     async def settle(self) -> None:
         """Wait until no reload is running or queued."""
         await asyncio.sleep(0.05)
-
-
-def _run(coro: Coroutine[Any, Any, Any]) -> Any:
-    return asyncio.run(coro)
 
 
 def _app(*, health: HealthState | None = None, metrics: ControllerMetrics | None = None) -> Any:
@@ -90,7 +86,7 @@ def test_metrics_are_served_in_the_text_format() -> None:
         async with served(_app(metrics=metrics)) as (client, _):
             return await client.get("/metrics")
 
-    response = _run(scenario())
+    response = run(scenario())
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
     families = {f.name: f for f in text_string_to_metric_families(response.text)}
@@ -114,7 +110,7 @@ def test_healthz_follows_the_heartbeat() -> None:
             again = await client.get("/healthz")
             return [fresh, stale, again]
 
-    fresh, stale, again = _run(scenario())
+    fresh, stale, again = run(scenario())
     assert (fresh.status_code, fresh.json()) == (200, {"status": "ok", "leader": False})
     assert stale.status_code == 503
     assert stale.json()["reason"].startswith("watch loop heartbeat stale")
@@ -134,7 +130,7 @@ def test_readyz_names_what_is_still_syncing() -> None:
             health.set_ready(True)
             return [syncing, await client.get("/readyz")]
 
-    syncing, ready = _run(scenario())
+    syncing, ready = run(scenario())
     assert syncing.status_code == 503
     assert syncing.json() == {
         "status": "failing",
@@ -149,7 +145,7 @@ def test_no_api_docs_are_exposed() -> None:
         async with served(_app()) as (client, _):
             return [(await client.get(p)).status_code for p in ("/docs", "/openapi.json")]
 
-    assert _run(scenario()) == [404, 404]
+    assert run(scenario()) == [404, 404]
 
 
 def test_the_observability_port_serves_no_git_hook() -> None:
@@ -163,7 +159,7 @@ def test_the_observability_port_serves_no_git_hook() -> None:
             others = [(await client.get(p)).status_code for p in paths]
         return hook.status_code, others
 
-    hook, others = _run(scenario())
+    hook, others = run(scenario())
     assert hook == 404
     assert others == [404, 404, 404]
 
@@ -195,7 +191,7 @@ def test_hook_signatures(headers: dict[str, str], status: int) -> None:
             await reloads.settle()
             return response
 
-    response = _run(scenario())
+    response = run(scenario())
     assert response.status_code == status
     assert reloads.runs == (1 if status == 202 else 0)
 
@@ -209,7 +205,7 @@ def test_unsigned_hooks_are_accepted_without_a_secret() -> None:
             await reloads.settle()
             return response
 
-    response = _run(scenario())
+    response = run(scenario())
     assert (response.status_code, response.json()) == (
         202,
         {"status": "accepted", "reload": "started"},
@@ -231,7 +227,7 @@ def test_ping_and_other_events_do_not_reload() -> None:
             await reloads.settle()
             return [ping, issue]
 
-    ping, issue = _run(scenario())
+    ping, issue = run(scenario())
     assert (ping.status_code, ping.json()) == (200, {"status": "pong"})
     assert (issue.status_code, issue.json()["status"]) == (202, "ignored")
     assert reloads.runs == 0
@@ -252,7 +248,7 @@ def test_a_burst_of_hooks_while_reloading_queues_exactly_one_more() -> None:
             await reloads.settle()
             return [r.json()["reload"] for r in (first, *burst)]
 
-    answers = _run(scenario())
+    answers = run(scenario())
     assert answers == ["started"] + ["queued"] * 8
     assert reloads.runs == 2
 
@@ -268,7 +264,7 @@ def test_an_oversized_hook_is_refused() -> None:
             response = await client.post("/hooks/git", content=PUSH)
             return response.status_code
 
-    assert _run(scenario()) == 413
+    assert run(scenario()) == 413
     assert reloads.runs == 0
 
 
@@ -297,7 +293,7 @@ def test_cancelling_closes_the_socket_and_the_pending_reload() -> None:
         pending = [t for t in asyncio.all_tasks() if t.get_name() == "git-reload"]
         return ready.port, not pending
 
-    port, no_reload_left = _run(scenario())
+    port, no_reload_left = run(scenario())
     assert _refused(port)
     assert no_reload_left
 
@@ -312,7 +308,7 @@ def test_should_exit_stops_the_server_and_serve_returns() -> None:
         await asyncio.wait_for(task, timeout=5)
         return ready.port
 
-    assert _refused(_run(scenario()))
+    assert _refused(run(scenario()))
 
 
 def test_a_plain_event_is_set_too() -> None:
@@ -324,7 +320,7 @@ def test_a_plain_event_is_set_too() -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await task
 
-    _run(scenario())
+    run(scenario())
 
 
 def test_no_signal_handlers_are_installed() -> None:
@@ -340,7 +336,7 @@ def test_no_signal_handlers_are_installed() -> None:
         finally:
             asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
 
-    before, during = _run(scenario())
+    before, during = run(scenario())
     assert during == before
 
 
@@ -354,4 +350,4 @@ def test_an_address_in_use_raises_serve_error() -> None:
             await serve(_app(), "127.0.0.1", port)
 
         with pytest.raises(ServeError, match=f"cannot listen on 127.0.0.1:{port}"):
-            _run(scenario())
+            run(scenario())

@@ -30,6 +30,7 @@ from kubedrift.controller.http import (
     verify_signature,
 )
 from kubedrift.controller.metrics import ControllerMetrics
+from support.aio import run
 
 T = TypeVar("T")
 SECRET = "s3cret"
@@ -130,11 +131,7 @@ class GatedReload:
         await asyncio.sleep(0.01)
 
 
-def _run(coro: Any) -> Any:
-    return asyncio.run(coro)
-
-
-def test_a_burst_while_running_schedules_exactly_one_more_run() -> None:
+def test_a_burst_while_running_schedules_exactly_one_morerun() -> None:
     async def scenario() -> tuple[int, list[bool]]:
         reload = GatedReload()
         coalescer = ReloadCoalescer(reload)
@@ -147,7 +144,7 @@ def test_a_burst_while_running_schedules_exactly_one_more_run() -> None:
         assert not coalescer.running
         return reload.runs, started
 
-    runs, started = _run(scenario())
+    runs, started = run(scenario())
     assert runs == 2
     assert started == [True] + [False] * 10
 
@@ -163,7 +160,7 @@ def test_triggers_before_the_run_starts_join_it() -> None:
         assert not coalescer.running
         return reload.runs
 
-    assert _run(scenario()) == 1
+    assert run(scenario()) == 1
 
 
 def test_a_trigger_after_the_run_ends_starts_a_new_one() -> None:
@@ -176,7 +173,7 @@ def test_a_trigger_after_the_run_ends_starts_a_new_one() -> None:
             await reload.release()
         return reload.runs
 
-    assert _run(scenario()) == 3
+    assert run(scenario()) == 3
 
 
 def test_a_failing_reload_is_logged_and_the_queued_one_still_runs(
@@ -198,7 +195,7 @@ def test_a_failing_reload_is_logged_and_the_queued_one_still_runs(
         while coalescer.running:
             await asyncio.sleep(0.01)
 
-    _run(scenario())
+    run(scenario())
     assert len(calls) == 2
     assert "reload of desired state after a git webhook failed" in caplog.text
 
@@ -219,7 +216,7 @@ def test_runs_start_at_least_min_interval_apart() -> None:
             await asyncio.sleep(0.01)
         return starts
 
-    first, second = _run(scenario())
+    first, second = run(scenario())
     assert second - first >= 0.19
 
 
@@ -233,7 +230,7 @@ def test_aclose_cancels_the_run_in_flight() -> None:
         await coalescer.aclose()
         return coalescer.running
 
-    assert _run(scenario()) is False
+    assert run(scenario()) is False
 
 
 # -- hostile clients of the real server ----------------------------------------------------
