@@ -131,7 +131,7 @@ class GatedReload:
         await asyncio.sleep(0.01)
 
 
-def test_a_burst_while_running_schedules_exactly_one_morerun() -> None:
+def test_a_burst_while_running_schedules_exactly_one_more_run() -> None:
     async def scenario() -> tuple[int, list[bool]]:
         reload = GatedReload()
         coalescer = ReloadCoalescer(reload)
