@@ -9,24 +9,13 @@ effect).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
-import typer
-
+from kubedrift.cli.options import DEFAULT_STORE, SuppressionStoreOpt
 from kubedrift.model.suppression import Suppression
 
-DEFAULT_STORE = "./kubedrift-timeline.db"
-"""The one default timeline store of every command (watch, history, timeline, suppress, …)."""
+ReadStoreOpt = SuppressionStoreOpt  # the declaration lives in cli/options.py (one per option)
 
-ReadStoreOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--store",
-        envvar="KUBEDRIFT_STORE",
-        help="Timeline store whose `kubedrift suppress` entries apply (SQLite file or "
-        f"postgresql:// URL; default: {DEFAULT_STORE} when it exists).",
-    ),
-]
+__all__ = ["DEFAULT_STORE", "ReadStoreOpt", "store_suppressions"]
 
 
 def store_suppressions(store: str | None) -> tuple[Suppression, ...]:
