@@ -52,8 +52,6 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-StoreSuppressionsOpt = SuppressionStoreOpt  # older name; every option is in cli/options.py
-
 
 def version_line() -> str:
     """What `kubedrift --version` and `kubedrift version` print (one version source:

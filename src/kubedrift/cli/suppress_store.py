@@ -1,4 +1,5 @@
-"""The timeline store's suppressions, for commands that only read them (scan, diff, plan).
+"""The timeline store's suppressions, for commands that read them (scan, diff, and through
+`cli/scan_request.py` plan, apply, report and adopt).
 
 Light on purpose: `scan` and `diff` call `store_suppressions` on every run, so SQLAlchemy is
 imported only when a store is there to read (start-up time, issue 18.5); without `--store`,
@@ -10,12 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kubedrift.cli.options import DEFAULT_STORE, SuppressionStoreOpt
+from kubedrift.cli.options import DEFAULT_STORE
 from kubedrift.model.suppression import Suppression
 
-ReadStoreOpt = SuppressionStoreOpt  # the declaration lives in cli/options.py (one per option)
-
-__all__ = ["DEFAULT_STORE", "ReadStoreOpt", "store_suppressions"]
+__all__ = ["DEFAULT_STORE", "store_suppressions"]  # DEFAULT_STORE is declared in cli/options.py
 
 
 def store_suppressions(store: str | None) -> tuple[Suppression, ...]:
