@@ -6,6 +6,8 @@ The findings come from a scan of `--desired` (a folder or file in a Git work tre
 it is) against the cluster or `--live` snapshots. They are chosen by `--finding ID` (the
 ids `kubedrift plan` prints), `--rule`, `--path` (a glob on the JSON pointer), `--kind`
 and `-l` (a label selector on desired objects), or `--all`; nothing is chosen by default.
+A finding a suppression covers (`--store`, KubedriftConfig `suppressions:`, read as `scan`
+reads them) is adopted only when `--finding` names it.
 Each chosen finding that cannot be adopted is named on stderr with the reason
 (`remediate/adopt.py`); with `--finding`, one such refusal writes nothing.
 
@@ -28,14 +30,23 @@ from typing import Annotated
 import typer
 
 from kubedrift.cli.errors import one_line
+from kubedrift.cli.options import (
+    ConfigOpt,
+    ContextOpt,
+    InClusterOpt,
+    KubeconfigOpt,
+    LiveOpt,
+    NamespaceOpt,
+    SelectorOpt,
+    SuppressionStoreOpt,
+    WorkTreeOpt,
+)
 from kubedrift.cli.progress import Progress
 from kubedrift.cli.reading import write
-from kubedrift.cli.remediate import ConfigOpt, ContextOpt, KubeconfigOpt, NamespaceOpt
 from kubedrift.cli.remediate_render import finding_id
-from kubedrift.cluster.connection import ClusterTarget
+from kubedrift.cli.scan_request import cluster_target, scan_request
 from kubedrift.desired.commit import WorkTree, commit_on_branch, open_work_tree, relative
 from kubedrift.desired.git import parse_git_spec
-from kubedrift.engine import ScanRequest
 from kubedrift.engine.adoption import adoption_inputs
 from kubedrift.model import Category, Finding, InputError
 from kubedrift.remediate.adopt import Adoption, plan_adoption
@@ -56,9 +67,12 @@ class Choice:
         return bool(self.ids or self.rule or self.path or self.kind or self.everything)
 
     def wants(self, finding: Finding) -> bool:
-        """Whether `finding` is chosen (`--all` takes object findings only)."""
+        """Whether `finding` is chosen (`--all` takes object findings only, and a suppressed
+        finding is chosen only by its id)."""
         return (
-            (not self.ids or finding_id(finding) in self.ids)
+            # a suppressed finding only when named: accepting it into Git is how it ends
+            (finding.suppression is None or finding_id(finding) in self.ids)
+            and (not self.ids or finding_id(finding) in self.ids)
             and (self.rule is None or finding.rule == self.rule)
             and (self.path is None or fnmatch.fnmatchcase(finding.path, self.path))
             and (self.kind is None or finding.object.kind == self.kind)
@@ -67,19 +81,14 @@ class Choice:
 
 
 def adopt(
-    desired: Annotated[
-        Path,
-        typer.Option("--desired", "-d", help="A folder or file in a local Git work tree."),
-    ],
-    live: Annotated[
-        list[Path] | None,
-        # no `-l` here: as in kubectl (and `scan`), `-l` is the label selector
-        typer.Option("--live", help="Snapshot file or folder instead of the cluster."),
-    ] = None,
+    desired: WorkTreeOpt,
+    live: LiveOpt = None,
     kubeconfig: KubeconfigOpt = None,
     context: ContextOpt = None,
+    in_cluster: InClusterOpt = False,
     namespace: NamespaceOpt = None,
     config: ConfigOpt = None,
+    store: SuppressionStoreOpt = None,
     finding: Annotated[
         list[str] | None, typer.Option("--finding", help="This finding id. Repeatable.")
     ] = None,
@@ -88,9 +97,7 @@ def adopt(
         str | None, typer.Option(help="Findings whose JSON pointer matches this glob.")
     ] = None,
     kind: Annotated[str | None, typer.Option(help="Findings on objects of this kind.")] = None,
-    selector: Annotated[
-        str | None, typer.Option("--selector", "-l", help="Label selector on desired objects.")
-    ] = None,
+    selector: SelectorOpt = None,
     everything: Annotated[
         bool, typer.Option("--all", help="Every adoptable object finding.")
     ] = False,
@@ -109,15 +116,16 @@ def adopt(
     if not choice.given() and not selector:
         raise InputError("choose findings: --finding ID, --rule, --path, --kind, -l or --all")
     tree = _work_tree(desired, check_clean=not diff and not allow_dirty)
-    request = ScanRequest(
+    request = scan_request(
         desired=(str(desired),),
-        snapshots=tuple(live or ()),
-        target=ClusterTarget(kubeconfig=kubeconfig, context=context),
+        live=live,
+        target=cluster_target(kubeconfig, context, in_cluster=in_cluster),
         namespace=namespace,
-        config=config,
-        check_nodes=False,
-        check_workloads=False,
         selector=selector,
+        config=config,
+        nodes=False,
+        workloads=False,
+        store=store,
     )
     with Progress() as progress:
         inputs = asyncio.run(adoption_inputs(request, progress.update))

@@ -23,6 +23,7 @@ from kubedrift.agent.nvml import PynvmlApi
 from kubedrift.agent.options import CollectOptions, ConfigFile
 from kubedrift.agent.service import AgentConfig, run_once, serve
 from kubedrift.cli.errors import run_cli
+from kubedrift.cli.options import ContextOpt, InClusterOpt, KubeconfigOpt
 from kubedrift.cluster.connection import ClusterTarget
 from kubedrift.cluster.publish import DEFAULT_NAMESPACE
 from kubedrift.model import InputError
@@ -76,9 +77,9 @@ def agent(
             "file of that folder. Repeatable."
         ),
     ] = None,
-    kubeconfig: Annotated[Path | None, typer.Option(help="Kubeconfig file.")] = None,
-    context: Annotated[str | None, typer.Option(help="Kubeconfig context.")] = None,
-    in_cluster: Annotated[bool, typer.Option(help="Use the pod's service account.")] = False,
+    kubeconfig: KubeconfigOpt = None,
+    context: ContextOpt = None,
+    in_cluster: InClusterOpt = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Also log what could not be read.")
     ] = False,

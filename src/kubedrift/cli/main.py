@@ -15,7 +15,28 @@ import typer
 from kubedrift import __version__
 from kubedrift.cli.errors import run_cli
 from kubedrift.cli.lazy import LazyGroup
-from kubedrift.cli.render import Format
+from kubedrift.cli.options import (
+    AgentNamespaceOpt,
+    AllNamespacesOpt,
+    AllowEmptyOpt,
+    ColorOpt,
+    ConfigOpt,
+    ContextOpt,
+    DefaultNamespaceOpt,
+    DesiredOpt,
+    DisableRuleOpt,
+    FailOnOpt,
+    InClusterOpt,
+    KubeconfigOpt,
+    LiveOpt,
+    NamespaceOpt,
+    NodesOpt,
+    OutputOpt,
+    PoolLabelOpt,
+    SelectorOpt,
+    SuppressionStoreOpt,
+    WorkloadsOpt,
+)
 from kubedrift.model import AGENT_NAMESPACE, Severity
 
 # Only what every command needs is imported here; `scan` and `diff` import the engine when
@@ -31,72 +52,16 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-OutputOpt = Annotated[
-    Format | None,
-    typer.Option(
-        "--output",
-        "-o",
-        help="table (default on a terminal), wide (the table, nothing cut), json, yaml, "
-        "markdown, sarif or junit.",
-        case_sensitive=False,
-    ),
-]
-FailOnOpt = Annotated[
-    Severity,
-    typer.Option(
-        "--fail-on",
-        help="Exit 2 when a finding is at or above this severity.",
-        case_sensitive=False,
-    ),
-]
-ColorOpt = Annotated[
-    bool | None, typer.Option("--color/--no-color", help="Colour the table (default: on a tty).")
-]
-DisableRuleOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--disable-rule", help="Never report this rule, e.g. gfd-labels-stale. Repeatable."
-    ),
-]
-AgentNamespaceOpt = Annotated[
-    str, typer.Option(help="Namespace of the node agents' facts ConfigMaps.")
-]
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option("--config", help="KubedriftConfig file with ignore rules and trusted managers."),
-]
-AllowEmptyOpt = Annotated[
-    bool,
-    typer.Option(
-        "--allow-empty",
-        help="Accept a desired source that holds no objects (a warning, not an error).",
-    ),
-]
-SelectorOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--selector",
-        "-l",
-        help="Label selector, as kubectl takes it (app=llm,tier!=cache,env in (a,b)): "
-        "only desired objects it matches are compared.",
-    ),
-]
-StoreSuppressionsOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--store",
-        envvar="KUBEDRIFT_STORE",
-        help="Timeline store whose `kubedrift suppress` entries apply (default: "
-        "./kubedrift-timeline.db when it exists).",
-    ),
-]
-KubeconfigOpt = Annotated[Path | None, typer.Option(help="Kubeconfig file.")]
-ContextOpt = Annotated[str | None, typer.Option(help="Kubeconfig context.")]
+
+def version_line() -> str:
+    """What `kubedrift --version` and `kubedrift version` print (one version source:
+    `kubedrift.__version__`, which the wheel's metadata is built from too)."""
+    return f"kubedrift {__version__}"
 
 
 def _print_version(value: bool) -> None:
     if value:
-        typer.echo(f"kubedrift {__version__}")
+        typer.echo(version_line())
         raise typer.Exit(0)
 
 
@@ -117,55 +82,22 @@ def _main(
 
 @app.command()
 def scan(
-    desired: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--desired",
-            "-d",
-            help="Manifests or NodeProfiles: a file, folder, "
-            "kustomization, chart, or Git repo/URL with @REV; a chart takes "
-            "?values=F&namespace=NS&release=R. Repeatable.",
-        ),
-    ] = None,
-    live: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--live",
-            help="Snapshot file or folder (a List as `kubectl get "
-            "-o json` writes) instead of the cluster. Repeatable.",
-        ),
-    ] = None,
+    desired: DesiredOpt = None,
+    live: LiveOpt = None,
     kubeconfig: KubeconfigOpt = None,
     context: ContextOpt = None,
-    in_cluster: Annotated[bool, typer.Option(help="Use the pod's service account.")] = False,
-    namespace: Annotated[
-        str | None,
-        typer.Option(
-            "--namespace",
-            "-n",
-            help="Scan only this namespace; desired objects that name none are in it "
-            "(default for those: the context's namespace, else default).",
-        ),
-    ] = None,
-    all_namespaces: Annotated[
-        bool,
-        typer.Option(
-            "--all-namespaces", "-A", help="Scan every namespace desired names (the default)."
-        ),
-    ] = False,
+    in_cluster: InClusterOpt = False,
+    namespace: NamespaceOpt = None,
+    all_namespaces: AllNamespacesOpt = False,
     selector: SelectorOpt = None,
     config: ConfigOpt = None,
-    nodes: Annotated[bool, typer.Option(help="Check nodes against peers and GPU rules.")] = True,
-    workloads: Annotated[
-        bool, typer.Option(help="Judge AI workloads: drift impact, gangs, quota, backups, images.")
-    ] = True,
-    pool_label: Annotated[
-        str | None, typer.Option(help="Node label that defines pools for peer comparison.")
-    ] = None,
+    nodes: NodesOpt = True,
+    workloads: WorkloadsOpt = True,
+    pool_label: PoolLabelOpt = None,
     disable_rule: DisableRuleOpt = None,
     allow_empty: AllowEmptyOpt = False,
     agent_namespace: AgentNamespaceOpt = AGENT_NAMESPACE,
-    store: StoreSuppressionsOpt = None,
+    store: SuppressionStoreOpt = None,
     output: OutputOpt = None,
     fail_on: FailOnOpt = Severity.LOW,
     color: ColorOpt = None,
@@ -175,25 +107,24 @@ def scan(
 
     from kubedrift.cli.output import emit, fail_exit_code
     from kubedrift.cli.progress import Progress
-    from kubedrift.cli.suppress_store import store_suppressions
-    from kubedrift.cluster.connection import ClusterTarget
-    from kubedrift.engine import ScanRequest, run_scan
+    from kubedrift.cli.scan_request import cluster_target, scan_request
+    from kubedrift.engine import run_scan
 
-    request = ScanRequest(
-        desired=tuple(desired or ()),
-        snapshots=tuple(live or ()),
-        target=ClusterTarget(kubeconfig=kubeconfig, context=context, in_cluster=in_cluster),
+    request = scan_request(
+        desired=desired,
+        live=live,
+        target=cluster_target(kubeconfig, context, in_cluster=in_cluster),
         namespace=namespace,
         all_namespaces=all_namespaces,
-        config=config,
-        check_nodes=nodes,
-        check_workloads=workloads,
-        pool_label=pool_label,
-        disabled_rules=tuple(disable_rule or ()),
-        allow_empty=allow_empty,
         selector=selector,
+        config=config,
+        nodes=nodes,
+        workloads=workloads,
+        pool_label=pool_label,
+        disable_rule=disable_rule,
+        allow_empty=allow_empty,
         agent_namespace=agent_namespace,
-        suppressions=store_suppressions(store),
+        store=store,
     )
     with Progress() as progress:
         report = asyncio.run(run_scan(request, progress=progress.update))
@@ -205,21 +136,13 @@ def scan(
 def diff(
     desired: Annotated[Path, typer.Argument(help="File or folder of desired objects.")],
     live: Annotated[Path, typer.Argument(help="File or folder of live objects.")],
-    namespace: Annotated[
-        str | None,
-        typer.Option(
-            "--namespace",
-            "-n",
-            help="Namespace of desired objects that name none (default: the kubeconfig "
-            "context's namespace, else default).",
-        ),
-    ] = None,
+    namespace: DefaultNamespaceOpt = None,
     selector: SelectorOpt = None,
     kubeconfig: KubeconfigOpt = None,
     context: ContextOpt = None,
     config: ConfigOpt = None,
     allow_empty: AllowEmptyOpt = False,
-    store: StoreSuppressionsOpt = None,
+    store: SuppressionStoreOpt = None,
     output: OutputOpt = None,
     fail_on: FailOnOpt = Severity.LOW,
     color: ColorOpt = None,
@@ -227,8 +150,8 @@ def diff(
     """Compare two files of objects, pairing them by apiVersion/kind/namespace/name."""
     from kubedrift.cli.output import emit, fail_exit_code
     from kubedrift.cli.progress import Progress
+    from kubedrift.cli.scan_request import cluster_target
     from kubedrift.cli.suppress_store import store_suppressions
-    from kubedrift.cluster.connection import ClusterTarget
     from kubedrift.engine import DiffRequest, run_diff
 
     request = DiffRequest(
@@ -236,7 +159,7 @@ def diff(
         live=live,
         config=config,
         namespace=namespace,
-        target=ClusterTarget(kubeconfig=kubeconfig, context=context),
+        target=cluster_target(kubeconfig, context),
         allow_empty=allow_empty,
         selector=selector,
         suppressions=store_suppressions(store),
@@ -250,7 +173,7 @@ def diff(
 @app.command()
 def version() -> int:
     """Print kubedrift's version."""
-    typer.echo(f"kubedrift {__version__}")
+    typer.echo(version_line())
     return 0
 
 

@@ -6,7 +6,6 @@ Times are read as ISO-8601 (UTC when no zone is named) or as a duration ago (`30
 
 from __future__ import annotations
 
-import enum
 import io
 import re
 import shutil
@@ -19,6 +18,7 @@ import msgspec
 import typer
 from rich.console import Console, RenderableType
 
+from kubedrift.cli import options
 from kubedrift.cli.output import default_color
 from kubedrift.cli.render.values import scalar_text, shorten
 from kubedrift.cli.render.yaml_doc import dump_yaml
@@ -31,27 +31,18 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+# The shared declarations live in cli/options.py; these names stay for the store readers.
+ReportFormat = options.ReportFormat
+StoreOpt = options.StoreOpt
+NamespaceOpt = options.FilterNamespaceOpt
+OutputOpt = options.ReadOutputOpt
+ColorOpt = options.ColorOpt
+
 TABLE_LIMIT = 50
 MAX_VALUE = 60
 
 
-class ReportFormat(enum.Enum):
-    """An output format of the read commands, as `-o/--output` spells it."""
-
-    TABLE = "table"
-    JSON = "json"
-    YAML = "yaml"
-    MARKDOWN = "markdown"
-
-
-StoreOpt = Annotated[
-    str,
-    typer.Option("--store", envvar="KUBEDRIFT_STORE", help="SQLite file or postgresql:// URL."),
-]
 ClusterOpt = Annotated[str | None, typer.Option(help="Only this cluster.")]
-NamespaceOpt = Annotated[
-    str | None, typer.Option("--namespace", "-n", help='Only this namespace ("" cluster-scoped).')
-]
 KindOpt = Annotated[str | None, typer.Option(help="Only objects of this kind (Deployment).")]
 PoolOpt = Annotated[str | None, typer.Option(help="Only nodes of this pool.")]
 SeverityOpt = Annotated[
@@ -61,19 +52,6 @@ SeverityOpt = Annotated[
 WHEN = "an ISO-8601 time, or 30m, 12h, 7d for that long ago"
 SinceOpt = Annotated[str | None, typer.Option(help=f"Only episodes open after this: {WHEN}.")]
 UntilOpt = Annotated[str | None, typer.Option(help=f"Only episodes opened by this: {WHEN}.")]
-OutputOpt = Annotated[
-    ReportFormat | None,
-    typer.Option(
-        "--output",
-        "-o",
-        help="table (default on a terminal), json, yaml or markdown.",
-        case_sensitive=False,
-    ),
-]
-ColorOpt = Annotated[
-    bool | None, typer.Option("--color/--no-color", help="Colour the table (default: on a tty).")
-]
-
 _AGO = re.compile(r"(\d{1,6})([smhdw])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 

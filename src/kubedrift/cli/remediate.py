@@ -28,15 +28,33 @@ from typing import Annotated
 import typer
 
 from kubedrift.cli.errors import one_line
-from kubedrift.cli.progress import Progress
-from kubedrift.cli.reading import StoreOpt, write
-from kubedrift.cli.remediate_render import (
+from kubedrift.cli.options import (
+    DEFAULT_STORE,
+    AgentNamespaceOpt,
+    AllNamespacesOpt,
+    AllowEmptyOpt,
+    ColorOpt,
+    ConfigOpt,
+    ContextOpt,
+    DesiredOpt,
+    DisableRuleOpt,
+    InClusterOpt,
+    KubeconfigOpt,
+    LiveOpt,
+    NamespaceOpt,
+    NodesOpt,
     PlanFormat,
-    finding_id,
-    render_outcomes,
-    render_plan,
+    PlanOutputOpt,
+    PoolLabelOpt,
+    SelectorOpt,
+    StoreOpt,
+    SuppressionStoreOpt,
+    WorkloadsOpt,
 )
-from kubedrift.cli.suppress_store import DEFAULT_STORE, ReadStoreOpt, store_suppressions
+from kubedrift.cli.progress import Progress
+from kubedrift.cli.reading import write
+from kubedrift.cli.remediate_render import finding_id, render_outcomes, render_plan
+from kubedrift.cli.scan_request import cluster_target, scan_request
 from kubedrift.cluster.connection import ClusterTarget
 from kubedrift.engine import ScanRequest, run_scan
 from kubedrift.engine.remedy import (
@@ -45,7 +63,7 @@ from kubedrift.engine.remedy import (
     kubeconfig_user,
     plan_scan,
 )
-from kubedrift.model import InputError
+from kubedrift.model import AGENT_NAMESPACE, InputError
 from kubedrift.remediate.apply import Outcome
 from kubedrift.remediate.node_apply import DrainOptions, NodeOutcome
 from kubedrift.remediate.plan import Action, Cordon, Drain, NodeAction, Plan, Writing
@@ -53,38 +71,11 @@ from kubedrift.remediate.planfile import read_plan
 from kubedrift.store import SqlStore
 from kubedrift.store.actions import ActionRecord
 
-DesiredOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--desired", "-d", help="Manifests, kustomization, chart or Git repo. Repeatable."
-    ),
-]
-LiveOpt = Annotated[
-    list[Path] | None,
-    typer.Option("--live", "-l", help="Snapshot file or folder instead of the cluster."),
-]
-KubeconfigOpt = Annotated[Path | None, typer.Option(help="Kubeconfig file.")]
-ContextOpt = Annotated[str | None, typer.Option(help="Kubeconfig context.")]
-InClusterOpt = Annotated[bool, typer.Option(help="Use the pod's service account.")]
-NamespaceOpt = Annotated[
-    str | None,
-    typer.Option("--namespace", "-n", help="Namespace for desired objects that name none."),
-]
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option("--config", help="KubedriftConfig file with ignore rules and trusted managers."),
-]
 DrainOpt = Annotated[
     bool,
     typer.Option(
         "--drain",
         help="Also drain drifted nodes (Eviction API) where no running job would be hurt.",
-    ),
-]
-PlanOutputOpt = Annotated[
-    PlanFormat | None,
-    typer.Option(
-        "--output", "-o", help="table (default on a terminal), json, yaml, markdown or patch."
     ),
 ]
 
@@ -94,24 +85,6 @@ class DryRunMode(enum.Enum):
 
     NONE = "none"
     SERVER = "server"
-
-
-def _request(
-    desired: Sequence[str] | None,
-    live: Sequence[Path] | None,
-    target: ClusterTarget,
-    namespace: str | None,
-    config: Path | None,
-    store: str | None,
-) -> ScanRequest:
-    return ScanRequest(
-        desired=tuple(desired or ()),
-        snapshots=tuple(live or ()),
-        target=target,
-        namespace=namespace,
-        config=config,
-        suppressions=store_suppressions(store),
-    )
 
 
 def _format(output: PlanFormat | None) -> PlanFormat:
@@ -127,22 +100,44 @@ def plan(
     context: ContextOpt = None,
     in_cluster: InClusterOpt = False,
     namespace: NamespaceOpt = None,
+    all_namespaces: AllNamespacesOpt = False,
+    selector: SelectorOpt = None,
     config: ConfigOpt = None,
+    nodes: NodesOpt = True,
+    workloads: WorkloadsOpt = True,
+    pool_label: PoolLabelOpt = None,
+    disable_rule: DisableRuleOpt = None,
+    allow_empty: AllowEmptyOpt = False,
+    agent_namespace: AgentNamespaceOpt = AGENT_NAMESPACE,
     dry_run: Annotated[
         bool, typer.Option("--dry-run/--no-dry-run", help="Server-side dry run of each write.")
     ] = True,
     drain: DrainOpt = False,
-    store: ReadStoreOpt = None,
+    store: SuppressionStoreOpt = None,
     output: PlanOutputOpt = None,
-    color: Annotated[bool | None, typer.Option("--color/--no-color")] = None,
+    color: ColorOpt = None,
 ) -> int:
     """Show, for each finding, the action that would resolve it (changes nothing).
 
     A suppressed finding (`kubedrift suppress`, KubedriftConfig `suppressions:`) gets
     action `none`, its reason "suppressed until DATE: REASON".
     """
-    target = ClusterTarget(kubeconfig=kubeconfig, context=context, in_cluster=in_cluster)
-    request = _request(desired, live, target, namespace, config, store)
+    request = scan_request(
+        desired=desired,
+        live=live,
+        target=cluster_target(kubeconfig, context, in_cluster=in_cluster),
+        namespace=namespace,
+        all_namespaces=all_namespaces,
+        selector=selector,
+        config=config,
+        nodes=nodes,
+        workloads=workloads,
+        pool_label=pool_label,
+        disable_rule=disable_rule,
+        allow_empty=allow_empty,
+        agent_namespace=agent_namespace,
+        store=store,
+    )
     with Progress() as progress:
         _, planned = asyncio.run(
             plan_scan(request, dry_run=dry_run, drain=drain, progress=progress.update)
@@ -160,7 +155,15 @@ def apply(
     context: ContextOpt = None,
     in_cluster: InClusterOpt = False,
     namespace: NamespaceOpt = None,
+    all_namespaces: AllNamespacesOpt = False,
+    selector: SelectorOpt = None,
     config: ConfigOpt = None,
+    nodes: NodesOpt = True,
+    workloads: WorkloadsOpt = True,
+    pool_label: PoolLabelOpt = None,
+    disable_rule: DisableRuleOpt = None,
+    allow_empty: AllowEmptyOpt = False,
+    agent_namespace: AgentNamespaceOpt = AGENT_NAMESPACE,
     finding: Annotated[
         list[str] | None, typer.Option("--finding", help="Only this finding id. Repeatable.")
     ] = None,
@@ -196,13 +199,27 @@ def apply(
     """
     if (desired is None) == (plan_file is None):
         raise InputError("give --desired (plan now) or --plan FILE (a saved plan), not both")
-    target = ClusterTarget(kubeconfig=kubeconfig, context=context, in_cluster=in_cluster)
-    request = _request(desired, None, target, namespace, config, store)
+    target = cluster_target(kubeconfig, context, in_cluster=in_cluster)
+    request = scan_request(
+        desired=desired,
+        target=target,
+        namespace=namespace,
+        all_namespaces=all_namespaces,
+        selector=selector,
+        config=config,
+        nodes=nodes,
+        workloads=workloads,
+        pool_label=pool_label,
+        disable_rule=disable_rule,
+        allow_empty=allow_empty,
+        agent_namespace=agent_namespace,
+        store=store,
+    )
     planned, skipped = _planned(request, plan_file, drain)
     chosen = _select(planned, set(finding or ()), kind, rule, only_namespace)
     _say_skipped(skipped, set(finding or ()))
     writes = tuple(a for a in chosen if isinstance(a, Writing))
-    nodes = Plan(chosen).node_actions()
+    node_actions = Plan(chosen).node_actions()
     server_dry_run = dry_run is DryRunMode.SERVER
     if chosen and not yes and not server_dry_run:
         _confirm(chosen)
@@ -212,7 +229,11 @@ def apply(
     options = DrainOptions(attempts=eviction_attempts, retry_delay=eviction_retry_delay)
     node_outcomes = asyncio.run(
         apply_node_actions(
-            target, nodes, dry_run=server_dry_run, per_minute=max_per_minute, options=options
+            target,
+            node_actions,
+            dry_run=server_dry_run,
+            per_minute=max_per_minute,
+            options=options,
         )
     )
     who = actor or kubeconfig_user(target)

@@ -9,7 +9,6 @@ print as the Node merge patch (cordon, taint, mark; or their removal) and, for a
 
 from __future__ import annotations
 
-import enum
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
+from kubedrift.cli import options
 from kubedrift.cli.reading import ReportFormat, document_text, md_table, rich_text
 from kubedrift.cli.render import markdown as md
 from kubedrift.cli.render.values import safe
@@ -30,14 +30,7 @@ from kubedrift.store.actions import ActionRecord
 SCHEMA = "kubedrift/v1"
 
 
-class PlanFormat(enum.Enum):
-    """`kubedrift plan -o`: a report format, or `patch` (the SSA bodies)."""
-
-    TABLE = "table"
-    JSON = "json"
-    YAML = "yaml"
-    MARKDOWN = "markdown"
-    PATCH = "patch"
+PlanFormat = options.PlanFormat  # declared with `-o` in cli/options.py
 
 
 def finding_id(finding: Finding) -> str:

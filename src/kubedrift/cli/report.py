@@ -8,8 +8,11 @@ Inputs, as `scan` takes them (`--desired`, `--live`, the cluster) and/or the tim
     kubedrift report -d deploy/ --store timeline.db --out weekly.pdf --since 7d
 
 With only `--store`, no cluster is read. With neither, the current cluster is scanned, as
-`kubedrift scan` does. `--out` is checked before any work (suffix .html/.htm/.pdf, an existing
-folder) and written atomically. A report is not a verdict: it exits 0, or 1 on an error.
+`kubedrift scan` does. The scan is built by `cli/scan_request.py` as `scan`'s is, so it
+applies the `kubedrift suppress` entries of `--store` (else of the default store, when it
+exists); `-n` also narrows the store's history to that namespace. `--out` is checked
+before any work (suffix .html/.htm/.pdf, an existing folder) and written atomically. A report
+is not a verdict: it exits 0, or 1 on an error.
 """
 
 from __future__ import annotations
@@ -22,19 +25,28 @@ from typing import Annotated
 import typer
 
 from kubedrift.cli import reading
-from kubedrift.cli.main import (
+from kubedrift.cli.options import (
     AgentNamespaceOpt,
+    AllNamespacesOpt,
     AllowEmptyOpt,
     ConfigOpt,
     ContextOpt,
+    DesiredOpt,
     DisableRuleOpt,
+    InClusterOpt,
     KubeconfigOpt,
+    LiveOpt,
+    NamespaceOpt,
+    NodesOpt,
+    PoolLabelOpt,
+    ReportStoreOpt,
     SelectorOpt,
+    WorkloadsOpt,
 )
 from kubedrift.cli.output import warn
 from kubedrift.cli.progress import Progress
 from kubedrift.cli.reading import WHEN, ClusterOpt, history_filter
-from kubedrift.cluster.connection import ClusterTarget
+from kubedrift.cli.scan_request import cluster_target, scan_request
 from kubedrift.engine import ScanRequest, run_scan
 from kubedrift.model import AGENT_NAMESPACE, InputError, Report
 from kubedrift.report import History, Period, ReportOptions, build_report, read_history
@@ -75,23 +87,9 @@ def _period(filters: HistoryFilter, now: datetime) -> Period:
 
 
 def report(
-    desired: Annotated[
-        list[str] | None,
-        typer.Option("--desired", "-d", help="Desired state, as `scan --desired`. Repeatable."),
-    ] = None,
-    live: Annotated[
-        list[Path] | None,
-        typer.Option("--live", help="Snapshot file or folder instead of the cluster. Repeatable."),
-    ] = None,
-    store: Annotated[
-        str | None,
-        typer.Option(
-            "--store",
-            envvar="KUBEDRIFT_STORE",
-            help="Timeline store (SQLite file or postgresql:// URL) for trends, MTTR and "
-            "per-day charts.",
-        ),
-    ] = None,
+    desired: DesiredOpt = None,
+    live: LiveOpt = None,
+    store: ReportStoreOpt = None,
     since: Annotated[
         str, typer.Option(help=f"Start of the period (store): {WHEN}.")
     ] = DEFAULT_SINCE,
@@ -109,18 +107,14 @@ def report(
     ] = None,
     kubeconfig: KubeconfigOpt = None,
     context: ContextOpt = None,
-    in_cluster: Annotated[bool, typer.Option(help="Use the pod's service account.")] = False,
-    namespace: Annotated[
-        str | None,
-        typer.Option("--namespace", "-n", help="Only this namespace (scan and store)."),
-    ] = None,
+    in_cluster: InClusterOpt = False,
+    namespace: NamespaceOpt = None,
+    all_namespaces: AllNamespacesOpt = False,
     selector: SelectorOpt = None,
     config: ConfigOpt = None,
-    nodes: Annotated[bool, typer.Option(help="Check nodes against peers and GPU rules.")] = True,
-    workloads: Annotated[bool, typer.Option(help="Judge AI workloads and their risk.")] = True,
-    pool_label: Annotated[
-        str | None, typer.Option(help="Node label that defines pools for peer comparison.")
-    ] = None,
+    nodes: NodesOpt = True,
+    workloads: WorkloadsOpt = True,
+    pool_label: PoolLabelOpt = None,
     disable_rule: DisableRuleOpt = None,
     allow_empty: AllowEmptyOpt = False,
     agent_namespace: AgentNamespaceOpt = AGENT_NAMESPACE,
@@ -133,19 +127,21 @@ def report(
     history = _history(store, _period(filters, now), filters) if store else None
     scan: Report | None = None
     if desired or live or store is None:
-        request = ScanRequest(
-            desired=tuple(desired or ()),
-            snapshots=tuple(live or ()),
-            target=ClusterTarget(kubeconfig=kubeconfig, context=context, in_cluster=in_cluster),
+        request = scan_request(
+            desired=desired,
+            live=live,
+            target=cluster_target(kubeconfig, context, in_cluster=in_cluster),
             namespace=namespace,
-            config=config,
-            check_nodes=nodes,
-            check_workloads=workloads,
-            pool_label=pool_label,
-            disabled_rules=tuple(disable_rule or ()),
-            allow_empty=allow_empty,
+            all_namespaces=all_namespaces,
             selector=selector,
+            config=config,
+            nodes=nodes,
+            workloads=workloads,
+            pool_label=pool_label,
+            disable_rule=disable_rule,
+            allow_empty=allow_empty,
             agent_namespace=agent_namespace,
+            store=store,  # the same suppressions as `scan` (None: the default store's)
         )
         scan = _scan(request)
     data = build_report(scan=scan, history=history, now=now, options=options)

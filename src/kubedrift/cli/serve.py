@@ -16,7 +16,6 @@ import asyncio
 import logging
 import signal
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -24,7 +23,13 @@ from fastapi import FastAPI
 
 from kubedrift.api.app import build_dashboard
 from kubedrift.api.auth import AuthMode, authorizer, check_listen
-from kubedrift.cli.suppress_store import DEFAULT_STORE
+from kubedrift.cli.options import (
+    DEFAULT_STORE,
+    ContextOpt,
+    InClusterOpt,
+    KubeconfigOpt,
+    StoreOpt,
+)
 from kubedrift.cluster.connection import ClusterTarget
 from kubedrift.controller.http import ServerReady
 from kubedrift.controller.http import serve as serve_app
@@ -35,13 +40,7 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def serve(
-    store: Annotated[
-        str,
-        typer.Option(
-            envvar="KUBEDRIFT_STORE",
-            help="Timeline store to show: a SQLite file, or postgresql://user:pass@host/db.",
-        ),
-    ] = DEFAULT_STORE,
+    store: StoreOpt = DEFAULT_STORE,
     listen: Annotated[
         str, typer.Option(help="HOST:PORT to serve on ([::1]:8080 for IPv6).")
     ] = "127.0.0.1:8080",
@@ -53,11 +52,9 @@ def serve(
             case_sensitive=False,
         ),
     ] = AuthMode.KUBERNETES,
-    kubeconfig: Annotated[
-        Path | None, typer.Option(help="Kubeconfig of the cluster that reviews tokens.")
-    ] = None,
-    context: Annotated[str | None, typer.Option(help="Kubeconfig context.")] = None,
-    in_cluster: Annotated[bool, typer.Option(help="Use the pod's service account.")] = False,
+    kubeconfig: KubeconfigOpt = None,  # the cluster that reviews tokens (--auth kubernetes)
+    context: ContextOpt = None,
+    in_cluster: InClusterOpt = False,
     access_log: Annotated[bool, typer.Option(help="Log each request (never its token).")] = False,
 ) -> int:
     """Serve the read-only web dashboard and JSON API of a timeline store."""

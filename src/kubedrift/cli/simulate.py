@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from kubedrift.cli.options import ContextOpt, KubeconfigOpt
 from kubedrift.cli.progress import Progress
 from kubedrift.cluster.connection import ClusterTarget
 from kubedrift.cluster.writes import register
@@ -38,8 +39,8 @@ def simulate(
     apply: Annotated[
         bool, typer.Option("--apply", help="Register the fleet on the cluster (test clusters!).")
     ] = False,
-    kubeconfig: Annotated[Path | None, typer.Option(help="Kubeconfig for --apply.")] = None,
-    context: Annotated[str | None, typer.Option(help="Kubeconfig context for --apply.")] = None,
+    kubeconfig: KubeconfigOpt = None,  # of the cluster --apply registers the fleet on
+    context: ContextOpt = None,
     now: Annotated[
         str | None,
         typer.Option(help="The simulated present, RFC 3339 (default: the current time)."),

@@ -1,4 +1,5 @@
-"""The timeline store's suppressions, for commands that only read them (scan, diff, plan).
+"""The timeline store's suppressions, for commands that read them (scan, diff, and through
+`cli/scan_request.py` plan, apply, report and adopt).
 
 Light on purpose: `scan` and `diff` call `store_suppressions` on every run, so SQLAlchemy is
 imported only when a store is there to read (start-up time, issue 18.5); without `--store`,
@@ -9,24 +10,11 @@ effect).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
-import typer
-
+from kubedrift.cli.options import DEFAULT_STORE
 from kubedrift.model.suppression import Suppression
 
-DEFAULT_STORE = "./kubedrift-timeline.db"
-"""The one default timeline store of every command (watch, history, timeline, suppress, …)."""
-
-ReadStoreOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--store",
-        envvar="KUBEDRIFT_STORE",
-        help="Timeline store whose `kubedrift suppress` entries apply (SQLite file or "
-        f"postgresql:// URL; default: {DEFAULT_STORE} when it exists).",
-    ),
-]
+__all__ = ["DEFAULT_STORE", "store_suppressions"]  # DEFAULT_STORE is declared in cli/options.py
 
 
 def store_suppressions(store: str | None) -> tuple[Suppression, ...]:

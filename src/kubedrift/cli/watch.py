@@ -24,7 +24,21 @@ from kubedrift.analysis.user_controls import disable_rules
 from kubedrift.api.app import build_dashboard
 from kubedrift.api.auth import AuthMode, authorizer, check_listen
 from kubedrift.cli import heal_options as heal_opts
-from kubedrift.cli.suppress_store import DEFAULT_STORE
+from kubedrift.cli.options import (
+    DEFAULT_STORE,
+    AgentNamespaceOpt,
+    ConfigOpt,
+    ContextOpt,
+    DefaultNamespaceOpt,
+    DesiredOpt,
+    DisableRuleOpt,
+    InClusterOpt,
+    KubeconfigOpt,
+    NodesOpt,
+    PoolLabelOpt,
+    StoreOpt,
+    WorkloadsOpt,
+)
 from kubedrift.cluster.connection import ClusterTarget, context_name
 from kubedrift.controller.fleet import FleetOptions
 from kubedrift.controller.run import ControllerOptions, LeaderOptions, run_controller
@@ -37,36 +51,17 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def watch(
-    desired: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--desired",
-            "-d",
-            help="Manifests or NodeProfiles: a file, folder, kustomization, chart, "
-            "or Git repo/URL with @REV. Repeatable.",
-        ),
-    ] = None,
-    config: Annotated[
-        Path | None, typer.Option(help="KubedriftConfig file with ignore rules.")
-    ] = None,
-    kubeconfig: Annotated[Path | None, typer.Option(help="Kubeconfig file.")] = None,
-    context: Annotated[str | None, typer.Option(help="Kubeconfig context.")] = None,
-    in_cluster: Annotated[bool, typer.Option(help="Use the pod's service account.")] = False,
-    namespace: Annotated[
-        str | None,
-        typer.Option("--namespace", "-n", help="Namespace for desired objects that name none."),
-    ] = None,
+    desired: DesiredOpt = None,
+    config: ConfigOpt = None,
+    kubeconfig: KubeconfigOpt = None,
+    context: ContextOpt = None,
+    in_cluster: InClusterOpt = False,
+    namespace: DefaultNamespaceOpt = None,
     cluster: Annotated[
         str | None,
         typer.Option(help="Name of this cluster in the timeline (default: the context's)."),
     ] = None,
-    store: Annotated[
-        str,
-        typer.Option(
-            envvar="KUBEDRIFT_STORE",
-            help="Timeline store: a SQLite file, or postgresql://user:pass@host/db.",
-        ),
-    ] = DEFAULT_STORE,
+    store: StoreOpt = DEFAULT_STORE,
     listen: Annotated[
         str,
         typer.Option(
@@ -94,18 +89,11 @@ def watch(
         float,
         typer.Option(help="Seconds between fleet re-analyses when nothing changed (backup age)."),
     ] = 60.0,
-    nodes: Annotated[bool, typer.Option(help="Watch nodes: peers, profiles, GPU rules.")] = True,
-    agent_namespace: Annotated[
-        str, typer.Option(help="Namespace of the node agents' facts ConfigMaps.")
-    ] = AGENT_NAMESPACE,
-    workloads: Annotated[bool, typer.Option(help="Judge AI workloads on drifted nodes.")] = True,
-    pool_label: Annotated[
-        str | None, typer.Option(help="Node label that defines pools for peer comparison.")
-    ] = None,
-    disable_rule: Annotated[
-        list[str] | None,
-        typer.Option("--disable-rule", help="Never report this rule. Repeatable."),
-    ] = None,
+    nodes: NodesOpt = True,
+    agent_namespace: AgentNamespaceOpt = AGENT_NAMESPACE,
+    workloads: WorkloadsOpt = True,
+    pool_label: PoolLabelOpt = None,
+    disable_rule: DisableRuleOpt = None,
     alert_webhook: Annotated[
         list[str] | None, typer.Option(help="POST kubedrift-alert/v1 JSON here. Repeatable.")
     ] = None,

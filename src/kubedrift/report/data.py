@@ -108,9 +108,11 @@ def build_report(
 
 
 def _present(inputs: _Inputs) -> list[StoredFinding]:
-    """What is open "now": the scan's findings, else the episodes open at the period's end."""
+    """What is open "now": the scan's findings no suppression covers (as `scan` counts them;
+    suppressed ones stay in the findings table, marked), else the episodes open at the
+    period's end."""
     if inputs.scan is not None:
-        return [_as_episode(f, inputs.now) for f in inputs.scan.findings]
+        return [_as_episode(f, inputs.now) for f in inputs.scan.active()]
     assert inputs.history is not None
     return series.latest(inputs.history.current, inputs.history.period.until)
 

@@ -270,6 +270,8 @@ def _findings(rows: tuple[FindingRow, ...]) -> str:
 def _finding_row(row: FindingRow) -> str:
     f = row.finding
     status = "open" if row.is_open else f"resolved {when(row.resolved_at)}"
+    if f.suppression is not None and row.is_open:  # shown, never silently dropped
+        status = f.suppression.label()
     cells = [
         f'<span class="sev sev-{f.severity.value}">{f.severity.value}</span>',
         escape(status),
