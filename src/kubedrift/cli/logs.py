@@ -12,11 +12,11 @@ variable `KUBEDRIFT_LOG_FORMAT` (every command; the flag wins):
   formatted message), then `error` (the exception and its traceback, when one is logged)
   and any `extra=` fields the call gave, each under its own name.
 
-Both go to stderr (stdout stays for command output), replace whatever handlers were set
-(`force`), and are the only place kubedrift configures logging. Library loggers whose INFO
-lines repeat ours (httpx2, alembic, uvicorn's error log) are kept at WARNING unless the
-level asked is DEBUG. Nothing here adds secrets: messages are written by kubedrift's own
-code, which redacts URLs and never logs tokens.
+Both go to stderr (stdout stays for command output) through one handler on the root
+logger (a second call replaces it), and this is the only place kubedrift configures
+logging. Library loggers whose INFO lines repeat ours (httpx2, alembic, uvicorn's error
+log) are kept at WARNING unless the level asked is DEBUG. Nothing here adds secrets:
+messages are written by kubedrift's own code, which redacts URLs and never logs tokens.
 """
 
 from __future__ import annotations
@@ -44,6 +44,10 @@ class LogFormat(enum.StrEnum):
 
     TEXT = "text"
     JSON = "json"
+
+
+class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Ours: a second call replaces it; handlers someone else added (pytest's) stay."""
 
 
 def _timestamp(record: logging.LogRecord) -> str:
@@ -113,10 +117,14 @@ def configure_logging(
     stream: TextIO | None = None,
 ) -> None:
     """Send every record at `level` or above to stderr in `fmt` (default: from the env)."""
-    handler = logging.StreamHandler(stream or sys.stderr)
     chosen = fmt or log_format_from_env()
+    handler = _Handler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if chosen is LogFormat.JSON else TextFormatter())
-    logging.basicConfig(level=level, handlers=[handler], force=True)
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _Handler)]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
     quiet = logging.WARNING if level > logging.DEBUG else logging.NOTSET
     for noisy in _NOISY:
         logging.getLogger(noisy).setLevel(quiet)
