@@ -52,6 +52,7 @@ from kubedrift.cluster.errors import (
 )
 from kubedrift.model import ClusterError, InputError, ObjectRef, ref_of
 from kubedrift.model.backoff import Backoff
+from kubedrift.model.kube import metadata_of
 
 T = TypeVar("T")
 
@@ -130,7 +131,7 @@ class _Item:
             raise InputError(f"cannot register kind {ref.api_version}/{ref.kind}", where=str(ref))
         if not ref.name or (kind.namespaced and not ref.namespace):
             raise InputError("object needs a name (and a namespace)", where=str(ref))
-        meta = obj.get("metadata") or {}
+        meta = metadata_of(obj)
         owners = tuple(str(r.get("uid")) for r in meta.get("ownerReferences") or ())
         return cls(obj, ref, kind, meta.get("uid"), owners)
 

@@ -41,6 +41,7 @@ from kubedrift.analysis.impact import breaks_jobs
 from kubedrift.analysis.workload_model import RunningPod, WorkloadModel
 from kubedrift.analysis.workload_rules import SERVING_KINDS
 from kubedrift.model import Category, Finding, ObjectRef, Severity, ref_of
+from kubedrift.model.kube import owner_references_of
 from kubedrift.model.rules import NodeRule, RemedyRule
 from kubedrift.remediate.plan import (
     Action,
@@ -252,10 +253,10 @@ def _training(pod: RunningPod, model: WorkloadModel) -> bool:
     return w is not None and w.gpus > 0 and pod.owner.kind not in SERVING_KINDS
 
 
-def _controller_kind(pod: Mapping[str, Any]) -> str | None:
-    for ref in (pod.get("metadata") or {}).get("ownerReferences") or ():
+def _controller_kind(pod: Mapping[str, object]) -> str | None:
+    for ref in owner_references_of(pod):
         if ref.get("controller"):
-            return str(ref.get("kind") or "")
+            return ref.get("kind") or ""
     return None
 
 

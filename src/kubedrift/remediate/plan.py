@@ -36,6 +36,7 @@ from typing import Any, TypeAlias
 
 from kubedrift.diff.pointers import split
 from kubedrift.model import MISSING, Category, Finding, ObjectRef, ref_of
+from kubedrift.model.kube import containers_of
 from kubedrift.model.rules import ObjectRule
 
 FIELD_MANAGER = "kubedrift"
@@ -471,8 +472,8 @@ def _template_gpus(obj: Mapping[str, Any]) -> int:
     spec = obj.get("spec") or {}
     pod = ((spec.get("template") or {}).get("spec")) or {}
     per_pod = 0
-    for container in pod.get("containers") or []:
-        limits = ((container or {}).get("resources") or {}).get("limits") or {}
+    for container in containers_of(pod):
+        limits = (container.get("resources") or {}).get("limits") or {}
         per_pod += sum(_int(limits.get(name)) for name in _GPU_RESOURCES)
     replicas = spec.get("replicas", 1) if "replicas" in spec else spec.get("parallelism", 1)
     return per_pod * _int(replicas if replicas is not None else 1)
