@@ -7,7 +7,7 @@ Each measurement runs in a fresh subprocess (so peak RSS is its own, from getrus
 
 - baseline: `json.load` of desired.json and live.json (collector off, as for the decode);
 - kubedrift: `msgspec.json.decode` of both with the collector off and the result frozen
-  (`gc.freeze()`, as DESIGN.md "Performance facts" says), then `diff_objects`.
+  (`gc.freeze()`, as docs/DESIGN.md "Performance facts" says), then `diff_objects`.
 
 Prints the median wall time of each, objects per second, peak memory, the ratio to the
 baseline (target: within 3x), and OK/FAIL for "exactly the drifted objects are reported".

@@ -4,7 +4,7 @@
 #
 # Idempotent: binaries and the Go build cache live outside the repository, under
 # ${KUBEDRIFT_CACHE:-~/.cache/kubedrift}; a second run with the binaries present
-# only checks them and exits. See DESIGN.md, "Real components and how tests start them".
+# only checks them and exits. See docs/DESIGN.md, "Real components and how tests start them".
 set -euo pipefail
 
 CACHE="${KUBEDRIFT_CACHE:-$HOME/.cache/kubedrift}"

@@ -23,6 +23,7 @@ from kubedrift.analysis.facts import facts_digest
 from kubedrift.cli.agent import agent
 from kubedrift.model import ClusterError
 from support.apiserver import ApiServer
+from support.logformat import TEXT_LINE, parse_json_line
 
 from .kube import (
     DEPLOY,
@@ -222,3 +223,24 @@ def test_the_loop_publishes_until_a_signal_and_exits_0(
     assert any(line.endswith(f"kubedrift-facts-{node} unchanged") for line in lines), stderr
     assert "stopped after" in lines[-1]
     assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_every_agent_log_line_is_in_the_documented_format(
+    apiserver: ApiServer, namespace: str, fmt: str
+) -> None:
+    """One log format (issue 17.2): `KUBEDRIFT_LOG_FORMAT` chooses it for the agent too."""
+    node = f"agent-logs-{fmt}"
+    register_node(apiserver, node)
+    argv = [sys.executable, "-m", "kubedrift.cli.agent", "--once", "--node-name", node]
+    argv += ["--kubeconfig", str(apiserver.kubeconfig)]
+    env = {**os.environ, "NODE_NAME": "", "KUBEDRIFT_LOG_FORMAT": fmt}
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert any(f"kubedrift-facts-{node} created" in line for line in lines), done.stderr
+    for line in lines:
+        if fmt == "json":
+            assert parse_json_line(line)["logger"].startswith("kubedrift.agent"), line
+        else:
+            assert TEXT_LINE.match(line), line

@@ -19,7 +19,7 @@ def test_public_api() -> None:
 
 
 def test_formats_are_the_documented_output_choices() -> None:
-    # DESIGN.md: `-o table|json|yaml|markdown|sarif|junit`
+    # docs/DESIGN.md: `-o table|json|yaml|markdown|sarif|junit`
     assert [f.value for f in Format] == [
         "table",
         "wide",

@@ -9,14 +9,24 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import pytest
+from lightkube import ApiError as LightkubeApiError
 from lightkube import AsyncClient, KubeConfig
 from lightkube.core.client import LabelSelector
-from lightkube.models.meta_v1 import ObjectMeta
+from lightkube.models.meta_v1 import ObjectMeta, Status
 from lightkube.resources.apps_v1 import Deployment, ReplicaSet
 from lightkube.resources.batch_v1 import Job
 from lightkube.resources.core_v1 import Node, Pod
 
-from kubedrift.cluster.register import OnExists, register_objects
+from kubedrift.cluster.errors import (
+    ApiError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    TooManyRequests,
+    Unavailable,
+    lightkube_error,
+)
+from kubedrift.cluster.register import OnExists, _transient, register_objects
 from kubedrift.model import ClusterError, InputError
 from kubedrift.simulate import (
     DriftKind,
@@ -270,3 +280,53 @@ def test_an_unknown_kind_is_an_input_error() -> None:
 
     with pytest.raises(InputError, match=r"cannot register kind example\.com/v1/Widget"):
         asyncio.run(go())
+
+
+SA_PENDING = 'pods "p" is forbidden: error looking up service account ml/default'
+RBAC_REFUSAL = 'pods is forbidden: User "x" cannot create resource "pods" in "ml"'
+
+
+def lightkube_refusal(code: int, message: str, reason: str = "") -> LightkubeApiError:
+    """lightkube's exception for an apiserver `Status` (what its client raises)."""
+    return LightkubeApiError(status=Status(code=code, message=message, reason=reason))
+
+
+@pytest.mark.parametrize(
+    ("code", "reason", "message", "cls", "retried"),
+    [
+        (429, "TooManyRequests", "slow down", TooManyRequests, True),
+        (500, "ServerTimeout", "please try again", Unavailable, True),
+        (503, "ServiceUnavailable", "etcd leader changed", Unavailable, True),
+        (403, "Forbidden", SA_PENDING, Forbidden, True),
+        (403, "Forbidden", RBAC_REFUSAL, Forbidden, False),
+        (404, "NotFound", 'namespaces "ml" not found', NotFound, False),
+        (409, "AlreadyExists", 'pods "p" already exists', Conflict, False),
+        (422, "Invalid", "Node is invalid", ApiError, False),
+    ],
+)  # fmt: skip
+def test_refusals_are_typed_and_retried_by_type(
+    code: int, reason: str, message: str, cls: type[ApiError], retried: bool
+) -> None:
+    typed = lightkube_error(lightkube_refusal(code, message, reason), where="Pod/ml/p")
+    assert type(typed) is cls
+    assert (typed.status, typed.reason, typed.server_message) == (code, reason, message)
+    assert _transient(typed) is retried
+
+
+@pytest.mark.apiserver
+def test_a_refusal_reaches_the_caller_typed(apiserver: ApiServer) -> None:
+    """Regression: register raised a bare ClusterError, so callers could not tell a missing
+    namespace from RBAC or overload; the one line they read stays the same."""
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p", "namespace": "no-such-namespace"},
+        "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+    }
+    with pytest.raises(NotFound) as caught:
+        run(apiserver, lambda client: register_objects(client, [pod]))
+    assert str(caught.value) == (
+        "Pod/no-such-namespace/p: server refused to create it: 404 NotFound: "
+        'namespaces "no-such-namespace" not found'
+    )
+    assert isinstance(caught.value.__cause__, LightkubeApiError)

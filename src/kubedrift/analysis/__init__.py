@@ -7,10 +7,10 @@ GPU-stack rules, with `NodeOptions` holding every switch.
 """
 
 from kubedrift.analysis.facts import FactValue, NodeFacts, facts_digest, node_facts
-from kubedrift.analysis.findings import NodeRule
 from kubedrift.analysis.nodes import NodeAnalysis, analyze_nodes
 from kubedrift.analysis.options import DEFAULT_EXCLUDED_FACTS, NodeOptions
 from kubedrift.analysis.profiles import NodeProfile, compile_profiles, is_node_profile
+from kubedrift.model.rules import NodeRule
 
 __all__ = [
     "DEFAULT_EXCLUDED_FACTS",

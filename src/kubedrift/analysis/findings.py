@@ -11,32 +11,22 @@ are about the node's profiles rather than a fact use `profiles`.
 
 from __future__ import annotations
 
-import enum
-
 from kubedrift.model import JSON, MISSING, Category, Finding, ObjectRef, Severity
+from kubedrift.model.rules import NodeRule
+
+__all__ = [
+    "POOL_API_VERSION",
+    "POOL_DETAIL",
+    "NodeRule",
+    "fact_title",
+    "node_finding",
+    "node_ref",
+    "pool_ref",
+    "show",
+]
 
 POOL_DETAIL = "pool"
 POOL_API_VERSION = "kubedrift.io/v1alpha1"
-
-
-class NodeRule(enum.Enum):
-    """Rule ids of node findings (the `rule` field of the output contract)."""
-
-    PROFILE_MISMATCH = "profile-mismatch"
-    PROFILE_OVERLAP = "profile-overlap"
-    PROFILE_UNMATCHED_GPU_NODE = "profile-unmatched-gpu-node"
-    PEER_MISMATCH = "peer-mismatch"
-    PEER_TIE = "peer-tie"
-    PEER_SPLIT = "peer-split"
-    NO_CONSENSUS = "no-consensus"
-    GPU_COUNT_MISMATCH = "gpu-count-mismatch"
-    GPU_UNHEALTHY = "gpu-unhealthy"
-    MIG_CONFIG_NOT_APPLIED = "mig-config-not-applied"
-    DRIVER_LABEL_DISAGREEMENT = "driver-label-disagreement"
-    DRIVER_TOO_OLD_FOR_CUDA = "driver-too-old-for-cuda"
-    DRIVER_UPGRADE_FAILED = "driver-upgrade-failed"
-    GFD_LABELS_STALE = "gfd-labels-stale"
-    KERNEL_CHANGED_SINCE_DRIVER = "kernel-changed-since-driver"
 
 
 def node_ref(name: str) -> ObjectRef:

@@ -25,11 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubedrift.analysis.facts import FactKind
-from kubedrift.analysis.findings import NodeRule
 from kubedrift.analysis.options import FactIgnore
-from kubedrift.analysis.workload_findings import WorkloadRule
-from kubedrift.diff.differences import Rule as ObjectRule
 from kubedrift.model import Finding, Severity
+from kubedrift.model.rules import SWITCHABLE_RULES
 
 __all__ = [
     "KNOWN_RULES",
@@ -39,12 +37,7 @@ __all__ = [
     "disable_rules",
 ]
 
-KNOWN_RULES: frozenset[str] = frozenset(
-    {r.value for r in NodeRule}
-    | {r.value for r in WorkloadRule}
-    | {r.value for r in ObjectRule}
-    | {"kind-not-served", "kind-not-readable"}
-)
+KNOWN_RULES: frozenset[str] = frozenset(r.value for r in SWITCHABLE_RULES)
 _OFF = ("off", False)
 _IGNORE_KEYS = frozenset({"facts", "pools", "reason"})
 

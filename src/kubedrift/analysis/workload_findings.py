@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from kubedrift.analysis.workload_model import Workload
 from kubedrift.model import JSON, Category, Finding, Impact, ObjectRef, Severity
+from kubedrift.model.rules import WorkloadRule
 
 __all__ = ["WorkloadRule", "impact_of", "workload_finding"]
-
-
-class WorkloadRule(enum.Enum):
-    """Rule ids of workload findings (the `rule` field of the output contract)."""
-
-    ON_DRIFTED_NODE = "workload-on-drifted-node"
-    MULTI_NODE_INCONSISTENT = "multi-node-job-inconsistent"
-    GANG_BELOW_MINIMUM = "gang-below-minimum"
-    QUOTA_WITHOUT_PODS = "quota-held-without-pods"
-    PVC_NOT_BACKED_UP = "pvc-not-backed-up"
-    MUTABLE_IMAGE = "mutable-image"
-    GPU_POD_WITHOUT_GPU_LIMIT = "gpu-pod-without-gpu-limit"
-    INFERENCE_IMAGE_SKEW = "inference-image-skew"
 
 
 def impact_of(workload: Workload | None, now: datetime) -> Impact | None:

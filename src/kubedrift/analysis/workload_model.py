@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import Any
 
 from kubedrift.model import ObjectRef, ref_of
+from kubedrift.model.kube import Container, OwnerReference, owner_references_of
 
 NODE_AGENT_KINDS = frozenset({"DaemonSet", "Node"})
 """Top-level owners whose pods belong to the node itself (a mirror pod's owner is its Node)."""
@@ -172,11 +173,11 @@ def is_running(pod: Mapping[str, Any]) -> bool:
     return phase == "Running" or (phase == "Pending" and bool(node))
 
 
-def gpu_units(container: Mapping[str, Any]) -> int:
+def gpu_units(container: Container) -> int:
     """GPU units of one container: from limits, else from requests."""
     resources = container.get("resources") or {}
-    for side in ("limits", "requests"):
-        units = _gpu_sum(resources.get(side) or {})
+    for side in (resources.get("limits"), resources.get("requests")):
+        units = _gpu_sum(side or {})
         if units:
             return units
     return 0
@@ -254,10 +255,10 @@ def top_owner(
     return current
 
 
-def _controller(obj: Mapping[str, Any]) -> Mapping[str, Any] | None:
+def _controller(obj: Mapping[str, object]) -> OwnerReference | None:
     """The controlling owner reference, or the only one when none is marked controller."""
-    refs = list((obj.get("metadata") or {}).get("ownerReferences") or ())
+    refs = owner_references_of(obj)
     controllers = [r for r in refs if r.get("controller")]
     if controllers:
-        return dict(controllers[0])
-    return dict(refs[0]) if len(refs) == 1 else None
+        return controllers[0]
+    return refs[0] if len(refs) == 1 else None

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -23,12 +22,11 @@ from kubedrift.agent.nvml import PynvmlApi
 from kubedrift.agent.options import CollectOptions, ConfigFile
 from kubedrift.agent.service import AgentConfig, run_once, serve
 from kubedrift.cli.errors import run_cli
+from kubedrift.cli.logs import configure_logging
 from kubedrift.cli.options import ContextOpt, InClusterOpt, KubeconfigOpt
 from kubedrift.cluster.connection import ClusterTarget
 from kubedrift.cluster.publish import DEFAULT_NAMESPACE
 from kubedrift.model import InputError
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
 
 # typer >= 0.2x vendors click as `typer._click` and raises its exceptions (as main.py notes).
 
@@ -121,7 +119,7 @@ def _print_facts(options: CollectOptions) -> int:
 
 
 def _configure_logging(verbose: bool) -> None:
-    logging.basicConfig(format=LOG_FORMAT, stream=sys.stderr)
+    configure_logging(logging.WARNING)  # libraries: warnings only; the agent's own below
     logging.getLogger("kubedrift.agent").setLevel(logging.DEBUG if verbose else logging.INFO)
 
 

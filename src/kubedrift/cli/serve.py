@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import sys
 from typing import Annotated
 
 import typer
@@ -23,6 +22,7 @@ from fastapi import FastAPI
 
 from kubedrift.api.app import build_dashboard
 from kubedrift.api.auth import AuthMode, authorizer, check_listen
+from kubedrift.cli.logs import configure_logging
 from kubedrift.cli.options import (
     DEFAULT_STORE,
     ContextOpt,
@@ -36,7 +36,7 @@ from kubedrift.controller.http import serve as serve_app
 from kubedrift.model import InputError
 from kubedrift.store.readonly import open_existing
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+log = logging.getLogger(__name__)
 
 
 def serve(
@@ -60,9 +60,7 @@ def serve(
     """Serve the read-only web dashboard and JSON API of a timeline store."""
     host, port = listen_address(listen)
     check_listen(auth, host)
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, force=True)
-    for noisy in ("httpx2", "alembic", "uvicorn.error"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging(logging.INFO)
     target = ClusterTarget(kubeconfig=kubeconfig, context=context, in_cluster=in_cluster)
     with open_existing(store) as opened:
         app = build_dashboard(opened, authorizer(auth, target))
@@ -99,4 +97,5 @@ async def _run(app: FastAPI, host: str, port: int, auth: AuthMode, access_log: b
 async def _announce(ready: ServerReady, host: str, auth: AuthMode) -> None:
     await ready.wait()
     shown = f"[{host}]" if ":" in host else host
-    print(f"kubedrift dashboard on http://{shown}:{ready.port}/ (auth: {auth})", file=sys.stderr)
+    # a log record, not a bare print: every stderr line of `serve` is in the log format
+    log.info("kubedrift dashboard on http://%s:%d/ (auth: %s)", shown, ready.port, auth)

@@ -24,6 +24,7 @@ from kubedrift.analysis.user_controls import disable_rules
 from kubedrift.api.app import build_dashboard
 from kubedrift.api.auth import AuthMode, authorizer, check_listen
 from kubedrift.cli import heal_options as heal_opts
+from kubedrift.cli.logs import configure_logging, log_format_from_env, parse_level
 from kubedrift.cli.options import (
     DEFAULT_STORE,
     AgentNamespaceOpt,
@@ -46,8 +47,6 @@ from kubedrift.controller.watcher import WatchOptions
 from kubedrift.desired import KubedriftConfig, load_config
 from kubedrift.model import AGENT_NAMESPACE, InputError, KubedriftError, Severity
 from kubedrift.store import SqlStore, Store
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def watch(
@@ -143,9 +142,13 @@ def watch(
     heal_trust: heal_opts.HealTrustOpt = None,
     heal_fight_rounds: heal_opts.HealFightOpt = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    log_format: Annotated[
+        str | None,
+        typer.Option(help="text or json (JSON Lines); default: $KUBEDRIFT_LOG_FORMAT, else text."),
+    ] = None,
 ) -> int:
     """Watch the cluster continuously: drift as it happens, a timeline, metrics, alerts."""
-    _logging(log_level)
+    configure_logging(parse_level(log_level), log_format_from_env(log_format))
     target = ClusterTarget(kubeconfig=kubeconfig, context=context, in_cluster=in_cluster)
     options = ControllerOptions(
         watch=WatchOptions(
@@ -282,13 +285,3 @@ def _positive(option: str, value: float) -> float:
     if value <= 0:
         raise InputError(f"{option} must be positive, not {value}")
     return value
-
-
-def _logging(level: str) -> None:
-    numeric = logging.getLevelName(level.upper())
-    if not isinstance(numeric, int):
-        raise InputError(f"--log-level {level!r}: expected debug, info, warning or error")
-    logging.basicConfig(level=numeric, format=LOG_FORMAT, force=True)
-    if numeric > logging.DEBUG:  # their INFO lines repeat ours or say nothing useful
-        for noisy in ("httpx2", "alembic", "uvicorn.error"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -12,6 +12,10 @@ Callers decide by type, never by matching message text:
         ├── TooManyRequests 429       e.g. an eviction a PodDisruptionBudget refuses now
         └── Unavailable    5xx, or no answer at all (`status` 0)
 
+lightkube's own `ApiError` (the clients that create and patch through lightkube:
+`register.py`) is translated by `lightkube_error`, from the `Status` it carries, into the same
+classes.
+
 The messages are the ones users have always read (`forbidden: …`, `HTTP 500: …`,
 `cannot reach the API server: …`); the library's exception stays chained as `__cause__`
 so a debugger sees the real failure.
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import httpx2 as httpx
 import msgspec
+from lightkube import ApiError as LightkubeApiError
 
 from kubedrift.model import ClusterError
 
@@ -31,6 +36,10 @@ class ApiError(ClusterError):
     """The apiserver answered `status` (0: it could not be reached)."""
 
     status: int = 0
+    reason: str = ""
+    """The `reason` of the apiserver's `Status` (`AlreadyExists`, `ServerTimeout`), when known."""
+    server_message: str = ""
+    """The `message` of the apiserver's `Status`, as it sent it."""
 
     def __init__(self, message: str, *, where: str | None = None, status: int | None = None):
         super().__init__(message, where=where)
@@ -100,6 +109,16 @@ def api_error(status: int, message: str, *, where: str) -> ApiError:
 def response_error(resp: httpx.Response, what: str) -> ApiError:
     """The typed error for an HTTP error response (its body read already)."""
     return api_error(resp.status_code, status_message(resp), where=what)
+
+
+def lightkube_error(err: LightkubeApiError, *, where: str) -> ApiError:
+    """The typed error for lightkube's `ApiError`, from the apiserver `Status` it carries."""
+    status = err.status
+    code = status.code if isinstance(status.code, int) else 0
+    message = status.message or str(err)
+    typed = api_error(code, message, where=where)
+    typed.reason, typed.server_message = status.reason or "", message
+    return typed
 
 
 def transport_error(err: Exception, server: str) -> Unavailable:

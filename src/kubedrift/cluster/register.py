@@ -16,7 +16,8 @@ objects go in waves:
 Requests run with bounded concurrency. An object that already exists is skipped or
 replaced (`OnExists`); an admission race right after a namespace appears (its default
 service account or token not created yet) and overload answers are retried with backoff.
-lightkube and httpx errors become `ClusterError`s naming the object.
+lightkube and httpx errors become the typed errors of `cluster.errors` (all `ClusterError`s)
+naming the object; what is retried is decided by their type.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx2
-from lightkube import ApiError, AsyncClient
+from lightkube import ApiError as LightkubeApiError
+from lightkube import AsyncClient
 from lightkube.core import resource as lkr
 from lightkube.generic_resource import (
     GenericGlobalResource,
@@ -39,8 +41,18 @@ from lightkube.generic_resource import (
 )
 from lightkube.types import PatchType
 
+from kubedrift.cluster.errors import (
+    ApiError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    TooManyRequests,
+    Unavailable,
+    lightkube_error,
+)
 from kubedrift.model import ClusterError, InputError, ObjectRef, ref_of
 from kubedrift.model.backoff import Backoff
+from kubedrift.model.kube import metadata_of
 
 T = TypeVar("T")
 
@@ -79,7 +91,6 @@ _KINDS: dict[tuple[str, str], _Kind] = {
     ("scheduling.k8s.io/v1", "PriorityClass"): _Kind("priorityclasses", False, False),
 }
 _SERVER_FIELDS = ("uid", "resourceVersion", "creationTimestamp", "generation", "selfLink")
-_RETRY_CODES = frozenset({429, 500, 502, 503, 504})
 _RETRY_FOR_SECONDS = 60.0
 
 
@@ -120,7 +131,7 @@ class _Item:
             raise InputError(f"cannot register kind {ref.api_version}/{ref.kind}", where=str(ref))
         if not ref.name or (kind.namespaced and not ref.namespace):
             raise InputError("object needs a name (and a namespace)", where=str(ref))
-        meta = obj.get("metadata") or {}
+        meta = metadata_of(obj)
         owners = tuple(str(r.get("uid")) for r in meta.get("ownerReferences") or ())
         return cls(obj, ref, kind, meta.get("uid"), owners)
 
@@ -217,17 +228,18 @@ class _Writer:
         500 ServerTimeout ("please try again", meant to make clients draw a new name),
         not 409, so that answer is checked with a GET.
         """
-        if err.status.code == 409:
+        if isinstance(err, Conflict):
             return True
-        if err.status.reason != "ServerTimeout" or not item.obj["metadata"].get("generateName"):
+        if err.reason != "ServerTimeout" or not item.obj["metadata"].get("generateName"):
             return False
         try:
             async with self.limit:
                 await self.client.get(res, item.ref.name, namespace=item.ref.namespace)
-        except ApiError as probe:
-            if probe.status.code == 404:
+        except LightkubeApiError as probe:
+            typed = lightkube_error(probe, where=str(item.ref))
+            if isinstance(typed, NotFound):
                 return False
-            raise _refused(item, "get", probe) from probe
+            raise _refused(item, "get", typed) from probe
         return True
 
     async def _restore_taints(self, item: _Item, created: Any) -> None:
@@ -317,14 +329,17 @@ class _Writer:
             try:
                 async with self.limit:
                     return await request()
-            except ApiError as err:
-                if conflict is not None and await conflict(err):
+            except LightkubeApiError as err:
+                typed = lightkube_error(err, where=str(item.ref))
+                if conflict is not None and await conflict(typed):
                     raise _AlreadyExists from err
-                if not _transient(err) or waited >= _RETRY_FOR_SECONDS:
-                    raise _refused(item, verb, err) from err
+                if not _transient(typed) or waited >= _RETRY_FOR_SECONDS:
+                    raise _refused(item, verb, typed) from err
             except httpx2.HTTPError as err:
-                raise ClusterError(
-                    f"cannot {verb} it: API server unreachable ({err})", where=str(item.ref)
+                raise Unavailable(
+                    f"cannot {verb} it: API server unreachable ({err})",
+                    where=str(item.ref),
+                    status=0,
                 ) from err
             delay = backoff.next_delay()
             await asyncio.sleep(delay)
@@ -336,20 +351,26 @@ class _AlreadyExists(Exception):
 
 
 def _transient(err: ApiError) -> bool:
-    status = err.status
-    if status.code in _RETRY_CODES:
+    """Overload (429, 5xx), or the admission race right after a namespace appears."""
+    if isinstance(err, TooManyRequests | Unavailable):
         return True
-    message = (status.message or "").lower()
-    # Admission right after a namespace appears: its default ServiceAccount (or, before
-    # v1.21, its token Secret) is created asynchronously by the controller-manager.
-    return status.code == 403 and ("service account" in message or "serviceaccount" in message)
+    return isinstance(err, Forbidden) and _service_account_pending(err)
 
 
-def _refused(item: _Item, verb: str, err: ApiError) -> ClusterError:
-    status = err.status
-    reason = f" {status.reason}" if status.reason else ""
-    message = f"server refused to {verb} it: {status.code}{reason}: {status.message}"
-    return ClusterError(message, where=str(item.ref))
+def _service_account_pending(err: Forbidden) -> bool:
+    # The ServiceAccount admission plugin refuses pods of a namespace whose default
+    # ServiceAccount (or, before v1.21, its token Secret) the controller-manager has not
+    # created yet. Its 403 has reason `Forbidden` like any RBAC refusal, so only its text
+    # tells the two apart ("error looking up service account ns/default").
+    message = err.server_message.lower()
+    return "service account" in message or "serviceaccount" in message
+
+
+def _refused(item: _Item, verb: str, err: ApiError) -> ApiError:
+    """The same typed error, with the line users have always read."""
+    reason = f" {err.reason}" if err.reason else ""
+    message = f"server refused to {verb} it: {err.status}{reason}: {err.server_message}"
+    return type(err)(message, where=str(item.ref), status=err.status)
 
 
 def _create_body(item: _Item, batch_uids: frozenset[str]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ order, hidden entries skipped. kubedrift writes its own snapshots as a `v1 List`
 Snapshots are big (20,000 Deployments are ~100 MB of JSON), so JSON is decoded by
 msgspec with the garbage collector paused, and the loaded objects, which live as long
 as the scan, are moved out of the collector's sight with `gc.freeze()`: otherwise every
-later full collection would walk their millions of dicts again (DESIGN.md, "Performance
+later full collection would walk their millions of dicts again (docs/DESIGN.md, "Performance
 facts").
 """
 

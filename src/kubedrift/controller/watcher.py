@@ -430,6 +430,6 @@ def _refs(kind: DesiredKind) -> list[ObjectRef]:
 def _freeze_long_lived() -> None:
     """Move what the initial sync built (informer tables, desired objects, projections) out
     of the collector's reach: full collections would otherwise walk it all on every
-    generation-2 run and stall the loop (0.6 s per 20k cached objects, DESIGN.md)."""
+    generation-2 run and stall the loop (0.6 s per 20k cached objects, docs/DESIGN.md)."""
     gc.collect()
     gc.freeze()

@@ -6,7 +6,7 @@ friends as `kubectl get -o json` writes them, whose items lack apiVersion and ki
 are filled in from the list). Every object carries its `Location` so errors and findings
 can name the file, the document and the item.
 
-Parsing follows the measured costs (DESIGN.md, "Performance facts"): YAML through
+Parsing follows the measured costs (docs/DESIGN.md, "Performance facts"): YAML through
 libyaml's `CSafeLoader`, JSON through msgspec, the garbage collector paused meanwhile.
 YAML timestamps stay strings, as Kubernetes' own YAML decoding keeps them.
 

@@ -21,11 +21,28 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-HEALABLE_RULES = frozenset(
-    {"field-changed", "field-missing", "list-item-missing", "default-overridden", "object-missing"}
+from kubedrift.model.rules import ObjectRule
+
+HEALABLE_RULES: frozenset[str] = frozenset(
+    r.value
+    for r in (
+        ObjectRule.FIELD_CHANGED,
+        ObjectRule.FIELD_MISSING,
+        ObjectRule.LIST_ITEM_MISSING,
+        ObjectRule.DEFAULT_OVERRIDDEN,
+        ObjectRule.OBJECT_MISSING,
+    )
 )
 """Rules a server-side apply can resolve (`remediate.plan`: Revert, and Recreate)."""
-DEFAULT_HEAL_RULES = ("field-changed", "field-missing", "list-item-missing", "default-overridden")
+DEFAULT_HEAL_RULES: tuple[str, ...] = tuple(
+    r.value
+    for r in (
+        ObjectRule.FIELD_CHANGED,
+        ObjectRule.FIELD_MISSING,
+        ObjectRule.LIST_ITEM_MISSING,
+        ObjectRule.DEFAULT_OVERRIDDEN,
+    )
+)
 """A recreate of a deleted object is opt-in: a deletion is more often deliberate."""
 _KEYS = {
     "namespaces",

@@ -29,6 +29,7 @@ from kubedrift.diff.plan import CompiledRule, Plan, plan_for
 from kubedrift.diff.prune import State, is_pruned
 from kubedrift.diff.trusted import autoscaled_targets
 from kubedrift.model import MISSING, Finding, JSONObject, ObjectRef, ref_of
+from kubedrift.model.kube import managed_fields_of
 
 DEFAULT_OPTIONS = DiffOptions()
 
@@ -154,19 +155,16 @@ class _PairDiff:
 
     def applied_sets(self, options: DiffOptions) -> list[FieldNode]:
         """Field sets of our appliers' server-side `Apply` entries."""
-        entries = (self.live.get("metadata") or {}).get("managedFields") or ()
-        if not any(entry.get("operation") == "Apply" for entry in entries):
+        if not any(e.get("operation") == "Apply" for e in managed_fields_of(self.live)):
             return []  # the common case, decided without parsing anything
         return [node for _entry, node in self.managed().applied_sets(options.applier_managers)]
 
 
 def _people_wrote(live: JSONObject, plan: Plan) -> bool:
     """Whether a person's entry is among live's managedFields, decided without parsing sets."""
-    entries = (live.get("metadata") or {}).get("managedFields") or ()
     return any(
-        plan.role_of(str(entry.get("manager") or ""), str(entry.get("operation") or ""))
-        is Role.PERSON
-        for entry in entries
+        plan.role_of(entry.get("manager") or "", entry.get("operation") or "") is Role.PERSON
+        for entry in managed_fields_of(live)
     )
 
 
@@ -200,7 +198,7 @@ def diff_objects(
 
     HPAs and KEDA ScaledObjects among either side mark their targets as autoscaled. For
     large inputs, decode with the collector off and `gc.freeze()` the result first (see
-    DESIGN.md, "Performance facts"): otherwise the first collections during the diff rescan
+    docs/DESIGN.md, "Performance facts"): otherwise the first collections during the diff rescan
     every decoded object, which doubles the time for 20,000 Deployments.
     """
     desired_objects, live_objects = list(desired), list(live)

@@ -25,6 +25,7 @@ from functools import lru_cache
 from typing import Any, TypeAlias
 
 from kubedrift.diff.pointers import ListKey, Path, Segment
+from kubedrift.model.kube import ManagedFieldsEntry, managed_fields_of
 
 FieldKey: TypeAlias = str | tuple[str, Any]
 
@@ -108,9 +109,8 @@ class ManagedFields:
 
     __slots__ = ("_sets", "entries")
 
-    def __init__(self, live: Mapping[str, Any] | None) -> None:
-        meta = (live or {}).get("metadata") or {}
-        self.entries = tuple(_entry(raw) for raw in meta.get("managedFields") or ())
+    def __init__(self, live: Mapping[str, object] | None) -> None:
+        self.entries = tuple(_entry(raw) for raw in managed_fields_of(live))
         self._sets: dict[int, FieldNode] = {}
 
     def field_set(self, index: int) -> FieldNode:
@@ -169,7 +169,7 @@ def _raw_child(node: Mapping[str, Any], segment: Segment) -> Mapping[str, Any] |
     return child if isinstance(child, Mapping) else None
 
 
-def _entry(raw: Mapping[str, Any]) -> ManagedEntry:
+def _entry(raw: ManagedFieldsEntry) -> ManagedEntry:
     fields = raw.get("fieldsV1")
     return ManagedEntry(
         manager=str(raw.get("manager") or ""),

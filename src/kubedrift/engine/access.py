@@ -8,8 +8,9 @@ exiting 0 with nothing said.
 from __future__ import annotations
 
 from kubedrift.model import Category, Finding, ObjectRef, Severity
+from kubedrift.model.rules import AccessRule
 
-RULE = "kind-not-readable"
+RULE = AccessRule.KIND_NOT_READABLE.value
 ALL_NODES = ObjectRef("v1", "Node", None, "*")
 """The object a node-list finding names: every node."""
 

@@ -18,6 +18,7 @@ from kubedrift.engine.access import not_readable_finding
 from kubedrift.engine.live import LiveState
 from kubedrift.engine.namespaces import elsewhere_message, in_namespace, with_namespaces
 from kubedrift.model import Category, Finding, ObjectRef, Severity, SourceLocation, ref_of
+from kubedrift.model.rules import AccessRule
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +230,7 @@ def unserved_finding(ref: ObjectRef, revision: str | None) -> Finding:
         path="",
         desired=ref.api_version,
         live=None,
-        rule="kind-not-served",
+        rule=AccessRule.KIND_NOT_SERVED.value,
         message=f"the cluster serves no {ref.kind} at {ref.api_version} (CRD not installed?)",
         revision=revision,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from kubedrift.model.rules import NodeRule, WorkloadRule
 from kubedrift.predict.features import FeatureRow
 from kubedrift.predict.learned import LOW
 from kubedrift.predict.scorers import Score
@@ -75,14 +76,14 @@ def hints(row: FeatureRow) -> tuple[str, ...]:
     """Mitigations for a risky entity, most specific first."""
     out: list[str] = []
     top = row.likely_paths[0][0] if row.likely_paths else ""
-    if "pvc-not-backed-up" in row.rules:
+    if WorkloadRule.PVC_NOT_BACKED_UP in row.rules:
         out.append(
             f"protect its training PVC with a Velero Schedule covering namespace "
             f"{row.entity.namespace}"
         )
-    if "mutable-image" in row.rules:
+    if WorkloadRule.MUTABLE_IMAGE in row.rules:
         out.append("pin the image by digest (image@sha256:…) instead of a mutable tag")
-    if row.entity.is_node and "peer-mismatch" in row.rules:
+    if row.entity.is_node and NodeRule.PEER_MISMATCH in row.rules:
         out.append(f"add a NodeProfile for pool {row.pool}: it is compared with its peers only")
     elif row.entity.is_node and row.value("group_onsets_7d") > 0.3:
         out.append(

@@ -20,6 +20,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from kubedrift.model.rules import NodeRule
 from kubedrift.predict.window import Entity, Episode, Window
 
 HOURS_PER_WEEK = 168.0
@@ -151,7 +152,7 @@ class HistoryIndex:
         rules = frozenset(e.rule for e in past)
         kinds = (
             1.0 if entity.is_node else 0.0,
-            1.0 if "peer-mismatch" in rules else 0.0,
+            1.0 if NodeRule.PEER_MISMATCH in rules else 0.0,
             sum(e.category == "workload" for e in past) / n,
         )
         return FeatureRow(

@@ -33,6 +33,7 @@ from typing import Any
 from kubedrift.desired.render import CHART_FILE, KUSTOMIZATION_FILES
 from kubedrift.diff.pointers import split
 from kubedrift.model import MISSING, Category, Finding, ObjectRef, ref_of
+from kubedrift.model.rules import ObjectRule
 from kubedrift.remediate.helm_site import Lister, locate_helm
 from kubedrift.remediate.kustomize_site import NotAdoptable, Site, locate
 from kubedrift.remediate.plan import parse_key
@@ -43,21 +44,21 @@ Reader = Callable[[Path], str]
 
 SET_RULES = frozenset(
     {
-        "field-changed",
-        "field-added",
-        "field-removed-from-desired",
-        "list-item-extra",
-        "default-overridden",
+        ObjectRule.FIELD_CHANGED,
+        ObjectRule.FIELD_ADDED,
+        ObjectRule.FIELD_REMOVED,
+        ObjectRule.LIST_ITEM_EXTRA,
+        ObjectRule.DEFAULT_OVERRIDDEN,
     }
 )
-REMOVE_RULES = frozenset({"field-missing", "list-item-missing"})
+REMOVE_RULES = frozenset({ObjectRule.FIELD_MISSING, ObjectRule.LIST_ITEM_MISSING})
 ADOPTABLE_RULES = SET_RULES | REMOVE_RULES
 _HELM = "rendered by helm template: the value comes from a template"
 _WHY_NOT: dict[str, str] = {
-    "object-missing": "the object is not in the cluster: adopting would delete it from Git; "
-    "remove it by hand if that is meant",
-    "list-order-changed": "a list's order: reorder it by hand",
-    "field-not-served": "the server does not keep this field: that is not drift",
+    ObjectRule.OBJECT_MISSING: "the object is not in the cluster: adopting would delete it "
+    "from Git; remove it by hand if that is meant",
+    ObjectRule.LIST_ORDER_CHANGED: "a list's order: reorder it by hand",
+    ObjectRule.FIELD_NOT_SERVED: "the server does not keep this field: that is not drift",
 }
 
 

@@ -36,9 +36,10 @@ from fnmatch import fnmatchcase
 
 from kubedrift.desired.heal import DEFAULT_HEAL_RULES, HealSettings
 from kubedrift.model import Category, Finding, Severity
+from kubedrift.model.rules import RemedyRule
 
-FIGHT_RULE = "heal-fight"
-ACTION_RULE = "heal"
+FIGHT_RULE = RemedyRule.HEAL_FIGHT.value
+ACTION_RULE = RemedyRule.HEAL.value
 Skip = Callable[[Finding], str | None]
 """A reason not to heal a finding (a suppression), or None."""
 

@@ -36,12 +36,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kubedrift.analysis.findings import NodeRule
 from kubedrift.analysis.gangs import gang_of
 from kubedrift.analysis.impact import breaks_jobs
 from kubedrift.analysis.workload_model import RunningPod, WorkloadModel
 from kubedrift.analysis.workload_rules import SERVING_KINDS
 from kubedrift.model import Category, Finding, ObjectRef, Severity, ref_of
+from kubedrift.model.kube import owner_references_of
+from kubedrift.model.rules import NodeRule, RemedyRule
 from kubedrift.remediate.plan import (
     Action,
     Cordon,
@@ -57,20 +58,19 @@ TAINT_KEY = "kubedrift.io/drift"
 CORDONED_BY = "kubedrift.io/cordoned-by"
 """Set (to `kubedrift`) in the cordon's own request: the proof that kubedrift cordoned."""
 CORDON_REASON = "kubedrift.io/cordon-reason"
-RESOLVED_RULE = "node-drift-resolved"
+RESOLVED_RULE = RemedyRule.NODE_DRIFT_RESOLVED.value
 MIRROR = "kubernetes.io/config.mirror"
 QUARANTINE_RULES = frozenset(
-    r.value
-    for r in (
+    {
         NodeRule.GPU_UNHEALTHY,
         NodeRule.GPU_COUNT_MISMATCH,
         NodeRule.DRIVER_UPGRADE_FAILED,
         NodeRule.MIG_CONFIG_NOT_APPLIED,
         NodeRule.DRIVER_TOO_OLD_FOR_CUDA,
         NodeRule.KERNEL_CHANGED_SINCE_DRIVER,
-    )
+    }
 )
-_FACT_RULES = frozenset({NodeRule.PROFILE_MISMATCH.value, NodeRule.PEER_MISMATCH.value})
+_FACT_RULES = frozenset({NodeRule.PROFILE_MISMATCH, NodeRule.PEER_MISMATCH})
 _REPLICATED = frozenset({"ReplicaSet", "ReplicationController", "StatefulSet", "Job"})
 
 
@@ -253,10 +253,10 @@ def _training(pod: RunningPod, model: WorkloadModel) -> bool:
     return w is not None and w.gpus > 0 and pod.owner.kind not in SERVING_KINDS
 
 
-def _controller_kind(pod: Mapping[str, Any]) -> str | None:
-    for ref in (pod.get("metadata") or {}).get("ownerReferences") or ():
+def _controller_kind(pod: Mapping[str, object]) -> str | None:
+    for ref in owner_references_of(pod):
         if ref.get("controller"):
-            return str(ref.get("kind") or "")
+            return ref.get("kind") or ""
     return None
 
 

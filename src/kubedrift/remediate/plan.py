@@ -36,13 +36,20 @@ from typing import Any, TypeAlias
 
 from kubedrift.diff.pointers import split
 from kubedrift.model import MISSING, Category, Finding, ObjectRef, ref_of
+from kubedrift.model.kube import containers_of
+from kubedrift.model.rules import ObjectRule
 
 FIELD_MANAGER = "kubedrift"
 PRUNE_ANNOTATION = "kubedrift.io/prune"
 MASKED = "<masked>"
 _SECRET_VALUE_FIELDS = ("data", "stringData")
-_REVERTIBLE = {"field-changed", "field-missing", "list-item-missing", "default-overridden"}
-_ADOPTABLE = {"field-added", "field-removed-from-desired", "list-item-extra"}
+_REVERTIBLE = {
+    ObjectRule.FIELD_CHANGED,
+    ObjectRule.FIELD_MISSING,
+    ObjectRule.LIST_ITEM_MISSING,
+    ObjectRule.DEFAULT_OVERRIDDEN,
+}
+_ADOPTABLE = {ObjectRule.FIELD_ADDED, ObjectRule.FIELD_REMOVED, ObjectRule.LIST_ITEM_EXTRA}
 _POD_TEMPLATE_KINDS = {"Deployment", "StatefulSet", "ReplicaSet", "Job", "DaemonSet"}
 _GPU_RESOURCES = ("nvidia.com/gpu", "amd.com/gpu")
 
@@ -299,7 +306,7 @@ def _action(
     if why_not or desired is None:
         return NoAction(finding, risk, why_not)
     secret = finding.object.kind == "Secret" and finding.object.group == ""
-    if finding.rule == "object-missing":
+    if finding.rule == ObjectRule.OBJECT_MISSING:
         why = "the object is missing: create it from desired"
         return Recreate(finding, risk, why, _whole(desired, finding.object), secret)
     if finding.rule in _ADOPTABLE:
@@ -322,7 +329,7 @@ def _no_action_reason(finding: Finding, desired: Mapping[str, Any] | None) -> st
         return "a workload finding: fix the workload or what it runs on"
     if desired is None:
         return "the desired object was not found for this finding"
-    known = _REVERTIBLE | _ADOPTABLE | {"object-missing"}
+    known = _REVERTIBLE | _ADOPTABLE | {ObjectRule.OBJECT_MISSING}
     return "" if finding.rule in known else f"`{finding.rule}` has no automatic action"
 
 
@@ -465,8 +472,8 @@ def _template_gpus(obj: Mapping[str, Any]) -> int:
     spec = obj.get("spec") or {}
     pod = ((spec.get("template") or {}).get("spec")) or {}
     per_pod = 0
-    for container in pod.get("containers") or []:
-        limits = ((container or {}).get("resources") or {}).get("limits") or {}
+    for container in containers_of(pod):
+        limits = (container.get("resources") or {}).get("limits") or {}
         per_pod += sum(_int(limits.get(name)) for name in _GPU_RESOURCES)
     replicas = spec.get("replicas", 1) if "replicas" in spec else spec.get("parallelism", 1)
     return per_pod * _int(replicas if replicas is not None else 1)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from kubedrift.model import JSON, Category, Finding, ObjectRef, Severity
+from kubedrift.model.rules import NodeRule, ObjectRule, WorkloadRule
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -148,7 +149,7 @@ def _field(obj: _Object, path: str, manager: str, desired: JSON, live: JSON) -> 
         path=path,
         desired=desired,
         live=live,
-        rule="field-changed",
+        rule=ObjectRule.FIELD_CHANGED.value,
         message=f"{path} changed",
         manager=manager,
     )
@@ -234,7 +235,7 @@ def _noise(world: _World) -> None:
 
 
 def _node(pool: _Pool, node: str, fact: str, desired: str, live: str) -> Finding:
-    rule = "profile-mismatch" if pool.profiled else "peer-mismatch"
+    rule = NodeRule.PROFILE_MISMATCH if pool.profiled else NodeRule.PEER_MISMATCH
     return Finding(
         category=Category.NODE,
         severity=Severity.HIGH,
@@ -242,7 +243,7 @@ def _node(pool: _Pool, node: str, fact: str, desired: str, live: str) -> Finding
         path=fact,
         desired=desired,
         live=live,
-        rule=rule,
+        rule=rule.value,
         message=f"{fact} differs from the pool",
         details=(("pool", pool.name),),
     )
@@ -278,7 +279,7 @@ def _flaky_nodes(world: _World) -> None:
                     world.add(finding, onset, timedelta(hours=rng.uniform(2, 30)))
 
 
-def _workload(obj: _Object, rule: str, path: str, message: str) -> Finding:
+def _workload(obj: _Object, rule: WorkloadRule, path: str, message: str) -> Finding:
     return Finding(
         category=Category.WORKLOAD,
         severity=Severity.MEDIUM,
@@ -286,7 +287,7 @@ def _workload(obj: _Object, rule: str, path: str, message: str) -> Finding:
         path=path,
         desired=None,
         live=None,
-        rule=rule,
+        rule=rule.value,
         message=message,
     )
 
@@ -300,7 +301,9 @@ def _mutable_images(world: _World) -> None:
             if day.weekday() < 5 and rng.random() < 0.25:
                 onset = day + timedelta(hours=rng.uniform(1, 6))
                 path = "/spec/template/spec/containers/0/image"
-                finding = _workload(obj, "mutable-image", path, "image tag :latest changed digest")
+                finding = _workload(
+                    obj, WorkloadRule.MUTABLE_IMAGE, path, "image tag :latest changed digest"
+                )
                 world.add(finding, onset, timedelta(hours=rng.uniform(4, 40)))
 
 
@@ -312,7 +315,7 @@ def _backups(world: _World) -> None:
         moment = world.spec.start + timedelta(days=rng.uniform(0, 7))
         while moment < world.spec.end:
             finding = _workload(
-                obj, "pvc-not-backed-up", "/spec/volumeClaimTemplates/0", "no backup"
+                obj, WorkloadRule.PVC_NOT_BACKED_UP, "/spec/volumeClaimTemplates/0", "no backup"
             )
             world.add(finding, moment, timedelta(days=rng.uniform(1, 3)))
             moment += timedelta(days=rng.uniform(5, 9))

@@ -23,6 +23,7 @@ from kubedrift.cli.render.table_style import (
 )
 from kubedrift.cli.render.values import cap_lines, changed_text, has_values, safe, value_lines
 from kubedrift.model import Category, Finding, Impact
+from kubedrift.model.rules import ObjectRule
 
 MAX_VALUE_LINES = 12
 MAX_WORKLOADS = 3
@@ -59,7 +60,8 @@ def _body(finding: Finding, revision: str | None, wide: bool) -> RenderableType:
         parts.append(Text(safe(finding.message)))
     else:
         path = Text(safe(finding.path) or WHOLE_OBJECT, style="bold")
-        if not (finding.rule == "field-changed" and has_values(finding)):  # the -/+ lines say it
+        # a changed field's -/+ lines say what the message would
+        if not (finding.rule == ObjectRule.FIELD_CHANGED and has_values(finding)):
             path.append(f" · {safe(_message(finding))}", style=DIM)
         parts.append(path)
     if has_values(finding):
