@@ -37,6 +37,8 @@ from kubedrift.cli.reading import WHEN, ClusterOpt, history_filter
 from kubedrift.cluster.connection import ClusterTarget
 from kubedrift.engine import ScanRequest, run_scan
 from kubedrift.model import AGENT_NAMESPACE, InputError, Report
+from kubedrift.predict.assess import assess_store
+from kubedrift.predict.risk import RiskTable
 from kubedrift.report import History, Period, ReportOptions, build_report, read_history
 from kubedrift.report.data import DEFAULT_TITLE
 from kubedrift.report.output import OutputKind, output_kind, write_atomic
@@ -65,9 +67,14 @@ def _scan(request: ScanRequest) -> Report:
     return report
 
 
-def _history(store: str, period: Period, filters: HistoryFilter) -> History:
+def _history(store: str, period: Period, filters: HistoryFilter) -> tuple[History, RiskTable]:
+    """The period's episodes, and the predicted risk as of the period's end (one opening)."""
     with open_existing(store) as opened:
-        return read_history(opened, period, filters, where=opened.where)
+        history = read_history(opened, period, filters, where=opened.where)
+        risk = assess_store(opened, cluster=filters.cluster, until=period.until)
+    for note in risk.notes:
+        typer.echo(f"kubedrift: note: risk of drift: {note}", err=True)
+    return history, risk
 
 
 def _period(filters: HistoryFilter, now: datetime) -> Period:
@@ -130,7 +137,7 @@ def report(
     now = reading.utc_now()
     filters = history_filter(cluster, namespace, None, None, None, (since, until), now=now)
     options = ReportOptions(title=title, teams=parse_teams(team or []))
-    history = _history(store, _period(filters, now), filters) if store else None
+    history, risk = _history(store, _period(filters, now), filters) if store else (None, None)
     scan: Report | None = None
     if desired or live or store is None:
         request = ScanRequest(
@@ -148,7 +155,7 @@ def report(
             agent_namespace=agent_namespace,
         )
         scan = _scan(request)
-    data = build_report(scan=scan, history=history, now=now, options=options)
+    data = build_report(scan=scan, history=history, now=now, options=options, risk=risk)
     from kubedrift.report.html import render_html  # draws the charts: imports matplotlib
 
     page = render_html(data)

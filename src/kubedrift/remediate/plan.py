@@ -465,8 +465,13 @@ def _template_gpus(obj: Mapping[str, Any]) -> int:
     spec = obj.get("spec") or {}
     pod = ((spec.get("template") or {}).get("spec")) or {}
     per_pod = 0
-    for container in pod.get("containers") or []:
-        limits = ((container or {}).get("resources") or {}).get("limits") or {}
+    containers = pod.get("containers") or []
+    if isinstance(containers, Mapping):  # a skeleton built from a path by index (`/0/…`)
+        containers = list(containers.values())
+    for container in containers:
+        if not isinstance(container, Mapping):
+            continue
+        limits = (container.get("resources") or {}).get("limits") or {}
         per_pod += sum(_int(limits.get(name)) for name in _GPU_RESOURCES)
     replicas = spec.get("replicas", 1) if "replicas" in spec else spec.get("parallelism", 1)
     return per_pod * _int(replicas if replicas is not None else 1)
