@@ -48,6 +48,8 @@ from kubedrift.controller.heal import ActionLog, Healer, HealOptions, HealSinks
 from kubedrift.controller.health import HealthState
 from kubedrift.controller.http import ServerReady, build_app, build_hook_app, serve
 from kubedrift.controller.metrics import ControllerMetrics
+from kubedrift.controller.predict import PredictOptions, RiskForecaster
+from kubedrift.controller.predict_metrics import PredictionMetrics
 from kubedrift.controller.recorder import Recorded, Recorder
 from kubedrift.controller.trouble import Trouble, supervised
 from kubedrift.controller.watcher import Watcher, WatchOptions
@@ -106,6 +108,8 @@ class ControllerOptions:
     """Where suppression expiry and record times are read (frozen in tests)."""
     heal: HealOptions | None = None
     """Self-heal (`--heal`); None: the controller only watches."""
+    predict: PredictOptions | None = None
+    """Drift prediction from the store (`--predict`): gauges and notices; None: off."""
     dashboard: Callable[[Store], FastAPI] | None = None
     """The read-only dashboard and API over the store, mounted at `/` of `listen` beside
     the probes; built by the CLI (`kubedrift.api` is a sibling layer of this one)."""
@@ -133,6 +137,17 @@ class Controller:
             clock=options.clock,
         )
         self.healer = self._healer(options, store)
+        self.forecaster = (
+            RiskForecaster(
+                store,
+                options.watch.cluster,
+                options.predict,
+                PredictionMetrics(self.metrics.registry),
+                self.health,
+            )
+            if options.predict is not None
+            else None
+        )
         self.watcher: Watcher | None = None
         self._notes: tuple[str, ...] = ()
         self._starting: set[str] = set()
@@ -184,6 +199,12 @@ class Controller:
                     name="cluster probe",
                 )
                 group.create_task(self._lead_or_watch(), name="watch")
+                if self.forecaster is not None:  # its own trouble: a note, never unready
+                    forecasts = self.forecaster
+                    group.create_task(
+                        supervised("drift prediction", forecasts.run, forecasts.trouble),
+                        name="drift prediction",
+                    )
                 if self.healer is not None:
                     # Its own trouble: a heal failure is logged and counted, never unready.
                     heal = supervised("self-heal", self.healer.run, self.healer.trouble)

@@ -36,6 +36,9 @@ NO_SKLEARN = (
 
 ScorerFactory = Callable[[], Scorer]
 
+LEVELS = (("high", 0.5, 1.01), ("medium", 0.2, 0.5), ("low", 0.0, 0.2))
+"""Probability bands of the `level` label of the risk gauges: [low, high)."""
+
 
 def default_scorer() -> Scorer:
     """The logistic regression when scikit-learn is installed, else the hazard baseline."""
@@ -101,6 +104,13 @@ class RiskTable:
     def top(self, limit: int) -> tuple[EntityRisk, ...]:
         """The `limit` riskiest entities."""
         return self.risks[:limit]
+
+    def level_counts(self, horizon: str) -> dict[str, int]:
+        """How many entities fall in each of `LEVELS` for a horizon label."""
+        return {
+            name: sum(low <= r.probability(horizon) < high for r in self.risks)
+            for name, low, high in LEVELS
+        }
 
     def model_text(self) -> str:
         """`logistic-regression (24h), hazard (7d)`, or `logistic-regression` when one."""
