@@ -30,10 +30,12 @@ from kubedrift.analysis import nodes as node_analysis
 from kubedrift.analysis.facts import (
     AGENT_CONFIGMAP_SELECTOR,
     attach_published_facts,
+    node_facts,
     published_facts,
 )
 from kubedrift.analysis.options import FactIgnore
 from kubedrift.analysis.profiles import NodeProfile
+from kubedrift.analysis.rollout import rollout_notices
 from kubedrift.analysis.user_controls import RuleSwitches
 from kubedrift.analysis.workloads import analyze_workloads
 from kubedrift.cluster.connection import Connection
@@ -50,6 +52,8 @@ from kubedrift.model import AGENT_NAMESPACE, Finding, PoolSummary
 from kubedrift.model.gcpause import gc_paused
 
 KEPT_ANNOTATION_PREFIX = "kubedrift.io/"
+NodeRisk = Callable[[], Mapping[str, float] | None]
+"""Node name → predicted probability of drifting within 7 days, or None (no forecast)."""
 
 
 _NODE_OPTIONS = node_analysis.NodeOptions()
@@ -69,6 +73,10 @@ class FleetOptions:
     """Where the node agents publish their facts ConfigMaps (watched with the nodes)."""
     node_options: node_analysis.NodeOptions = _NODE_OPTIONS
     rules: RuleSwitches = field(default_factory=RuleSwitches)
+    notices: NodeRisk | None = None
+    """"Likely to drift" notices for nodes still to go in a pool's upgrade wave
+    (`analysis.rollout`), with each node's predicted 7-day risk from this callable
+    (None inside: no forecast yet); None: no notices (`watch --predict` turns them on)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,6 +322,15 @@ class FleetTracker:
                 continue
             return
 
+    def _notices(self, nodes: Sequence[Mapping[str, Any]]) -> tuple[Finding, ...]:
+        """The "likely to drift" notices of the pools mid upgrade wave, when asked for."""
+        source = self.options.notices
+        if source is None:
+            return ()
+        facts = [node_facts(n) for n in nodes]
+        notices = rollout_notices(facts, self.options.node_options, source())
+        return tuple(self.options.rules.apply(notices))
+
     def analyse(self, triggered: float) -> FleetPass:
         """One pass over the projections and the last listed workloads (pure, CPU-bound)."""
         nodes = attach_published_facts(self._nodes.values(), self._published)
@@ -335,8 +352,9 @@ class FleetTracker:
                 )
                 node_findings = impact.node_findings
                 findings = tuple(self.options.rules.apply(impact.findings))
+            notices = self._notices(nodes)  # after the impact: a notice is not drift
         return FleetPass(
-            findings=node_findings + findings,
+            findings=node_findings + findings + notices,
             pools=tuple(analysis.pools),
             nodes=len(nodes),
             workloads=len(workloads),

@@ -44,6 +44,7 @@ from kubedrift.alerts import AlertDispatcher, AlertPolicy, Sink
 from kubedrift.cluster.connection import Connection
 from kubedrift.cluster.lease import LeaderElector, LeadershipLost
 from kubedrift.controller.desired import DesiredState
+from kubedrift.controller.fleet import NodeRisk
 from kubedrift.controller.heal import ActionLog, Healer, HealOptions, HealSinks
 from kubedrift.controller.health import HealthState
 from kubedrift.controller.http import ServerReady, build_app, build_hook_app, serve
@@ -119,6 +120,8 @@ class Controller:
     """One running controller; `run()` until cancelled."""
 
     def __init__(self, options: ControllerOptions, store: Store) -> None:
+        if options.predict is not None:  # forecasts feed the fleet's "likely to drift" notices
+            options = _with_notices(options, self._node_risk)
         self.options = options
         self.store = store
         self.metrics = ControllerMetrics()
@@ -148,6 +151,8 @@ class Controller:
             if options.predict is not None
             else None
         )
+        if self.forecaster is not None:
+            self.forecaster.listeners.append(self._forecast_made)
         self.watcher: Watcher | None = None
         self._notes: tuple[str, ...] = ()
         self._starting: set[str] = set()
@@ -176,6 +181,19 @@ class Controller:
         if heal.skip is None:  # never heal a suppressed finding (Git's or the store's)
             heal = dataclasses.replace(heal, skip=self._suppressed)
         return Healer(heal, cluster=watch.cluster, target=watch.target, sinks=sinks)
+
+    def _node_risk(self) -> Mapping[str, float] | None:
+        """Each node's predicted 7-day risk from the latest forecast (None: none yet)."""
+        table = self.forecaster.table if self.forecaster is not None else None
+        if table is None:
+            return None
+        return {r.entity.name: r.week for r in table.risks if r.entity.is_node}
+
+    def _forecast_made(self, table: object) -> None:
+        """A new forecast: the fleet's notices are made again with the new risks."""
+        watcher = self.watcher
+        if watcher is not None and watcher.fleet is not None:
+            watcher.fleet.poke()
 
     def _suppressed(self, finding: Finding) -> str | None:
         """Why `finding` must not be healed: the suppression covering it now, if any."""
@@ -503,6 +521,11 @@ class _StoreTrouble(Trouble):
         """One more failed attempt: counted, then handled as any trouble."""
         self._metrics.store_error()
         super().failed(reason)
+
+
+def _with_notices(options: ControllerOptions, risk: NodeRisk) -> ControllerOptions:
+    fleet = dataclasses.replace(options.watch.fleet, notices=risk)
+    return dataclasses.replace(options, watch=dataclasses.replace(options.watch, fleet=fleet))
 
 
 async def run_controller(options: ControllerOptions) -> None:
