@@ -15,7 +15,7 @@ import dataclasses
 import json
 import subprocess
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +110,78 @@ def test_a_driver_wave_raises_notices_for_the_nodes_still_to_go_and_clears(
         resolved = {f["finding"]["object"]["name"] for f in notices(base, "resolved")}
         assert resolved >= set(to_go)
         assert resolved <= {n["metadata"]["name"] for n in members}
+    finally:
+        assert stop(proc) == 0, log.read_text()
+    assert "Traceback" not in log.read_text()
+
+
+ROLLOUT_NS = "rollout-notice"
+DEPLOYMENT = f"""\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: NAME, namespace: {ROLLOUT_NS}}}
+spec:
+  replicas: 1
+  selector: {{matchLabels: {{app: NAME}}}}
+  template:
+    metadata: {{labels: {{app: NAME}}}}
+    spec: {{containers: [{{name: main, image: "registry.invalid/NAME:1"}}]}}
+"""
+
+
+def test_a_rollout_of_a_deployment_that_drifted_before_raises_a_notice_until_done(
+    apiserver: ApiServer, tmp_path: Path
+) -> None:
+    """`trainer` drifted three times in the last days (the store says so), `fresh` never:
+    while both roll out (no scheduler here: their pods stay Pending, so kubectl would wait
+    too) only `trainer` gets a notice; scaled to 0 its rollout is done and the notice goes."""
+    from kubedrift.store import SqlStore
+    from store.builders import finding
+
+    db = tmp_path / "timeline.db"
+    now = datetime.now(UTC)
+    with SqlStore.open(str(db)) as store:
+        for day in (3, 2, 1):  # three hand edits, each reverted an hour later
+            start = now - timedelta(days=day)
+            store.record_scan("rollout", [finding("trainer", namespace=ROLLOUT_NS)], at=start)
+            store.record_scan("rollout", [], at=start + timedelta(hours=1))
+    kubectl(apiserver, "create", "namespace", ROLLOUT_NS)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "watch.log"
+    argv = [
+        str(KUBEDRIFT), "watch", "--kubeconfig", str(apiserver.kubeconfig),
+        "--cluster", "rollout", "--store", str(db), "--listen", f"127.0.0.1:{port}",
+        "--webhook-listen", "", "--auth", "none", "--workload-interval", "2",
+        "--predict", "--predict-interval", "5",
+    ]  # fmt: skip
+    with log.open("w") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_for("ready", lambda: http_get(base + "/readyz")[0] == 200, timeout=120)
+        for name in ("trainer", "fresh"):
+            manifest = tmp_path / f"{name}.yaml"
+            manifest.write_text(DEPLOYMENT.replace("NAME", name))
+            kubectl(apiserver, "apply", "-f", str(manifest))
+        raised = wait_for(
+            "the notice",
+            lambda: [f for f in notices(base) if f["finding"]["category"] == "workload"],
+            timeout=90,
+        )
+        assert [f["finding"]["object"]["name"] for f in raised] == ["trainer"]
+        notice = raised[0]["finding"]
+        assert notice["severity"] == "info"
+        assert notice["path"] == "/status/updatedReplicas"
+        assert "is rolling out" in notice["message"]
+        assert "and drifted before: predicted risk of drifting within 7 days" in notice["message"]
+
+        kubectl(apiserver, "scale", "deployment", "trainer", "-n", ROLLOUT_NS, "--replicas=0")
+        wait_for(
+            "the notice resolved",
+            lambda: not [f for f in notices(base) if f["finding"]["category"] == "workload"],
+            timeout=90,
+        )
+        assert {f["finding"]["object"]["name"] for f in notices(base, "resolved")} == {"trainer"}
     finally:
         assert stop(proc) == 0, log.read_text()
     assert "Traceback" not in log.read_text()

@@ -44,7 +44,7 @@ from kubedrift.alerts import AlertDispatcher, AlertPolicy, Sink
 from kubedrift.cluster.connection import Connection
 from kubedrift.cluster.lease import LeaderElector, LeadershipLost
 from kubedrift.controller.desired import DesiredState
-from kubedrift.controller.fleet import NodeRisk
+from kubedrift.controller.fleet import Forecast
 from kubedrift.controller.heal import ActionLog, Healer, HealOptions, HealSinks
 from kubedrift.controller.health import HealthState
 from kubedrift.controller.http import ServerReady, build_app, build_hook_app, serve
@@ -58,6 +58,7 @@ from kubedrift.engine.clock import Clock, utc_now
 from kubedrift.model import ClusterError, Finding
 from kubedrift.model.backoff import Backoff
 from kubedrift.model.suppression import active_suppression
+from kubedrift.predict.risk import RiskTable
 from kubedrift.store import HistoryFilter, SqlStore, Store, StoreError
 
 if TYPE_CHECKING:
@@ -121,7 +122,7 @@ class Controller:
 
     def __init__(self, options: ControllerOptions, store: Store) -> None:
         if options.predict is not None:  # forecasts feed the fleet's "likely to drift" notices
-            options = _with_notices(options, self._node_risk)
+            options = _with_notices(options, self._forecast)
         self.options = options
         self.store = store
         self.metrics = ControllerMetrics()
@@ -182,12 +183,9 @@ class Controller:
             heal = dataclasses.replace(heal, skip=self._suppressed)
         return Healer(heal, cluster=watch.cluster, target=watch.target, sinks=sinks)
 
-    def _node_risk(self) -> Mapping[str, float] | None:
-        """Each node's predicted 7-day risk from the latest forecast (None: none yet)."""
-        table = self.forecaster.table if self.forecaster is not None else None
-        if table is None:
-            return None
-        return {r.entity.name: r.week for r in table.risks if r.entity.is_node}
+    def _forecast(self) -> RiskTable | None:
+        """The latest drift forecast (None: none made yet)."""
+        return self.forecaster.table if self.forecaster is not None else None
 
     def _forecast_made(self, table: object) -> None:
         """A new forecast: the fleet's notices are made again with the new risks."""
@@ -523,7 +521,7 @@ class _StoreTrouble(Trouble):
         super().failed(reason)
 
 
-def _with_notices(options: ControllerOptions, risk: NodeRisk) -> ControllerOptions:
+def _with_notices(options: ControllerOptions, risk: Forecast) -> ControllerOptions:
     fleet = dataclasses.replace(options.watch.fleet, notices=risk)
     return dataclasses.replace(options, watch=dataclasses.replace(options.watch, fleet=fleet))
 
