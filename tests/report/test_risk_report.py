@@ -130,3 +130,14 @@ def test_a_report_of_a_scan_alone_says_risk_needs_the_store(tmp_path: Path) -> N
     )  # fmt: skip
     assert code == 0, err
     assert "Predicted risk needs the timeline store (--store)." in risk_section(out.read_text())
+
+
+def test_a_report_of_one_namespace_shows_its_risks_only(history: str, tmp_path: Path) -> None:
+    out = tmp_path / "ns.html"
+    code, _, err = invoke(
+        "report", "--store", history, *PERIOD, "-n", "search-serve", "--out", str(out)
+    )
+    assert code == 0, err
+    rows = table_rows(risk_section(out.read_text()))
+    assert rows
+    assert {row[1] for row in rows} == {"search-serve"}

@@ -2,8 +2,8 @@
 
 Training the model reads the whole store and takes seconds on a big one, far over a page's
 budget, so no request waits for it: `RiskCache.get()` answers with the last table at once
-(None while the first is being made) and, when that table is older than `ttl` or the store
-has recorded a newer scan, starts one refresh in a background thread. A refresh that fails
+(None while the first is being made) and, when that table is older than `ttl`, starts one
+refresh in a background thread. A refresh that fails
 keeps the last good table, logs once per failure and says why in `status()`; the next
 request after `retry` seconds tries again, so the cache recovers by itself.
 """

@@ -72,6 +72,8 @@ def _history(store: str, period: Period, filters: HistoryFilter) -> tuple[Histor
     with open_existing(store) as opened:
         history = read_history(opened, period, filters, where=opened.where)
         risk = assess_store(opened, cluster=filters.cluster, until=period.until)
+    if filters.namespace is not None:  # learned from every namespace, shown for this one
+        risk = risk.only(lambda e: e.namespace == filters.namespace)
     for note in risk.notes:
         typer.echo(f"kubedrift: note: risk of drift: {note}", err=True)
     return history, risk

@@ -87,7 +87,9 @@ class RiskTable:
     """(horizon label, model name): which model produced each horizon's probabilities."""
     risks: tuple[EntityRisk, ...] = ()
     notes: tuple[str, ...] = ()
-    _index: dict[Entity, EntityRisk] = field(default_factory=dict, compare=False, repr=False)
+    _index: dict[Entity, EntityRisk] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         self._index.update((r.entity, r) for r in self.risks)
@@ -100,6 +102,12 @@ class RiskTable:
     def of(self, entity: Entity) -> EntityRisk | None:
         """The risk of one entity (None: it never drifted before the cutoff, or no history)."""
         return self._index.get(entity)
+
+    def only(self, keep: Callable[[Entity], bool]) -> RiskTable:
+        """The same table with the entities `keep` accepts (a report's namespace, say)."""
+        return RiskTable(
+            self.cutoff, self.models, tuple(r for r in self.risks if keep(r.entity)), self.notes
+        )
 
     def top(self, limit: int) -> tuple[EntityRisk, ...]:
         """The `limit` riskiest entities."""
