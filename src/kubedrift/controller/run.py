@@ -11,6 +11,8 @@ runs until cancelled (the CLI cancels it on SIGTERM or SIGINT). What it wires to
   ledger first, so a restart does not re-announce them);
 - self-heal (`controller.heal`, with `--heal`): the trackers show it every diff, it
   writes (or in a dry run only records) reverts, paced, and never makes `/readyz` fail;
+- drift prediction (`controller.predict`, with `--predict`): a forecast from the store every
+  hour or so, its gauges on `/metrics`, and the fleet's "likely to drift" notices;
 - the HTTP surface (`/metrics`, `/healthz`, `/readyz`, `POST /hooks/git`);
 - leadership: with `leader_elect`, the watcher runs only while this replica holds the
   Lease, so two replicas never alert twice; it stands by otherwise (ready, not leading),
@@ -187,7 +189,7 @@ class Controller:
         """The latest drift forecast (None: none made yet)."""
         return self.forecaster.table if self.forecaster is not None else None
 
-    def _forecast_made(self, table: object) -> None:
+    def _forecast_made(self, table: RiskTable) -> None:
         """A new forecast: the fleet's notices are made again with the new risks."""
         watcher = self.watcher
         if watcher is not None and watcher.fleet is not None:
