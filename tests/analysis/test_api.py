@@ -51,6 +51,7 @@ def test_rule_ids() -> None:
         "driver-upgrade-failed",
         "gfd-labels-stale",
         "kernel-changed-since-driver",
+        "likely-to-drift",
     }
 
 

@@ -46,7 +46,7 @@ CONTRACT = {
     "quota-held-without-pods", "pvc-not-backed-up", "mutable-image",
     "gpu-pod-without-gpu-limit", "inference-image-skew",
     "kind-not-served", "kind-not-readable",
-    "heal-fight", "node-drift-resolved", "heal",
+    "heal-fight", "node-drift-resolved", "heal", "likely-to-drift",
 }  # fmt: skip
 """Every rule string kubedrift has ever written (the README and stored timelines use them)."""
 

@@ -30,6 +30,6 @@ def test_report_from_a_store_opens_offline(tmp_path: Path, artefacts: Path) -> N
     loaded = load(page, tmp_path, screenshot=shot)
     assert loaded.requests == []
     assert 'data-ready="1"' in loaded.dom  # the inline script ran (CSP allows it)
-    assert loaded.dom.count("<svg") == 9
+    assert loaded.dom.count("<svg") == 10  # nine charts and the top risks (empty: no table)
     assert loaded.dom.count("<tr data-sev=") == 4
     assert shot.stat().st_size > 20_000

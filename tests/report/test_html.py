@@ -38,10 +38,10 @@ def test_no_reference_leaves_the_file_even_when_values_hold_urls() -> None:
 def test_every_chart_is_an_accessible_svg_with_a_title() -> None:
     page = render_html(scan_report([finding(), node_finding("gpu-1", "h100")]))
     parsed = parse(page)
-    assert parsed.tags.count("svg") == 9
-    assert len(parsed.titles) == 9
+    assert parsed.tags.count("svg") == 10  # nine charts and the top risks
+    assert len(parsed.titles) == 10
     assert all(t.strip() for t in parsed.titles)
-    assert page.count('role="img"') == 9
+    assert page.count('role="img"') == 10
 
 
 def test_ids_are_unique_in_the_page() -> None:
@@ -55,7 +55,7 @@ def test_ids_are_unique_in_the_page() -> None:
 def test_zero_findings_give_empty_states_not_empty_axes() -> None:
     page = render_html(scan_report([]))
     assert "No drift found." in page
-    assert page.count('class="chart empty"') == 9
+    assert page.count('class="chart empty"') == 10
     assert parse(page).rows == 0
 
 

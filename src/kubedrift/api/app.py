@@ -27,6 +27,7 @@ from fastapi.staticfiles import StaticFiles
 
 from kubedrift.api.auth import Authorizer, Decision
 from kubedrift.api.documents import SCHEMA
+from kubedrift.api.risk import RiskCache
 from kubedrift.api.routes import NotFound, Refused, api_router
 from kubedrift.api.web import templates, web_router
 from kubedrift.model import InputError
@@ -64,8 +65,9 @@ def build_dashboard(store: SqlStore, authorizer: Authorizer) -> FastAPI:
     )
     static = resources.files("kubedrift.api") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
-    app.include_router(api_router(store, authorizer))
-    app.include_router(web_router(store, authorizer))
+    risks = RiskCache(store)  # one cache: the API and the pages show the same predictions
+    app.include_router(api_router(store, authorizer, risks))
+    app.include_router(web_router(store, authorizer, risks))
     app.middleware("http")(_security_headers)
     _error_handlers(app)
     return app

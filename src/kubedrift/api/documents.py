@@ -8,6 +8,7 @@ there already (the diff replaces them before a finding exists), so none can be s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,8 +30,11 @@ def document(**fields: Any) -> dict[str, Any]:
     return {"schema": SCHEMA, **fields}
 
 
-def episode_json(e: StoredFinding, now: datetime) -> dict[str, Any]:
-    """One episode: where and when, its state, and the finding as `scan` reports it."""
+def episode_json(
+    e: StoredFinding, now: datetime, risk: dict[str, object] | None = None
+) -> dict[str, Any]:
+    """One episode: where and when, its state, the finding as `scan` reports it, and the
+    predicted `risk` of its object or node drifting again (null when none is known)."""
     return {
         "id": e.id,
         "cluster": e.cluster,
@@ -42,6 +46,7 @@ def episode_json(e: StoredFinding, now: datetime) -> dict[str, Any]:
         "duration_seconds": e.duration(now).total_seconds(),
         "pool": e.pool,
         "finding": e.finding.to_json(),
+        "risk": risk,
     }
 
 
@@ -57,13 +62,22 @@ def change_json(change: ValueChange) -> dict[str, Any]:
     }
 
 
-def page_json(page: Page, now: datetime, limit: int) -> dict[str, Any]:
-    """A page of episodes with the total and the cursor of the next page (null: last)."""
+def page_json(
+    page: Page,
+    now: datetime,
+    limit: int,
+    risk: Callable[[StoredFinding], dict[str, object] | None] = lambda e: None,
+    risk_summary: dict[str, object] | None = None,
+) -> dict[str, Any]:
+    """A page of episodes with the total and the cursor of the next page (null: last);
+    `risk` gives each episode's `risk` field, `risk_summary` says how they were made."""
+    extra = {} if risk_summary is None else {"risk": risk_summary}
     return document(
         total=page.total,
         limit=limit,
         next_cursor=None if page.next_cursor is None else str(page.next_cursor),
-        findings=[episode_json(e, now) for e in page.items],
+        findings=[episode_json(e, now, risk(e)) for e in page.items],
+        **extra,
     )
 
 

@@ -20,6 +20,8 @@ from kubedrift.api import documents as docs
 from kubedrift.api.actions import planned_action
 from kubedrift.api.auth import Authorizer, Decision, Verb, bearer_token
 from kubedrift.api.params import days, finding_query
+from kubedrift.api.risk import RiskCache, risk_of, risk_summary, table_json, top_limit
+from kubedrift.predict.risk import RiskTable
 from kubedrift.store import HistoryFilter, SqlStore, StoredFinding
 
 Text = Annotated[str | None, Query()]
@@ -53,10 +55,14 @@ def guard(authorizer: Authorizer, verb: Verb) -> Callable[..., Awaitable[None]]:
     return check
 
 
-def api_router(store: SqlStore, authorizer: Authorizer) -> APIRouter:
-    """The `/api/v1` routes on `store`, each guarded by `authorizer`."""
+def api_router(
+    store: SqlStore, authorizer: Authorizer, risks: RiskCache | None = None
+) -> APIRouter:
+    """The `/api/v1` routes on `store`, each guarded by `authorizer`; `risks` gives the
+    findings their predicted `risk` (a cache of its own when not shared)."""
     router = APIRouter(prefix="/api/v1", dependencies=[Depends(guard(authorizer, Verb.LIST))])
     browser = store.browse()
+    risks = risks or RiskCache(store)
 
     @router.get("/findings", summary="A page of findings (episodes), newest first")
     def findings(
@@ -87,7 +93,16 @@ def api_router(store: SqlStore, authorizer: Authorizer) -> APIRouter:
             limit=limit,
         )
         page = browser.page(query)
-        return JSONResponse(docs.page_json(page, _now(), query.limit))
+        table = risks.get()
+        return JSONResponse(
+            docs.page_json(
+                page,
+                _now(),
+                query.limit,
+                lambda e: risk_of(table, e),
+                risk_summary(risks, table),
+            )
+        )
 
     @router.get(
         "/findings/{finding_id}",
@@ -95,7 +110,19 @@ def api_router(store: SqlStore, authorizer: Authorizer) -> APIRouter:
         dependencies=[Depends(guard(authorizer, Verb.GET))],
     )
     def finding(finding_id: Annotated[int, Path(ge=1)]) -> JSONResponse:
-        return JSONResponse(finding_document(store, finding_id))
+        return JSONResponse(finding_document(store, finding_id, risks.get()))
+
+    @router.get("/risk", summary="Objects and nodes most likely to drift within 24 h and 7 d")
+    def risk(
+        cluster: Text = None, limit: Annotated[str | None, Query(description="1 to 500")] = None
+    ) -> JSONResponse:
+        table = risks.get()
+        body = risk_summary(risks, table)
+        if table is not None:
+            chosen = [r for r in table.risks if cluster in (None, "", r.entity.cluster)]
+            top = table_json(chosen[: top_limit(limit)])
+            body["entities"] = top
+        return JSONResponse(docs.document(cluster=cluster, risk=body))
 
     @router.get("/timeline", summary="Episodes opened and resolved per UTC day")
     def timeline(
@@ -144,12 +171,16 @@ def api_router(store: SqlStore, authorizer: Authorizer) -> APIRouter:
     return router
 
 
-def finding_document(store: SqlStore, finding_id: int) -> dict[str, Any]:
+def finding_document(
+    store: SqlStore, finding_id: int, risk: RiskTable | None = None
+) -> dict[str, Any]:
     """One episode with its value history, all episodes of the finding, the planned action."""
-    return finding_parts(store, finding_id)[1]
+    return finding_parts(store, finding_id, risk)[1]
 
 
-def finding_parts(store: SqlStore, finding_id: int) -> tuple[StoredFinding, dict[str, Any]]:
+def finding_parts(
+    store: SqlStore, finding_id: int, risk: RiskTable | None = None
+) -> tuple[StoredFinding, dict[str, Any]]:
     """The episode, and its document (see `finding_document`); `NotFound` when unknown."""
     browser = store.browse()
     episode = browser.episode(finding_id)
@@ -157,7 +188,7 @@ def finding_parts(store: SqlStore, finding_id: int) -> tuple[StoredFinding, dict
         raise NotFound(f"no finding {finding_id}")
     now = _now()
     return episode, docs.document(
-        finding=docs.episode_json(episode, now),
+        finding=docs.episode_json(episode, now, risk_of(risk, episode)),
         changes=[docs.change_json(c) for c in store.changes(finding_id)],
         episodes=[docs.episode_json(e, now) for e in browser.episodes_of_finding(finding_id)],
         action=planned_action(episode.finding),

@@ -24,6 +24,7 @@ from kubedrift.api.diffview import ABSENT, side_by_side
 from kubedrift.api.documents import iso
 from kubedrift.api.params import finding_query
 from kubedrift.api.recent import Recent
+from kubedrift.api.risk import RiskCache, risk_bars
 from kubedrift.api.routes import finding_parts, guard
 from kubedrift.model import JSON, MISSING, Category, Severity
 from kubedrift.store import SqlStore
@@ -47,10 +48,13 @@ def templates() -> Environment:
     return env
 
 
-def web_router(store: SqlStore, authorizer: Authorizer) -> APIRouter:
+def web_router(
+    store: SqlStore, authorizer: Authorizer, risks: RiskCache | None = None
+) -> APIRouter:
     """The dashboard's pages on `store`, each guarded by `authorizer`."""
     router = APIRouter(dependencies=[Depends(guard(authorizer, Verb.LIST))])
     browser = store.browse()
+    risks = risks or RiskCache(store)
     env = templates()
     menus = Recent()
 
@@ -75,6 +79,7 @@ def web_router(store: SqlStore, authorizer: Authorizer) -> APIRouter:
             critical=summary.open_by_severity.get(Severity.CRITICAL, 0),
             severity_chart=charts.severity_bars(summary.open_by_severity),
             day_chart=charts.day_bars(summary.days),
+            **_risk_context(risks, cluster),
         )
 
     @router.get("/findings", response_class=HTMLResponse, include_in_schema=False)
@@ -147,6 +152,16 @@ def web_router(store: SqlStore, authorizer: Authorizer) -> APIRouter:
         )
 
     return router
+
+
+def _risk_context(risks: RiskCache, cluster: str | None) -> dict[str, Any]:
+    """What `risk_block.html` draws: the table, its state, and the bars of `cluster`."""
+    table = risks.get()
+    return {
+        "risk_table": table,
+        "risk_state": risks.status(),
+        "risk_bars": risk_bars(table, cluster or None),
+    }
 
 
 _LIST_PARAMS = (

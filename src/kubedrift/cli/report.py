@@ -49,6 +49,8 @@ from kubedrift.cli.reading import WHEN, ClusterOpt, history_filter
 from kubedrift.cli.scan_request import cluster_target, scan_request
 from kubedrift.engine import ScanRequest, run_scan
 from kubedrift.model import AGENT_NAMESPACE, InputError, Report
+from kubedrift.predict.assess import assess_store
+from kubedrift.predict.risk import RiskTable
 from kubedrift.report import History, Period, ReportOptions, build_report, read_history
 from kubedrift.report.data import DEFAULT_TITLE
 from kubedrift.report.output import OutputKind, output_kind, write_atomic
@@ -77,9 +79,16 @@ def _scan(request: ScanRequest) -> Report:
     return report
 
 
-def _history(store: str, period: Period, filters: HistoryFilter) -> History:
+def _history(store: str, period: Period, filters: HistoryFilter) -> tuple[History, RiskTable]:
+    """The period's episodes, and the predicted risk as of the period's end (one opening)."""
     with open_existing(store) as opened:
-        return read_history(opened, period, filters, where=opened.where)
+        history = read_history(opened, period, filters, where=opened.where)
+        risk = assess_store(opened, cluster=filters.cluster, until=period.until)
+    if filters.namespace is not None:  # learned from every namespace, shown for this one
+        risk = risk.only(lambda e: e.namespace == filters.namespace)
+    for note in risk.notes:
+        typer.echo(f"kubedrift: note: risk of drift: {note}", err=True)
+    return history, risk
 
 
 def _period(filters: HistoryFilter, now: datetime) -> Period:
@@ -124,7 +133,7 @@ def report(
     now = reading.utc_now()
     filters = history_filter(cluster, namespace, None, None, None, (since, until), now=now)
     options = ReportOptions(title=title, teams=parse_teams(team or []))
-    history = _history(store, _period(filters, now), filters) if store else None
+    history, risk = _history(store, _period(filters, now), filters) if store else (None, None)
     scan: Report | None = None
     if desired or live or store is None:
         request = scan_request(
@@ -144,7 +153,7 @@ def report(
             store=store,  # the same suppressions as `scan` (None: the default store's)
         )
         scan = _scan(request)
-    data = build_report(scan=scan, history=history, now=now, options=options)
+    data = build_report(scan=scan, history=history, now=now, options=options, risk=risk)
     from kubedrift.report.html import render_html  # draws the charts: imports matplotlib
 
     page = render_html(data)

@@ -24,6 +24,7 @@ from kubedrift.analysis.user_controls import disable_rules
 from kubedrift.api.app import build_dashboard
 from kubedrift.api.auth import AuthMode, authorizer, check_listen
 from kubedrift.cli import heal_options as heal_opts
+from kubedrift.cli import predict_options as predict_opts
 from kubedrift.cli.logs import configure_logging, log_format_from_env, parse_level
 from kubedrift.cli.options import (
     DEFAULT_STORE,
@@ -141,6 +142,9 @@ def watch(
     heal_max_per_minute: heal_opts.HealRateOpt = None,
     heal_trust: heal_opts.HealTrustOpt = None,
     heal_fight_rounds: heal_opts.HealFightOpt = None,
+    predict: predict_opts.PredictOpt = False,
+    predict_interval: predict_opts.PredictIntervalOpt = None,
+    predict_retry: predict_opts.PredictRetryOpt = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
     log_format: Annotated[
         str | None,
@@ -193,6 +197,7 @@ def watch(
             trust=heal_trust,
             fight_rounds=heal_fight_rounds,
         ),
+        predict=predict_opts.predict_options(predict, predict_interval, predict_retry),
         dashboard=_dashboard(auth, listen, target),
     )
     asyncio.run(_until_signalled(options))

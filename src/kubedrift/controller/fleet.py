@@ -30,10 +30,13 @@ from kubedrift.analysis import nodes as node_analysis
 from kubedrift.analysis.facts import (
     AGENT_CONFIGMAP_SELECTOR,
     attach_published_facts,
+    node_facts,
     published_facts,
 )
 from kubedrift.analysis.options import FactIgnore
 from kubedrift.analysis.profiles import NodeProfile
+from kubedrift.analysis.rollout import rollout_notices
+from kubedrift.analysis.rollout_workloads import workload_notices
 from kubedrift.analysis.user_controls import RuleSwitches
 from kubedrift.analysis.workloads import analyze_workloads
 from kubedrift.cluster.connection import Connection
@@ -48,8 +51,11 @@ from kubedrift.cluster.informer import (
 from kubedrift.controller.workloads import WorkloadTracker
 from kubedrift.model import AGENT_NAMESPACE, Finding, PoolSummary
 from kubedrift.model.gcpause import gc_paused
+from kubedrift.predict.risk import RiskTable
 
 KEPT_ANNOTATION_PREFIX = "kubedrift.io/"
+Forecast = Callable[[], RiskTable | None]
+"""The latest drift forecast of this cluster (None: none made yet)."""
 
 
 _NODE_OPTIONS = node_analysis.NodeOptions()
@@ -69,6 +75,11 @@ class FleetOptions:
     """Where the node agents publish their facts ConfigMaps (watched with the nodes)."""
     node_options: node_analysis.NodeOptions = _NODE_OPTIONS
     rules: RuleSwitches = field(default_factory=RuleSwitches)
+    notices: Forecast | None = None
+    """"Likely to drift" notices — nodes still to go in a pool's upgrade wave
+    (`analysis.rollout`), Deployments and StatefulSets rolling out that drifted before
+    (`analysis.rollout_workloads`) — with the predicted risks of this forecast; None: no
+    notices (`watch --predict` turns them on)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,6 +325,28 @@ class FleetTracker:
                 continue
             return
 
+    def _notices(
+        self, nodes: Sequence[Mapping[str, Any]], workloads: Sequence[Mapping[str, Any]]
+    ) -> tuple[Finding, ...]:
+        """The "likely to drift" notices of waves and rollouts in progress, when asked for."""
+        source = self.options.notices
+        if source is None:
+            return ()
+        table = source()
+        node_risk = None if table is None else {
+            r.entity.name: r.week for r in table.risks if r.entity.is_node
+        }  # fmt: skip
+        facts = [node_facts(n) for n in nodes]
+        notices = rollout_notices(facts, self.options.node_options, node_risk)
+        if table is not None:
+            history = {
+                (e.group, e.kind, e.namespace, e.name): r.week
+                for r in table.risks
+                if not (e := r.entity).is_node
+            }
+            notices += workload_notices(workloads, history)
+        return tuple(self.options.rules.apply(notices))
+
     def analyse(self, triggered: float) -> FleetPass:
         """One pass over the projections and the last listed workloads (pure, CPU-bound)."""
         nodes = attach_published_facts(self._nodes.values(), self._published)
@@ -335,8 +368,9 @@ class FleetTracker:
                 )
                 node_findings = impact.node_findings
                 findings = tuple(self.options.rules.apply(impact.findings))
+            notices = self._notices(nodes, workloads)  # after the impact: notices are not drift
         return FleetPass(
-            findings=node_findings + findings,
+            findings=node_findings + findings + notices,
             pools=tuple(analysis.pools),
             nodes=len(nodes),
             workloads=len(workloads),

@@ -61,6 +61,7 @@ class HealthState:
         self.unready_after = unready_after
         self._troubles: dict[str, tuple[str, float]] = {}
         self._notes: tuple[str, ...] = ()
+        self._named_notes: dict[str, str] = {}
         self._clock = clock
         self._last_beat = clock()
         self._beaten = False
@@ -102,7 +103,20 @@ class HealthState:
         """Information both probes show (e.g. workload kinds skipped); not a failure."""
         self._notes = tuple(notes)
 
+    def set_note(self, name: str, note: str | None) -> None:
+        """One more note of its own (`name`), beside those of `set_notes`; None removes it.
+        For an optional task whose trouble must be seen but must not fail readiness."""
+        if note is None:
+            self._named_notes.pop(name, None)
+        else:
+            self._named_notes[name] = note
+
     # -- read by the endpoints -------------------------------------------------------------
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """Every note both probes show now."""
+        return self._notes + tuple(v for _, v in sorted(self._named_notes.items()))
 
     @property
     def leader(self) -> bool:
@@ -119,7 +133,7 @@ class HealthState:
         now = self._clock() if now is None else now
         age = now - self._last_beat
         if age <= self.stale_after:
-            return Probe(ok=True, notes=self._notes)
+            return Probe(ok=True, notes=self.notes)
         last = f"last {age:.1f}s ago" if self._beaten else f"none in {age:.1f}s since start"
         return Probe(
             ok=False, reason=f"watch loop heartbeat stale: {last} (limit {self.stale_after:g}s)"
@@ -135,13 +149,13 @@ class HealthState:
             if now - since > self.unready_after
         ]
         if lasting:
-            return Probe(ok=False, reason="; ".join(lasting), notes=self._notes)
+            return Probe(ok=False, reason="; ".join(lasting), notes=self.notes)
         if self._syncing:
             return Probe(
                 ok=False,
                 reason=f"initial sync in progress: {', '.join(sorted(self._syncing))}",
-                notes=self._notes,
+                notes=self.notes,
             )
         if not self._ready:
-            return Probe(ok=False, reason="initial sync not complete", notes=self._notes)
-        return Probe(ok=True, notes=self._notes)
+            return Probe(ok=False, reason="initial sync not complete", notes=self.notes)
+        return Probe(ok=True, notes=self.notes)

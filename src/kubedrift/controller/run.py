@@ -11,6 +11,8 @@ runs until cancelled (the CLI cancels it on SIGTERM or SIGINT). What it wires to
   ledger first, so a restart does not re-announce them);
 - self-heal (`controller.heal`, with `--heal`): the trackers show it every diff, it
   writes (or in a dry run only records) reverts, paced, and never makes `/readyz` fail;
+- drift prediction (`controller.predict`, with `--predict`): a forecast from the store every
+  hour or so, its gauges on `/metrics`, and the fleet's "likely to drift" notices;
 - the HTTP surface (`/metrics`, `/healthz`, `/readyz`, `POST /hooks/git`);
 - leadership: with `leader_elect`, the watcher runs only while this replica holds the
   Lease, so two replicas never alert twice; it stands by otherwise (ready, not leading),
@@ -44,10 +46,13 @@ from kubedrift.alerts import AlertDispatcher, AlertPolicy, Sink
 from kubedrift.cluster.connection import Connection
 from kubedrift.cluster.lease import LeaderElector, LeadershipLost
 from kubedrift.controller.desired import DesiredState
+from kubedrift.controller.fleet import Forecast
 from kubedrift.controller.heal import ActionLog, Healer, HealOptions, HealSinks
 from kubedrift.controller.health import HealthState
 from kubedrift.controller.http import ServerReady, build_app, build_hook_app, serve
 from kubedrift.controller.metrics import ControllerMetrics
+from kubedrift.controller.predict import PredictOptions, RiskForecaster
+from kubedrift.controller.predict_metrics import PredictionMetrics
 from kubedrift.controller.recorder import Recorded, Recorder
 from kubedrift.controller.trouble import Trouble, supervised
 from kubedrift.controller.watcher import Watcher, WatchOptions
@@ -55,6 +60,7 @@ from kubedrift.engine.clock import Clock, utc_now
 from kubedrift.model import ClusterError, Finding
 from kubedrift.model.backoff import Backoff
 from kubedrift.model.suppression import active_suppression
+from kubedrift.predict.risk import RiskTable
 from kubedrift.store import HistoryFilter, SqlStore, Store, StoreError
 
 if TYPE_CHECKING:
@@ -106,6 +112,8 @@ class ControllerOptions:
     """Where suppression expiry and record times are read (frozen in tests)."""
     heal: HealOptions | None = None
     """Self-heal (`--heal`); None: the controller only watches."""
+    predict: PredictOptions | None = None
+    """Drift prediction from the store (`--predict`): gauges and notices; None: off."""
     dashboard: Callable[[Store], FastAPI] | None = None
     """The read-only dashboard and API over the store, mounted at `/` of `listen` beside
     the probes; built by the CLI (`kubedrift.api` is a sibling layer of this one)."""
@@ -115,6 +123,8 @@ class Controller:
     """One running controller; `run()` until cancelled."""
 
     def __init__(self, options: ControllerOptions, store: Store) -> None:
+        if options.predict is not None:  # forecasts feed the fleet's "likely to drift" notices
+            options = _with_notices(options, self._forecast)
         self.options = options
         self.store = store
         self.metrics = ControllerMetrics()
@@ -133,6 +143,19 @@ class Controller:
             clock=options.clock,
         )
         self.healer = self._healer(options, store)
+        self.forecaster = (
+            RiskForecaster(
+                store,
+                options.watch.cluster,
+                options.predict,
+                PredictionMetrics(self.metrics.registry),
+                self.health,
+            )
+            if options.predict is not None
+            else None
+        )
+        if self.forecaster is not None:
+            self.forecaster.listeners.append(self._forecast_made)
         self.watcher: Watcher | None = None
         self._notes: tuple[str, ...] = ()
         self._starting: set[str] = set()
@@ -162,6 +185,16 @@ class Controller:
             heal = dataclasses.replace(heal, skip=self._suppressed)
         return Healer(heal, cluster=watch.cluster, target=watch.target, sinks=sinks)
 
+    def _forecast(self) -> RiskTable | None:
+        """The latest drift forecast (None: none made yet)."""
+        return self.forecaster.table if self.forecaster is not None else None
+
+    def _forecast_made(self, table: RiskTable) -> None:
+        """A new forecast: the fleet's notices are made again with the new risks."""
+        watcher = self.watcher
+        if watcher is not None and watcher.fleet is not None:
+            watcher.fleet.poke()
+
     def _suppressed(self, finding: Finding) -> str | None:
         """Why `finding` must not be healed: the suppression covering it now, if any."""
         found = active_suppression(finding, self.recorder.suppressions(), self.options.clock())
@@ -184,6 +217,12 @@ class Controller:
                     name="cluster probe",
                 )
                 group.create_task(self._lead_or_watch(), name="watch")
+                if self.forecaster is not None:  # its own trouble: a note, never unready
+                    forecasts = self.forecaster
+                    group.create_task(
+                        supervised("drift prediction", forecasts.run, forecasts.trouble),
+                        name="drift prediction",
+                    )
                 if self.healer is not None:
                     # Its own trouble: a heal failure is logged and counted, never unready.
                     heal = supervised("self-heal", self.healer.run, self.healer.trouble)
@@ -482,6 +521,11 @@ class _StoreTrouble(Trouble):
         """One more failed attempt: counted, then handled as any trouble."""
         self._metrics.store_error()
         super().failed(reason)
+
+
+def _with_notices(options: ControllerOptions, risk: Forecast) -> ControllerOptions:
+    fleet = dataclasses.replace(options.watch.fleet, notices=risk)
+    return dataclasses.replace(options, watch=dataclasses.replace(options.watch, fleet=fleet))
 
 
 async def run_controller(options: ControllerOptions) -> None:

@@ -288,6 +288,17 @@ _DOCS: tuple[RuleDoc, ...] = (
         "analysis/gpu_rules.py",
     ),
     RuleDoc(
+        NodeRule.LIKELY_TO_DRIFT,
+        _N,
+        "info (a notice, not drift)",
+        "a node of a pool mid upgrade wave (two versions of one flavour, at least two nodes already on the newer), "
+        "or a node the GPU operator's upgrade controller has yet to upgrade; a workload rolling out with a drift history",
+        "driver/kernel/OS image/kubelet/runtime versions within one pool; `nvidia.com/gpu-driver-upgrade-state`; "
+        "the predicted risk when `watch --predict` forecasts",
+        ("NVIDIA cloud-native-docs `gpu-operator/gpu-driver-upgrades.rst`", _OPERATOR, _GFD),
+        "analysis/rollout.py, analysis/rollout_workloads.py",
+    ),
+    RuleDoc(
         WorkloadRule.ON_DRIFTED_NODE,
         _W,
         "the highest node finding under it; one step higher across several nodes",

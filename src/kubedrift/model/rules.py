@@ -76,6 +76,8 @@ class NodeRule(enum.StrEnum):
     DRIVER_UPGRADE_FAILED = "driver-upgrade-failed"
     GFD_LABELS_STALE = "gfd-labels-stale"
     KERNEL_CHANGED_SINCE_DRIVER = "kernel-changed-since-driver"
+    LIKELY_TO_DRIFT = "likely-to-drift"
+    """A notice, not drift: the node's pool is mid upgrade wave and it has yet to change."""
 
 
 class WorkloadRule(enum.StrEnum):

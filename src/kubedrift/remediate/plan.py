@@ -36,7 +36,6 @@ from typing import Any, TypeAlias
 
 from kubedrift.diff.pointers import split
 from kubedrift.model import MISSING, Category, Finding, ObjectRef, ref_of
-from kubedrift.model.kube import containers_of
 from kubedrift.model.rules import ObjectRule
 
 FIELD_MANAGER = "kubedrift"
@@ -472,7 +471,12 @@ def _template_gpus(obj: Mapping[str, Any]) -> int:
     spec = obj.get("spec") or {}
     pod = ((spec.get("template") or {}).get("spec")) or {}
     per_pod = 0
-    for container in containers_of(pod):
+    containers: Any = pod.get("containers") or []
+    if isinstance(containers, Mapping):  # a skeleton built from a path by index (`/0/…`)
+        containers = list(containers.values())
+    for container in containers:
+        if not isinstance(container, Mapping):
+            continue
         limits = (container.get("resources") or {}).get("limits") or {}
         per_pod += sum(_int(limits.get(name)) for name in _GPU_RESOURCES)
     replicas = spec.get("replicas", 1) if "replicas" in spec else spec.get("parallelism", 1)

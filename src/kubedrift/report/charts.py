@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from kubedrift.model import KubedriftError
+from kubedrift.predict.risk import RiskTable
 from kubedrift.report.values import Charts, DaySeries, HeatMap, RankedSeries
 
 if TYPE_CHECKING:
@@ -367,3 +368,47 @@ def draw_all(charts: Charts) -> list[tuple[str, DaySeries | RankedSeries | HeatM
         value = getattr(charts, name)
         out.append((key, value, draw(value, key)))
     return out
+
+
+TOP_RISKS = 10
+RISK_STYLE = (("7d", OKABE_ITO["vermillion"], ""), ("24h", OKABE_ITO["blue"], "//"))
+"""Each horizon's colour and hatch: told apart without colour, as the resolved bars are."""
+NO_STORE_RISK = "Predicted risk needs the timeline store (--store)."
+
+
+def top_risks(table: RiskTable | None, key: str = "top-risks") -> str:
+    """The riskiest objects and nodes: two bars each, 7 days and 24 h, in percent.
+
+    An empty table (no store, or not enough history) is the empty chart with its note."""
+    title = "Top risks: probability of drifting"
+    if table is None:
+        return empty(key, title, NO_STORE_RISK)
+    if not table.risks:
+        return empty(key, title, table.notes[0] if table.notes else "No object or node at risk.")
+    shown = table.top(TOP_RISKS)
+    labels = [short(str(r.entity)) for r in shown]
+    with _figure(key, 1.1 + 0.42 * len(shown)) as fig:
+        ax = fig.subplots()
+        height = 0.4
+        for i, (horizon, colour, hatch) in enumerate(RISK_STYLE):
+            values = [100 * r.probability(horizon) for r in shown]
+            y = [row + (i - 0.5) * height for row in range(len(shown))]
+            rects = ax.barh(y, values, height, label=f"within {horizon}", color=colour,
+                            hatch=hatch or None)  # fmt: skip
+            ax.bar_label(rects, labels=[f"{v:.0f}%" for v in values], padding=3, fontsize=8)
+        ax.set_yticks(range(len(shown)), labels)
+        ax.invert_yaxis()
+        ax.set_xlim(0, 110)
+        ax.set_xlabel(f"predicted probability (%), model: {table.model_text()}")
+        ax.set_title(title)
+        ax.legend(loc="lower right", frameon=False)
+        _margins(fig, max(len(label) for label in labels))
+        return _svg(fig, key, title, _describe_risks(table))
+
+
+def _describe_risks(table: RiskTable) -> str:
+    top = ", ".join(
+        f"{r.entity} {r.probability('7d'):.0%} in 7 days, {r.probability('24h'):.0%} in 24 h"
+        for r in table.top(5)
+    )
+    return f"Riskiest objects and nodes by the {table.model_text()} model: {top}."

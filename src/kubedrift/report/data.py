@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from kubedrift.model import Finding, Report, Severity
+from kubedrift.predict.risk import RiskTable
 from kubedrift.report import series
 from kubedrift.report.period import Period
 from kubedrift.report.values import (
@@ -88,8 +89,10 @@ def build_report(
     history: History | None,
     now: datetime,
     options: ReportOptions | None = None,
+    risk: RiskTable | None = None,
 ) -> ReportData:
-    """The whole report; at least one of `scan` and `history` is needed."""
+    """The whole report; at least one of `scan` and `history` is needed. `risk` is the
+    store's predicted risk at the period's end (`predict.assess.assess_store`)."""
     if scan is None and history is None:
         raise ValueError("a report needs a scan, a store history, or both")
     inputs = _Inputs(scan, history, now, options or ReportOptions())
@@ -104,6 +107,7 @@ def build_report(
         clusters=tuple(sorted({e.cluster for e in history.current})) if history else (),
         sources=_sources(inputs),
         notes=_notes(inputs),
+        risk=risk,
     )
 
 

@@ -20,6 +20,7 @@ from html import escape
 from kubedrift.model import Severity
 from kubedrift.report import charts
 from kubedrift.report.diffs import diff_lines
+from kubedrift.report.risk_html import risk_section
 from kubedrift.report.values import (
     DaySeries,
     FindingRow,
@@ -91,6 +92,7 @@ def render_html(data: ReportData) -> str:
         _header(data),
         _summary(data.summary, data),
         _charts_section(data),
+        risk_section(data.risk),
         _findings(data.findings),
         _notes(data.notes),
         f"<script>{SCRIPT}</script>",

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from kubedrift.model import Finding, Severity
+from kubedrift.predict.risk import RiskTable
 from kubedrift.report.period import Period
 
 OTHER = "other"
@@ -165,3 +166,5 @@ class ReportData:
     clusters: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    risk: RiskTable | None = None
+    """Each object's and node's predicted risk of drifting (None: no timeline store)."""
