@@ -32,6 +32,7 @@ INDEXES = {
     "ix_findings_open_by_cluster",
     "ix_findings_first_seen",
     "ix_findings_resolved_at",
+    "ix_findings_open_first_seen",
 }
 TEXT_SEARCH_TABLES = {  # SQLite's FTS5 table and its shadow tables (migration 0006)
     "findings_text",

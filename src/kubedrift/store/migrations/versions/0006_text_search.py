@@ -1,4 +1,4 @@
-"""Free-text search index: SQLite FTS5 (trigram) or PostgreSQL pg_trgm, when available.
+"""Free-text search index (SQLite FTS5 trigram, PostgreSQL pg_trgm) and statistics indexes.
 
 Revision ID: 0006
 Revises: 0005
@@ -23,8 +23,14 @@ three-character piece of the text instead.
   installed or may not be created, nothing is created (in a savepoint, so the migration
   goes on) and search stays a sequential ILIKE.
 
-Downgrade drops what upgrade made; the pg_trgm extension stays (other schemas of the
-database may use it).
+`/api/v1/stats` (store/stats_sql.py) adds up open and resolved episodes in SQL; two
+covering partial indexes let it read no table row (the rows carry the JSON values): a new
+one of the open episodes in `first_seen` order (with cluster, severity, episode, and
+`resolved_at`, without which SQLite does not count a partial index as covering, see 0005),
+and 0005's `ix_findings_resolved_at` made again with `episode` and `severity` added.
+
+Downgrade drops what upgrade made and restores 0005's index; the pg_trgm extension stays
+(other schemas of the database may use it).
 """
 
 from __future__ import annotations
@@ -72,8 +78,21 @@ PG_UP = (
 )
 
 
+OPEN = sa.text("resolved_at IS NULL")
+RESOLVED = sa.text("resolved_at IS NOT NULL")
+RESOLVED_0005 = ["resolved_at", "first_seen", "cluster"]
+
+
 def upgrade() -> None:
-    """Create the index the backend supports, or nothing."""
+    """Create the statistics indexes, and the text index the backend supports (or none)."""
+    op.create_index(
+        "ix_findings_open_first_seen",
+        "findings",
+        ["first_seen", "cluster", "severity", "episode", "resolved_at"],
+        sqlite_where=OPEN,
+        postgresql_where=OPEN,
+    )
+    _resolved_index([*RESOLVED_0005, "episode", "severity"])
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
         if _sqlite_has_trigram(bind):
@@ -83,12 +102,25 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop it (the pg_trgm extension stays)."""
+    """Drop them (the pg_trgm extension stays); 0005's index as it was."""
+    op.drop_index("ix_findings_open_first_seen", table_name="findings")
+    _resolved_index(RESOLVED_0005)
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
         _run(bind, SQLITE_DOWN)
     elif bind.dialect.name == "postgresql":
         _run(bind, (f"DROP INDEX IF EXISTS {PG_INDEX}",))
+
+
+def _resolved_index(columns: list[str]) -> None:
+    op.drop_index("ix_findings_resolved_at", table_name="findings")
+    op.create_index(
+        "ix_findings_resolved_at",
+        "findings",
+        columns,
+        sqlite_where=RESOLVED,
+        postgresql_where=RESOLVED,
+    )
 
 
 def _run(bind: sa.Connection, statements: Sequence[str]) -> None:
