@@ -30,7 +30,7 @@ from kubedrift.store.engine import reading
 from kubedrift.store.errors import StoreError
 from kubedrift.store.filters import HistoryFilter
 from kubedrift.store.records import StoredFinding
-from kubedrift.store.schema import clusters, findings
+from kubedrift.store.schema import clusters, finding_changes, findings
 from kubedrift.store.textsearch import has_text_index, text_matches
 
 f = findings.c
@@ -245,6 +245,18 @@ class FindingBrowser:
         )
         with self._reading() as connection:
             return [ClusterSummary(*row) for row in connection.execute(query)]
+
+    def revision(self) -> tuple[Any, ...]:
+        """A value that changes whenever the store is written: the newest episode and value
+        change, and the latest scan of any cluster (a scan that only resolves or touches
+        findings still moves it). Each is one index lookup."""
+        newest = (
+            select(func.max(f.id)).scalar_subquery(),
+            select(func.max(finding_changes.c.id)).scalar_subquery(),
+            select(func.max(clusters.c.last_recorded)).scalar_subquery(),
+        )
+        with self._reading() as connection:
+            return tuple(connection.execute(select(*newest)).one())
 
     def facets(self, cluster: str | None) -> Facets:
         """Distinct kinds, namespaces, pools, rules and categories, for the filter menus."""
