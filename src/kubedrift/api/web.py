@@ -26,7 +26,7 @@ from kubedrift.api.params import finding_query
 from kubedrift.api.recent import Recent
 from kubedrift.api.routes import NotFound, finding_parts, guard
 from kubedrift.model import JSON, MISSING, Category, Severity
-from kubedrift.report.html import span
+from kubedrift.report.html import span, when
 from kubedrift.store import SqlStore
 from kubedrift.store.browse import Status
 
@@ -45,7 +45,8 @@ def templates() -> Environment:
     env.filters["when"] = _when
     env.filters["hours"] = _hours
     env.filters["value"] = _value
-    env.filters["span"] = span  # the report's own duration format, for its summary
+    env.filters["span"] = span  # the report's own formats, for its summary and period
+    env.filters["minute"] = when
     return env
 
 
