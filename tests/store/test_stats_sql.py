@@ -17,8 +17,8 @@ from kubedrift.model import Severity
 from kubedrift.store import HistoryFilter, SqlStore
 from kubedrift.store.engine import reading
 from kubedrift.store.reads import spans
-from kubedrift.store.stats import TimelineStats, timeline_stats
-from kubedrift.store.stats_sql import sql_stats
+from kubedrift.store.stats import DurationSummary, TimelineStats, timeline_stats
+from kubedrift.store.stats_sql import sql_stats, weighted_summary
 from store.builders import at, finding, node_finding
 
 NOW = at(60 * 24 * 3)
@@ -89,3 +89,14 @@ def test_the_generated_timeline_exercises_every_figure(generated: SqlStore) -> N
 def test_an_empty_store_has_empty_stats(sql_url: str) -> None:
     with SqlStore.open(sql_url) as store:
         assert store.stats(now=NOW) == timeline_stats([], NOW)
+
+
+def test_weighted_summary_is_duration_summary_of_the_expanded_list() -> None:
+    rng = random.Random(7)
+    for _ in range(200):
+        pairs = [
+            (timedelta(microseconds=rng.randrange(10**12)), rng.randrange(4))
+            for _ in range(rng.randrange(6))
+        ]
+        expanded = [d for d, n in pairs for _ in range(n)]
+        assert weighted_summary(pairs) == DurationSummary.of(expanded), pairs
