@@ -203,3 +203,18 @@ def test_a_refused_statement_leaves_the_migration_going(tmp_path: Path) -> None:
         assert migration._sqlite_has_trigram(connection) is True
         connection.exec_driver_sql("CREATE TABLE still_usable (x)")
     engine.dispose()
+
+
+def test_a_common_text_is_searched_by_like(
+    sqlite_store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More index matches than `COMMON`: LIKE over every row, the same episodes."""
+    from kubedrift.store import textsearch
+
+    expected = {t: _matches(sqlite_store.browse(), t) for t in TEXTS}
+    monkeypatch.setattr(textsearch, "COMMON", 1)
+    assert "VIRTUAL TABLE" in _plan(sqlite_store, "differs")  # the condition still could
+    assert {t: _matches(sqlite_store.browse(), t) for t in TEXTS} == expected
+    with sqlite_store._engine.connect() as connection:
+        assert textsearch.worth_the_index(connection, "PYTORCH")  # one row holds it
+        assert not textsearch.worth_the_index(connection, "differs")  # every row does

@@ -31,7 +31,7 @@ from kubedrift.store.errors import StoreError
 from kubedrift.store.filters import HistoryFilter
 from kubedrift.store.records import StoredFinding
 from kubedrift.store.schema import clusters, finding_changes, findings
-from kubedrift.store.textsearch import has_text_index, text_matches
+from kubedrift.store.textsearch import has_text_index, text_matches, worth_the_index
 
 f = findings.c
 MAX_LIMIT = 500
@@ -166,6 +166,7 @@ class FindingBrowser:
         """One page of matching episodes, newest first, and the count of all matches."""
         with self._reading() as connection:
             dialect, indexed = connection.dialect.name, self._indexed(connection)
+            indexed = indexed and bool(query.text) and worth_the_index(connection, query.text or "")
             wanted = query_conditions(query, dialect, text_index=indexed)
             count = select(func.count()).select_from(findings).where(*wanted)
             total = connection.execute(count).scalar_one()

@@ -12,6 +12,7 @@ How each backend answers it fast (migration 0006 made the index, when it could):
   just those rows. The index folds Unicode case and LIKE only ASCII case, so the index's
   rows are a superset of LIKE's and the LIKE keeps the meaning exact. A text shorter than
   three characters has no trigram: it is a LIKE over every row, as before.
+- SQLite, a text more than `COMMON` rows hold: LIKE over every row (see `worth_the_index`).
 - SQLite without the index (no FTS5, or a SQLite older than 3.34): LIKE over every row.
 - PostgreSQL: ILIKE; with `pg_trgm`, its GIN index answers it (the planner picks it).
 """
@@ -24,6 +25,7 @@ from sqlalchemy import (
     Select,
     and_,
     column,
+    func,
     literal_column,
     or_,
     select,
@@ -37,6 +39,9 @@ TEXT_INDEX = "findings_text"
 """SQLite's FTS5 table (migration 0006); absent when this SQLite could not make it."""
 TRIGRAM = 3
 """The shortest text the trigram index can look up."""
+COMMON = 2000
+"""More index matches than this and a text is common: LIKE over every row is then faster
+(a page walks the newest rows and stops after 50; the index would fetch every match)."""
 
 _index = table(TEXT_INDEX, column("rowid"))
 _COLUMNS = (f.name, f.namespace, f.path, f.message)
@@ -49,6 +54,18 @@ def has_text_index(connection: Connection) -> bool:
         return False
     query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
     return connection.exec_driver_sql(query, (TEXT_INDEX,)).first() is not None
+
+
+def worth_the_index(connection: Connection, text: str) -> bool:
+    """Whether SQLite's trigram table should serve this text: three characters or more, and
+    at most `COMMON` rows hold it (probed with a bounded lookup). Measured with 100,000
+    findings: a text in one object takes milliseconds through the index, a text in every
+    message (90,000 matches) seconds, against ~260 ms for LIKE over every row."""
+    if len(text) < TRIGRAM:
+        return False
+    probe = _trigram_ids(text).limit(COMMON + 1).subquery()
+    found = connection.execute(select(func.count()).select_from(probe)).scalar_one()
+    return int(found) <= COMMON
 
 
 def text_matches(text: str, dialect: str, *, indexed: bool = False) -> ColumnElement[bool]:
