@@ -20,11 +20,14 @@
 #    TMPDIR /tmp (the only writable path the chart mounts), OCI annotations as labels,
 #    entry point `kubedrift`; saved as an oci-archive to OUT, with OUT's SBOM
 #    (OUT without .oci.tar + .sbom.json: every Debian and Python package and version).
+# KUBEDRIFT_IMAGE_EXTRAS=report builds with that extra (matplotlib: the dashboard's charts),
+# for measuring what it costs; the image `make image` ships is built without it (README).
 set -euo pipefail
 
 log() { printf '[build-image] %s\n' "$*" >&2; }
 
 WHEEL=$(realpath "$1")
+EXTRAS=${KUBEDRIFT_IMAGE_EXTRAS:-}
 OUT=$(realpath -m "$2")
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=${KUBEDRIFT_CACHE:-$HOME/.cache/kubedrift}/image
@@ -95,7 +98,7 @@ log "pip install $(basename "$WHEEL") into /opt/kubedrift"
 python3 -m pip install --quiet --disable-pip-version-check --no-compile --target "$site" \
   --only-binary=:all: --implementation cp --python-version 3.11 --abi cp311 \
   --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 \
-  --platform manylinux_2_28_x86_64 --platform linux_x86_64 "$WHEEL" 2>/dev/null
+  --platform manylinux_2_28_x86_64 --platform linux_x86_64 "$WHEEL${EXTRAS:+[$EXTRAS]}" 2>/dev/null
 rm -rf "$site"/bin "$site"/*/tests
 find "$site" -name __pycache__ -prune -exec rm -rf {} +
 mkdir -p "$venv/bin"

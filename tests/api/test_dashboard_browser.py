@@ -18,6 +18,7 @@ import json
 import os
 import signal
 import subprocess
+import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,9 +27,12 @@ import pytest
 
 from api.serving import KUBEDRIFT, get, kubedrift_serve
 from controller.probing import wait_for
+from kubedrift.api.reportview import standalone
 from kubedrift.cluster.connection import ClusterTarget
 from kubedrift.cluster.writes import register
 from kubedrift.model import Category, Severity
+from kubedrift.report import Period, build_report, read_history
+from kubedrift.report.charts import CHART_ORDER, draw_all
 from kubedrift.simulate import build_fleet, default_fleet_spec
 from kubedrift.store import HistoryFilter, SqlStore, StoreError
 from kubedrift.store.browse import FindingQuery
@@ -127,6 +131,10 @@ def _the_watcher_serves_the_api(base: str) -> None:
 def base(store_path: Path) -> Iterator[str]:
     log = store_path.parent / "serve.log"
     with kubedrift_serve(str(store_path), log, "--auth", "none") as url:
+        # The first overview imports matplotlib and draws the report's charts (seconds on
+        # a loaded machine); the pages are then timed by the browser's 30 s load wait.
+        with urllib.request.urlopen(url + "/", timeout=300) as first:
+            assert first.status == 200
         yield url
 
 
@@ -155,14 +163,50 @@ def test_overview_shows_the_stores_figures(page: Page, base: str, store_path: Pa
     with open_existing(str(store_path)) as store:
         found = store.open_findings()
     assert int(_text(page, "#open-total")) == len(found)
-    bars = page.evaluate(
-        "[...document.querySelectorAll('#severity-chart rect')]"
-        ".map(r => [r.getAttribute('class'), Number(r.dataset.value)])"
+    counts = page.evaluate(
+        "[...document.querySelectorAll('#severities a')]"
+        ".map(a => [a.dataset.severity, Number(a.dataset.value)])"
     )
-    expected = [[f"sev-{s.value}", sum(f.finding.severity is s for f in found)]
+    expected = [[s.value, sum(f.finding.severity is s for f in found)]
                 for s in reversed(Severity)]  # fmt: skip
-    assert bars == expected
-    assert page.evaluate("document.querySelectorAll('#day-chart rect').length") == 28
+    assert counts == expected
+    assert page.evaluate("document.querySelectorAll('#days tr').length") == 15
+
+
+def _served_period(page: Page) -> Period:
+    def moment(name: str) -> datetime:
+        text = str(page.evaluate(f"document.querySelector('#report-period').dataset.{name}"))
+        return datetime.fromisoformat(text.replace(" ", "T").replace("Z", "+00:00"))
+
+    return Period(moment("since"), moment("until"))
+
+
+def test_overview_shows_the_reports_charts(page: Page, base: str, store_path: Path) -> None:
+    """The overview's charts are `kubedrift report`'s, drawn from the store for the period
+    the page names; each loads as an image (no console error), and its numbers are the
+    store's."""
+    _visit(page, base + "/", "overview-charts")
+    images = page.evaluate(
+        "[...document.querySelectorAll('#report img')].map(i =>"
+        " [i.dataset.key, i.getAttribute('src'), i.complete && i.naturalWidth > 0, i.alt])"
+    )
+    assert [key for key, *_ in images] == [key for key, _ in CHART_ORDER]
+    assert all(loaded for _, _, loaded, _ in images), images
+    period = _served_period(page)
+    with open_existing(str(store_path)) as store:
+        history = read_history(store, period, HistoryFilter())
+    data = build_report(scan=None, history=history, now=period.until)
+    expected = {key: standalone(svg) for key, _, svg in draw_all(data.charts)}
+    for key, src, _, _ in images:
+        status, headers, body = get(base + src)
+        assert status == 200
+        assert headers["content-type"].startswith("image/svg+xml")
+        assert body == expected[key], key  # the report's own chart, byte for byte
+    opened = sum(period.holds(e.first_seen) for e in history.current)
+    alt = {key: text for key, _, _, text in images}["new-vs-resolved"]
+    assert f"new: total {opened:,}" in alt
+    assert opened > 0
+    assert int(_text(page, "#report-summary [data-key=new]")) == opened
 
 
 def test_filters_and_search_change_the_list(page: Page, base: str, store_path: Path) -> None:

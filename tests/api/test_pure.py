@@ -6,13 +6,13 @@ import pytest
 
 from kubedrift.api.actions import planned_action
 from kubedrift.api.auth import AuthMode, bearer_token, check_listen
-from kubedrift.api.charts import day_bars, heat_level, severity_bars
+from kubedrift.api.charts import heat_level
 from kubedrift.api.diffview import ABSENT, DiffRow, side_by_side
 from kubedrift.api.params import finding_query
 from kubedrift.api.recent import Recent
 from kubedrift.model import MISSING, InputError, Severity
-from kubedrift.store.browse import DayCount, Status
-from store.builders import at, finding, node_finding
+from kubedrift.store.browse import Status
+from store.builders import finding, node_finding
 
 
 @pytest.mark.parametrize(
@@ -35,17 +35,6 @@ from store.builders import at, finding, node_finding
 )
 def test_side_by_side_pairs_lines(desired: object, live: object, rows: list[DiffRow]) -> None:
     assert side_by_side(desired, live) == rows
-
-
-def test_bars_scale_to_the_largest_and_survive_no_data() -> None:
-    chart = severity_bars(dict.fromkeys(reversed(Severity), 0))
-    assert [b.width for b in chart.bars] == [0, 0, 0, 0, 0]
-    chart = severity_bars({Severity.CRITICAL: 10, Severity.LOW: 5})
-    assert chart.bars[0].width == 2 * chart.bars[1].width
-    assert day_bars([]).bars == ()
-    days = day_bars([DayCount(at(0).date(), 4, 2)])
-    assert [(b.css, b.value) for b in days.bars] == [("opened", 4), ("resolved", 2)]
-    assert days.bars[0].height == 2 * days.bars[1].height
 
 
 @pytest.mark.parametrize(

@@ -232,3 +232,30 @@ def test_watch_refuses_auth_none_off_loopback() -> None:
     assert done.returncode == 1, done.stderr
     (line,) = done.stderr.strip().splitlines()
     assert "--auth none" in line
+
+
+def test_stats_keep_the_schema_of_the_row_by_row_statistics(base: str) -> None:
+    """`/api/v1/stats` is added up in SQL now (store/stats_sql.py): the same document as
+    `stats_json` of `timeline_stats` gives (values: tests/store/test_stats_sql.py)."""
+    from datetime import UTC, datetime
+
+    from kubedrift.api.documents import stats_json
+    from kubedrift.store.stats import timeline_stats
+
+    def shape(value: object) -> object:
+        if isinstance(value, dict):
+            return {k: shape(v) for k, v in value.items()}
+        return type(value).__name__ if value is not None else "null"
+
+    _, stats = get_json(f"{base}/api/v1/stats?cluster=prod-b&days=366")
+    assert list(stats) == ["schema", "window_days", "overview", "episodes"]
+    old = stats_json(timeline_stats([], datetime.now(UTC)))
+    assert list(stats["episodes"]) == list(old)
+    assert stats["episodes"]["open"] == 60
+    assert stats["episodes"]["time_to_resolve"] == old["time_to_resolve"]  # none resolved
+    assert shape(stats["episodes"]["open_age"]) == {
+        "count": "int",
+        "mean_seconds": "float",
+        "median_seconds": "float",
+        "longest_seconds": "float",
+    }

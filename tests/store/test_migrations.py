@@ -32,7 +32,16 @@ INDEXES = {
     "ix_findings_open_by_cluster",
     "ix_findings_first_seen",
     "ix_findings_resolved_at",
+    "ix_findings_open_first_seen",
 }
+TEXT_SEARCH_TABLES = {  # SQLite's FTS5 table and its shadow tables (migration 0006)
+    "findings_text",
+    "findings_text_data",
+    "findings_text_idx",
+    "findings_text_docsize",
+    "findings_text_config",
+}
+TEXT_SEARCH_INDEX = "ix_findings_text_trgm"  # PostgreSQL's pg_trgm GIN index (0006)
 
 
 def test_an_empty_database_migrates_to_head(sql_url: str) -> None:
@@ -41,10 +50,13 @@ def test_an_empty_database_migrates_to_head(sql_url: str) -> None:
     engine = create_store_engine(parse_url(sql_url))
     try:
         with engine.connect() as connection:
-            assert current_revision(connection) == head_revision() == "0005"
+            assert current_revision(connection) == head_revision() == "0006"
             inspector = inspect(connection)
-            assert set(inspector.get_table_names()) == TABLES
-            assert {i["name"] for i in inspector.get_indexes("findings")} == INDEXES
+            sqlite = connection.dialect.name == "sqlite"
+            tables = TABLES | (TEXT_SEARCH_TABLES if sqlite else set())
+            indexes = INDEXES | (set() if sqlite else {TEXT_SEARCH_INDEX})
+            assert set(inspector.get_table_names()) == tables
+            assert {i["name"] for i in inspector.get_indexes("findings")} == indexes
     finally:
         engine.dispose()
 

@@ -15,18 +15,19 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from kubedrift.api import charts
+from kubedrift.api import charts, reportview
 from kubedrift.api.auth import Authorizer, Verb
 from kubedrift.api.diffview import ABSENT, side_by_side
 from kubedrift.api.documents import iso
 from kubedrift.api.params import finding_query
 from kubedrift.api.recent import Recent
 from kubedrift.api.risk import RiskCache, risk_bars
-from kubedrift.api.routes import finding_parts, guard
+from kubedrift.api.routes import NotFound, finding_parts, guard
 from kubedrift.model import JSON, MISSING, Category, Severity
+from kubedrift.report.html import span, when
 from kubedrift.store import SqlStore
 from kubedrift.store.browse import Status
 
@@ -45,6 +46,8 @@ def templates() -> Environment:
     env.filters["when"] = _when
     env.filters["hours"] = _hours
     env.filters["value"] = _value
+    env.filters["span"] = span  # the report's own formats, for its summary and period
+    env.filters["minute"] = when
     return env
 
 
@@ -57,6 +60,7 @@ def web_router(
     risks = risks or RiskCache(store)
     env = templates()
     menus = Recent()
+    report_cache = reportview.ChartCache(store)
 
     def render(name: str, request: Request, cluster: str | None, **context: Any) -> HTMLResponse:
         page = env.get_template(name).render(
@@ -70,6 +74,7 @@ def web_router(
     @router.get("/", response_class=HTMLResponse, include_in_schema=False)
     def overview(request: Request, cluster: Text = None) -> HTMLResponse:
         summary = browser.overview(cluster or None, datetime.now(UTC))
+        report = report_cache.get(cluster or None) if reportview.available() else None
         return render(
             "overview.html",
             request,
@@ -77,10 +82,28 @@ def web_router(
             title="Overview",
             summary=summary,
             critical=summary.open_by_severity.get(Severity.CRITICAL, 0),
-            severity_chart=charts.severity_bars(summary.open_by_severity),
-            day_chart=charts.day_bars(summary.days),
             **_risk_context(risks, cluster),
+            report=report,
+            missing=reportview.MISSING,
+            chart_url=lambda key: (
+                _url(f"/charts/{key}.svg", [("cluster", cluster or ""), ("rev", report.revision)])
+                if report
+                else ""
+            ),
         )
+
+    @router.get("/charts/{key}.svg", include_in_schema=False)
+    def chart(key: Annotated[str, Path()], cluster: Text = None) -> Response:
+        """One of the overview's report charts, as an SVG document (from the cache)."""
+        if not reportview.available():
+            raise NotFound(reportview.MISSING)
+        image = report_cache.get(cluster or None).chart(key)
+        if image is None:
+            raise NotFound(f"no chart {key!r}")
+        # matplotlib styles its SVG with <style> and style attributes; an SVG shown by <img>
+        # runs no script, so its own policy may allow inline style (the page's does not).
+        headers = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
+        return Response(image.svg, media_type="image/svg+xml", headers=headers)
 
     @router.get("/findings", response_class=HTMLResponse, include_in_schema=False)
     def findings(request: Request) -> HTMLResponse:

@@ -146,13 +146,25 @@ Index(
 )
 Index("ix_findings_first_seen", findings.c.first_seen)
 _RESOLVED = findings.c.resolved_at.is_not(None)  # not a candidate for `IS NULL` (see 0005)
-Index(
+Index(  # `episode` and `severity` added by 0006: `/api/v1/stats` reads this index alone
     "ix_findings_resolved_at",
     findings.c.resolved_at,
     findings.c.first_seen,
     findings.c.cluster,
+    findings.c.episode,
+    findings.c.severity,
     sqlite_where=_RESOLVED,
     postgresql_where=_RESOLVED,
+)
+Index(  # 0006: the open episodes' ages (`/api/v1/stats`), in `first_seen` order
+    "ix_findings_open_first_seen",
+    findings.c.first_seen,
+    findings.c.cluster,
+    findings.c.severity,
+    findings.c.episode,
+    findings.c.resolved_at,
+    sqlite_where=_OPEN,
+    postgresql_where=_OPEN,
 )
 Index(
     "ix_findings_cluster_object",

@@ -7,10 +7,23 @@ once SQLAlchemy, not the sqlite3 module, begins transactions).
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
+from typing import Any
+
 from alembic import context
 from sqlalchemy import Connection
 
 from kubedrift.store.schema import metadata
+
+# Made by raw DDL in migration 0006 and absent from the metadata on purpose (SQLAlchemy has
+# no FTS5 tables or GIN operator classes): autogenerate must not propose dropping them.
+# `findings_text*`: the FTS5 table and its shadow tables (_data, _idx, _docsize, _config).
+_TEXT_SEARCH = ("findings_text", "ix_findings_text_trgm")
+
+
+def include_name(name: str | None, kind: str, parents: MutableMapping[Any, str | None]) -> bool:
+    """Leave the free-text search objects of migration 0006 out of comparisons."""
+    return not (name or "").startswith(_TEXT_SEARCH)
 
 
 def run_migrations() -> None:
@@ -23,6 +36,7 @@ def run_migrations() -> None:
         target_metadata=metadata,
         transactional_ddl=True,
         compare_type=True,
+        include_name=include_name,
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():
