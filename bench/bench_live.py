@@ -28,7 +28,6 @@ import json
 import os
 import random
 import shutil
-import ssl
 import statistics
 import subprocess
 import sys
@@ -42,10 +41,10 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 sys.path.insert(0, str(HERE))
 
 from bench_scan import measure  # noqa: E402  (bench/ is not a package)
+from bulk import collection_path, create_all, send_all  # noqa: E402
 
 PY = sys.executable
 NAMESPACES = 10
-CONCURRENCY = 32
 KUBECTL = Path.home() / ".cache" / "kubedrift" / "tools" / "bin" / "kubectl"
 DRIFT_RATE = 0.01
 EDITOR = "bench-editor"
@@ -109,52 +108,16 @@ def applied(obj: dict[str, Any]) -> dict[str, Any]:
     return live
 
 
-def _path(obj: dict[str, Any], *, named: bool = False) -> str:
-    ns = obj["metadata"]["namespace"]
-    base = (
-        f"/api/v1/namespaces/{ns}/configmaps"
-        if obj["kind"] == "ConfigMap"
-        else f"/apis/apps/v1/namespaces/{ns}/deployments"
-    )
-    return f"{base}/{obj['metadata']['name']}" if named else base
+def _named(obj: dict[str, Any]) -> str:
+    return f"{collection_path(obj)}/{obj['metadata']['name']}"
 
 
 async def seed(server: Any, desired: list[dict[str, Any]], drifted: list[dict[str, Any]]) -> float:
-    """Namespaces, then every object by parallel POSTs, then the drift by PATCHes."""
-    import httpx2
-
-    from support.apiserver import ADMIN_TOKEN
-
-    ctx = ssl.create_default_context(cafile=str(server.ca_file))
-    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-    limits = httpx2.Limits(max_connections=CONCURRENCY)
-    start = time.perf_counter()
-    async with httpx2.AsyncClient(
-        base_url=server.url, verify=ctx, headers=headers, limits=limits, timeout=60.0
-    ) as http:
-        gate = asyncio.Semaphore(CONCURRENCY)
-
-        async def send(method: str, path: str, body: dict[str, Any], **kw: Any) -> None:
-            async with gate:
-                resp = await http.request(method, path, content=json.dumps(body), **kw)
-            if resp.status_code >= 300 and resp.status_code != 409:
-                raise RuntimeError(f"{method} {path}: {resp.status_code} {resp.text[:200]}")
-
-        spaces = sorted({o["metadata"]["namespace"] for o in desired})
-        await asyncio.gather(
-            *(send("POST", "/api/v1/namespaces", {"metadata": {"name": n}}) for n in spaces)
-        )
-        manager = {"fieldManager": "kubectl-client-side-apply"}
-        await asyncio.gather(*(send("POST", _path(o), applied(o), params=manager) for o in desired))
-        patch = {"Content-Type": "application/merge-patch+json"}
-        await asyncio.gather(
-            *(
-                send("PATCH", _path(o, named=True), _drift(o), params={"fieldManager": EDITOR},
-                     headers=patch)
-                for o in drifted
-            )
-        )  # fmt: skip
-    return time.perf_counter() - start
+    """Every object by parallel POSTs (namespaces first), then the drift by PATCHes."""
+    took = await create_all(server, [applied(o) for o in desired], "kubectl-client-side-apply")
+    patches = [("PATCH", _named(o), _drift(o), {"fieldManager": EDITOR}) for o in drifted]
+    patch = {"Content-Type": "application/merge-patch+json"}
+    return took + await send_all(server, patches, headers=patch)
 
 
 def _drift(obj: dict[str, Any]) -> dict[str, Any]:
