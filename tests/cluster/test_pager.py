@@ -9,6 +9,7 @@ import base64
 import json
 import ssl
 import subprocess
+import sys
 import urllib.request
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -330,3 +331,23 @@ def test_forbidden_on_a_paged_list_is_typed(server: ApiServer, tmp_path: Path) -
             return len(await list_all(conn, configmaps, namespace=NS, page_size=200))
 
     assert _run(go()) == COUNT
+
+
+def test_a_bad_page_size_is_one_line_and_exit_1(
+    server: ApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checked when a LIST is about to be sent (here: 20 desired ConfigMaps, one LIST)."""
+    desired = tmp_path / "cm.json"
+    items = [_config_map(i) for i in range(20)]
+    desired.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
+    monkeypatch.setenv(PAGE_SIZE_ENV, "-5")
+    done = subprocess.run(
+        [sys.executable, "-m", "kubedrift", "scan", "--desired", str(desired), "--kubeconfig",
+         str(server.kubeconfig), "--no-nodes", "--no-workloads"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "kubedrift: error: KUBEDRIFT_LIST_PAGE_SIZE: must be a whole number of objects per "
+        "LIST page (0: no paging), not '-5'"
+    ]

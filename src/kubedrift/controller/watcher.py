@@ -42,6 +42,7 @@ from pathlib import Path
 from kubedrift.cluster.connection import ClusterTarget, Connection
 from kubedrift.cluster.discovery import ApiResource, Discovery
 from kubedrift.cluster.informer import InformerOptions
+from kubedrift.cluster.pager import page_size_from_env
 from kubedrift.cluster.reader import may_list
 from kubedrift.controller import desired as desired_state
 from kubedrift.controller.autoscalers import AutoscalerWatch
@@ -139,6 +140,7 @@ class Watcher:
             await self._run()
 
     async def _run(self) -> None:
+        page_size_from_env()  # a bad KUBEDRIFT_LIST_PAGE_SIZE stops the start, not each informer
         self._last_fingerprint = await asyncio.to_thread(self._fingerprint)
         state = await self._load()
         async with Connection(self.options.target) as conn, asyncio.TaskGroup() as group:
