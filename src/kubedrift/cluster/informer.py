@@ -233,7 +233,7 @@ class Informer:
         self.relists = 0
         self.last_error: ClusterError | None = None
         self.synced = asyncio.Event()
-        self._known: dict[Key, tuple[int | str, int]] = {}
+        self._known: dict[Key, _Seen] = {}
         self._backoff = Backoff(options.backoff_initial, options.backoff_cap)
         self._queue: asyncio.Queue[_Item] = asyncio.Queue(options.queue_size)
         self._emitted = 0
@@ -361,13 +361,13 @@ class Informer:
     async def _apply(self, obj: dict[str, Any]) -> None:
         key, rv = _key(obj), _resource_version(obj)
         previous = self._known.get(key)
-        if previous is not None and previous[0] == rv:
+        if previous is not None and _rv_of(previous) == rv:
             return
-        fingerprint = hash(self.fingerprint(obj))
-        self._known[key] = (rv, fingerprint)
+        fingerprint = hash(self.fingerprint(obj)) & _FP_MASK
+        self._known[key] = _seen(rv, fingerprint)
         if previous is None:
             await self._emit(Change(ChangeType.ADDED, key, obj))
-        elif previous[1] != fingerprint:
+        elif _fingerprint_of(previous) != fingerprint:
             await self._emit(Change(ChangeType.MODIFIED, key, obj))
 
     async def _forget(self, obj: dict[str, Any]) -> None:
@@ -388,6 +388,26 @@ def _key(obj: Mapping[str, Any]) -> Key:
     decoded event held for the informer's lifetime."""
     meta = obj.get("metadata") or {}
     return (sys.intern(str(meta.get("namespace") or "")), sys.intern(str(meta.get("name") or "")))
+
+
+_FP_BITS = 64
+_FP_MASK = (1 << _FP_BITS) - 1
+_Seen = int | tuple[str, int]
+"""What the informer keeps of an object: its resourceVersion and fingerprint hash, as one
+int (rv << 64 | hash: ~36 bytes) when the rv is numeric, as etcd's are; else a pair (~120
+bytes with its members). At 50,000 objects the pair cost 4 MB more than the int."""
+
+
+def _seen(rv: int | str, fingerprint: int) -> _Seen:
+    return (rv << _FP_BITS) | fingerprint if isinstance(rv, int) else (rv, fingerprint)
+
+
+def _rv_of(seen: _Seen) -> int | str:
+    return seen >> _FP_BITS if isinstance(seen, int) else seen[0]
+
+
+def _fingerprint_of(seen: _Seen) -> int:
+    return seen & _FP_MASK if isinstance(seen, int) else seen[1]
 
 
 def _resource_version(obj: Mapping[str, Any]) -> int | str:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import dataclasses
 import functools
 import gc
@@ -432,6 +433,33 @@ def _refs(kind: DesiredKind) -> list[ObjectRef]:
 def _freeze_long_lived() -> None:
     """Move what the initial sync built (informer tables, desired objects, projections) out
     of the collector's reach: full collections would otherwise walk it all on every
-    generation-2 run and stall the loop (0.6 s per 20k cached objects, DESIGN.md)."""
+    generation-2 run and stall the loop (0.6 s per 20k cached objects, DESIGN.md). Then hand
+    the heap the sync no longer needs back to the system."""
     gc.collect()
     gc.freeze()
+    trim_heap()
+
+
+def trim_heap() -> bool:
+    """Return free heap memory to the system (glibc's `malloc_trim(0)`); False elsewhere.
+
+    The initial sync frees far more than it keeps — list pages, decoded events, the
+    desired revision as it crossed from the loader process — but glibc keeps freed chunks
+    below its mmap threshold in the process (malloc(3), M_TRIM_THRESHOLD: only the top of
+    the heap is released on free). Without this the watcher's RSS stays at its sync peak for
+    as long as it runs; with it, RSS is what the watcher holds (`bench/bench_watch.py`).
+    """
+    trim = getattr(_libc(), "malloc_trim", None)
+    if trim is None:
+        return False
+    trim(0)
+    return True
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    """The C library the interpreter runs on (its own symbols: no search, no subprocess)."""
+    try:
+        return ctypes.CDLL(None)
+    except OSError:
+        return None
