@@ -28,6 +28,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -242,6 +243,8 @@ def main() -> None:
         what = ", ".join(missing) or str(KUBECTL)
         sys.exit(f"missing {what}: run `make kube` and `make helm` first")
     os.environ.pop("KUBEDRIFT_LIST_PAGE_SIZE", None)  # kubectl's chunk size on both sides
+    # SIGTERM (a `timeout`, CI cancelling) unwinds like ^C: the test bed is stopped, not orphaned
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     server = start_apiserver(controller_manager=False)
     ok = True
     try:

@@ -54,6 +54,7 @@ import json
 import random
 import resource
 import shutil
+import signal
 import ssl
 import sys
 import tempfile
@@ -771,6 +772,8 @@ async def bench(args: Any) -> bool:
         sys.exit(f"test bed binaries missing ({', '.join(missing)}): run `make kube` first")
     objects = desired_objects(args.count, args.seed)
     folder = Path(tempfile.mkdtemp(prefix="kubedrift-bench-desired-"))
+    # SIGTERM (a `timeout`, CI cancelling) unwinds like ^C: the test bed is stopped, not orphaned
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     server = start_apiserver(controller_manager=False)
     try:
         size = write_desired(folder, objects)
