@@ -11,6 +11,7 @@ BENCHMARKS = (
     "bench_startup.py",
     "bench_diff.py",
     "bench_scan.py",
+    "bench_live.py",
     "bench_watch.py",
     "bench_api.py",
     "bench_report.py",

@@ -14,7 +14,7 @@ from lightkube.resources.core_v1 import ConfigMap, Namespace
 
 from kubedrift.cluster.connection import ClusterTarget, Connection
 from kubedrift.cluster.discovery import Discovery
-from kubedrift.cluster.reader import fetch_desired, list_objects
+from kubedrift.cluster.reader import fetch_desired, list_all
 from kubedrift.cluster.watch import EventType, watch
 from kubedrift.model import ClusterError, ObjectRef
 from support.aio import run as _run
@@ -88,8 +88,8 @@ def test_list_pages_and_label_selectors(apiserver: ApiServer, seeded: str) -> No
         async with Connection(ClusterTarget(kubeconfig=apiserver.kubeconfig)) as conn:
             res = await Discovery(conn).resource_for("v1", "Node")
             assert res is not None
-            items = list_objects(conn, res, label_selector=selector, page_size=page)
-            return [n["metadata"]["name"] async for n in items]
+            items = await list_all(conn, res, label_selector=selector, page_size=page)
+            return [n["metadata"]["name"] for n in items]
 
     everything = _run(go(f"kubedrift.io/test={seeded}", 7))
     assert len(everything) == 30

@@ -165,6 +165,13 @@ class Connection:
         self, path: str, params: Mapping[str, str] | None = None, *, what: str | None = None
     ) -> dict[str, Any] | None:
         """GET `path` and decode it; None on 404. `what` names the object in errors."""
+        data = await self.get_bytes(path, params, what=what)
+        return None if data is None else decode(data, where=what or path)
+
+    async def get_bytes(
+        self, path: str, params: Mapping[str, str] | None = None, *, what: str | None = None
+    ) -> bytes | None:
+        """GET `path`, the body undecoded (for typed or partial decoding); None on 404."""
         try:
             resp = await self.http.get(path, params=dict(params or {}))
         except httpx.HTTPError as err:
@@ -172,7 +179,7 @@ class Connection:
         if resp.status_code == 404:
             return None
         self._raise_for_status(resp, what or path)
-        return decode(resp.content, where=what or path)
+        return resp.content
 
     async def stream_lines(
         self, path: str, params: Mapping[str, str], *, what: str

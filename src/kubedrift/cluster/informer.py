@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import sys
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
@@ -38,6 +39,7 @@ import msgspec
 from kubedrift.cluster.connection import Connection
 from kubedrift.cluster.discovery import ApiResource
 from kubedrift.cluster.errors import Gone, status_error
+from kubedrift.cluster.pager import list_pages
 from kubedrift.cluster.watch import EventType, WatchEvent, watch
 from kubedrift.model import ClusterError
 from kubedrift.model.backoff import Backoff
@@ -81,7 +83,8 @@ class InformerOptions:
 
     timeout_seconds: int = 300
     """Asked of the server per watch stream; when it ends, the informer re-watches."""
-    page_size: int = 500
+    page_size: int | None = None
+    """Objects per LIST page; None: `cluster.pager`'s (500, or `KUBEDRIFT_LIST_PAGE_SIZE`)."""
     backoff_initial: float = 0.2
     backoff_cap: float = 10.0
     queue_size: int = 1024
@@ -121,26 +124,26 @@ class ApiSource:
         self.options = options
 
     async def list_pages(self) -> AsyncGenerator[Page, None]:
-        """Follow `continue` tokens; every page carries the snapshot's resourceVersion.
+        """Follow `continue` tokens (`cluster.pager`: one page decoded at a time); every page
+        carries the snapshot's resourceVersion. Items get apiVersion and kind filled in, as
+        watch events have them.
 
-        Items get apiVersion and kind filled in, as watch events have them.
+        An expired continue token raises `Gone` rather than restarting inside the pager:
+        the informer's relist is that restart, and it also tells DELETED from what the
+        fresh list no longer holds (client-go's reflector relists the same way).
         """
-        params = {"limit": str(self.options.page_size)}
-        if self.label_selector:
-            params["labelSelector"] = self.label_selector
-        if self.field_selector:
-            params["fieldSelector"] = self.field_selector
-        path, what = self.resource.path(self.namespace), f"list {self.resource.plural}"
-        while True:
-            body = await self.conn.get_json(path, params, what=what) or {}
-            meta, items = body.get("metadata") or {}, body.get("items") or []
-            for item in items:  # LIST items lack these; watch events carry them
-                item.setdefault("apiVersion", self.resource.api_version)
-                item.setdefault("kind", self.resource.kind)
-            yield Page(items, str(meta.get("resourceVersion") or ""))
-            if not meta.get("continue"):
-                return
-            params["continue"] = meta["continue"]
+        pages = list_pages(
+            self.conn,
+            self.resource,
+            namespace=self.namespace,
+            label_selector=self.label_selector,
+            field_selector=self.field_selector,
+            page_size=self.options.page_size,
+            restart_expired=False,
+        )
+        async with contextlib.aclosing(pages):
+            async for page in pages:
+                yield Page(page.items, page.resource_version)
 
     def watch(self, resource_version: str) -> AsyncGenerator[WatchEvent, None]:
         """A single watch stream with bookmarks, from `resource_version`."""
@@ -230,7 +233,7 @@ class Informer:
         self.relists = 0
         self.last_error: ClusterError | None = None
         self.synced = asyncio.Event()
-        self._known: dict[Key, tuple[str, int]] = {}
+        self._known: dict[Key, _Seen] = {}
         self._backoff = Backoff(options.backoff_initial, options.backoff_cap)
         self._queue: asyncio.Queue[_Item] = asyncio.Queue(options.queue_size)
         self._emitted = 0
@@ -356,15 +359,15 @@ class Informer:
                 self.resource_version = event.resource_version or self.resource_version
 
     async def _apply(self, obj: dict[str, Any]) -> None:
-        key, rv = _key(obj), str(obj.get("metadata", {}).get("resourceVersion") or "")
+        key, rv = _key(obj), _resource_version(obj)
         previous = self._known.get(key)
-        if previous is not None and previous[0] == rv:
+        if previous is not None and _rv_of(previous) == rv:
             return
-        fingerprint = hash(self.fingerprint(obj))
-        self._known[key] = (rv, fingerprint)
+        fingerprint = hash(self.fingerprint(obj)) & _FP_MASK
+        self._known[key] = _seen(rv, fingerprint)
         if previous is None:
             await self._emit(Change(ChangeType.ADDED, key, obj))
-        elif previous[1] != fingerprint:
+        elif _fingerprint_of(previous) != fingerprint:
             await self._emit(Change(ChangeType.MODIFIED, key, obj))
 
     async def _forget(self, obj: dict[str, Any]) -> None:
@@ -380,5 +383,36 @@ class Informer:
 
 
 def _key(obj: Mapping[str, Any]) -> Key:
+    """(namespace, name), interned: a namespace is shared by all its objects, and a name by
+    whoever else keys the object (the watcher's desired state), instead of a copy per
+    decoded event held for the informer's lifetime."""
     meta = obj.get("metadata") or {}
-    return (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
+    return (sys.intern(str(meta.get("namespace") or "")), sys.intern(str(meta.get("name") or "")))
+
+
+_FP_BITS = 64
+_FP_MASK = (1 << _FP_BITS) - 1
+_Seen = int | tuple[str, int]
+"""What the informer keeps of an object: its resourceVersion and fingerprint hash, as one
+int (rv << 64 | hash: ~36 bytes) when the rv is numeric, as etcd's are; else a pair (~120
+bytes with its members). At 50,000 objects the pair cost 4 MB more than the int."""
+
+
+def _seen(rv: int | str, fingerprint: int) -> _Seen:
+    return (rv << _FP_BITS) | fingerprint if isinstance(rv, int) else (rv, fingerprint)
+
+
+def _rv_of(seen: _Seen) -> int | str:
+    return seen >> _FP_BITS if isinstance(seen, int) else seen[0]
+
+
+def _fingerprint_of(seen: _Seen) -> int:
+    return seen & _FP_MASK if isinstance(seen, int) else seen[1]
+
+
+def _resource_version(obj: Mapping[str, Any]) -> int | str:
+    """The object's resourceVersion, as an int when it is one (etcd's are: 28 bytes, not a
+    ~60-byte str per object); opaque otherwise, as the API says it is. Only ever compared
+    for equality with the same object's earlier one."""
+    rv = str((obj.get("metadata") or {}).get("resourceVersion") or "")
+    return int(rv) if rv.isdigit() and len(rv) < 19 else rv

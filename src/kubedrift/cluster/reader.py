@@ -2,26 +2,46 @@
 
 For each (resource, namespace) group of desired objects the reader GETs a few objects one
 by one, or LISTs the collection in pages when desired names many of them, so a scan of
-20,000 objects costs a handful of requests rather than 20,000.
+20,000 objects costs a handful of requests rather than 20,000. Paging, and what happens
+when a continue token expires, is `cluster.pager`'s.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from kubedrift.cluster.connection import Connection
 from kubedrift.cluster.discovery import ApiResource, Discovery
 from kubedrift.cluster.errors import Forbidden
+from kubedrift.cluster.pager import list_all, list_pages
 from kubedrift.model import ObjectRef
+from kubedrift.model.gcpause import gc_paused
+
+__all__ = ["LiveObjects", "fetch_desired", "list_all", "may_list", "namespaces_holding"]
 
 LIST_THRESHOLD = 8
 """Desired objects per (resource, namespace) above which a paged LIST beats single GETs."""
-PAGE_SIZE = 500
 CONCURRENCY = 16
+
+
+class _NameMeta(msgspec.Struct):
+    name: str = ""
+
+
+class _Named(msgspec.Struct):
+    """Only the name of a listed object: enough to tell whether desired wants it."""
+
+    metadata: _NameMeta = msgspec.field(default_factory=_NameMeta)
+
+
+_name_decoder = msgspec.json.Decoder(_Named)
+_item_decoder = msgspec.json.Decoder(dict[str, Any])
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,37 +54,6 @@ class LiveObjects:
     """(group, kind) → namespaced, for every kind the server serves."""
     forbidden: Mapping[ObjectRef, str] = field(default_factory=dict)
     """Refs RBAC would not let us read → the plural of their resource (not in `objects`)."""
-
-
-async def list_objects(
-    conn: Connection,
-    resource: ApiResource,
-    *,
-    namespace: str | None = None,
-    label_selector: str | None = None,
-    field_selector: str | None = None,
-    page_size: int = PAGE_SIZE,
-) -> AsyncIterator[dict[str, Any]]:
-    """Yield every object of a collection, following `continue` tokens page by page.
-
-    Items of a LIST lack apiVersion and kind; they are filled in so each object stands alone.
-    """
-    params = {"limit": str(page_size)}
-    if label_selector:
-        params["labelSelector"] = label_selector
-    if field_selector:
-        params["fieldSelector"] = field_selector
-    path = resource.path(namespace)
-    while True:
-        body = await conn.get_json(path, params, what=f"list {resource.plural}") or {}
-        for item in body.get("items") or []:
-            item.setdefault("apiVersion", resource.api_version)
-            item.setdefault("kind", resource.kind)
-            yield item
-        token = (body.get("metadata") or {}).get("continue")
-        if not token:
-            return
-        params["continue"] = token
 
 
 async def fetch_desired(
@@ -130,21 +119,33 @@ class _Fetcher:
                 raise result
 
     async def _list(self, resource: ApiResource, ns: str | None, refs: list[ObjectRef]) -> None:
+        """One paged LIST; of each page only the objects desired names are decoded whole
+        (the others only as far as their name), so a namespace of 50,000 objects of which
+        desired names 100 costs 100 dicts, not 50,000."""
         wanted = {r.name: r for r in refs}
-        async for item in list_objects(self.conn, resource, namespace=ns):
-            ref = wanted.get(item["metadata"]["name"])
-            if ref is not None:
-                self.found[ref] = item
+        async for page in list_pages(self.conn, resource, namespace=ns, raw=True):
+            if page.restarted:  # an expired continue token: a fresh snapshot from the start
+                for stale in refs:
+                    self.found.pop(stale, None)
+            with gc_paused():
+                for raw in page.items:
+                    ref = wanted.get(_name_decoder.decode(raw).metadata.name)
+                    if ref is not None:
+                        self.found[ref] = _whole(_item_decoder.decode(raw), resource)
         for ref in refs:
             self.found.setdefault(ref, None)
 
     async def one(self, resource: ApiResource, ns: str | None, ref: ObjectRef) -> None:
         async with self.limit:
             obj = await self.conn.get_json(resource.path(ns, ref.name), what=str(ref))
-        if obj is not None:
-            obj.setdefault("apiVersion", resource.api_version)
-            obj.setdefault("kind", resource.kind)
-        self.found[ref] = obj
+        self.found[ref] = None if obj is None else _whole(obj, resource)
+
+
+def _whole(obj: dict[str, Any], resource: ApiResource) -> dict[str, Any]:
+    """The object with apiVersion and kind, which LIST items lack."""
+    obj.setdefault("apiVersion", resource.api_version)
+    obj.setdefault("kind", resource.kind)
+    return obj
 
 
 async def may_list(conn: Connection, resource: ApiResource, namespace: str | None = None) -> bool:
@@ -201,7 +202,7 @@ async def _namespaces_by_name(
     out: dict[str, list[str]] = defaultdict(list)
     selectors = [f"metadata.name={name}" for name in names] if names is not None else [None]
     for selector in selectors:
-        async for item in list_objects(conn, resource, field_selector=selector):
+        for item in await list_all(conn, resource, field_selector=selector):
             meta = item.get("metadata") or {}
             out[str(meta.get("name"))].append(str(meta.get("namespace") or ""))
     return {name: sorted(set(spaces)) for name, spaces in out.items()}

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,21 +47,47 @@ _decoder = msgspec.json.Decoder()
 
 
 @dataclass(frozen=True, slots=True)
+class Packer:
+    """zlib with a preset dictionary: one object of the kind, so what objects of a kind
+    share (apiVersion, kind, label and annotation keys, most values) costs almost nothing.
+
+    A 0.6 KB ConfigMap encoding packs to ~0.15 KB; unpacking it costs a few microseconds,
+    paid only when the object is diffed (RFC 1950 preset dictionaries, `zlib.compressobj`'s
+    `zdict`)."""
+
+    zdict: bytes
+
+    def pack(self, data: bytes) -> bytes:
+        """`data` compressed against the dictionary."""
+        packer = zlib.compressobj(6, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, self.zdict)
+        return packer.compress(data) + packer.flush()
+
+    def unpack(self, data: bytes) -> bytes:
+        """What `pack` was given."""
+        unpacker = zlib.decompressobj(-15, zdict=self.zdict)
+        return unpacker.decompress(data) + unpacker.flush()
+
+
+@dataclass(frozen=True, slots=True)
 class DesiredKind:
     """The desired objects of one kind, as served by the cluster (`resource`).
 
     Each object is kept as its compact JSON encoding (~0.6 KB for a ConfigMap, against
-    ~3 KB as nested dicts) and decoded when it is diffed: a watch holds desired state for
-    hours and diffs an object only when it changes.
+    ~3 KB as nested dicts), packed against one object of the kind (`packer`: ~0.15 KB),
+    and decoded when it is diffed: a watch holds desired state for hours and diffs an
+    object only when it changes. Without a packer, `objects` holds plain encodings.
     """
 
     resource: ApiResource
     objects: Mapping[PairingKey, bytes]
+    packer: Packer | None = None
 
     def get(self, key: PairingKey) -> dict[str, Any] | None:
         """The desired object at `key`, decoded; None when desired has none there."""
         data = self.objects.get(key)
-        return None if data is None else decode(data)
+        if data is None:
+            return None
+        return decode(data if self.packer is None else self.packer.unpack(data))
 
     @property
     def namespaces(self) -> frozenset[str]:
@@ -187,6 +215,7 @@ def resolve(
         return None if resource is None else not resource.namespaced
 
     by_kind: dict[GroupKind, dict[PairingKey, bytes]] = {}
+    packers: dict[GroupKind, Packer] = {}
     unserved: list[ObjectRef] = []
     autoscaled: set[tuple[str, str, str]] = set()
     for data in state.objects:  # one at a time: never all of them decoded at once
@@ -199,8 +228,10 @@ def resolve(
             unserved.append(ref)
             continue
         encoded = data if obj is decoded else _encode(obj)  # no copy unless it changed
-        by_kind.setdefault((ref.group, ref.kind), {})[_key(ref, resource)] = encoded
-    kinds = {gk: DesiredKind(served[gk], objs) for gk, objs in by_kind.items()}
+        gk = (ref.group, ref.kind)
+        packer = packers.get(gk) or packers.setdefault(gk, Packer(encoded))
+        by_kind.setdefault(gk, {})[_key(ref, resource)] = packer.pack(encoded)
+    kinds = {gk: DesiredKind(served[gk], objs, packers[gk]) for gk, objs in by_kind.items()}
     return DesiredState(
         version=state.version,
         revision=state.revision,
@@ -238,8 +269,15 @@ def group_kinds(state: DesiredState) -> set[tuple[str, str]]:
 
 
 def _key(ref: ObjectRef, resource: ApiResource) -> PairingKey:
+    """Its strings interned: the kind and namespace are shared by thousands of keys, and
+    the name by the informer's key of the same object (`cluster.informer`)."""
     namespace = (ref.namespace or "") if resource.namespaced else ""
-    return (ref.group, ref.kind, namespace, ref.name)
+    return (
+        sys.intern(ref.group),
+        sys.intern(ref.kind),
+        sys.intern(namespace),
+        sys.intern(ref.name),
+    )
 
 
 def _version(desired: DesiredSet) -> str:

@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol, TypeVar
 
 from kubedrift.engine.clock import Clock, utc_now
@@ -41,6 +41,7 @@ OBJECT_SCOPE = frozenset({Category.OBJECT.value})
 FLEET_SCOPE = frozenset({Category.NODE.value, Category.WORKLOAD.value})
 
 Identity = tuple[str, str, str, str, str, str]
+_MarkKey = tuple[tuple[Suppression, ...], date]
 T = TypeVar("T")
 
 
@@ -108,6 +109,10 @@ class Recorder:
         """`suppressions:` of the KubedriftConfigs of the desired revision watched."""
         self.stored_suppressions: tuple[Suppression, ...] = ()
         """`kubedrift suppress` entries, as last read from the store."""
+        self._remarked_with: _MarkKey | None = None
+        """(rules, UTC day) of the last full re-marking of the open findings."""
+        self._marked_with: set[_MarkKey] = set()
+        """(rules, UTC day) of each write since then."""
 
     async def start(self) -> None:
         """Read the cluster's open findings once, for the counts."""
@@ -153,7 +158,9 @@ class Recorder:
         received: tuple[float, ...],
     ) -> Recorded:
         at = self.clock()
-        marked = apply_suppressions(findings, self.suppressions(), at)
+        rules = self.suppressions()
+        marked = apply_suppressions(findings, rules, at)
+        self._marked_with.add((rules, at.date()))
         started = time.perf_counter()
         delta = await self._run(
             lambda: self.store.record_scan(self.cluster, marked, at=at, scope=scope)
@@ -174,8 +181,21 @@ class Recorder:
         rows = await self._run(self.store.suppressions)
         self.stored_suppressions = tuple(row.suppression for row in rows)
         at = self.clock()
+        key = (self.suppressions(), at.date())
+        used, self._marked_with = self._marked_with, set()
+        if key == self._remarked_with and used <= {key}:
+            # Which suppression holds depends only on the rules and the UTC day (a
+            # suppression ends when the day after `until` begins), and every open finding
+            # was marked with these rules on this day: nothing can have moved. Reading
+            # every open finding each minute was the idle watcher's largest periodic cost.
+            return None
         started = time.perf_counter()
-        delta = await self._run(lambda: self._remark(at))
+        try:
+            delta = await self._run(lambda: self._remark(at))
+        except BaseException:
+            self._marked_with |= used  # not re-marked: the next pass must look again
+            raise
+        self._remarked_with = key
         if delta is None:
             return None
         return self._recorded(delta, "suppressions", (time.monotonic(),), started)

@@ -15,7 +15,7 @@ from kubedrift.analysis.facts import (
 from kubedrift.cluster.connection import ClusterTarget, Connection
 from kubedrift.cluster.discovery import ApiResource, Discovery
 from kubedrift.cluster.errors import Forbidden
-from kubedrift.cluster.reader import fetch_desired, list_objects, namespaces_holding
+from kubedrift.cluster.reader import fetch_desired, list_all, namespaces_holding
 from kubedrift.cluster.snapshot import load_snapshot
 from kubedrift.model import AGENT_NAMESPACE, ObjectRef, ref_of
 
@@ -186,7 +186,7 @@ async def _nodes(
     if resource is None:
         return ()
     try:
-        nodes = [o async for o in list_objects(conn, resource)]
+        nodes = await list_all(conn, resource)
     except Forbidden:
         return None
     configmaps = await _list_or_empty(
@@ -210,7 +210,6 @@ async def _list_or_empty(
     if resource is None:
         return []
     try:
-        listed = list_objects(conn, resource, namespace=namespace, label_selector=label_selector)
-        return [o async for o in listed]
+        return await list_all(conn, resource, namespace=namespace, label_selector=label_selector)
     except Forbidden:
         return []

@@ -15,7 +15,7 @@ from kubedrift.analysis.backups import claims_without_fresh_backup
 from kubedrift.analysis.workload_model import build_model
 from kubedrift.cluster.connection import Connection
 from kubedrift.cluster.discovery import Discovery
-from kubedrift.cluster.reader import list_objects
+from kubedrift.cluster.reader import list_all
 from kubedrift.engine import live as live_state
 from kubedrift.engine.clock import snapshot_time
 from kubedrift.engine.requests import ScanRequest
@@ -38,7 +38,7 @@ async def node_context(request: ScanRequest, progress: Progress) -> NodeContext 
         if resource is None:
             return None
         try:
-            nodes = [o async for o in list_objects(conn, resource)]
+            nodes = await list_all(conn, resource)
         except ClusterError as err:
             if "forbidden" in err.message:
                 return None

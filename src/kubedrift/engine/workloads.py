@@ -15,7 +15,7 @@ from typing import Any
 from kubedrift.cluster.connection import ClusterTarget, Connection
 from kubedrift.cluster.discovery import Discovery
 from kubedrift.cluster.errors import Forbidden
-from kubedrift.cluster.reader import list_objects
+from kubedrift.cluster.reader import list_all
 
 Progress = Callable[[str], None]
 
@@ -94,8 +94,7 @@ async def read_kinds(
         progress(f"listing {resource.plural}")
         selector = _NOT_FINISHED if kind == "Pod" else None
         try:
-            listed = list_objects(conn, resource, namespace=namespace, field_selector=selector)
-            objects += [o async for o in listed]
+            objects += await list_all(conn, resource, namespace=namespace, field_selector=selector)
         except Forbidden:
             forbidden.append(kind)
     asked = {kind for _, kind in kinds}
