@@ -252,9 +252,27 @@ def parse_json(data: bytes, path: str) -> list[Document]:
         raise InputError(
             f"invalid JSON: nested deeper than {MAX_DEPTH} levels", where=path
         ) from None
-    _check_shape(body, path, aliases=False)
+    if not _decoder_bounds_depth():  # asked each time: the recursion limit can change
+        _check_shape(body, path, aliases=False)
     start = len(data) - len(data.lstrip())
     return [Document(None, body, data.count(b"\n", 0, start) + 1)]
+
+
+def _decoder_bounds_depth() -> bool:
+    """Whether msgspec itself refuses JSON nested deeper than `MAX_DEPTH`.
+
+    It guards its recursion with the interpreter's recursion limit (a `RecursionError`,
+    refused above with the same message), 1,000 by default: then a decoded JSON value is
+    never deeper than `MAX_DEPTH`, and walking all of it again (`_check_shape`: 2.9 million
+    values in a 150,000-pod snapshot, over a second) can prove nothing more. A raised
+    recursion limit, or a Python whose C recursion bound is higher, keeps the walk.
+    """
+    nested = b"[" * (MAX_DEPTH + 1) + b"]" * (MAX_DEPTH + 1)
+    try:
+        _JSON_DECODER.decode(nested)
+    except RecursionError:
+        return True
+    return False
 
 
 def read_documents(path: Path, display: str | None = None) -> list[Document]:
