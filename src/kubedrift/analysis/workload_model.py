@@ -136,20 +136,26 @@ class WorkloadModel:
 def build_model(objects: Iterable[Mapping[str, Any]]) -> WorkloadModel:
     """Resolve every running pod among `objects` to its top-level owner."""
     index: dict[tuple[str, str, str], Mapping[str, Any]] = {}
+    refs: dict[tuple[str, str, str], ObjectRef] = {}
     for obj in objects:
         ref = ref_of(obj)
-        index[(ref.kind, ref.namespace or "", ref.name)] = obj
+        key = (ref.kind, ref.namespace or "", ref.name)
+        index[key] = obj
+        refs[key] = ref
     grouped: dict[ObjectRef, list[RunningPod]] = defaultdict(list)
-    for (kind, _, _), obj in index.items():
-        if kind == "Pod" and is_running(obj):
-            pod = _running_pod(obj, index)
+    for key, obj in index.items():
+        if key[0] == "Pod" and is_running(obj):
+            pod = _running_pod(obj, index, refs[key])
             grouped[pod.owner].append(pod)
+    # Sorted by the refs' fields as tuples: the order `ObjectRef`'s generated comparison
+    # gives, without a Python-level __lt__ call per comparison (1.4 million at 150k pods).
     workloads = tuple(
-        Workload(o, tuple(sorted(p, key=lambda x: x.ref))) for o, p in sorted(grouped.items())
+        Workload(o, tuple(sorted(p, key=lambda x: _order(x.ref))))
+        for o, p in sorted(grouped.items(), key=lambda item: _order(item[0]))
     )
     by_kind: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    for (kind, _, _), obj in sorted(index.items()):
-        by_kind[kind].append(obj)
+    for key in sorted(index):
+        by_kind[key[0]].append(index[key])
     by_node: dict[str, list[Workload]] = defaultdict(list)
     for w in workloads:
         if w.node_agent:
@@ -163,6 +169,10 @@ def build_model(objects: Iterable[Mapping[str, Any]]) -> WorkloadModel:
         _by_owner={(w.owner.kind, w.owner.namespace or "", w.owner.name): w for w in workloads},
         _by_node={n: tuple(ws) for n, ws in by_node.items()},
     )
+
+
+def _order(ref: ObjectRef) -> tuple[str, str, str | None, str]:
+    return (ref.api_version, ref.kind, ref.namespace, ref.name)
 
 
 def is_running(pod: Mapping[str, Any]) -> bool:
@@ -209,14 +219,16 @@ def parse_time(value: Any) -> datetime | None:
 
 
 def _running_pod(
-    pod: Mapping[str, Any], index: Mapping[tuple[str, str, str], Mapping[str, Any]]
+    pod: Mapping[str, Any],
+    index: Mapping[tuple[str, str, str], Mapping[str, Any]],
+    ref: ObjectRef,
 ) -> RunningPod:
     spec = pod.get("spec") or {}
     status = pod.get("status") or {}
     containers = list(spec.get("containers") or ())
     return RunningPod(
-        ref=ref_of(pod),
-        owner=top_owner(pod, index),
+        ref=ref,
+        owner=top_owner(pod, index, ref),
         node=str(spec.get("nodeName") or ""),
         gpus=sum(gpu_units(c) for c in containers),
         started=parse_time(status.get("startTime")),
@@ -232,10 +244,14 @@ def _running_pod(
 
 
 def top_owner(
-    obj: Mapping[str, Any], index: Mapping[tuple[str, str, str], Mapping[str, Any]]
+    obj: Mapping[str, Any],
+    index: Mapping[tuple[str, str, str], Mapping[str, Any]],
+    ref: ObjectRef | None = None,
 ) -> ObjectRef:
-    """Walk controller ownerReferences up to the last owner; the object itself if none."""
-    current = ref_of(obj)
+    """Walk controller ownerReferences up to the last owner; the object itself if none.
+
+    `ref` is `obj`'s own reference when the caller has it already."""
+    current = ref or ref_of(obj)
     node = obj
     for _ in range(_MAX_DEPTH):
         owner = _controller(node)
@@ -256,8 +272,8 @@ def top_owner(
 
 def _controller(obj: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """The controlling owner reference, or the only one when none is marked controller."""
-    refs = list((obj.get("metadata") or {}).get("ownerReferences") or ())
+    refs: list[Mapping[str, Any]] = list((obj.get("metadata") or {}).get("ownerReferences") or ())
     controllers = [r for r in refs if r.get("controller")]
     if controllers:
-        return dict(controllers[0])
-    return dict(refs[0]) if len(refs) == 1 else None
+        return controllers[0]  # read only: no copy
+    return refs[0] if len(refs) == 1 else None
