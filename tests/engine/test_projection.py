@@ -23,6 +23,7 @@ from kubedrift.cli.main import app
 from kubedrift.cluster.projected import read_projected
 from kubedrift.desired.documents import read_objects
 from kubedrift.engine import scan as scan_module
+from kubedrift.model import InputError
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "gpu-platform"
 NOW = "2026-11-20T12:00:00Z"
@@ -173,3 +174,14 @@ def test_a_desired_pod_is_diffed_whole(tmp_path: Path, monkeypatch: pytest.Monke
     assert scan_module.projected_kinds([desired]) == frozenset()
     out = assert_same_findings(args, monkeypatch)
     assert any(f["path"].startswith("/spec/containers") for f in out["findings"])
+
+
+def test_an_item_that_is_not_utf8_is_refused_as_without_projection(tmp_path: Path) -> None:
+    """Regression: Raw items are not UTF-8-checked, so a bad item raised a traceback."""
+    path = tmp_path / "live.json"
+    item = b'{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"},"data":{"k":"\xff"}}'
+    path.write_bytes(b'{"apiVersion":"v1","kind":"List","items":[' + item + b"]}")
+    result = CliRunner().invoke(app, ["scan", "--live", str(path), "-o", "json"])
+    # in-process, the one-line error is the InputError the CLI's wrapper prints
+    assert isinstance(result.exception, InputError), repr(result.exception)
+    assert str(result.exception) == f"{path}: invalid JSON: not UTF-8 text (byte 117)"

@@ -62,7 +62,9 @@ def read_projected(path: Path, kinds: frozenset[str]) -> list[SourcedObject]:
         return read_objects(path)
     try:
         return list(_items(head, Location(where, None, line=value_line(data)), kinds))
-    except RecursionError:  # an item nested to the bound: refused there with its message
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        # Skipping an item as Raw checks neither its UTF-8 nor its depth: an item that
+        # fails its own decode is refused by the whole decode, with its usual message.
         return read_objects(path)
 
 
