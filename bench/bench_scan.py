@@ -6,7 +6,8 @@
 Cases (all data generated under /tmp, never committed):
 
 - diff: `kubedrift diff desired.json live.json -o json` on 20,000 Deployments as an
-  apiserver returns them (1% drifted; bench/gen_deployments.py);
+  apiserver returns them (1% drifted; bench/gen_deployments.py; `--diff-count` for another
+  size);
 - diff-100k: the same with 100,000 Deployments;
 - nodes: `kubedrift scan --live fleet.json -o json` on a simulated 5,000-node fleet with its
   AI pods and workloads;
@@ -168,10 +169,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--only", choices=("diff", "diff-100k", "nodes", "pods-150k"), default=None)
+    parser.add_argument("--diff-count", type=int, default=20_000, help="Deployments of `diff`")
     args = parser.parse_args()
     ok = True
     if args.only in (None, "diff"):
-        ok = bench_diff(args.runs)
+        ok = bench_diff(args.runs, args.diff_count)
     if args.only in (None, "diff-100k"):
         ok = bench_diff(args.runs, 100_000) and ok
     if args.only in (None, "nodes"):

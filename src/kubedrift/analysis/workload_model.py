@@ -137,20 +137,26 @@ class WorkloadModel:
 def build_model(objects: Iterable[Mapping[str, Any]]) -> WorkloadModel:
     """Resolve every running pod among `objects` to its top-level owner."""
     index: dict[tuple[str, str, str], Mapping[str, Any]] = {}
+    refs: dict[tuple[str, str, str], ObjectRef] = {}
     for obj in objects:
         ref = ref_of(obj)
-        index[(ref.kind, ref.namespace or "", ref.name)] = obj
+        key = (ref.kind, ref.namespace or "", ref.name)
+        index[key] = obj
+        refs[key] = ref
     grouped: dict[ObjectRef, list[RunningPod]] = defaultdict(list)
-    for (kind, _, _), obj in index.items():
-        if kind == "Pod" and is_running(obj):
-            pod = _running_pod(obj, index)
+    for key, obj in index.items():
+        if key[0] == "Pod" and is_running(obj):
+            pod = _running_pod(obj, index, refs[key])
             grouped[pod.owner].append(pod)
+    # Sorted by the refs' fields as tuples: the order `ObjectRef`'s generated comparison
+    # gives, without a Python-level __lt__ call per comparison (1.4 million at 150k pods).
     workloads = tuple(
-        Workload(o, tuple(sorted(p, key=lambda x: x.ref))) for o, p in sorted(grouped.items())
+        Workload(o, tuple(sorted(p, key=lambda x: _order(x.ref))))
+        for o, p in sorted(grouped.items(), key=lambda item: _order(item[0]))
     )
     by_kind: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    for (kind, _, _), obj in sorted(index.items()):
-        by_kind[kind].append(obj)
+    for key in sorted(index):
+        by_kind[key[0]].append(index[key])
     by_node: dict[str, list[Workload]] = defaultdict(list)
     for w in workloads:
         if w.node_agent:
@@ -164,6 +170,10 @@ def build_model(objects: Iterable[Mapping[str, Any]]) -> WorkloadModel:
         _by_owner={(w.owner.kind, w.owner.namespace or "", w.owner.name): w for w in workloads},
         _by_node={n: tuple(ws) for n, ws in by_node.items()},
     )
+
+
+def _order(ref: ObjectRef) -> tuple[str, str, str | None, str]:
+    return (ref.api_version, ref.kind, ref.namespace, ref.name)
 
 
 def is_running(pod: Mapping[str, Any]) -> bool:
@@ -210,14 +220,16 @@ def parse_time(value: Any) -> datetime | None:
 
 
 def _running_pod(
-    pod: Mapping[str, Any], index: Mapping[tuple[str, str, str], Mapping[str, Any]]
+    pod: Mapping[str, Any],
+    index: Mapping[tuple[str, str, str], Mapping[str, Any]],
+    ref: ObjectRef,
 ) -> RunningPod:
     spec = pod.get("spec") or {}
     status = pod.get("status") or {}
     containers = list(spec.get("containers") or ())
     return RunningPod(
-        ref=ref_of(pod),
-        owner=top_owner(pod, index),
+        ref=ref,
+        owner=top_owner(pod, index, ref),
         node=str(spec.get("nodeName") or ""),
         gpus=sum(gpu_units(c) for c in containers),
         started=parse_time(status.get("startTime")),
@@ -233,10 +245,14 @@ def _running_pod(
 
 
 def top_owner(
-    obj: Mapping[str, Any], index: Mapping[tuple[str, str, str], Mapping[str, Any]]
+    obj: Mapping[str, Any],
+    index: Mapping[tuple[str, str, str], Mapping[str, Any]],
+    ref: ObjectRef | None = None,
 ) -> ObjectRef:
-    """Walk controller ownerReferences up to the last owner; the object itself if none."""
-    current = ref_of(obj)
+    """Walk controller ownerReferences up to the last owner; the object itself if none.
+
+    `ref` is `obj`'s own reference when the caller has it already."""
+    current = ref or ref_of(obj)
     node = obj
     for _ in range(_MAX_DEPTH):
         owner = _controller(node)

@@ -23,6 +23,7 @@ from typing import Any
 
 import msgspec
 
+from kubedrift.cluster.projected import read_projected
 from kubedrift.desired.documents import SourcedObject, read_objects
 from kubedrift.desired.tree import manifest_files
 from kubedrift.model import InputError, KubedriftError
@@ -43,17 +44,24 @@ class Snapshot:
     replaced: int = 0
 
 
-def load_snapshot(paths: Sequence[Path], *, freeze: bool = True) -> Snapshot:
-    """Read snapshot files and folders; `freeze=False` leaves the collector alone."""
+def load_snapshot(
+    paths: Sequence[Path], *, freeze: bool = True, project: frozenset[str] = frozenset()
+) -> Snapshot:
+    """Read snapshot files and folders; `freeze=False` leaves the collector alone.
+
+    Objects of the kinds in `project` that have a projection (`projected.PROJECTED_KINDS`)
+    are read as it: only the fields the rules read. The caller asks for it only for kinds
+    it will not diff (an object diffed must be whole)."""
     files = _snapshot_files(paths)
     with gc_paused():
         objects: dict[tuple[str, str, str, str], SourcedObject] = {}
         count = 0
         for file in files:
             in_file: dict[tuple[str, str, str, str], SourcedObject] = {}
-            for o in read_objects(file):
-                _check_once(in_file, o)
-                objects[o.ref.pairing_key()] = o
+            for o in read_projected(file, project) if project else read_objects(file):
+                key = o.ref.pairing_key()  # `ref` is built anew on each access
+                _check_once(in_file, key, o)
+                objects[key] = o
                 count += 1
         if freeze:
             gc.freeze()
@@ -64,12 +72,16 @@ def load_snapshot(paths: Sequence[Path], *, freeze: bool = True) -> Snapshot:
     )
 
 
-def _check_once(seen: dict[tuple[str, str, str, str], SourcedObject], o: SourcedObject) -> None:
+def _check_once(
+    seen: dict[tuple[str, str, str, str], SourcedObject],
+    key: tuple[str, str, str, str],
+    o: SourcedObject,
+) -> None:
     """One file lists an object once: the apiserver never returns it twice in one List.
 
     Two copies could hold different values, and which one is live would be a guess.
     """
-    first = seen.setdefault(o.ref.pairing_key(), o)
+    first = seen.setdefault(key, o)
     if first is not o:
         raise InputError(
             f"{o.ref} is listed twice; the first is at {first.location}", where=str(o.location)

@@ -109,7 +109,17 @@ def pair_objects(
 
     Live objects that nothing in desired names are left out: they are not drift of desired.
     """
-    live_objects = list(live)
+    desired = list(desired)
+    # Only live objects of a kind desired holds can pair; a scan of a 150,000-pod snapshot
+    # with no desired Pod need not key every pod (nor read their scope evidence, which
+    # `_Scope` only consults for desired's kinds).
+    kinds = {(group_of(obj), str(obj.get("kind") or "")) for obj in desired}
+    names = {kind for _, kind in kinds}
+    live_objects = [
+        o
+        for o in live
+        if str(o.get("kind") or "") in names and (group_of(o), str(o.get("kind") or "")) in kinds
+    ]
     scope = _Scope(cluster_scoped, _cluster_evidence(live_objects))
     index: dict[PairKey, JSONObject] = {}
     for obj in live_objects:

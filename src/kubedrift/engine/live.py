@@ -51,11 +51,13 @@ def from_snapshots(
     default_namespace: str,
     only_namespace: str | None = None,
     agent_namespace: str = AGENT_NAMESPACE,
+    project: frozenset[str] = frozenset(),
 ) -> LiveState:
     """Every object in the snapshot files (of `only_namespace`, when given, plus
     cluster-scoped ones); nodes are the `Node` objects among them, with the facts of the
-    agent ConfigMaps of `agent_namespace` the snapshot holds."""
-    snapshot = load_snapshot(list(paths))
+    agent ConfigMaps of `agent_namespace` the snapshot holds. Objects of the kinds in
+    `project` are read as their projection (`load_snapshot`)."""
+    snapshot = load_snapshot(list(paths), project=project)
     objects = tuple(s.obj for s in snapshot.objects)
     configmaps = (o for o in objects if o.get("kind") == "ConfigMap")
     nodes = tuple(

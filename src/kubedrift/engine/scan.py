@@ -15,6 +15,7 @@ from kubedrift.analysis.ranking import rank
 from kubedrift.analysis.user_controls import RuleSwitches, disable_rules
 from kubedrift.analysis.workloads import analyze_workloads
 from kubedrift.cluster.connection import context_namespace
+from kubedrift.cluster.projected import PROJECTED_KINDS
 from kubedrift.desired import DesiredSet, KubedriftConfig, load_config, load_desired
 from kubedrift.desired.config import parse_config
 from kubedrift.diff import DiffOptions, compile_ignore_rules, compile_trusted_rules
@@ -125,7 +126,11 @@ async def read_live(
         progress("reading snapshots")
         default_ns = request.namespace or context_namespace(request.target) or "default"
         return live_state.from_snapshots(
-            request.snapshots, default_ns, request.only_namespace, request.agent_namespace
+            request.snapshots,
+            default_ns,
+            request.only_namespace,
+            request.agent_namespace,
+            project=projected_kinds(objects),
         )
     return await live_state.from_cluster(
         request.target,
@@ -136,6 +141,12 @@ async def read_live(
         progress=progress,
         agent_namespace=request.agent_namespace,
     )
+
+
+def projected_kinds(desired: Sequence[dict[str, Any]]) -> frozenset[str]:
+    """Kinds a snapshot may read as projections: those with one (Pods) that no desired
+    object has, for a desired object is diffed against its whole live counterpart."""
+    return PROJECTED_KINDS - {str(o.get("kind") or "") for o in desired}
 
 
 def _unserved_notes(live: live_state.LiveState) -> list[str]:
