@@ -144,6 +144,20 @@ def test_events_older_than_the_revert_never_count() -> None:
     assert book.drifted(KEY, 2.0, "x") is not None
 
 
+def test_a_later_event_stands_for_the_writes_own_when_events_were_coalesced() -> None:
+    """Under load the controller evaluates an object once per burst of events: the write's
+    own event ("7") is passed over and the first seen is the undo ("9"). Regression: the undo
+    did not count, and kubedrift reverted once more than its rounds."""
+    book = FightBook(rounds=1, window=600)
+    book.reverted(KEY, 0.0, "7")
+    book.observed(OBJ, "9")
+    assert book.drifted(KEY, 1.0, "x") is not None
+    opaque = FightBook(rounds=1, window=600)  # not integers: only the same version counts
+    opaque.reverted(KEY, 0.0, "b7")
+    opaque.observed(OBJ, "c9")
+    assert opaque.drifted(KEY, 1.0, "x") is None
+
+
 def test_the_writes_own_event_may_come_before_its_answer() -> None:
     book = FightBook(rounds=1, window=600)
     book.writing(OBJ)

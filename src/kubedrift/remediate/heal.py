@@ -181,7 +181,7 @@ class FightBook:
         if obj in self._writing:
             self._writing[obj].add(resource_version)
         for key, standing in self._standing.items():
-            if key[:4] == obj and resource_version == standing.resource_version:
+            if key[:4] == obj and _not_before(resource_version, standing.resource_version):
                 standing.seen = True
 
     def drifted(self, key: FieldKey, at: float, manager: str) -> Fight | None:
@@ -220,6 +220,23 @@ class FightBook:
             del self._standing[key]
         for key in [k for k, times in self._undone.items() if not times or times[-1] < oldest]:
             del self._undone[key]
+
+
+def _not_before(seen: str, ours: str) -> bool:
+    """Whether an event at `seen` comes no earlier than our write at `ours`.
+
+    The same version is our write's own event. The controller evaluates an object once per
+    burst of events (the backlog coalesces them under load), so our write's own event can be
+    passed over and the first we see is a later one. resourceVersions are opaque to clients
+    (Kubernetes API concepts, "Resource versions"), but an etcd3-backed apiserver gives the
+    etcd revision, an increasing integer: when both are integers a larger one is later. Any
+    other form counts only on equality, as before (a missed event then costs one uncounted
+    round, never a wrong count)."""
+    if seen == ours:
+        return True
+    if seen.isdigit() and ours.isdigit():
+        return int(seen) > int(ours)
+    return False
 
 
 def fight_finding(finding: Finding, fight: Fight) -> Finding:
