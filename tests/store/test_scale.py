@@ -1,19 +1,16 @@
 """A 10,000-finding scan, then a steady-state rescan with 1% changed and 1% gone.
 
-The time bound is loose (2 noisy cores); it catches a quadratic step, not a slow disk.
-Measured throughput is in the store's report, not asserted.
+No wall-clock bound here (issue 17.5: timings on shared cores flake); the write throughput is
+measured by bench/bench_api.py, which builds a 100,000-finding store.
 """
 
 from __future__ import annotations
-
-import time
 
 from kubedrift.store import HistoryFilter, SqlStore
 
 from .builders import at, many
 
 COUNT = 10_000
-BOUND_SECONDS = 60.0
 
 
 def test_ten_thousand_findings(sql_url: str) -> None:
@@ -24,14 +21,11 @@ def test_ten_thousand_findings(sql_url: str) -> None:
     del second[50::100]  # 1% disappear
 
     with SqlStore.open(sql_url) as store:
-        started = time.perf_counter()
         delta = store.record_scan("big", first, at=at(0))
         assert len(delta.new) == COUNT
         delta = store.record_scan("big", second, at=at(5))
-        elapsed = time.perf_counter() - started
 
         assert (len(delta.new), len(delta.changed), len(delta.resolved)) == (0, 100, 100)
         assert delta.unchanged == COUNT - 200
         assert len(store.open_findings(HistoryFilter(cluster="big"))) == COUNT - 100
         assert store.stats(HistoryFilter(namespace="ns-7"), now=at(10)).episodes == COUNT // 50
-    assert elapsed < BOUND_SECONDS
