@@ -7,6 +7,7 @@ Each real component's fixture marks the tests that use it (`MARKS`), so that, sa
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -94,3 +95,23 @@ def alertmanager() -> Iterator[Alertmanager]:
 def shared_corpus() -> Path:
     """The peers' test data folder (`../shared/corpus` beside the checkout); skips without."""
     return require_corpus()
+
+
+@pytest.fixture(autouse=True)
+def _logging_left_as_found() -> Iterator[None]:
+    """Undo what a command run in-process (typer's CliRunner) did to global logging.
+
+    `cli.logs.configure_logging` adds a root handler on the sys.stderr of the moment (the
+    runner's, closed afterwards) and quiets library loggers (`httpx2`, ...): left in place, a
+    later test's caplog misses httpx's records and logging reports a closed stream."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    known = logging.root.manager.loggerDict.items()
+    levels = {lg: lg.level for _, lg in known if isinstance(lg, logging.Logger)}
+    yield
+    for handler in [h for h in root.handlers if h not in handlers]:
+        root.removeHandler(handler)
+    root.setLevel(level)
+    for logger, was in levels.items():
+        if logger.level != was:
+            logger.setLevel(was)
