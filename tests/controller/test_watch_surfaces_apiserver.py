@@ -103,6 +103,7 @@ def watched(apiserver: ApiServer, tmp_path_factory: pytest.TempPathFactory) -> d
         "--desired", str(tmp / "desired"), "--store", str(tmp / "timeline.db"),
         "--listen", f"127.0.0.1:{port}", "--webhook-listen", f"127.0.0.1:{free_port()}",
         "--alert-group-wait", "0.2", "--heal", "--workload-interval", "1",
+        "--predict",  # the forecast gauges the README documents for `watch --predict`
     ]  # fmt: skip
     env = {**os.environ, "KUBEDRIFT_LOG_FORMAT": "json"}
     with Receiver() as receiver, (tmp / "watch.log").open("w") as log:
@@ -115,11 +116,12 @@ def watched(apiserver: ApiServer, tmp_path_factory: pytest.TempPathFactory) -> d
                     "-p", '{"data": {"mode": "b"}}')  # fmt: skip
             wait_for("the alert", lambda: receiver.requests, timeout=60)
             metrics = wait_for(
-                "alert and heal counters",
+                "alert and heal counters, a forecast made",
                 lambda: (
                     (b := http_get(base + "/metrics")[1])
                     and "kubedrift_alerts_total{" in b
                     and "kubedrift_heal_actions_total{" in b
+                    and "\nkubedrift_prediction_timestamp_seconds " in b
                     and b
                 ),
                 timeout=60,
