@@ -17,9 +17,11 @@ from typing import Any
 
 import pytest
 import yaml
+from typer.testing import CliRunner
 
 from deploy.test_manifests import apply, call, key, run
 from kubedrift import __version__
+from kubedrift.cli.main import app
 from kubedrift.cluster.connection import Connection
 from kubedrift.cluster.discovery import Discovery
 from support.apiserver import ApiServer
@@ -113,6 +115,7 @@ def test_defaults_install_only_the_read_only_controller() -> None:
     ctr = pod["containers"][0]
     assert ctr["image"] == f"ghcr.io/kubedrift/kubedrift:{__version__}"
     assert ctr["args"][:3] == ["watch", "--in-cluster", "--leader-elect"]
+    assert not {"--log-format", "--predict", "--heal"} & set(ctr["args"])
     assert ctr["securityContext"]["readOnlyRootFilesystem"] is True
 
 
@@ -129,6 +132,9 @@ def test_full_values_wire_every_option_and_keep_secrets_out_of_the_spec() -> Non
     assert args[args.index("--alert-slack") + 1] == "$(KUBEDRIFT_ALERT_SLACK_0)"
     assert args[args.index("--alertmanager") + 1] == "http://alertmanager.monitoring:9093"
     assert args[-2:] == ["--alert-group-wait", "5"]
+    assert args[args.index("--log-format") + 1] == "json"
+    assert args[args.index("--predict-interval") + 1] == "900"
+    assert "--predict" in args
     env = {e["name"]: e for e in ctr["env"]}
     assert env["KUBEDRIFT_ALERT_SLACK_0"]["valueFrom"]["secretKeyRef"] == {
         "name": "kubedrift-alerts",
@@ -238,12 +244,25 @@ def test_remediation_is_scoped_to_listed_namespaces_and_kinds() -> None:
         (["--set", "store.sqlite.persistence=true"], "serves one replica"),
         (["--set", "store.type=postgresql"], "needs store.postgresql.urlSecret.name"),
         (["--set", "store.type=mysql"], "store.type must be sqlite or postgresql"),
+        (["--set", "controller.logFormat=logfmt"], 'controller.logFormat: "logfmt" is not'),
     ],
 )
 def test_unsafe_or_incomplete_values_are_refused(values: list[str], message: str) -> None:
     done = helm("template", "kubedrift", CHART, *values, ok=False)
     assert done.returncode == 1
     assert message in done.stderr
+
+
+@pytest.mark.parametrize("values", [[], ["-f", FULL]], ids=["default", "full"])
+def test_every_rendered_command_line_is_one_kubedrift_accepts(values: list[str | Path]) -> None:
+    """A value wired to a flag that does not exist (or was renamed) fails here, not at
+    the pod's first start: the controller's and the agent's arguments are parsed by the
+    real CLI (`--help` last, so nothing runs; click parses every option before it)."""
+    docs = template(*values, "--set", "agent.enabled=true")
+    for kind, name in (("Deployment", "kubedrift-controller"), ("DaemonSet", "kubedrift-agent")):
+        args = [str(a) for a in container(docs, kind, name)["args"]]
+        result = CliRunner().invoke(app, [*args, "--help"])
+        assert result.exit_code == 0, (kind, args, result.output)
 
 
 def test_the_agent_is_opt_in_least_privileged_and_off_control_planes() -> None:
