@@ -78,7 +78,7 @@ deploy-manifests: helm ## regenerate deploy/ (kustomize) from charts/kubedrift
 	$(BIN)/python scripts/render_deploy.py --helm $(KUBE_CACHE)/tools/bin/helm
 
 test: $(VENV)/.test-installed kube postgres monitoring chromium helm lint package-check image ## everything CI runs, real components included
-	KUBEDRIFT_KUBE_BIN=$(KUBE_CACHE)/kube-v1.20.2/bin $(BIN)/pytest
+	KUBEDRIFT_KUBE_BIN=$(KUBE_CACHE)/kube-v1.20.2/bin $(BIN)/pytest --durations=30
 
 test-fast: $(VENV)/.test-installed ## unit tests only, no real components
 	$(BIN)/pytest -m "not apiserver and not postgres and not prometheus and not alertmanager"
