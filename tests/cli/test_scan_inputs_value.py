@@ -12,21 +12,19 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import functools
 import inspect
 from pathlib import Path
 from typing import Any
 
 import pytest
 import typer
-import typer.main
 from typer.testing import CliRunner
 
 import kubedrift.cli
-from kubedrift.cli.lazy import LAZY, load
-from kubedrift.cli.main import app as main_app
 from kubedrift.cli.scan_inputs import SHARED, ScanInputs, scan_command
 from kubedrift.cli.scan_request import scan_request
+
+from .test_shared_options import commands
 
 CLI = Path(kubedrift.cli.__file__).parent
 SCANNING = ["scan", "report", "plan", "apply", "adopt"]
@@ -36,15 +34,6 @@ BUILDERS = {
     "ScanInputs": "scan_inputs.py",
     "scan_inputs": "scan_inputs.py",
 }
-
-
-@functools.cache
-def commands() -> dict[str, Any]:
-    """Every `kubedrift` command as click sees it, the lazily loaded ones included."""
-    group = typer.main.get_command(main_app)
-    found: dict[str, Any] = dict(group.commands)  # type: ignore[attr-defined]
-    found.update({name: load(name) for name in LAZY})
-    return found
 
 
 def calls(tree: ast.AST) -> set[str]:

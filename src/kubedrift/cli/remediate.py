@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import functools
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -166,8 +167,7 @@ def apply(
         )
     )
     who = actor or kubeconfig_user(target)
-    _record(store, outcomes, who, target, dry_run=server_dry_run)
-    _record_nodes(store, node_outcomes, who, target, dry_run=server_dry_run)
+    _record(store, outcomes, node_outcomes, who, target, dry_run=server_dry_run)
     resolved = _rescan(request, outcomes) if inputs.desired and not server_dry_run else None
     fmt = _format(output) if output is not PlanFormat.PATCH else PlanFormat.TABLE
     write(render_outcomes(outcomes, resolved, fmt, node_outcomes))
@@ -242,61 +242,54 @@ def _confirm(chosen: Sequence[Action]) -> None:
 
 
 def _record(
-    store: str, outcomes: Sequence[Outcome], actor: str, target: ClusterTarget, *, dry_run: bool
-) -> None:
-    if not outcomes:
-        return
-    now = datetime.now(UTC)
-    cluster = target.context or "default"
-    records = [
-        ActionRecord(
-            at=now,
-            actor=actor,
-            cluster=cluster,
-            action=o.write.kind.value,
-            object=o.write.object,
-            changes=tuple(
-                {"path": f.path, "from": f.to_json()["live"], "to": f.to_json()["desired"]}
-                for f in o.write.findings
-            ),
-            dry_run=dry_run,
-            result=o.result,
-            message=o.message,
-        )
-        for o in outcomes
-    ]
-    with SqlStore.open(store) as opened:
-        opened.record_actions(records)
-
-
-def _record_nodes(
     store: str,
-    outcomes: Sequence[NodeOutcome],
+    outcomes: Sequence[Outcome],
+    node_outcomes: Sequence[NodeOutcome],
     actor: str,
     target: ClusterTarget,
     *,
     dry_run: bool,
 ) -> None:
-    """One row per node action; its changes name the node fields and each eviction."""
-    if not outcomes:
+    """One row per write (the fields it changed, live to desired) and per node action (its
+    node fields and each eviction), stamped alike, written in one opening of the store."""
+    if not outcomes and not node_outcomes:
         return
-    now = datetime.now(UTC)
+    row = functools.partial(
+        ActionRecord,
+        at=datetime.now(UTC),
+        actor=actor,
+        cluster=target.context or "default",
+        dry_run=dry_run,
+    )
     records = [
-        ActionRecord(
-            at=now,
-            actor=actor,
-            cluster=target.context or "default",
-            action=o.action.kind.value,
-            object=o.action.object,
-            changes=_node_changes(o),
-            dry_run=dry_run,
+        row(
+            action=o.write.kind.value,
+            object=o.write.object,
+            changes=_write_changes(o),
             result=o.result,
             message=o.message,
         )
         for o in outcomes
     ]
+    records += [
+        row(
+            action=o.action.kind.value,
+            object=o.action.object,
+            changes=_node_changes(o),
+            result=o.result,
+            message=o.message,
+        )
+        for o in node_outcomes
+    ]
     with SqlStore.open(store) as opened:
         opened.record_actions(records)
+
+
+def _write_changes(o: Outcome) -> tuple[dict[str, object], ...]:
+    return tuple(
+        {"path": f.path, "from": f.to_json()["live"], "to": f.to_json()["desired"]}
+        for f in o.write.findings
+    )
 
 
 def _node_changes(o: NodeOutcome) -> tuple[dict[str, object], ...]:
