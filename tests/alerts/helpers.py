@@ -2,22 +2,25 @@
 
 Deltas come from a real `MemoryStore` (a scan with a finding, then one without it), not
 from hand-built records; `Recorder` is the `httpx2.MockTransport` handler that scripts a
-sink's answers and keeps what it was sent.
+sink's answers and keeps what it was sent. `virtual_dispatcher` runs a dispatcher on a
+`VirtualClock`, so no test of the delivery schedule depends on how fast the machine is.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx2
 
-from kubedrift.alerts import AlertPolicy
+from kubedrift.alerts import AlertDispatcher, AlertPolicy, Sink
 from kubedrift.model import Finding
 from kubedrift.store import MemoryStore, ScanDelta
 from store.builders import T0
+from support.aio import VirtualClock
 
 T = TypeVar("T")
 
@@ -28,7 +31,7 @@ FAST = AlertPolicy(
     backoff_initial=0.01,
     backoff_max=0.04,
     resend_interval=0,
-    timeout=2.0,
+    timeout=30.0,  # real sockets (test_http, Alertmanager): a loaded machine is no failure
     trust_env=False,
 )
 SLACK_URL = "https://hooks.slack.example/services/T000/B000/XXXXsecretTOKENxxxx"
@@ -60,14 +63,19 @@ Answer = httpx2.Response | Exception | int
 
 
 class Recorder:
-    """A MockTransport handler: answers from a script (then 200), keeps every request."""
+    """A MockTransport handler: answers from a script (then 200), keeps every request, and
+    with a `clock` the time each one came (`times`)."""
 
-    def __init__(self, answers: Iterable[Answer] = ()) -> None:
+    def __init__(self, answers: Iterable[Answer] = (), clock: VirtualClock | None = None) -> None:
         self.answers = list(answers)
         self.requests: list[httpx2.Request] = []
+        self.clock = clock
+        self.times: list[float] = []
 
     def __call__(self, request: httpx2.Request) -> httpx2.Response:
         self.requests.append(request)
+        if self.clock is not None:
+            self.times.append(self.clock())
         answer = self.answers.pop(0) if self.answers else 200
         if isinstance(answer, Exception):
             raise answer
@@ -83,6 +91,23 @@ class Recorder:
     def transport(self) -> httpx2.MockTransport:
         """A transport that sends to this recorder."""
         return httpx2.MockTransport(self)
+
+
+@asynccontextmanager
+async def virtual_dispatcher(
+    sinks: Sequence[Sink],
+    policy: AlertPolicy,
+    transport: httpx2.AsyncBaseTransport,
+    clock: VirtualClock,
+) -> AsyncIterator[AlertDispatcher]:
+    """A started dispatcher whose every wait (group window, token, backoff, shutdown grace)
+    runs on `clock`: virtual seconds, exact whatever the machine's load."""
+    async with clock.running():
+        dispatcher = AlertDispatcher(
+            sinks, policy, transport=transport, clock=clock, sleep=clock.sleep
+        )
+        async with dispatcher as d:
+            yield d
 
 
 def alerts_in(bodies: list[Any]) -> list[dict[str, Any]]:

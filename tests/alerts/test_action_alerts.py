@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from kubedrift.alerts import AlertDispatcher, AlertEvent, action_alert, sink_from_url
+from kubedrift.alerts import AlertEvent, action_alert, sink_from_url
 from kubedrift.alerts.alertmanager import postable_alert
 from kubedrift.alerts.ledger import Ledger, Verdict
 from kubedrift.model import Severity
 from store.builders import finding
-from support.aio import eventually, run
+from support.aio import VirtualClock, run
 
-from .helpers import AM_URL, FAST, HOOK_URL, Recorder, alerts_in
+from .helpers import AM_URL, FAST, HOOK_URL, Recorder, alerts_in, virtual_dispatcher
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -40,10 +40,12 @@ def test_the_dispatcher_delivers_announced_actions() -> None:
     recorder = Recorder()
     sinks = [sink_from_url("webhook", HOOK_URL), sink_from_url("alertmanager", AM_URL)]
 
+    clock = VirtualClock()
+
     async def main() -> None:
-        async with AlertDispatcher(sinks, FAST, transport=recorder.transport()) as d:
+        async with virtual_dispatcher(sinks, FAST, recorder.transport(), clock) as d:
             d.announce([action_alert("prod-a", finding(rule="heal"), AT)])
-            await eventually(lambda: len(recorder.bodies) == 2)
+            await clock.until(lambda: len(recorder.bodies) == 2)
 
     run(main())
     (hook,) = alerts_in([b for b in recorder.bodies if isinstance(b, dict)])

@@ -90,10 +90,10 @@ def test_a_resolution_resolves_the_alert(alertmanager: Alertmanager) -> None:
     async def go() -> list[dict[str, Any]]:
         async with AlertDispatcher([sink], POLICY) as d:
             d.submit(name, t.scan(f, other))
-            await eventually(lambda: d.stats().sinks[0].sent == 2)
+            await eventually(lambda: d.stats().sinks[0].sent == 2, timeout=60)
             firing = await asyncio.to_thread(only, alertmanager, name, f)
             d.submit(name, t.scan(other))
-            await eventually(lambda: d.stats().sinks[0].sent == 3)
+            await eventually(lambda: d.stats().sinks[0].sent == 3, timeout=60)
         return firing
 
     (firing,) = run(go())

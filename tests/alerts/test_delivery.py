@@ -15,9 +15,9 @@ from kubedrift.alerts import AlertDispatcher, AlertError, AlertPolicy, sink_from
 from kubedrift.alerts.delivery import Outcome, deliver, retry_after
 from kubedrift.model.backoff import Backoff
 from store.builders import finding
-from support.aio import run
+from support.aio import VirtualClock, run
 
-from .helpers import FAST, SLACK_URL, Recorder, Timeline
+from .helpers import FAST, SLACK_URL, Recorder, Timeline, virtual_dispatcher
 
 SINK = sink_from_url("slack", SLACK_URL)
 SECRET_PARTS = ("XXXXsecret", "/services/T000", "B000")
@@ -119,7 +119,7 @@ def test_httpx_request_log_shows_only_the_origin(caplog: pytest.LogCaptureFixtur
     t = Timeline()
 
     async def go() -> AlertDispatcher:
-        async with AlertDispatcher([SINK], FAST, transport=recorder.transport()) as d:
+        async with virtual_dispatcher([SINK], FAST, recorder.transport(), VirtualClock()) as d:
             d.submit("prod-a", t.scan(finding("a")))
             d.submit("prod-a", t.scan(finding("a"), finding("b")))
         return d

@@ -37,7 +37,7 @@ async def start_then_change(
         d.submit(name, start, summarize=True)
         d.submit(name, fleet, summarize=True)
         if wait_for is not None:
-            await eventually(wait_for, timeout=10)
+            await eventually(wait_for, timeout=60)  # a real receiver: bounded, not timed
         later = finding("late-edit", severity=Severity.HIGH)
         d.submit(name, t.scan(*START[1:], *NODES, later))  # app-000 fixed, late-edit new
     return d

@@ -73,3 +73,48 @@ def test_an_unknown_format_is_one_line_and_exit_1(tmp_path: Path) -> None:
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
     assert done.returncode == 1
     assert done.stderr == "kubedrift: error: --log-format 'xml': expected text or json\n"
+
+
+def test_records_go_to_the_stderr_of_the_moment_they_are_written(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Regression: the handler kept the stderr of the moment `configure_logging` ran, so
+    once that stream was replaced and closed every later record failed to write."""
+    first, second = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stderr", first)
+    configure_logging(logging.INFO, LogFormat.TEXT)
+    try:
+        logging.getLogger("kubedrift.test").info("one")
+        first.close()
+        monkeypatch.setattr(sys, "stderr", second)
+        logging.getLogger("kubedrift.test").info("two")
+    finally:
+        configure_logging(logging.WARNING, LogFormat.TEXT)
+    assert "Logging error" not in second.getvalue()
+    assert second.getvalue().rstrip().endswith("INFO kubedrift.test: two")
+
+
+def test_logs_after_a_clirunner_run_reach_the_current_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The real case: `kubedrift agent` configures logging inside CliRunner (which swaps
+    sys.stderr for the run and closes its stream after); a record logged after the run
+    went to that closed stream ("I/O operation on closed file")."""
+    from typer.testing import CliRunner
+
+    from kubedrift.cli.main import app
+
+    roots = [f"--{name}-root" for name in ("host", "proc", "sys")]
+    args = [arg for root in roots for arg in (root, str(tmp_path))]
+    missing = tmp_path / "no-kubeconfig"
+    argv = ["agent", "--once", "--node-name", "n1", *args, "--kubeconfig", str(missing)]
+    try:
+        done = CliRunner().invoke(app, argv)
+        assert done.exit_code == 1, done.output
+        capsys.readouterr()
+        logging.getLogger("kubedrift.agent").warning("after the run")
+        err = capsys.readouterr().err
+    finally:
+        configure_logging(logging.WARNING, LogFormat.TEXT)
+    assert "Logging error" not in err
+    assert err.rstrip().endswith("WARNING kubedrift.agent: after the run"), err

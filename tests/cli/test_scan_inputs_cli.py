@@ -126,14 +126,14 @@ def test_report_counts_only_unsuppressed_drift(two_drifted: tuple[Path, Path]) -
     """The summary counts as `scan` counts: the suppressed finding is shown, not counted."""
     import asyncio
 
-    from kubedrift.cli.scan_request import scan_request
+    from kubedrift.cli.scan_inputs import ScanInputs
     from kubedrift.engine import run_scan
     from kubedrift.report import build_report
 
     desired, live = two_drifted
     store = desired.parent / "timeline.db"
     suppress_x(store)
-    request = scan_request(desired=[str(desired)], live=[live], store=str(store))
+    request = ScanInputs(desired=(str(desired),), live=(live,), store=str(store)).request()
     scan = asyncio.run(run_scan(request))
     data = build_report(scan=scan, history=None, now=datetime.now(UTC))
     assert sum(data.summary.open_by_severity.values()) == len(scan.active()) == 1

@@ -334,7 +334,13 @@ def test_a_slow_body_times_out() -> None:
 
     status, took = run_served(hook_app(runs, read_timeout=0.5), scenario)
     assert status.startswith(b"HTTP/1.1 408")
-    assert took < 3
+    # the 0.5 s asked for, not the 10 s default: a bound that far from both, so a loaded
+    # machine is no failure (issue 17.5)
+    assert took < HookLimits().read_timeout * 0.8
+
+
+SLOW = b"HTTP/1.1 408"
+"""The status line of an upload cut off by the read timeout."""
 
 
 def test_a_flood_gets_429_and_never_starves_healthz() -> None:
@@ -350,18 +356,19 @@ def test_a_flood_gets_429_and_never_starves_healthz() -> None:
         stalled = [asyncio.create_task(raw(ready.port, head, b"{")) for _ in range(200)]
         await asyncio.sleep(0.5)
         async with served(probes) as (client, _probes_ready):
-            start = time.monotonic()
             health = await client.get("/healthz")
-            took = time.monotonic() - start
+            # answered while the flood still holds its slots: no stalled upload has timed
+            # out yet (an ordering, not a speed budget; issue 17.5)
+            timed_out = sum(1 for t in stalled if t.done() and t.result().startswith(SLOW))
         statuses = await asyncio.gather(*stalled)
-        return statuses, took, health.status_code
+        return statuses, timed_out, health.status_code
 
-    statuses, took, health = run_served(hook_app(runs, read_timeout=2), scenario)
+    statuses, timed_out, health = run_served(hook_app(runs, read_timeout=2), scenario)
     busy = [s for s in statuses if s.startswith(b"HTTP/1.1 429")]
-    slow = [s for s in statuses if s.startswith(b"HTTP/1.1 408")]
+    slow = [s for s in statuses if s.startswith(SLOW)]
     assert len(slow) == 4
     assert len(busy) == 196
-    assert took < 1
+    assert timed_out == 0
     assert health in (200, 503)  # answered, whatever the watch loop's state
 
 

@@ -28,7 +28,9 @@ def refused(path: Path) -> InputError:
     start = time.monotonic()
     with pytest.raises(InputError) as caught:
         read_objects(path)
-    assert time.monotonic() - start < 5
+    # a refusal takes milliseconds; the bomb walked takes minutes: a bound far from both
+    # (not a speed budget, which a loaded machine could miss; issue 17.5)
+    assert time.monotonic() - start < 30
     assert "\n" not in str(caught.value)
     return caught.value
 

@@ -109,7 +109,9 @@ def test_out_of_range_quantities_are_not_parsed(text: str) -> None:
     start = time.monotonic()
     assert parse_quantity(text) is None
     assert out_of_range(text)
-    assert time.monotonic() - start < 0.5
+    # refused at once vs minutes of exact arithmetic: a bound only that far apart can tell
+    # them apart without failing on a loaded machine (issue 17.5)
+    assert time.monotonic() - start < 20
 
 
 def test_kubernetes_range_still_parses() -> None:

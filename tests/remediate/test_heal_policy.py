@@ -209,6 +209,34 @@ def test_action_findings(mode: HealMode, result: str, message: str) -> None:
     }
 
 
+def test_heal_findings_keep_the_drifts_field_and_where_it_came_from() -> None:
+    """Both self-heal findings (one helper builds them) name the drift's field, values,
+    revision and source file, and carry neither its impact nor its suppression."""
+    import dataclasses
+
+    from kubedrift.model import SourceLocation
+
+    source = SourceLocation(file="apps/trainer.yaml", line=7)
+    original = dataclasses.replace(drift(), revision="41", changed_at="2026-12-03T10:00:00Z")
+    original = dataclasses.replace(original, source=source)
+    book = FightBook(rounds=1, window=600)
+    revert(book, 0.0, "9")
+    fight = book.drifted(KEY, 1.0, "hpa-like")
+    assert fight is not None
+    fought = fight_finding(original, fight)
+    acted = action_finding(original, mode=HealMode.APPLY, result="applied", message="")
+    for found in (fought, acted):
+        kept = (found.object, found.path, found.desired, found.live, found.revision)
+        assert kept == (original.object, "/spec/replicas", 2, 5, "41")
+        assert (found.source, found.impact, found.suppression) == (source, None, None)
+    assert (fought.changed_at, acted.changed_at) == ("2026-12-03T10:00:00Z", None)
+    assert (acted.category, acted.severity, acted.manager) == (
+        Category.OBJECT,
+        Severity.MEDIUM,
+        "kubectl-edit",
+    )
+
+
 @pytest.mark.parametrize(
     ("raw", "error"),
     [

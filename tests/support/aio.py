@@ -87,6 +87,15 @@ class VirtualClock:
         heapq.heappush(self._sleepers, (self.now + max(0.0, seconds), next(self._order), future))
         await future
 
+    async def until(self, check: Callable[[], object], limit: float = 600.0) -> None:
+        """Sleep in virtual steps of 10 ms until `check()` is truthy (at most `limit`
+        virtual seconds): `eventually` for code that runs on this clock."""
+        deadline = self.now + limit
+        while not check():
+            if self.now > deadline:
+                raise AssertionError(f"condition not met within {limit} virtual seconds")
+            await self.sleep(0.01)
+
     async def advance_when_idle(self) -> None:
         """Forever: once no task can run, move to the earliest wake-up and wake it."""
         while True:

@@ -19,7 +19,6 @@ import asyncio
 import email.utils
 import logging
 import random
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -29,11 +28,11 @@ import httpx2
 from kubedrift.alerts.errors import AlertError, protect_in_logs, scrub
 from kubedrift.alerts.policy import AlertPolicy
 from kubedrift.alerts.sinks import Sink
+from kubedrift.alerts.timing import Sleep
 from kubedrift.model.backoff import Backoff
 
 log = logging.getLogger("kubedrift.alerts")
 
-Sleep = Callable[[float], Awaitable[None]]
 _RETRYABLE_ERRORS = (
     httpx2.TimeoutException,
     httpx2.NetworkError,

@@ -8,8 +8,9 @@
 `submit` only queues; each sink's worker task sends on its own schedule, so a sink that is
 down or rate-limited delays nobody else. All sinks share one httpx2 client, opened by
 `start()` and closed by `aclose()`; `transport` is the one I/O seam (an
-`httpx2.MockTransport` in unit tests). After a restart, `restore` hands the dispatcher the
-episodes that are still open, so their resolution is announced and Alertmanager keeps
+`httpx2.MockTransport` in unit tests), and `clock` and `sleep` (alerts/timing.py) the one
+time seam (virtual time in unit tests). After a restart, `restore` hands the dispatcher
+the episodes that are still open, so their resolution is announced and Alertmanager keeps
 receiving them, without announcing them again.
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
@@ -30,6 +32,7 @@ from kubedrift.alerts.events import Alert, AlertEvent, alerts_from_delta
 from kubedrift.alerts.policy import AlertPolicy
 from kubedrift.alerts.sinks import Sink
 from kubedrift.alerts.stats import AlertStats
+from kubedrift.alerts.timing import Clock, Sleep, within
 from kubedrift.alerts.worker import SinkWorker
 from kubedrift.store.records import ScanDelta, StoredFinding
 
@@ -49,14 +52,17 @@ class AlertDispatcher:
         now: Callable[[], datetime] | None = None,
         rng: random.Random | None = None,
         close_timeout: float = 10.0,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.policy = policy or AlertPolicy()
         self.close_timeout = close_timeout
         self._transport = transport
+        self._pause = sleep
         rng = rng or random.Random()
-        clock = now or (lambda: datetime.now(UTC))
+        wall = now or (lambda: datetime.now(UTC))
         self._workers = [
-            SinkWorker(name, sink, self.policy, now=clock, rng=rng)
+            SinkWorker(name, sink, self.policy, now=wall, rng=rng, clock=clock, sleep=sleep)
             for name, sink in zip(_names(sinks), sinks, strict=True)
         ]
         self._client: httpx2.AsyncClient | None = None
@@ -158,9 +164,9 @@ class AlertDispatcher:
         for worker in self._workers:
             worker.close()
         wait = self.close_timeout if timeout is None else timeout
-        late: set[asyncio.Task[None]] = set()
         if self._tasks:
-            _, late = await asyncio.wait(self._tasks, timeout=wait)
+            await within(asyncio.wait(self._tasks), wait, self._pause)
+        late = {task for task in self._tasks if not task.done()}
         for task in late:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -43,6 +43,7 @@ from kubedrift.alerts.ratelimit import TokenBucket
 from kubedrift.alerts.sinks import Sink, SinkKind
 from kubedrift.alerts.slack import slack_body
 from kubedrift.alerts.stats import SinkCounters, SinkStats, snapshot
+from kubedrift.alerts.timing import Clock, Sleep, within
 from kubedrift.alerts.webhook import webhook_body
 
 
@@ -66,16 +67,17 @@ class SinkWorker:
         *,
         now: Callable[[], datetime],
         rng: random.Random,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.name = name
         self.sink = sink
         self.policy = policy
         self.ledger = Ledger(sink.min_severity, notify_changes=policy.notify_changes)
         self.queue = PendingQueue(policy.queue_size)
-        self.bucket = TokenBucket(policy.rate_per_minute, policy.burst, clock)
+        self.bucket = TokenBucket(policy.rate_per_minute, policy.burst, clock, sleep)
         self.counters = SinkCounters()
-        self._now, self._rng, self._clock = now, rng, clock
+        self._now, self._rng, self._clock, self._pause = now, rng, clock, sleep
         self._wakeup = asyncio.Event()
         self._closing = False
         self._backlog: deque[tuple[str, list[AlertKey]]] = deque()
@@ -189,12 +191,8 @@ class SinkWorker:
 
     async def _sleep(self, until: float | None) -> None:
         self._wakeup.clear()
-        timeout = None if until is None else max(0.0, until - self._clock())
-        try:
-            async with asyncio.timeout(timeout):
-                await self._wakeup.wait()
-        except TimeoutError:
-            pass
+        timeout = None if until is None else until - self._clock()
+        await within(self._wakeup.wait(), timeout, self._pause)
 
     def _plan_resend(self, now: float) -> None:
         self._next_resend = now + self.policy.resend_interval
@@ -210,7 +208,9 @@ class SinkWorker:
 
     async def _send(self, client: httpx2.AsyncClient, batch: Batch) -> None:
         body = self._body(batch)
-        outcome = await deliver(client, self.sink, body, self.policy, rng=self._rng)
+        outcome = await deliver(
+            client, self.sink, body, self.policy, rng=self._rng, sleep=self._pause
+        )
         c, n = self.counters, len(batch.alerts)
         c.retried += outcome.attempts - 1
         if outcome.error is not None:
@@ -225,7 +225,12 @@ class SinkWorker:
 
     async def _send_digest(self, client: httpx2.AsyncClient, digest: Digest) -> None:
         outcome = await deliver(
-            client, self.sink, self._digest_body(digest), self.policy, rng=self._rng
+            client,
+            self.sink,
+            self._digest_body(digest),
+            self.policy,
+            rng=self._rng,
+            sleep=self._pause,
         )
         c = self.counters
         c.retried += outcome.attempts - 1

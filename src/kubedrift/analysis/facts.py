@@ -48,6 +48,14 @@ from typing import Any, TypeAlias
 
 from kubedrift.diff.quantities import canonical_quantity, quantity_value
 from kubedrift.model import InputError
+from kubedrift.model.kube import (
+    Quantity,
+    as_configmap,
+    as_node,
+    metadata_of,
+    node_spec_of,
+    node_status_of,
+)
 
 FactValue: TypeAlias = str | int | float | bool | None
 """A fact's value: a JSON scalar."""
@@ -251,13 +259,13 @@ class _LabelView(Mapping[str, str]):
         return sum(1 for _ in self)
 
 
-def node_facts(node: Mapping[str, Any]) -> NodeFacts:
+def node_facts(node: Mapping[str, object]) -> NodeFacts:
     """Read the facts of a `v1 Node` as the API returns it; the node is not modified."""
-    meta = node.get("metadata") or {}
+    meta = metadata_of(node)
     name = meta.get("name")
     if not isinstance(name, str) or not name:
         raise InputError("a Node has no metadata.name", where="nodes")
-    status = node.get("status") or {}
+    status = node_status_of(as_node(node))
     facts: dict[str, FactValue] = {
         "nodeInfo." + field: _text(value)
         for field, value in (status.get("nodeInfo") or {}).items()
@@ -267,7 +275,7 @@ def node_facts(node: Mapping[str, Any]) -> NodeFacts:
         (label_fact(key), value if value.__class__ is str else _text(value))
         for key, value in (meta.get("labels") or {}).items()
     )
-    for taint in (node.get("spec") or {}).get("taints") or ():
+    for taint in node_spec_of(as_node(node)).get("taints") or ():
         key = taint.get("key")
         if key:
             facts[taint_fact(key, str(taint.get("effect", "")))] = _text(taint.get("value", ""))
@@ -279,7 +287,7 @@ def node_facts(node: Mapping[str, Any]) -> NodeFacts:
 
 
 def _resources(
-    fact: Callable[[str], str], quantities: Mapping[str, Any] | None
+    fact: Callable[[str], str], quantities: Mapping[str, Quantity] | None
 ) -> Iterator[tuple[str, str]]:
     for resource, value in (quantities or {}).items():
         try:
@@ -314,7 +322,9 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-def _agent_facts(annotations: Mapping[str, Any]) -> tuple[dict[str, FactValue], tuple[str, ...]]:
+def _agent_facts(
+    annotations: Mapping[str, object],
+) -> tuple[dict[str, FactValue], tuple[str, ...]]:
     raw = annotations.get(FACTS_ANNOTATION)
     if raw is None:
         return {}, ()
@@ -339,7 +349,7 @@ def _scalar(value: object) -> FactValue:
 
 
 def published_facts(
-    configmaps: Iterable[Mapping[str, Any]], namespace: str
+    configmaps: Iterable[Mapping[str, object]], namespace: str
 ) -> dict[str, tuple[str, str]]:
     """Node name → (facts text, digest) of each agent ConfigMap in `namespace`.
 
@@ -349,8 +359,8 @@ def published_facts(
     """
     found: dict[str, tuple[str, str]] = {}
     for cm in configmaps:
-        meta = cm.get("metadata") or {}
-        data = cm.get("data") or {}
+        meta = metadata_of(cm)
+        data = as_configmap(cm).get("data") or {}
         text, node = data.get("facts.json"), data.get("node")
         if meta.get("namespace") != namespace or not isinstance(text, str) or not node:
             continue

@@ -13,7 +13,6 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from kubedrift.analysis.facts import NodeFacts, node_facts
 from kubedrift.analysis.findings import POOL_DETAIL
@@ -40,7 +39,7 @@ class NodeAnalysis:
 
 
 def analyze_nodes(
-    nodes: Sequence[Mapping[str, Any]],
+    nodes: Sequence[Mapping[str, object]],
     *,
     profiles: Sequence[NodeProfile] = (),
     options: NodeOptions = _DEFAULT_OPTIONS,
@@ -59,7 +58,7 @@ def analyze_nodes(
 
 
 def _analyze(
-    nodes: Sequence[Mapping[str, Any]],
+    nodes: Sequence[Mapping[str, object]],
     profiles: Sequence[NodeProfile],
     options: NodeOptions,
     now: datetime | None,

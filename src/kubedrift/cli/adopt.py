@@ -30,21 +30,11 @@ from typing import Annotated
 import typer
 
 from kubedrift.cli.errors import one_line
-from kubedrift.cli.options import (
-    ConfigOpt,
-    ContextOpt,
-    InClusterOpt,
-    KubeconfigOpt,
-    LiveOpt,
-    NamespaceOpt,
-    SelectorOpt,
-    SuppressionStoreOpt,
-    WorkTreeOpt,
-)
+from kubedrift.cli.options import WorkTreeOpt
 from kubedrift.cli.progress import Progress
 from kubedrift.cli.reading import write
 from kubedrift.cli.remediate_render import finding_id
-from kubedrift.cli.scan_request import cluster_target, scan_request
+from kubedrift.cli.scan_inputs import ScanInputs, scan_command
 from kubedrift.desired.commit import WorkTree, commit_on_branch, open_work_tree, relative
 from kubedrift.desired.git import parse_git_spec
 from kubedrift.engine.adoption import adoption_inputs
@@ -80,15 +70,17 @@ class Choice:
         )
 
 
+ADOPT_OMITS = frozenset(
+    {"desired", "all_namespaces", "pool_label", "disable_rule", "allow_empty", "agent_namespace"}
+)
+"""Scan options adopt does not take: it reads its one work tree (`--desired`, a path) and
+judges objects only, so node and workload rules and their switches do not apply."""
+
+
+@scan_command(omit=ADOPT_OMITS, pinned={"nodes": False, "workloads": False})
 def adopt(
     desired: WorkTreeOpt,
-    live: LiveOpt = None,
-    kubeconfig: KubeconfigOpt = None,
-    context: ContextOpt = None,
-    in_cluster: InClusterOpt = False,
-    namespace: NamespaceOpt = None,
-    config: ConfigOpt = None,
-    store: SuppressionStoreOpt = None,
+    inputs: ScanInputs,
     finding: Annotated[
         list[str] | None, typer.Option("--finding", help="This finding id. Repeatable.")
     ] = None,
@@ -97,7 +89,6 @@ def adopt(
         str | None, typer.Option(help="Findings whose JSON pointer matches this glob.")
     ] = None,
     kind: Annotated[str | None, typer.Option(help="Findings on objects of this kind.")] = None,
-    selector: SelectorOpt = None,
     everything: Annotated[
         bool, typer.Option("--all", help="Every adoptable object finding.")
     ] = False,
@@ -113,28 +104,18 @@ def adopt(
 ) -> int:
     """Write live values of chosen findings into the Git files they came from (a commit)."""
     choice = Choice(frozenset(finding or ()), rule, path, kind, everything)
-    if not choice.given() and not selector:
+    if not choice.given() and not inputs.selector:
         raise InputError("choose findings: --finding ID, --rule, --path, --kind, -l or --all")
     tree = _work_tree(desired, check_clean=not diff and not allow_dirty)
-    request = scan_request(
-        desired=(str(desired),),
-        live=live,
-        target=cluster_target(kubeconfig, context, in_cluster=in_cluster),
-        namespace=namespace,
-        selector=selector,
-        config=config,
-        nodes=False,
-        workloads=False,
-        store=store,
-    )
+    request = inputs.reading(str(desired)).request()
     with Progress() as progress:
-        inputs = asyncio.run(adoption_inputs(request, progress.update))
-    chosen = [f for f in inputs.report.findings if choice.wants(f)]
+        scanned = asyncio.run(adoption_inputs(request, progress.update))
+    chosen = [f for f in scanned.report.findings if choice.wants(f)]
     _check_ids(choice, chosen)
     if not chosen:
         typer.echo("kubedrift: nothing to adopt: no chosen finding drifted", err=True)
         return 0
-    adoption = plan_adoption(chosen, inputs.desired, inputs.live, _read, _files)
+    adoption = plan_adoption(chosen, scanned.desired, scanned.live, _read, _files)
     _report_refusals(adoption)
     if not adoption.files or (adoption.refused and choice.ids):
         raise InputError(f"nothing adopted: {len(adoption.refused)} finding(s) cannot be")

@@ -47,7 +47,27 @@ class LogFormat(enum.StrEnum):
 
 
 class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Ours: a second call replaces it; handlers someone else added (pytest's) stay."""
+    """Ours: a second call replaces it; handlers someone else added (pytest's) stay.
+
+    Without a stream of its own it writes to whatever `sys.stderr` is when a record is
+    emitted, as `logging.lastResort` does (CPython's `logging._StderrHandler` makes
+    `stream` a property returning `sys.stderr`). Binding the stderr of the moment
+    `configure_logging` ran sent every later record to a stream that may since have been
+    replaced and closed (typer's CliRunner swaps sys.stderr for each invocation), where
+    `emit` fails with "I/O operation on closed file".
+    """
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        logging.Handler.__init__(self)
+        self._fixed = stream
+
+    @property
+    def stream(self) -> TextIO:
+        return self._fixed if self._fixed is not None else sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO | None) -> None:  # StreamHandler.setStream assigns it
+        self._fixed = value
 
 
 def _timestamp(record: logging.LogRecord) -> str:
@@ -116,9 +136,10 @@ def configure_logging(
     *,
     stream: TextIO | None = None,
 ) -> None:
-    """Send every record at `level` or above to stderr in `fmt` (default: from the env)."""
+    """Send every record at `level` or above to `stream` in `fmt` (default: from the env);
+    without `stream`, to the `sys.stderr` of the moment each record is written."""
     chosen = fmt or log_format_from_env()
-    handler = _Handler(stream or sys.stderr)
+    handler = _Handler(stream)
     handler.setFormatter(JsonFormatter() if chosen is LogFormat.JSON else TextFormatter())
     root = logging.getLogger()
     for old in [h for h in root.handlers if isinstance(h, _Handler)]:

@@ -16,28 +16,19 @@ from kubedrift import __version__
 from kubedrift.cli.errors import run_cli
 from kubedrift.cli.lazy import LazyGroup
 from kubedrift.cli.options import (
-    AgentNamespaceOpt,
-    AllNamespacesOpt,
     AllowEmptyOpt,
     ColorOpt,
     ConfigOpt,
     ContextOpt,
     DefaultNamespaceOpt,
-    DesiredOpt,
-    DisableRuleOpt,
     FailOnOpt,
-    InClusterOpt,
     KubeconfigOpt,
-    LiveOpt,
-    NamespaceOpt,
-    NodesOpt,
     OutputOpt,
-    PoolLabelOpt,
     SelectorOpt,
     SuppressionStoreOpt,
-    WorkloadsOpt,
 )
-from kubedrift.model import AGENT_NAMESPACE, Severity
+from kubedrift.cli.scan_inputs import ScanInputs, scan_command
+from kubedrift.model import Severity
 
 # Only what every command needs is imported here; `scan` and `diff` import the engine when
 # they run, and the other commands are loaded by `LazyGroup` (start-up time, issue 18.5).
@@ -81,23 +72,9 @@ def _main(
 
 
 @app.command()
+@scan_command()
 def scan(
-    desired: DesiredOpt = None,
-    live: LiveOpt = None,
-    kubeconfig: KubeconfigOpt = None,
-    context: ContextOpt = None,
-    in_cluster: InClusterOpt = False,
-    namespace: NamespaceOpt = None,
-    all_namespaces: AllNamespacesOpt = False,
-    selector: SelectorOpt = None,
-    config: ConfigOpt = None,
-    nodes: NodesOpt = True,
-    workloads: WorkloadsOpt = True,
-    pool_label: PoolLabelOpt = None,
-    disable_rule: DisableRuleOpt = None,
-    allow_empty: AllowEmptyOpt = False,
-    agent_namespace: AgentNamespaceOpt = AGENT_NAMESPACE,
-    store: SuppressionStoreOpt = None,
+    inputs: ScanInputs,
     output: OutputOpt = None,
     fail_on: FailOnOpt = Severity.LOW,
     color: ColorOpt = None,
@@ -107,25 +84,9 @@ def scan(
 
     from kubedrift.cli.output import emit, fail_exit_code
     from kubedrift.cli.progress import Progress
-    from kubedrift.cli.scan_request import cluster_target, scan_request
     from kubedrift.engine import run_scan
 
-    request = scan_request(
-        desired=desired,
-        live=live,
-        target=cluster_target(kubeconfig, context, in_cluster=in_cluster),
-        namespace=namespace,
-        all_namespaces=all_namespaces,
-        selector=selector,
-        config=config,
-        nodes=nodes,
-        workloads=workloads,
-        pool_label=pool_label,
-        disable_rule=disable_rule,
-        allow_empty=allow_empty,
-        agent_namespace=agent_namespace,
-        store=store,
-    )
+    request = inputs.request()
     with Progress() as progress:
         report = asyncio.run(run_scan(request, progress=progress.update))
     emit(report, output, color)
@@ -150,8 +111,8 @@ def diff(
     """Compare two files of objects, pairing them by apiVersion/kind/namespace/name."""
     from kubedrift.cli.output import emit, fail_exit_code
     from kubedrift.cli.progress import Progress
-    from kubedrift.cli.scan_request import cluster_target
     from kubedrift.cli.suppress_store import store_suppressions
+    from kubedrift.cluster.connection import ClusterTarget
     from kubedrift.engine import DiffRequest, run_diff
 
     request = DiffRequest(
@@ -159,7 +120,7 @@ def diff(
         live=live,
         config=config,
         namespace=namespace,
-        target=cluster_target(kubeconfig, context),
+        target=ClusterTarget(kubeconfig=kubeconfig, context=context),
         allow_empty=allow_empty,
         selector=selector,
         suppressions=store_suppressions(store),

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import functools
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -30,31 +31,15 @@ import typer
 from kubedrift.cli.errors import one_line
 from kubedrift.cli.options import (
     DEFAULT_STORE,
-    AgentNamespaceOpt,
-    AllNamespacesOpt,
-    AllowEmptyOpt,
     ColorOpt,
-    ConfigOpt,
-    ContextOpt,
-    DesiredOpt,
-    DisableRuleOpt,
-    InClusterOpt,
-    KubeconfigOpt,
-    LiveOpt,
-    NamespaceOpt,
-    NodesOpt,
     PlanFormat,
     PlanOutputOpt,
-    PoolLabelOpt,
-    SelectorOpt,
     StoreOpt,
-    SuppressionStoreOpt,
-    WorkloadsOpt,
 )
 from kubedrift.cli.progress import Progress
 from kubedrift.cli.reading import write
 from kubedrift.cli.remediate_render import finding_id, render_outcomes, render_plan
-from kubedrift.cli.scan_request import cluster_target, scan_request
+from kubedrift.cli.scan_inputs import ScanInputs, scan_command
 from kubedrift.cluster.connection import ClusterTarget
 from kubedrift.engine import ScanRequest, run_scan
 from kubedrift.engine.remedy import (
@@ -63,7 +48,7 @@ from kubedrift.engine.remedy import (
     kubeconfig_user,
     plan_scan,
 )
-from kubedrift.model import AGENT_NAMESPACE, InputError
+from kubedrift.model import InputError
 from kubedrift.remediate.apply import Outcome
 from kubedrift.remediate.node_apply import DrainOptions, NodeOutcome
 from kubedrift.remediate.plan import Action, Cordon, Drain, NodeAction, Plan, Writing
@@ -93,27 +78,13 @@ def _format(output: PlanFormat | None) -> PlanFormat:
     return PlanFormat.TABLE if sys.stdout.isatty() else PlanFormat.JSON
 
 
+@scan_command()
 def plan(
-    desired: DesiredOpt = None,
-    live: LiveOpt = None,
-    kubeconfig: KubeconfigOpt = None,
-    context: ContextOpt = None,
-    in_cluster: InClusterOpt = False,
-    namespace: NamespaceOpt = None,
-    all_namespaces: AllNamespacesOpt = False,
-    selector: SelectorOpt = None,
-    config: ConfigOpt = None,
-    nodes: NodesOpt = True,
-    workloads: WorkloadsOpt = True,
-    pool_label: PoolLabelOpt = None,
-    disable_rule: DisableRuleOpt = None,
-    allow_empty: AllowEmptyOpt = False,
-    agent_namespace: AgentNamespaceOpt = AGENT_NAMESPACE,
+    inputs: ScanInputs,
     dry_run: Annotated[
         bool, typer.Option("--dry-run/--no-dry-run", help="Server-side dry run of each write.")
     ] = True,
     drain: DrainOpt = False,
-    store: SuppressionStoreOpt = None,
     output: PlanOutputOpt = None,
     color: ColorOpt = None,
 ) -> int:
@@ -122,22 +93,7 @@ def plan(
     A suppressed finding (`kubedrift suppress`, KubedriftConfig `suppressions:`) gets
     action `none`, its reason "suppressed until DATE: REASON".
     """
-    request = scan_request(
-        desired=desired,
-        live=live,
-        target=cluster_target(kubeconfig, context, in_cluster=in_cluster),
-        namespace=namespace,
-        all_namespaces=all_namespaces,
-        selector=selector,
-        config=config,
-        nodes=nodes,
-        workloads=workloads,
-        pool_label=pool_label,
-        disable_rule=disable_rule,
-        allow_empty=allow_empty,
-        agent_namespace=agent_namespace,
-        store=store,
-    )
+    request = inputs.request()
     with Progress() as progress:
         _, planned = asyncio.run(
             plan_scan(request, dry_run=dry_run, drain=drain, progress=progress.update)
@@ -146,24 +102,12 @@ def plan(
     return 0
 
 
+@scan_command(omit={"live"}, declared={"store": (StoreOpt, DEFAULT_STORE)})
 def apply(
-    desired: DesiredOpt = None,
+    inputs: ScanInputs,
     plan_file: Annotated[
         Path | None, typer.Option("--plan", help="A plan saved with `kubedrift plan -o json`.")
     ] = None,
-    kubeconfig: KubeconfigOpt = None,
-    context: ContextOpt = None,
-    in_cluster: InClusterOpt = False,
-    namespace: NamespaceOpt = None,
-    all_namespaces: AllNamespacesOpt = False,
-    selector: SelectorOpt = None,
-    config: ConfigOpt = None,
-    nodes: NodesOpt = True,
-    workloads: WorkloadsOpt = True,
-    pool_label: PoolLabelOpt = None,
-    disable_rule: DisableRuleOpt = None,
-    allow_empty: AllowEmptyOpt = False,
-    agent_namespace: AgentNamespaceOpt = AGENT_NAMESPACE,
     finding: Annotated[
         list[str] | None, typer.Option("--finding", help="Only this finding id. Repeatable.")
     ] = None,
@@ -182,7 +126,6 @@ def apply(
     actor: Annotated[
         str | None, typer.Option(help="Who acts, for the record (default: kubeconfig user).")
     ] = None,
-    store: StoreOpt = DEFAULT_STORE,
     output: PlanOutputOpt = None,
     drain: DrainOpt = False,
     eviction_attempts: Annotated[
@@ -197,24 +140,11 @@ def apply(
     Reverts are server-side applies of only the drifted fields; node actions cordon, taint
     and (with --drain) evict; every action is recorded in the store.
     """
-    if (desired is None) == (plan_file is None):
+    if bool(inputs.desired) == (plan_file is not None):
         raise InputError("give --desired (plan now) or --plan FILE (a saved plan), not both")
-    target = cluster_target(kubeconfig, context, in_cluster=in_cluster)
-    request = scan_request(
-        desired=desired,
-        target=target,
-        namespace=namespace,
-        all_namespaces=all_namespaces,
-        selector=selector,
-        config=config,
-        nodes=nodes,
-        workloads=workloads,
-        pool_label=pool_label,
-        disable_rule=disable_rule,
-        allow_empty=allow_empty,
-        agent_namespace=agent_namespace,
-        store=store,
-    )
+    target = inputs.target()
+    store = inputs.store if inputs.store is not None else DEFAULT_STORE  # always given
+    request = inputs.request()
     planned, skipped = _planned(request, plan_file, drain)
     chosen = _select(planned, set(finding or ()), kind, rule, only_namespace)
     _say_skipped(skipped, set(finding or ()))
@@ -237,9 +167,8 @@ def apply(
         )
     )
     who = actor or kubeconfig_user(target)
-    _record(store, outcomes, who, target, dry_run=server_dry_run)
-    _record_nodes(store, node_outcomes, who, target, dry_run=server_dry_run)
-    resolved = _rescan(request, outcomes) if desired and not server_dry_run else None
+    _record(store, outcomes, node_outcomes, who, target, dry_run=server_dry_run)
+    resolved = _rescan(request, outcomes) if inputs.desired and not server_dry_run else None
     fmt = _format(output) if output is not PlanFormat.PATCH else PlanFormat.TABLE
     write(render_outcomes(outcomes, resolved, fmt, node_outcomes))
     failed = [o for o in outcomes if not o.ok]
@@ -313,61 +242,54 @@ def _confirm(chosen: Sequence[Action]) -> None:
 
 
 def _record(
-    store: str, outcomes: Sequence[Outcome], actor: str, target: ClusterTarget, *, dry_run: bool
-) -> None:
-    if not outcomes:
-        return
-    now = datetime.now(UTC)
-    cluster = target.context or "default"
-    records = [
-        ActionRecord(
-            at=now,
-            actor=actor,
-            cluster=cluster,
-            action=o.write.kind.value,
-            object=o.write.object,
-            changes=tuple(
-                {"path": f.path, "from": f.to_json()["live"], "to": f.to_json()["desired"]}
-                for f in o.write.findings
-            ),
-            dry_run=dry_run,
-            result=o.result,
-            message=o.message,
-        )
-        for o in outcomes
-    ]
-    with SqlStore.open(store) as opened:
-        opened.record_actions(records)
-
-
-def _record_nodes(
     store: str,
-    outcomes: Sequence[NodeOutcome],
+    outcomes: Sequence[Outcome],
+    node_outcomes: Sequence[NodeOutcome],
     actor: str,
     target: ClusterTarget,
     *,
     dry_run: bool,
 ) -> None:
-    """One row per node action; its changes name the node fields and each eviction."""
-    if not outcomes:
+    """One row per write (the fields it changed, live to desired) and per node action (its
+    node fields and each eviction), stamped alike, written in one opening of the store."""
+    if not outcomes and not node_outcomes:
         return
-    now = datetime.now(UTC)
+    row = functools.partial(
+        ActionRecord,
+        at=datetime.now(UTC),
+        actor=actor,
+        cluster=target.context or "default",
+        dry_run=dry_run,
+    )
     records = [
-        ActionRecord(
-            at=now,
-            actor=actor,
-            cluster=target.context or "default",
-            action=o.action.kind.value,
-            object=o.action.object,
-            changes=_node_changes(o),
-            dry_run=dry_run,
+        row(
+            action=o.write.kind.value,
+            object=o.write.object,
+            changes=_write_changes(o),
             result=o.result,
             message=o.message,
         )
         for o in outcomes
     ]
+    records += [
+        row(
+            action=o.action.kind.value,
+            object=o.action.object,
+            changes=_node_changes(o),
+            result=o.result,
+            message=o.message,
+        )
+        for o in node_outcomes
+    ]
     with SqlStore.open(store) as opened:
         opened.record_actions(records)
+
+
+def _write_changes(o: Outcome) -> tuple[dict[str, object], ...]:
+    return tuple(
+        {"path": f.path, "from": f.to_json()["live"], "to": f.to_json()["desired"]}
+        for f in o.write.findings
+    )
 
 
 def _node_changes(o: NodeOutcome) -> tuple[dict[str, object], ...]:

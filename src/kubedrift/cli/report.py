@@ -8,11 +8,11 @@ Inputs, as `scan` takes them (`--desired`, `--live`, the cluster) and/or the tim
     kubedrift report -d deploy/ --store timeline.db --out weekly.pdf --since 7d
 
 With only `--store`, no cluster is read. With neither, the current cluster is scanned, as
-`kubedrift scan` does. The scan is built by `cli/scan_request.py` as `scan`'s is, so it
-applies the `kubedrift suppress` entries of `--store` (else of the default store, when it
-exists); `-n` also narrows the store's history to that namespace. `--out` is checked
-before any work (suffix .html/.htm/.pdf, an existing folder) and written atomically. A report
-is not a verdict: it exits 0, or 1 on an error.
+`kubedrift scan` does. The scan is built from the same `ScanInputs` as `scan`'s
+(cli/scan_inputs.py), so it applies the `kubedrift suppress` entries of `--store` (else of
+the default store, when it exists); `-n` also narrows the store's history to that
+namespace. `--out` is checked before any work (suffix .html/.htm/.pdf, an existing folder)
+and written atomically. A report is not a verdict: it exits 0, or 1 on an error.
 """
 
 from __future__ import annotations
@@ -25,30 +25,13 @@ from typing import Annotated
 import typer
 
 from kubedrift.cli import reading
-from kubedrift.cli.options import (
-    AgentNamespaceOpt,
-    AllNamespacesOpt,
-    AllowEmptyOpt,
-    ConfigOpt,
-    ContextOpt,
-    DesiredOpt,
-    DisableRuleOpt,
-    InClusterOpt,
-    KubeconfigOpt,
-    LiveOpt,
-    NamespaceOpt,
-    NodesOpt,
-    PoolLabelOpt,
-    ReportStoreOpt,
-    SelectorOpt,
-    WorkloadsOpt,
-)
+from kubedrift.cli.options import ReportStoreOpt
 from kubedrift.cli.output import warn
 from kubedrift.cli.progress import Progress
 from kubedrift.cli.reading import WHEN, ClusterOpt, history_filter
-from kubedrift.cli.scan_request import cluster_target, scan_request
+from kubedrift.cli.scan_inputs import ScanInputs, scan_command
 from kubedrift.engine import ScanRequest, run_scan
-from kubedrift.model import AGENT_NAMESPACE, InputError, Report
+from kubedrift.model import InputError, Report
 from kubedrift.predict.assess import assess_store
 from kubedrift.predict.risk import RiskTable
 from kubedrift.report import History, Period, ReportOptions, build_report, read_history
@@ -95,10 +78,9 @@ def _period(filters: HistoryFilter, now: datetime) -> Period:
     return Period(filters.since or now, filters.until or now)
 
 
+@scan_command(declared={"store": (ReportStoreOpt, None)})
 def report(
-    desired: DesiredOpt = None,
-    live: LiveOpt = None,
-    store: ReportStoreOpt = None,
+    inputs: ScanInputs,
     since: Annotated[
         str, typer.Option(help=f"Start of the period (store): {WHEN}.")
     ] = DEFAULT_SINCE,
@@ -114,45 +96,18 @@ def report(
         list[str] | None,
         typer.Option(help="NAMESPACE=TEAM for the MTTR-by-team chart. Repeatable."),
     ] = None,
-    kubeconfig: KubeconfigOpt = None,
-    context: ContextOpt = None,
-    in_cluster: InClusterOpt = False,
-    namespace: NamespaceOpt = None,
-    all_namespaces: AllNamespacesOpt = False,
-    selector: SelectorOpt = None,
-    config: ConfigOpt = None,
-    nodes: NodesOpt = True,
-    workloads: WorkloadsOpt = True,
-    pool_label: PoolLabelOpt = None,
-    disable_rule: DisableRuleOpt = None,
-    allow_empty: AllowEmptyOpt = False,
-    agent_namespace: AgentNamespaceOpt = AGENT_NAMESPACE,
 ) -> int:
     """Write an HTML (or PDF) drift report with charts, from a scan and/or the timeline store."""
     kind = output_kind(out)
     now = reading.utc_now()
-    filters = history_filter(cluster, namespace, None, None, None, (since, until), now=now)
+    store = inputs.store
+    filters = history_filter(cluster, inputs.namespace, None, None, None, (since, until), now=now)
     options = ReportOptions(title=title, teams=parse_teams(team or []))
     history, risk = _history(store, _period(filters, now), filters) if store else (None, None)
     scan: Report | None = None
-    if desired or live or store is None:
-        request = scan_request(
-            desired=desired,
-            live=live,
-            target=cluster_target(kubeconfig, context, in_cluster=in_cluster),
-            namespace=namespace,
-            all_namespaces=all_namespaces,
-            selector=selector,
-            config=config,
-            nodes=nodes,
-            workloads=workloads,
-            pool_label=pool_label,
-            disable_rule=disable_rule,
-            allow_empty=allow_empty,
-            agent_namespace=agent_namespace,
-            store=store,  # the same suppressions as `scan` (None: the default store's)
-        )
-        scan = _scan(request)
+    if inputs.desired or inputs.live or store is None:
+        # the same suppressions as `scan` (no --store: the default store's)
+        scan = _scan(inputs.request())
     data = build_report(scan=scan, history=history, now=now, options=options, risk=risk)
     from kubedrift.report.html import render_html  # draws the charts: imports matplotlib
 

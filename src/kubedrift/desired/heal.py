@@ -23,17 +23,6 @@ from typing import Any
 
 from kubedrift.model.rules import ObjectRule
 
-HEALABLE_RULES: frozenset[str] = frozenset(
-    r.value
-    for r in (
-        ObjectRule.FIELD_CHANGED,
-        ObjectRule.FIELD_MISSING,
-        ObjectRule.LIST_ITEM_MISSING,
-        ObjectRule.DEFAULT_OVERRIDDEN,
-        ObjectRule.OBJECT_MISSING,
-    )
-)
-"""Rules a server-side apply can resolve (`remediate.plan`: Revert, and Recreate)."""
 DEFAULT_HEAL_RULES: tuple[str, ...] = tuple(
     r.value
     for r in (
@@ -43,7 +32,10 @@ DEFAULT_HEAL_RULES: tuple[str, ...] = tuple(
         ObjectRule.DEFAULT_OVERRIDDEN,
     )
 )
-"""A recreate of a deleted object is opt-in: a deletion is more often deliberate."""
+"""The field-level reverts. A recreate of a deleted object is opt-in: a deletion is more
+often deliberate."""
+HEALABLE_RULES: frozenset[str] = frozenset((*DEFAULT_HEAL_RULES, ObjectRule.OBJECT_MISSING.value))
+"""Rules a server-side apply can resolve (`remediate.plan`: Revert, and Recreate)."""
 _KEYS = {
     "namespaces",
     "kinds",

@@ -1,4 +1,4 @@
-"""Shapes of the raw Kubernetes JSON kubedrift reads, other than whole Nodes and Pods.
+"""Shapes of the raw Kubernetes JSON kubedrift reads, other than whole Pods.
 
 Live objects stay plain mappings (decoded once, never copied into classes); these
 `TypedDict`s say which keys the code reads and of what type, as kopf does for its raw
@@ -6,10 +6,12 @@ bodies, and the accessors below do the defensive `(obj.get("metadata") or {}).ge
 walk once, returning the typed view. Every key is optional (`total=False`): the API
 omits empty fields, and a snapshot may come from anything. Field names and meanings are
 those of `k8s.io/apimachinery/pkg/apis/meta/v1` (`ObjectMeta`, `OwnerReference`,
-`ManagedFieldsEntry`) and `k8s.io/api/core/v1` (`Container`, `ResourceRequirements`).
+`ManagedFieldsEntry`) and `k8s.io/api/core/v1` (`Container`, `ResourceRequirements`, and
+`Node`, `NodeSpec`, `Taint`, `NodeStatus`, `NodeSystemInfo`, `ConfigMap` for the node
+analysis and the node remedies; kube 1.20's API reference).
 
-Whole Nodes and Pods are projected elsewhere (the analysis inputs); kubedrift reads no
-Kubernetes `Event`s, so none is described here.
+Whole Pods are projected elsewhere (model/shapes.py); kubedrift reads no Kubernetes
+`Event`s, so none is described here.
 """
 
 from __future__ import annotations
@@ -18,16 +20,30 @@ from collections.abc import Mapping, Sequence
 from typing import Literal, TypedDict, cast
 
 __all__ = [
+    "ConfigMap",
     "Container",
     "ManagedFieldsEntry",
+    "Node",
+    "NodeSpec",
+    "NodeStatus",
+    "NodeSystemInfo",
     "ObjectMeta",
     "OwnerReference",
+    "Quantity",
     "ResourceRequirements",
+    "Taint",
+    "as_configmap",
+    "as_node",
     "containers_of",
     "managed_fields_of",
     "metadata_of",
+    "node_spec_of",
+    "node_status_of",
     "owner_references_of",
 ]
+
+Quantity = str | int | float
+"""A resource quantity as JSON carries it: `"8"`, `"16Gi"`, or a number."""
 
 
 class OwnerReference(TypedDict, total=False):
@@ -73,8 +89,8 @@ class ObjectMeta(TypedDict, total=False):
 class ResourceRequirements(TypedDict, total=False):
     """A container's `resources`: quantities by resource name (`"8"`, `"16Gi"`, or numbers)."""
 
-    limits: Mapping[str, str | int | float]
-    requests: Mapping[str, str | int | float]
+    limits: Mapping[str, Quantity]
+    requests: Mapping[str, Quantity]
 
 
 class Container(TypedDict, total=False):
@@ -86,6 +102,87 @@ class Container(TypedDict, total=False):
     command: Sequence[str]
     args: Sequence[str]
     resources: ResourceRequirements
+
+
+class Taint(TypedDict, total=False):
+    """`spec.taints[]` of a Node: `effect` is NoSchedule, PreferNoSchedule or NoExecute."""
+
+    key: str
+    value: str
+    effect: str
+    timeAdded: str
+
+
+class NodeSpec(TypedDict, total=False):
+    """A Node's `spec`: the fields kubedrift reads and (cordon, quarantine taint) writes."""
+
+    taints: Sequence[Taint]
+    unschedulable: bool
+    providerID: str
+    podCIDR: str
+
+
+class NodeSystemInfo(TypedDict, total=False):
+    """`status.nodeInfo`: what the kubelet reports of its machine (`NodeSystemInfo`)."""
+
+    machineID: str
+    systemUUID: str
+    bootID: str
+    kernelVersion: str
+    osImage: str
+    containerRuntimeVersion: str
+    kubeletVersion: str
+    kubeProxyVersion: str
+    operatingSystem: str
+    architecture: str
+
+
+class NodeStatus(TypedDict, total=False):
+    """A Node's `status`: resources and system info (conditions and images are not read)."""
+
+    capacity: Mapping[str, Quantity]
+    allocatable: Mapping[str, Quantity]
+    nodeInfo: NodeSystemInfo
+
+
+class Node(TypedDict, total=False):
+    """A `v1 Node` as the API (or a snapshot) gives it."""
+
+    apiVersion: str
+    kind: str
+    metadata: ObjectMeta
+    spec: NodeSpec
+    status: NodeStatus
+
+
+class ConfigMap(TypedDict, total=False):
+    """A `v1 ConfigMap`: the node agent publishes its facts in one (`data`)."""
+
+    apiVersion: str
+    kind: str
+    metadata: ObjectMeta
+    data: Mapping[str, str]
+
+
+def as_node(obj: Mapping[str, object]) -> Node:
+    """A decoded object read as a Node (no copy, nothing checked: every key stays
+    optional, and readers still check the types of the values they use)."""
+    return cast(Node, obj)
+
+
+def as_configmap(obj: Mapping[str, object]) -> ConfigMap:
+    """A decoded object read as a ConfigMap (no copy; see `as_node`)."""
+    return cast(ConfigMap, obj)
+
+
+def node_spec_of(node: Node) -> NodeSpec:
+    """A Node's `spec` (empty when absent or null)."""
+    return node.get("spec") or NodeSpec()
+
+
+def node_status_of(node: Node) -> NodeStatus:
+    """A Node's `status` (empty when absent or null)."""
+    return node.get("status") or NodeStatus()
 
 
 def metadata_of(obj: Mapping[str, object]) -> ObjectMeta:

@@ -246,20 +246,15 @@ def fight_finding(finding: Finding, fight: Fight) -> Finding:
         f"{fight.window:g}s: self-heal of this field stopped. Two writers disagree: trust "
         f"{fight.manager} (heal.trustedManagers), or stop it writing the field"
     )
-    return Finding(
-        category=Category.OBJECT,
-        severity=Severity.HIGH,
-        object=finding.object,
-        path=finding.path,
-        desired=finding.desired,
-        live=finding.live,
+    return _about_field(
+        finding,
         rule=FIGHT_RULE,
         message=message,
+        details=(("competitor", fight.manager), ("rounds", str(fight.rounds))),
+        category=Category.OBJECT,
+        severity=Severity.HIGH,
         manager=fight.manager,
         changed_at=finding.changed_at,
-        revision=finding.revision,
-        details=(("competitor", fight.manager), ("rounds", str(fight.rounds))),
-        source=finding.source,
     )
 
 
@@ -271,18 +266,47 @@ def action_finding(finding: Finding, *, mode: HealMode, result: str, message: st
         text = f"self-heal reverted {finding.path} to desired"
     else:
         text = f"self-heal could not revert {finding.path}: {result}: {message}"
-    return Finding(
+    return _about_field(
+        finding,
+        rule=ACTION_RULE,
+        message=text,
+        details=(("drift_rule", finding.rule), ("mode", mode.value), ("result", result)),
         category=finding.category,
         severity=finding.severity,
+        manager=finding.manager,
+        changed_at=None,
+    )
+
+
+def _about_field(
+    finding: Finding,
+    *,
+    rule: str,
+    message: str,
+    details: tuple[tuple[str, str], ...],
+    category: Category,
+    severity: Severity,
+    manager: str | None,
+    changed_at: str | None,
+) -> Finding:
+    """A finding of self-heal's own (`rule`) about the drifted field of `finding`.
+
+    It keeps the drift's object, path, values, revision and source, so it names the same
+    field and links to the same file; impact and suppression are the drift's, not its own,
+    and are left out (both callers always did)."""
+    return Finding(
+        category=category,
+        severity=severity,
         object=finding.object,
         path=finding.path,
         desired=finding.desired,
         live=finding.live,
-        rule=ACTION_RULE,
-        message=text,
-        manager=finding.manager,
+        rule=rule,
+        message=message,
+        manager=manager,
+        changed_at=changed_at,
         revision=finding.revision,
-        details=(("drift_rule", finding.rule), ("mode", mode.value), ("result", result)),
+        details=details,
         source=finding.source,
     )
 

@@ -41,7 +41,7 @@ from kubedrift.analysis.impact import breaks_jobs
 from kubedrift.analysis.workload_model import RunningPod, WorkloadModel
 from kubedrift.analysis.workload_rules import SERVING_KINDS
 from kubedrift.model import Category, Finding, ObjectRef, Severity, ref_of
-from kubedrift.model.kube import owner_references_of
+from kubedrift.model.kube import Taint, as_node, metadata_of, node_spec_of, owner_references_of
 from kubedrift.model.rules import NodeRule, RemedyRule
 from kubedrift.remediate.plan import (
     Action,
@@ -82,7 +82,7 @@ class NodeContext:
     planned otherwise.
     """
 
-    nodes: Mapping[str, Mapping[str, Any]]
+    nodes: Mapping[str, Mapping[str, object]]
     model: WorkloadModel
     unprotected: Mapping[tuple[str, str], str]
     complete: bool = True
@@ -263,30 +263,26 @@ def _controller_kind(pod: Mapping[str, object]) -> str | None:
 # --- node patches ----------------------------------------------------------------------
 
 
-def _meta(node: Mapping[str, Any]) -> Mapping[str, Any]:
-    return node.get("metadata") or {}
+def _taints(node: Mapping[str, object]) -> list[Taint]:
+    return [Taint(**t) for t in node_spec_of(as_node(node)).get("taints") or ()]
 
 
-def _taints(node: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [dict(t) for t in (node.get("spec") or {}).get("taints") or ()]
-
-
-def ours(taint: Mapping[str, Any]) -> bool:
+def ours(taint: Mapping[str, object]) -> bool:
     """Whether a taint is kubedrift's quarantine taint."""
     return taint.get("key") == TAINT_KEY and taint.get("effect") == "NoSchedule"
 
 
-def cordoned_by_us(node: Mapping[str, Any]) -> bool:
+def cordoned_by_us(node: Mapping[str, object]) -> bool:
     """Whether kubedrift's mark says it cordoned the node."""
-    return CORDONED_BY in (_meta(node).get("annotations") or {})
+    return CORDONED_BY in (metadata_of(node).get("annotations") or {})
 
 
-def quarantined(node: Mapping[str, Any]) -> bool:
+def quarantined(node: Mapping[str, object]) -> bool:
     """Whether the node carries kubedrift's mark or taint."""
     return cordoned_by_us(node) or any(ours(t) for t in _taints(node))
 
 
-def cordon_patch(node: Mapping[str, Any], rule: str, reason: str) -> dict[str, Any] | None:
+def cordon_patch(node: Mapping[str, object], rule: str, reason: str) -> dict[str, Any] | None:
     """A JSON merge patch that cordons, taints and marks the node in one request; None
     when it is already unschedulable with kubedrift's taint.
 
@@ -294,30 +290,34 @@ def cordon_patch(node: Mapping[str, Any], rule: str, reason: str) -> dict[str, A
     a merge patch replaces the whole `taints` list. The mark is set only when this patch
     is what makes the node unschedulable: a node someone else cordoned stays theirs.
     """
-    spec = node.get("spec") or {}
-    unschedulable = bool(spec.get("unschedulable"))
+    unschedulable = bool(node_spec_of(as_node(node)).get("unschedulable"))
     taints = _taints(node)
     if unschedulable and any(ours(t) and t.get("value") == rule for t in taints):
         return None
-    mine = {"key": TAINT_KEY, "value": rule, "effect": "NoSchedule"}
-    meta: dict[str, Any] = {"resourceVersion": str(_meta(node).get("resourceVersion") or "")}
+    mine = Taint(key=TAINT_KEY, value=rule, effect="NoSchedule")
+    meta: dict[str, Any] = {"resourceVersion": _resource_version(node)}
     if not unschedulable:
         meta["annotations"] = {CORDONED_BY: "kubedrift", CORDON_REASON: f"{rule}: {reason}"[:250]}
     new_spec = {"unschedulable": True, "taints": [t for t in taints if not ours(t)] + [mine]}
     return {"metadata": meta, "spec": new_spec}
 
 
-def release_patch(node: Mapping[str, Any]) -> dict[str, Any] | None:
+def release_patch(node: Mapping[str, object]) -> dict[str, Any] | None:
     """A merge patch removing kubedrift's taint, and its cordon and mark if it cordoned the
     node; None when neither is there."""
     if not quarantined(node):
         return None
-    meta: dict[str, Any] = {"resourceVersion": str(_meta(node).get("resourceVersion") or "")}
+    meta: dict[str, Any] = {"resourceVersion": _resource_version(node)}
     spec: dict[str, Any] = {"taints": [t for t in _taints(node) if not ours(t)] or None}
     if cordoned_by_us(node):
         meta["annotations"] = {CORDONED_BY: None, CORDON_REASON: None}
         spec["unschedulable"] = None
     return {"metadata": meta, "spec": spec}
+
+
+def _resource_version(node: Mapping[str, object]) -> str:
+    """What makes a merge patch of `node` conditional ("" when the node has none)."""
+    return str(metadata_of(node).get("resourceVersion") or "")
 
 
 def _releases(ctx: NodeContext, still: set[str]) -> Iterable[Action]:
@@ -335,7 +335,7 @@ def _releases(ctx: NodeContext, still: set[str]) -> Iterable[Action]:
         yield Uncordon(finding, Risk(), why, uncordon, patch)
 
 
-def resolved_finding(name: str, node: Mapping[str, Any], *, uncordon: bool) -> Finding:
+def resolved_finding(name: str, node: Mapping[str, object], *, uncordon: bool) -> Finding:
     """The finding a release answers: kubedrift's quarantine outlived the drift."""
     taint = next((t for t in _taints(node) if ours(t)), None)
     return Finding(
@@ -350,6 +350,6 @@ def resolved_finding(name: str, node: Mapping[str, Any], *, uncordon: bool) -> F
     )
 
 
-def nodes_by_name(objects: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+def nodes_by_name(objects: Iterable[Mapping[str, object]]) -> dict[str, Mapping[str, object]]:
     """Node name → node object."""
     return {ref_of(o).name: o for o in objects if o.get("kind") == "Node"}
