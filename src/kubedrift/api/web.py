@@ -22,6 +22,7 @@ from kubedrift.api import charts, reportview
 from kubedrift.api.auth import Authorizer, Verb
 from kubedrift.api.diffview import ABSENT, side_by_side
 from kubedrift.api.documents import iso
+from kubedrift.api.memo import RevisionMemo
 from kubedrift.api.params import finding_query
 from kubedrift.api.recent import Recent
 from kubedrift.api.risk import RiskCache, risk_bars
@@ -60,6 +61,7 @@ def web_router(
     risks = risks or RiskCache(store)
     env = templates()
     menus = Recent()
+    memo = RevisionMemo(browser)
     report_cache = reportview.ChartCache(store)
 
     def render(name: str, request: Request, cluster: str | None, **context: Any) -> HTMLResponse:
@@ -73,7 +75,9 @@ def web_router(
 
     @router.get("/", response_class=HTMLResponse, include_in_schema=False)
     def overview(request: Request, cluster: Text = None) -> HTMLResponse:
-        summary = browser.overview(cluster or None, datetime.now(UTC))
+        now = datetime.now(UTC)  # figures of the store and the UTC day: kept per revision
+        key = ("overview", cluster or None, now.date())
+        summary = memo.get(key, lambda: browser.overview(cluster or None, now))
         report = report_cache.get(cluster or None) if reportview.available() else None
         return render(
             "overview.html",

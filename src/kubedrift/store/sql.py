@@ -36,7 +36,7 @@ from kubedrift.store.migrate import upgrade_to_head
 from kubedrift.store.records import ScanDelta, StoredFinding, ValueChange
 from kubedrift.store.schema import SECRET_HASH_KEY
 from kubedrift.store.stats import TimelineStats
-from kubedrift.store.stats_sql import sql_stats
+from kubedrift.store.stats_sql import StatsGroups, read_groups, sql_stats
 from kubedrift.store.suppressions import StoredSuppression
 
 
@@ -99,6 +99,12 @@ class SqlStore:
         """See `Store.stats`: added up by the database (stats_sql.py), not row by row."""
         with _translated(self.where), reading(self._engine) as connection:
             return sql_stats(connection, filters, now or datetime.now(UTC))
+
+    def stats_groups(self, filters: HistoryFilter = ALL) -> StatsGroups:
+        """The grouped episodes behind `stats` (stats_sql.py), for callers that keep them
+        per store revision and age them per request (`StatsGroups.stats(since, now)`)."""
+        with _translated(self.where), reading(self._engine) as connection:
+            return read_groups(connection, filters)
 
     def secret_hash_key(self) -> bytes:
         """See `Store.secret_hash_key`: made by the migration that created `settings`."""
