@@ -28,7 +28,7 @@ from fastapi.staticfiles import StaticFiles
 from kubedrift.api.auth import Authorizer, Decision
 from kubedrift.api.documents import SCHEMA
 from kubedrift.api.risk import RiskCache
-from kubedrift.api.routes import NotFound, Refused, api_router
+from kubedrift.api.routes import NotFound, Refused, Unavailable, api_router
 from kubedrift.api.web import templates, web_router
 from kubedrift.model import InputError
 from kubedrift.store import SqlStore, StoreError
@@ -112,6 +112,10 @@ def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> Response:
         return answer(request, 404, str(exc))
+
+    @app.exception_handler(Unavailable)
+    async def unavailable(request: Request, exc: Unavailable) -> Response:
+        return answer(request, 503, str(exc), **{"Retry-After": exc.retry_after})
 
     @app.exception_handler(StoreError)
     async def store_error(request: Request, exc: StoreError) -> Response:

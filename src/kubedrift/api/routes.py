@@ -42,6 +42,14 @@ class NotFound(Exception):
     """No such finding (404)."""
 
 
+class Unavailable(Exception):
+    """Not ready yet (503 with `Retry-After`): the overview's charts being drawn."""
+
+    def __init__(self, message: str, retry_after: str) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 def guard(authorizer: Authorizer, verb: Verb) -> Callable[..., Awaitable[None]]:
     """A dependency that lets a request through only when the authoriser allows `verb`."""
 
