@@ -91,36 +91,72 @@ def test_charts_are_drawn_off_the_request_path_once_per_store_revision(
         assert cache.wait("prod-a", 120) is not None
 
 
-def test_the_first_overview_answers_at_once_while_the_charts_are_drawn(
-    tmp_path: Path, gate: Gate
+def test_charts_that_took_long_to_draw_are_redrawn_less_often(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The page says the charts are being prepared and reloads itself; a chart is a 503 with
-    Retry-After; once drawn both serve them. The real app, in-process (httpx2)."""
+    """A drawing of 100 s (by the test's clock) keeps its charts for 4 x 100 s, not 60:
+    a watcher writing all the time does not keep the server drawing."""
+    clock = Clock()
+
+    def slow(*args: Any) -> ReportCharts:
+        clock.now += 100.0
+        return REAL_REPORT_CHARTS(*args)
+
+    monkeypatch.setattr(reportview, "report_charts", slow)
     with SqlStore.open(str(tmp_path / "timeline.db")) as store:
         store.record_scan("prod-a", [finding("trainer")], at=at(0))
-        app = build_dashboard(store, OpenAccess())
+        cache = ChartCache(store, fresh=60, clock=clock, now=lambda: at(60))
+        cache.warm()
+        first = cache.wait(None, 120)
+        assert first is not None
+        store.record_scan("prod-a", [finding("web")], at=at(30))
+        clock.now += 300.0
+        assert cache.get(None) is first
+        assert cache.wait(None, 1) is first  # 300 s old: no drawing started
+        clock.now += 101.0
+        assert cache.get(None) is first  # 401 s: the new revision is drawn meanwhile
+        second = cache.wait(None, 120)
+        assert second is not None
+        assert second.revision != first.revision
+
+
+def test_the_first_overview_answers_at_once_while_a_child_draws_the_charts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page says the charts are being prepared and reloads itself; a chart is a 503 with
+    Retry-After; once drawn (in a child process: never in the server's) both serve them.
+    The real app, in-process (httpx2)."""
+
+    def not_here(*args: Any) -> ReportCharts:
+        raise AssertionError("charts drawn in the server's own process")
+
+    monkeypatch.setattr(reportview, "report_charts", not_here)
+    with SqlStore.open(str(tmp_path / "timeline.db")) as store:
+        store.record_scan("prod-a", [finding("trainer")], at=at(0))
+        app = build_dashboard(store, OpenAccess())  # starts drawing the charts of all
 
         async def fetch(path: str) -> httpx2.Response:
             transport = httpx2.ASGITransport(app=app)
             async with httpx2.AsyncClient(transport=transport, base_url="http://l") as client:
                 return await client.get(path)
 
-        page = asyncio.run(fetch("/"))
+        page = asyncio.run(fetch("/"))  # a spawned child takes seconds to import matplotlib
         assert page.status_code == 200
         assert 'id="charts-preparing"' in page.text
         assert '<meta http-equiv="refresh" content="5">' in page.text
         assert 'id="open-total">1<' in page.text  # the store's own figures are there
         chart = asyncio.run(fetch("/charts/new-vs-resolved.svg"))
         assert (chart.status_code, chart.headers["retry-after"]) == (503, "5")
-        gate.open.set()
         deadline = time.monotonic() + 120
         while 'id="charts-preparing"' in (page := asyncio.run(fetch("/"))).text:
+            assert "failed" not in page.text, page.text
             assert time.monotonic() < deadline, "charts not drawn in 120 s"
             time.sleep(0.2)
         assert 'id="report-period"' in page.text
         assert "http-equiv" not in page.text
-        assert asyncio.run(fetch("/charts/new-vs-resolved.svg")).status_code == 200
-        assert gate.calls == 1  # warmed at start-up: the first request started none
+        svg = asyncio.run(fetch("/charts/new-vs-resolved.svg"))
+        assert svg.status_code == 200
+        assert svg.text.startswith("<svg")
 
 
 def test_a_chart_is_a_standalone_svg_document() -> None:
@@ -153,3 +189,11 @@ def test_without_the_report_extra_the_overview_says_so(tmp_path: Path) -> None:
         status, _, body = get(base + "/charts/top-objects.svg")
         assert status == 404
         assert "kubedrift[report]" in body
+
+
+def test_a_failed_drawing_in_the_child_is_raised_in_the_server(tmp_path: Path) -> None:
+    """The child's error comes back as one line (the cache logs it, shows it, retries)."""
+    with SqlStore.open(str(tmp_path / "timeline.db")) as store:
+        drawer = reportview.ChildDrawer(str(tmp_path / "gone.db"))
+        with pytest.raises(RuntimeError, match=r"StoreError: .*gone\.db"):
+            drawer(store, None, at(60), "r1")

@@ -12,12 +12,21 @@ bench/bench_api.py), and a page view must not. So the charts are drawn off the r
 path, in one background thread at a time (matplotlib's state is not shared between
 drawings running at once), stale-while-revalidate as HTTP caches do (RFC 5861):
 
+- the drawing runs in a child process (`ChildDrawer`, started by `spawn`): the server's
+  interpreter is not shared with it, so requests answered meanwhile do not wait for the
+  drawing's Python (a thread drawing in the server made every store query of a page wait
+  for the interpreter lock: 1 s for the first overview), and matplotlib, numpy and the 30
+  days of episodes stay out of the server's memory (its RSS went from 116 to 544 MiB
+  with 100,000 findings when it drew them itself);
 - `ChartCache.get(cluster)` answers at once with the charts kept for that cluster (None
   before the first are drawn: the page says they are being prepared and reloads itself);
 - the kept charts are redrawn in the background when the store's revision
   (`FindingBrowser.revision`: newest episode, newest value change, latest scan) moved and
-  they are older than `FRESH` seconds: a watcher writing every few seconds costs one drawing
-  a minute, and every request meanwhile gets the previous revision's charts;
+  they are older than `FRESH` seconds, or than `SPACING` times their last drawing took when
+  that is longer: a watcher writing every few seconds costs one drawing a minute (with
+  100,000 findings under load, where one drawing takes a minute, one every five), and every
+  request meanwhile gets the previous revision's charts; drawing is kept to a fifth of
+  the time at most;
 - `warm()` starts the drawing of the whole store's charts when the server starts;
 - a drawing that fails is logged, its error shown on the page, and tried again after
   `RETRY` seconds.
@@ -32,6 +41,7 @@ from __future__ import annotations
 import hashlib
 import html
 import logging
+import multiprocessing
 import re
 import threading
 import time
@@ -48,6 +58,8 @@ WINDOW = timedelta(days=30)
 """The period the overview's charts cover: `kubedrift report`'s default `--since 30d`."""
 FRESH = 60.0
 """Seconds drawn charts are served without a look at the store's revision."""
+SPACING = 4.0
+"""Kept charts are at least this many times as old as their drawing took before a redraw."""
 RETRY = 30.0
 """Seconds after a failed drawing before the next may start."""
 PREPARING_RETRY = 5
@@ -121,6 +133,65 @@ def _description(svg: str) -> str:
     return html.unescape(found.group(1)) if found else ""
 
 
+Drawer = Callable[[SqlStore, str | None, datetime, str], ReportCharts]
+"""Draws the charts of (store, cluster, now, revision): `report_charts` or a `ChildDrawer`."""
+
+
+def _in_process(store: SqlStore, cluster: str | None, now: datetime, revision: str) -> ReportCharts:
+    return report_charts(store, cluster, now, revision)  # looked up at each call
+
+
+class ChildDrawer:
+    """`report_charts` in a child process of its own, one per drawing (see the module
+    docstring). `spawn`, not `fork`: the server runs threads (a forked child would inherit
+    their locks, Python's multiprocessing documentation warns); a daemonic child ends with
+    the server. The store's URL reaches the child through the start pipe, never argv."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+
+    def __call__(
+        self, store: SqlStore, cluster: str | None, now: datetime, revision: str
+    ) -> ReportCharts:
+        """Draw in a child and return its charts; any failure there is raised here."""
+        context = multiprocessing.get_context("spawn")
+        receiver, sender = context.Pipe(duplex=False)
+        child = context.Process(
+            target=_draw_child,
+            args=(sender, self._url, cluster, now, revision),
+            name="kubedrift-charts",
+            daemon=True,
+        )
+        child.start()
+        sender.close()
+        try:
+            status, value = receiver.recv()
+        except EOFError as err:
+            child.join(5)
+            ended = f"the chart drawing process ended (exit code {child.exitcode})"
+            raise RuntimeError(ended) from err
+        finally:
+            receiver.close()
+        child.join(5)
+        if status != "ok":
+            raise RuntimeError(value)
+        assert isinstance(value, ReportCharts)
+        return value
+
+
+def _draw_child(sender: Any, url: str, cluster: str | None, now: datetime, revision: str) -> None:
+    """The child's side of `ChildDrawer`: open the store read-only, draw, send the result."""
+    from kubedrift.store.readonly import open_existing
+
+    try:
+        with open_existing(url) as store:
+            sender.send(("ok", report_charts(store, cluster, now, revision)))
+    except Exception as err:  # said to the parent, which logs it and retries later
+        sender.send(("error", f"{type(err).__name__}: {err}"))
+    finally:
+        sender.close()
+
+
 class ChartCache:
     """`get(cluster)`: the report's charts, drawn in the background (see above)."""
 
@@ -132,8 +203,10 @@ class ChartCache:
         retry: float = RETRY,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        drawer: Drawer = _in_process,
     ) -> None:
         self._store = store
+        self._drawer = drawer
         self._fresh, self._retry = fresh, retry
         self._clock = clock
         self._now = now
@@ -142,6 +215,7 @@ class ChartCache:
         self._kept: dict[str | None, tuple[float, ReportCharts]] = {}
         self._running: dict[str | None, threading.Thread] = {}
         self._failed: dict[str | None, tuple[float, str]] = {}
+        self._took: dict[str | None, float] = {}  # seconds the last drawing took
 
     def get(self, cluster: str | None) -> ReportCharts | None:
         """The charts kept for `cluster` (None: all clusters), at once; None until the first
@@ -149,7 +223,7 @@ class ChartCache:
         than `fresh` seconds and of another store revision."""
         with self._lock:
             kept = self._kept.get(cluster)
-            if kept is not None and self._clock() - kept[0] < self._fresh:
+            if kept is not None and self._clock() - kept[0] < self._young(cluster):
                 return kept[1]  # young: no revision read at all
         revision = _token(self._store.browse().revision())
         with self._lock:
@@ -157,6 +231,10 @@ class ChartCache:
             if kept is None or kept[1].revision != revision:
                 self._start(cluster)
             return None if kept is None else kept[1]
+
+    def _young(self, cluster: str | None) -> float:
+        """Seconds kept charts are served without a look at the revision."""
+        return max(self._fresh, SPACING * self._took.get(cluster, 0.0))
 
     def error(self, cluster: str | None) -> str | None:
         """Why the last drawing of `cluster` failed (None: it did not)."""
@@ -203,8 +281,9 @@ class ChartCache:
             if only_if_available and not available():
                 return
             with self._drawing:
+                started = self._clock()
                 revision = _token(self._store.browse().revision())
-                made = report_charts(self._store, cluster, self._now(), revision)
+                made = self._drawer(self._store, cluster, self._now(), revision)
         except Exception as err:  # any failure (store, drawing) is said, never ends unseen
             log.error("report charts of %s not drawn (retrying in %.0fs): %s",
                       cluster or "all clusters", self._retry, err)  # fmt: skip
@@ -213,6 +292,7 @@ class ChartCache:
         else:
             with self._lock:
                 self._kept[cluster] = (self._clock(), made)
+                self._took[cluster] = self._clock() - started
                 self._failed.pop(cluster, None)
         finally:
             with self._lock:

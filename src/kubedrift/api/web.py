@@ -62,7 +62,7 @@ def web_router(
     env = templates()
     menus = Recent()
     memo = RevisionMemo(browser)
-    report_cache = reportview.ChartCache(store)
+    report_cache = reportview.ChartCache(store, drawer=reportview.ChildDrawer(store.connect_url()))
     report_cache.warm()  # drawn before the first overview asks (in the background)
 
     def render(name: str, request: Request, cluster: str | None, **context: Any) -> HTMLResponse:

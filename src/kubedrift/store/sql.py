@@ -62,6 +62,12 @@ class SqlStore:
                 raise
         return cls(engine, where)
 
+    def connect_url(self) -> str:
+        """The database URL this store reads, password included: for opening the same store
+        in a child process (the dashboard's chart drawing). Never log or show it (`where`
+        is the redacted form)."""
+        return self._engine.url.render_as_string(hide_password=False)
+
     def record_scan(
         self,
         cluster: str,
