@@ -91,3 +91,37 @@ def test_the_overview_and_timeline_follow_a_new_scan(recorded: SqlStore) -> None
     after = get(app, "/api/v1/timeline?days=3")["days"]
     assert sum(d["resolved"] for d in after) == sum(d["resolved"] for d in before) + 2
     assert get(app, "/api/v1/stats")["overview"]["open"] == 0
+
+
+def test_predicted_risk_is_not_retrained_on_an_unchanged_store(
+    recorded: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The API's RiskCache refreshes every `ttl`; on a store unchanged since its table it
+    keeps the table (same inputs, same model), and a new scan trains again."""
+    from kubedrift.api import risk
+
+    trained: list[int] = []
+    real = risk.assess_store
+
+    def counted(store: SqlStore) -> Any:
+        trained.append(1)
+        return real(store)
+
+    monkeypatch.setattr(risk, "assess_store", counted)
+    now = [0.0]
+    cache = risk.RiskCache(recorded, ttl=10, clock=lambda: now[0])
+    assert cache.get() is None
+    assert cache.wait(120)
+    table = cache.get()
+    assert table is not None
+    now[0] = 11.0
+    assert cache.get() is table  # due: refreshed in the background
+    assert cache.wait(120)
+    assert cache.get() is table
+    assert len(trained) == 1  # … without training: nothing was written
+    recorded.record_scan("prod", [finding("a")], at=datetime.now(UTC) - HOUR)
+    now[0] = 22.0
+    cache.get()
+    assert cache.wait(120)
+    assert len(trained) == 2
+    assert cache.get() is not table

@@ -5,7 +5,10 @@ budget, so no request waits for it: `RiskCache.get()` answers with the last tabl
 (None while the first is being made) and, when that table is older than `ttl`, starts one
 refresh in a background thread. A refresh that fails
 keeps the last good table, logs once per failure and says why in `status()`; the next
-request after `retry` seconds tries again, so the cache recovers by itself.
+request after `retry` seconds tries again, so the cache recovers by itself. A refresh on a
+store unchanged since the last table (`FindingBrowser.revision`: newest episode, value
+change and scan) keeps that table: the same inputs train the same model, so an idle store
+costs three index lookups every `ttl`, not a training.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ class RiskCache:
         self._failed_at: float | None = None
         self._error: str | None = None
         self._running: threading.Thread | None = None
+        self._revision: tuple[object, ...] | None = None  # the store's, of `_table`
 
     def get(self) -> RiskTable | None:
         """The latest table (None until the first is made); starts a refresh when due."""
@@ -93,12 +97,18 @@ class RiskCache:
 
     def _refresh(self) -> None:
         try:
+            revision = self._store.browse().revision()
+            if self._table is not None and revision == self._revision:
+                with self._lock:
+                    self._made = self._clock()
+                return
             table = assess_store(self._store)
         except Exception as err:  # any failure (store, model) is said, never ends unseen
             self._failed(err)
         else:
             with self._lock:
                 self._table, self._made = table, self._clock()
+                self._revision = revision
                 self._failed_at, self._error = None, None
         finally:
             with self._lock:
