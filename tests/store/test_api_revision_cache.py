@@ -99,9 +99,9 @@ def test_predicted_risk_is_not_retrained_on_an_unchanged_store(
     """The API's RiskCache refreshes every `ttl`; on a store unchanged since its table it
     keeps the table (same inputs, same model), and a new scan trains again."""
     from kubedrift.api import risk
+    from kubedrift.predict.assess import assess_store as real
 
     trained: list[int] = []
-    real = risk.assess_store
 
     def counted(store: SqlStore) -> Any:
         trained.append(1)
