@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -260,7 +261,8 @@ def main() -> None:
     names = ("sqlite", "postgres") if args.backend == "both" else (args.backend,)
     results = {name: run(name, args.count, args.requests) for name in names}
     print("targets (overview, findings, search and stats p95 < 200 ms):",
-          ", ".join(f"{n} {'PASS' if ok else 'MISS'}" for n, ok in results.items()))  # fmt: skip
+          ", ".join(f"{n} {'PASS' if ok else 'MISS'}" for n, ok in results.items()),
+          f"(load average {os.getloadavg()[0]:.1f})")  # fmt: skip
 
 
 if __name__ == "__main__":
