@@ -205,7 +205,10 @@ def first_overview(base: str, path: str = "/") -> None:
     while preparing:
         time.sleep(0.5)
         with urllib.request.urlopen(base + path, timeout=900) as resp:
-            preparing = b'id="charts-preparing"' in resp.read()
+            page = resp.read()
+        if b"The last attempt failed" in page:
+            sys.exit(f"{path}: the report charts failed: {page.decode()[:2000]}")
+        preparing = b'id="charts-preparing"' in page
     ready = time.perf_counter() - started
     verdict = "PASS" if first * 1000 < TARGET_MS else "MISS"
     print(f"first overview {path}: {first * 1000:.0f} ms ({verdict}; target {TARGET_MS:.0f} ms, "

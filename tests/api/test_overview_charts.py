@@ -197,3 +197,20 @@ def test_a_failed_drawing_in_the_child_is_raised_in_the_server(tmp_path: Path) -
         drawer = reportview.ChildDrawer(str(tmp_path / "gone.db"))
         with pytest.raises(RuntimeError, match=r"StoreError: .*gone\.db"):
             drawer(store, None, at(60), "r1")
+
+
+def test_kubedrift_serve_draws_the_charts_of_its_read_only_store(tmp_path: Path) -> None:
+    """The real command opens the store read-only (SQLite's `file:…?mode=ro` URL): the
+    child drawing the charts opens the same file, and the overview shows them."""
+    db = tmp_path / "timeline.db"
+    with SqlStore.open(str(db)) as store:
+        store.record_scan("prod-a", [finding("trainer")], at=at(0))
+    with kubedrift_serve(str(db), tmp_path / "serve.log", "--auth", "none") as base:
+        deadline = time.monotonic() + 120
+        while 'id="charts-preparing"' in (page := get(base + "/")[2]):
+            assert "failed" not in page, page
+            assert time.monotonic() < deadline, "charts not drawn in 120 s"
+            time.sleep(0.3)
+        assert 'id="report-period"' in page
+        assert get(base + "/charts/new-vs-resolved.svg")[0] == 200
+    assert "ERROR" not in (tmp_path / "serve.log").read_text()

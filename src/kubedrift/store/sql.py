@@ -43,10 +43,12 @@ from kubedrift.store.suppressions import StoredSuppression
 class SqlStore:
     """The timeline in a SQL database, through SQLAlchemy Core."""
 
-    def __init__(self, engine: Engine, where: str) -> None:
-        """Wrap an engine whose database is already at the newest schema (see `open`)."""
+    def __init__(self, engine: Engine, where: str, location: str | None = None) -> None:
+        """Wrap an engine whose database is already at the newest schema (see `open`);
+        `location`: the path or URL it was opened from (`connect_url`)."""
         self._engine = engine
         self.where = where
+        self._location = location
 
     @classmethod
     def open(cls, location: str) -> SqlStore:
@@ -60,12 +62,14 @@ class SqlStore:
             except BaseException:
                 engine.dispose()
                 raise
-        return cls(engine, where)
+        return cls(engine, where, location)
 
     def connect_url(self) -> str:
         """The database URL this store reads, password included: for opening the same store
         in a child process (the dashboard's chart drawing). Never log or show it (`where`
         is the redacted form)."""
+        if self._location is not None:  # a read-only engine's URL is SQLite's `file:` form
+            return self._location
         return self._engine.url.render_as_string(hide_password=False)
 
     def record_scan(
