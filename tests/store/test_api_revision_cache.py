@@ -125,3 +125,19 @@ def test_predicted_risk_is_not_retrained_on_an_unchanged_store(
     assert cache.wait(120)
     assert len(trained) == 2
     assert cache.get() is not table
+
+
+def test_the_dashboard_trains_in_a_child_the_table_it_would_train_itself(
+    recorded: SqlStore,
+) -> None:
+    """`ChildAssess` (what `build_dashboard` uses) opens the same store in a spawned child:
+    its table is `assess_store`'s; a store it cannot open is one error line."""
+    from kubedrift.api.risk import ChildAssess
+    from kubedrift.predict.assess import assess_store
+
+    table = ChildAssess(recorded.connect_url())(recorded)
+    assert table == assess_store(recorded)
+    assert table.enough
+    assert table.risks
+    with pytest.raises(RuntimeError, match=r"StoreError: .*gone\.db"):
+        ChildAssess("/nonexistent/gone.db")(recorded)
