@@ -18,7 +18,7 @@ process, and this process times sequential GETs over loopback (`--requests` each
   cluster, a severity filter, a free-text search, and the 20th page by cursor;
 - free-text search: a rare text (one object), a text in every message (counted up to
   10,000: "10,000+"), and two-character texts, common and absent (shorter than a trigram:
-  no index serves them; each page examines at most 20,000 rows);
+  no index serves them; each page examines at most 10,000 rows);
 - `/api/v1/findings`, `/fleet`, and `/api/v1/stats` (the overview and the episode
   statistics of the last 30 days, added up by the database: store/stats_sql.py).
 

@@ -88,7 +88,7 @@ COUNT_UP_TO = 10_000
 rather than read every match to count them, as Elasticsearch's `track_total_hits`
 (default 10,000, `"relation": "gte"`) and GitHub's search do. The count stops at the
 10,001st match, so a text most findings hold costs ~10,000 index entries, not 100,000."""
-SCAN_ROWS = 20_000
+SCAN_ROWS = 10_000
 """Rows a search no index can serve (one or two characters: no trigram) examines per page
 and for its count: the newest `SCAN_ROWS` rows the other filters select. A page that found
 fewer than its `limit` there still has a `next_cursor` (the rows below are not read yet)."""
