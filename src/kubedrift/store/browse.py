@@ -87,7 +87,8 @@ COUNT_UP_TO = 10_000
 """Matches counted at most: beyond it a page says "10,000+" (`Page.total_is_exact` False)
 rather than read every match to count them, as Elasticsearch's `track_total_hits`
 (default 10,000, `"relation": "gte"`) and GitHub's search do. The count stops at the
-10,001st match, so a text most findings hold costs ~10,000 index entries, not 100,000."""
+10,001st match, so on SQLite a text most findings hold costs ~10,000 rows, not 100,000
+(PostgreSQL's bitmap scan of the pg_trgm index still collects every match first)."""
 SCAN_ROWS = 10_000
 """Rows a search no index can serve (one or two characters: no trigram) examines per page
 and for its count: the newest `SCAN_ROWS` rows the other filters select. A page that found
