@@ -18,6 +18,7 @@ import json
 import os
 import signal
 import subprocess
+import time
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -131,10 +132,17 @@ def _the_watcher_serves_the_api(base: str) -> None:
 def base(store_path: Path) -> Iterator[str]:
     log = store_path.parent / "serve.log"
     with kubedrift_serve(str(store_path), log, "--auth", "none") as url:
-        # The first overview imports matplotlib and draws the report's charts (seconds on
-        # a loaded machine); the pages are then timed by the browser's 30 s load wait.
-        with urllib.request.urlopen(url + "/", timeout=300) as first:
-            assert first.status == 200
+        # The server draws the report's charts in the background from start-up (seconds
+        # on a loaded machine); the overview says so until they are there. The pages are
+        # then timed by the browser's 30 s load wait.
+        deadline = time.monotonic() + 300
+        while True:
+            with urllib.request.urlopen(url + "/", timeout=60) as first:
+                assert first.status == 200
+                if b'id="charts-preparing"' not in first.read():
+                    break
+            assert time.monotonic() < deadline, "report charts not drawn in 300 s"
+            time.sleep(0.5)
         yield url
 
 

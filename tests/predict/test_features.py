@@ -130,3 +130,18 @@ def test_the_index_refuses_a_cutoff_past_its_window() -> None:
 def test_every_feature_has_a_value() -> None:
     window = Window.censored(MONDAY + timedelta(days=14.5), history())
     assert all(len(r.values) == len(FEATURES) for r in feature_table(window, DAY))
+
+
+def test_one_index_for_many_cutoffs_and_horizons_gives_the_rows_of_fresh_ones() -> None:
+    """The index keeps what rows share (per cutoff, per entity's past) between tables of
+    different horizons and cutoffs: each table equals the one a fresh index builds."""
+    episodes = _simulated()
+    window = Window.censored(max(e.first_seen for e in episodes), episodes)
+    shared = HistoryIndex(window)
+    start = min(e.first_seen for e in episodes)
+    cutoffs = [start + timedelta(days=d, hours=5) for d in (9, 20, 9, 25)]
+    for cutoff in cutoffs:
+        for horizon in (DAY, 7 * DAY, DAY):
+            fresh = HistoryIndex(window).table(cutoff, horizon)
+            assert shared.table(cutoff, horizon) == fresh
+            assert len({r.values for r in fresh}) > 1

@@ -100,3 +100,21 @@ def test_weighted_summary_is_duration_summary_of_the_expanded_list() -> None:
         ]
         expanded = [d for d, n in pairs for _ in range(n)]
         assert weighted_summary(pairs) == DurationSummary.of(expanded), pairs
+
+
+def test_groups_read_from_an_earlier_since_give_the_stats_of_any_later_one(
+    generated: SqlStore,
+) -> None:
+    """What `/api/v1/stats` keeps per store revision (groups read from the hour before its
+    `since`), finished per request with the exact `since` and `now`, is `timeline_stats`."""
+    earlier = HistoryFilter(cluster="prod-a", since=at(540))
+    groups = generated.stats_groups(earlier)
+    for minutes in (540, 540.5, 541.25, 600, 1200, 5000):
+        since = at(minutes)
+        for now in (NOW, NOW + timedelta(hours=1, microseconds=3)):
+            exact = HistoryFilter(cluster="prod-a", since=since)
+            with reading(generated._engine) as connection:
+                by_rows = timeline_stats(list(spans(connection, exact)), now)
+            assert groups.stats(since, now) == by_rows, (minutes, now)
+    with pytest.raises(ValueError, match="later"):
+        groups.stats(at(539), NOW)

@@ -27,8 +27,8 @@ from fastapi.staticfiles import StaticFiles
 
 from kubedrift.api.auth import Authorizer, Decision
 from kubedrift.api.documents import SCHEMA
-from kubedrift.api.risk import RiskCache
-from kubedrift.api.routes import NotFound, Refused, api_router
+from kubedrift.api.risk import ChildAssess, RiskCache
+from kubedrift.api.routes import NotFound, Refused, Unavailable, api_router
 from kubedrift.api.web import templates, web_router
 from kubedrift.model import InputError
 from kubedrift.store import SqlStore, StoreError
@@ -65,7 +65,8 @@ def build_dashboard(store: SqlStore, authorizer: Authorizer) -> FastAPI:
     )
     static = resources.files("kubedrift.api") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
-    risks = RiskCache(store)  # one cache: the API and the pages show the same predictions
+    # one cache: the API and the pages show the same predictions, trained in a child
+    risks = RiskCache(store, assess=ChildAssess(store.connect_url()))
     app.include_router(api_router(store, authorizer, risks))
     app.include_router(web_router(store, authorizer, risks))
     app.middleware("http")(_security_headers)
@@ -112,6 +113,10 @@ def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> Response:
         return answer(request, 404, str(exc))
+
+    @app.exception_handler(Unavailable)
+    async def unavailable(request: Request, exc: Unavailable) -> Response:
+        return answer(request, 503, str(exc), **{"Retry-After": exc.retry_after})
 
     @app.exception_handler(StoreError)
     async def store_error(request: Request, exc: StoreError) -> Response:

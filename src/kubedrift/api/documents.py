@@ -70,10 +70,12 @@ def page_json(
     risk_summary: dict[str, object] | None = None,
 ) -> dict[str, Any]:
     """A page of episodes with the total and the cursor of the next page (null: last);
-    `risk` gives each episode's `risk` field, `risk_summary` says how they were made."""
+    `risk` gives each episode's `risk` field, `risk_summary` says how they were made.
+    `total_is_exact` false: `total` is a lower bound (`browse.COUNT_UP_TO`, `SCAN_ROWS`)."""
     extra = {} if risk_summary is None else {"risk": risk_summary}
     return document(
         total=page.total,
+        total_is_exact=page.total_is_exact,
         limit=limit,
         next_cursor=None if page.next_cursor is None else str(page.next_cursor),
         findings=[episode_json(e, now, risk(e)) for e in page.items],

@@ -6,13 +6,30 @@ the report's chart functions (`kubedrift.report.charts`, matplotlib's SVG backen
 chart on the dashboard is the chart `kubedrift report --store … --since 30d` draws for the
 same period.
 
-Cost, and why it is cached: reading every episode of the period and drawing nine charts
-takes seconds with a big store (bench/bench_report.py), and a page view must not. The
-result is kept per cluster and reused while the store's revision (`FindingBrowser.revision`:
-newest episode, newest value change, latest scan) is unchanged, or while it is younger than
-`FRESH` seconds even if the watcher wrote since (a store being written changes revision on
-every event; charts of the last 30 days that lag by a minute are still live). One lock makes
-concurrent requests wait for one computation instead of starting several.
+Cost, and why no request waits for it: reading every episode of the period and drawing
+nine charts takes seconds with a big store (tens of seconds for 100,000 findings under load,
+bench/bench_api.py), and a page view must not. So the charts are drawn off the request
+path, in one background thread at a time (matplotlib's state is not shared between
+drawings running at once), stale-while-revalidate as HTTP caches do (RFC 5861):
+
+- the drawing runs in a child process (`ChildDrawer`, started by `spawn`): the server's
+  interpreter is not shared with it, so requests answered meanwhile do not wait for the
+  drawing's Python (a thread drawing in the server made every store query of a page wait
+  for the interpreter lock: 1 s for the first overview), and matplotlib, numpy and the 30
+  days of episodes stay out of the server's memory (its RSS went from 116 to 544 MiB
+  with 100,000 findings when it drew them itself);
+- `ChartCache.get(cluster)` answers at once with the charts kept for that cluster (None
+  before the first are drawn: the page says they are being prepared and reloads itself);
+- the kept charts are redrawn in the background when the store's revision
+  (`FindingBrowser.revision`: newest episode, newest value change, latest scan) moved and
+  they are older than `FRESH` seconds, or than `SPACING` times their last drawing took when
+  that is longer: a watcher writing every few seconds costs one drawing a minute (with
+  100,000 findings under load, where one drawing takes a minute, one every five), and every
+  request meanwhile gets the previous revision's charts; drawing is kept to a fifth of
+  the time at most;
+- `warm()` starts the drawing of the whole store's charts when the server starts;
+- a drawing that fails is logged, its error shown on the page, and tried again after
+  `RETRY` seconds.
 
 matplotlib is imported only here, on the first overview, through the report's charts
 module; when it is not installed (the container image leaves the `report` extra out, see
@@ -23,6 +40,8 @@ from __future__ import annotations
 
 import hashlib
 import html
+import logging
+import multiprocessing
 import re
 import threading
 import time
@@ -38,9 +57,16 @@ from kubedrift.store import HistoryFilter, SqlStore
 WINDOW = timedelta(days=30)
 """The period the overview's charts cover: `kubedrift report`'s default `--since 30d`."""
 FRESH = 60.0
-"""Seconds a computation is reused even when the store changed since."""
+"""Seconds drawn charts are served without a look at the store's revision."""
+SPACING = 4.0
+"""Kept charts are at least this many times as old as their drawing took before a redraw."""
+RETRY = 30.0
+"""Seconds after a failed drawing before the next may start."""
+PREPARING_RETRY = 5
+"""Seconds after which a page or chart that is still being drawn asks to be reloaded."""
 MISSING = "the charts need matplotlib: pip install 'kubedrift[report]'"
 """What the overview says without the `report` extra."""
+log = logging.getLogger(__name__)
 _DESC = re.compile(r"<desc[^>]*>(.*?)</desc>", re.S)
 _SVG_NS = 'xmlns="http://www.w3.org/2000/svg"'
 
@@ -107,39 +133,170 @@ def _description(svg: str) -> str:
     return html.unescape(found.group(1)) if found else ""
 
 
+Drawer = Callable[[SqlStore, str | None, datetime, str], ReportCharts]
+"""Draws the charts of (store, cluster, now, revision): `report_charts` or a `ChildDrawer`."""
+
+
+def _in_process(store: SqlStore, cluster: str | None, now: datetime, revision: str) -> ReportCharts:
+    return report_charts(store, cluster, now, revision)  # looked up at each call
+
+
+class ChildDrawer:
+    """`report_charts` in a child process of its own, one per drawing (see the module
+    docstring). `spawn`, not `fork`: the server runs threads (a forked child would inherit
+    their locks, Python's multiprocessing documentation warns); a daemonic child ends with
+    the server. The store's URL reaches the child through the start pipe, never argv."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+
+    def __call__(
+        self, store: SqlStore, cluster: str | None, now: datetime, revision: str
+    ) -> ReportCharts:
+        """Draw in a child and return its charts; any failure there is raised here."""
+        context = multiprocessing.get_context("spawn")
+        receiver, sender = context.Pipe(duplex=False)
+        child = context.Process(
+            target=_draw_child,
+            args=(sender, self._url, cluster, now, revision),
+            name="kubedrift-charts",
+            daemon=True,
+        )
+        child.start()
+        sender.close()
+        try:
+            status, value = receiver.recv()
+        except EOFError as err:
+            child.join(5)
+            ended = f"the chart drawing process ended (exit code {child.exitcode})"
+            raise RuntimeError(ended) from err
+        finally:
+            receiver.close()
+        child.join(5)
+        if status != "ok":
+            raise RuntimeError(value)
+        assert isinstance(value, ReportCharts)
+        return value
+
+
+def _draw_child(sender: Any, url: str, cluster: str | None, now: datetime, revision: str) -> None:
+    """The child's side of `ChildDrawer`: open the store read-only, draw, send the result."""
+    from kubedrift.store.readonly import open_existing
+
+    try:
+        with open_existing(url) as store:
+            sender.send(("ok", report_charts(store, cluster, now, revision)))
+    except Exception as err:  # said to the parent, which logs it and retries later
+        sender.send(("error", f"{type(err).__name__}: {err}"))
+    finally:
+        sender.close()
+
+
 class ChartCache:
-    """`get(cluster)`: the report's charts, computed once per store revision (see above)."""
+    """`get(cluster)`: the report's charts, drawn in the background (see above)."""
 
     def __init__(
         self,
         store: SqlStore,
         *,
         fresh: float = FRESH,
+        retry: float = RETRY,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        drawer: Drawer = _in_process,
     ) -> None:
         self._store = store
-        self._fresh = fresh
+        self._drawer = drawer
+        self._fresh, self._retry = fresh, retry
         self._clock = clock
         self._now = now
         self._lock = threading.Lock()
+        self._drawing = threading.Lock()  # one drawing at a time
         self._kept: dict[str | None, tuple[float, ReportCharts]] = {}
+        self._running: dict[str | None, threading.Thread] = {}
+        self._failed: dict[str | None, tuple[float, str]] = {}
+        self._took: dict[str | None, float] = {}  # seconds the last drawing took
 
-    def get(self, cluster: str | None) -> ReportCharts:
-        """The charts of `cluster` (None: all), computed now only when the kept ones are
-        older than `fresh` seconds and of another revision."""
+    def get(self, cluster: str | None) -> ReportCharts | None:
+        """The charts kept for `cluster` (None: all clusters), at once; None until the first
+        are drawn. Starts a drawing when there are none, or when the kept ones are older
+        than `fresh` seconds and of another store revision."""
         with self._lock:
-            revision = _token(self._store.browse().revision())
             kept = self._kept.get(cluster)
-            if kept is not None and (
-                kept[1].revision == revision or self._clock() - kept[0] < self._fresh
-            ):
-                return kept[1]
-            made = report_charts(self._store, cluster, self._now(), revision)
-            if len(self._kept) > 64:  # one entry per cluster: a bound, not an LRU
-                self._kept.clear()
-            self._kept[cluster] = (self._clock(), made)
-            return made
+            if kept is not None and self._clock() - kept[0] < self._young(cluster):
+                return kept[1]  # young: no revision read at all
+        revision = _token(self._store.browse().revision())
+        with self._lock:
+            kept = self._kept.get(cluster)
+            if kept is None or kept[1].revision != revision:
+                self._start(cluster)
+            return None if kept is None else kept[1]
+
+    def _young(self, cluster: str | None) -> float:
+        """Seconds kept charts are served without a look at the revision."""
+        return max(self._fresh, SPACING * self._took.get(cluster, 0.0))
+
+    def error(self, cluster: str | None) -> str | None:
+        """Why the last drawing of `cluster` failed (None: it did not)."""
+        with self._lock:
+            failed = self._failed.get(cluster)
+            return None if failed is None else failed[1]
+
+    def warm(self, cluster: str | None = None) -> None:
+        """Start drawing `cluster`'s charts now (at start-up: the first overview is fast);
+        nothing when matplotlib is missing (checked in the thread: importing it takes a
+        second or two)."""
+        with self._lock:
+            self._start(cluster, only_if_available=True)
+
+    def wait(self, cluster: str | None, timeout: float) -> ReportCharts | None:
+        """Wait for a running drawing of `cluster` (tests, benchmarks); the kept charts."""
+        with self._lock:
+            running = self._running.get(cluster)
+        if running is not None:
+            running.join(timeout)
+        with self._lock:
+            kept = self._kept.get(cluster)
+            return None if kept is None else kept[1]
+
+    def _start(self, cluster: str | None, *, only_if_available: bool = False) -> None:
+        """Start a drawing of `cluster` unless one runs or one failed less than `retry` ago
+        (called with `_lock` held)."""
+        failed = self._failed.get(cluster)
+        if cluster in self._running or (failed and self._clock() - failed[0] < self._retry):
+            return
+        if len(self._kept) > 64:  # one entry per cluster: a bound, not an LRU
+            self._kept.clear()
+        thread = threading.Thread(
+            target=self._draw,
+            args=(cluster, only_if_available),
+            name="kubedrift-charts",
+            daemon=True,
+        )
+        self._running[cluster] = thread
+        thread.start()
+
+    def _draw(self, cluster: str | None, only_if_available: bool = False) -> None:
+        try:
+            if only_if_available and not available():
+                return
+            with self._drawing:
+                started = self._clock()
+                revision = _token(self._store.browse().revision())
+                made = self._drawer(self._store, cluster, self._now(), revision)
+        except Exception as err:  # any failure (store, drawing) is said, never ends unseen
+            log.error("report charts of %s not drawn (retrying in %.0fs): %s",
+                      cluster or "all clusters", self._retry, err)  # fmt: skip
+            with self._lock:
+                self._failed[cluster] = (self._clock(), f"{type(err).__name__}: {err}")
+        else:
+            with self._lock:
+                self._kept[cluster] = (self._clock(), made)
+                self._took[cluster] = self._clock() - started
+                self._failed.pop(cluster, None)
+        finally:
+            with self._lock:
+                self._running.pop(cluster, None)
 
 
 def _token(revision: tuple[Any, ...]) -> str:

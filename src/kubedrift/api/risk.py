@@ -5,16 +5,24 @@ budget, so no request waits for it: `RiskCache.get()` answers with the last tabl
 (None while the first is being made) and, when that table is older than `ttl`, starts one
 refresh in a background thread. A refresh that fails
 keeps the last good table, logs once per failure and says why in `status()`; the next
-request after `retry` seconds tries again, so the cache recovers by itself.
+request after `retry` seconds tries again, so the cache recovers by itself. A refresh on a
+store unchanged since the last table (`FindingBrowser.revision`: newest episode, value
+change and scan) keeps that table: the same inputs train the same model, so an idle store
+costs three index lookups every `ttl`, not a training. The dashboard trains in a child
+process (`ChildAssess`, as the overview's charts are drawn): a training in a thread of the
+server held the interpreter lock for seconds, and every request answered meanwhile waited
+for it (the first overview with 100,000 findings took 2.7 s).
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from kubedrift.model import InputError
 from kubedrift.predict.assess import assess_store
@@ -39,6 +47,56 @@ class RiskStatus:
     error: str | None = None
 
 
+Assess = Callable[[SqlStore], RiskTable]
+"""Makes a store's table: `assess_store` here, or a `ChildAssess`."""
+
+
+def _in_process(store: SqlStore) -> RiskTable:
+    return assess_store(store)  # looked up at each call
+
+
+class ChildAssess:
+    """`assess_store` in a spawned child process of its own, one per refresh (see
+    `kubedrift.api.reportview.ChildDrawer`, which draws the charts the same way)."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+
+    def __call__(self, store: SqlStore) -> RiskTable:
+        """The child's table; any failure there is raised here."""
+        context = multiprocessing.get_context("spawn")
+        receiver, sender = context.Pipe(duplex=False)
+        child = context.Process(
+            target=_assess_child, args=(sender, self._url), name="kubedrift-risk", daemon=True
+        )
+        child.start()
+        sender.close()
+        try:
+            status, value = receiver.recv()
+        except EOFError as err:
+            child.join(5)
+            raise RuntimeError(f"the risk process ended (exit code {child.exitcode})") from err
+        finally:
+            receiver.close()
+        child.join(5)
+        if status != "ok":
+            raise RuntimeError(value)
+        assert isinstance(value, RiskTable)
+        return value
+
+
+def _assess_child(sender: Any, url: str) -> None:
+    from kubedrift.store.readonly import open_existing
+
+    try:
+        with open_existing(url) as store:
+            sender.send(("ok", assess_store(store)))
+    except Exception as err:  # said to the parent, which logs it and retries later
+        sender.send(("error", f"{type(err).__name__}: {err}"))
+    finally:
+        sender.close()
+
+
 class RiskCache:
     """The store's `RiskTable`, refreshed in the background (see the module docstring)."""
 
@@ -49,8 +107,10 @@ class RiskCache:
         ttl: float = TTL,
         retry: float = RETRY,
         clock: Callable[[], float] = time.monotonic,
+        assess: Assess = _in_process,
     ) -> None:
         self._store = store
+        self._assess = assess
         self._ttl, self._retry, self._clock = ttl, retry, clock
         self._lock = threading.Lock()
         self._table: RiskTable | None = None
@@ -58,6 +118,7 @@ class RiskCache:
         self._failed_at: float | None = None
         self._error: str | None = None
         self._running: threading.Thread | None = None
+        self._revision: tuple[object, ...] | None = None  # the store's, of `_table`
 
     def get(self) -> RiskTable | None:
         """The latest table (None until the first is made); starts a refresh when due."""
@@ -93,12 +154,18 @@ class RiskCache:
 
     def _refresh(self) -> None:
         try:
-            table = assess_store(self._store)
+            revision = self._store.browse().revision()
+            if self._table is not None and revision == self._revision:
+                with self._lock:
+                    self._made = self._clock()
+                return
+            table = self._assess(self._store)
         except Exception as err:  # any failure (store, model) is said, never ends unseen
             self._failed(err)
         else:
             with self._lock:
                 self._table, self._made = table, self._clock()
+                self._revision = revision
                 self._failed_at, self._error = None, None
         finally:
             with self._lock:

@@ -19,10 +19,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from kubedrift.api import documents as docs
 from kubedrift.api.actions import planned_action
 from kubedrift.api.auth import Authorizer, Decision, Verb, bearer_token
+from kubedrift.api.memo import RevisionMemo
 from kubedrift.api.params import days, finding_query
 from kubedrift.api.risk import RiskCache, risk_of, risk_summary, table_json, top_limit
 from kubedrift.predict.risk import RiskTable
 from kubedrift.store import HistoryFilter, SqlStore, StoredFinding
+from kubedrift.store.browse import Overview
 
 Text = Annotated[str | None, Query()]
 bearer = HTTPBearer(auto_error=False, description="A Kubernetes token (TokenReview)")
@@ -38,6 +40,14 @@ class Refused(Exception):
 
 class NotFound(Exception):
     """No such finding (404)."""
+
+
+class Unavailable(Exception):
+    """Not ready yet (503 with `Retry-After`): the overview's charts being drawn."""
+
+    def __init__(self, message: str, retry_after: str) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 def guard(authorizer: Authorizer, verb: Verb) -> Callable[..., Awaitable[None]]:
@@ -63,6 +73,12 @@ def api_router(
     router = APIRouter(prefix="/api/v1", dependencies=[Depends(guard(authorizer, Verb.LIST))])
     browser = store.browse()
     risks = risks or RiskCache(store)
+    memo = RevisionMemo(browser)
+
+    def overview_of(cluster: str | None, now: datetime, days_: int = 14) -> Overview:
+        """The overview's figures depend on the store and the UTC day only: kept per revision."""
+        key = ("overview", cluster, now.date(), days_)
+        return memo.get(key, lambda: browser.overview(cluster, now, days_))
 
     @router.get("/findings", summary="A page of findings (episodes), newest first")
     def findings(
@@ -128,7 +144,7 @@ def api_router(
     def timeline(
         cluster: Text = None, days_: Annotated[str | None, Query(alias="days")] = None
     ) -> JSONResponse:
-        overview = browser.overview(cluster, _now(), days(days_, 14))
+        overview = overview_of(cluster, _now(), days(days_, 14))
         return JSONResponse(
             docs.document(cluster=cluster, days=docs.overview_json(overview)["days"])
         )
@@ -144,12 +160,16 @@ def api_router(
         now = _now()
         window = days(days_, 30)
         since = now - timedelta(days=window)
-        filters = HistoryFilter(cluster, namespace or None, kind or None, pool or None, since=since)
+        # Read from the hour before `since` and kept per revision; `stats(since, now)` then
+        # drops the earlier resolutions and ages the open episodes: exactly `store.stats`.
+        hour = since.replace(minute=0, second=0, microsecond=0)
+        filters = HistoryFilter(cluster, namespace or None, kind or None, pool or None, since=hour)
+        groups = memo.get(("stats", filters), lambda: store.stats_groups(filters))
         return JSONResponse(
             docs.document(
                 window_days=window,
-                overview=docs.overview_json(browser.overview(cluster, now)),
-                episodes=docs.stats_json(store.stats(filters, now=now)),
+                overview=docs.overview_json(overview_of(cluster, now)),
+                episodes=docs.stats_json(groups.stats(since, now)),
             )
         )
 

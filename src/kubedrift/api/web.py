@@ -22,10 +22,11 @@ from kubedrift.api import charts, reportview
 from kubedrift.api.auth import Authorizer, Verb
 from kubedrift.api.diffview import ABSENT, side_by_side
 from kubedrift.api.documents import iso
+from kubedrift.api.memo import RevisionMemo
 from kubedrift.api.params import finding_query
 from kubedrift.api.recent import Recent
 from kubedrift.api.risk import RiskCache, risk_bars
-from kubedrift.api.routes import NotFound, finding_parts, guard
+from kubedrift.api.routes import NotFound, Unavailable, finding_parts, guard
 from kubedrift.model import JSON, MISSING, Category, Severity
 from kubedrift.report.html import span, when
 from kubedrift.store import SqlStore
@@ -60,7 +61,9 @@ def web_router(
     risks = risks or RiskCache(store)
     env = templates()
     menus = Recent()
-    report_cache = reportview.ChartCache(store)
+    memo = RevisionMemo(browser)
+    report_cache = reportview.ChartCache(store, drawer=reportview.ChildDrawer(store.connect_url()))
+    report_cache.warm()  # drawn before the first overview asks (in the background)
 
     def render(name: str, request: Request, cluster: str | None, **context: Any) -> HTMLResponse:
         page = env.get_template(name).render(
@@ -73,8 +76,12 @@ def web_router(
 
     @router.get("/", response_class=HTMLResponse, include_in_schema=False)
     def overview(request: Request, cluster: Text = None) -> HTMLResponse:
-        summary = browser.overview(cluster or None, datetime.now(UTC))
-        report = report_cache.get(cluster or None) if reportview.available() else None
+        now = datetime.now(UTC)  # figures of the store and the UTC day: kept per revision
+        key = ("overview", cluster or None, now.date())
+        summary = memo.get(key, lambda: browser.overview(cluster or None, now))
+        drawn = reportview.available()
+        report = report_cache.get(cluster or None) if drawn else None
+        preparing = drawn and report is None
         return render(
             "overview.html",
             request,
@@ -84,6 +91,9 @@ def web_router(
             critical=summary.open_by_severity.get(Severity.CRITICAL, 0),
             **_risk_context(risks, cluster),
             report=report,
+            preparing=preparing,
+            refresh_after=reportview.PREPARING_RETRY if preparing else None,
+            chart_error=report_cache.error(cluster or None) if preparing else None,
             missing=reportview.MISSING,
             chart_url=lambda key: (
                 _url(f"/charts/{key}.svg", [("cluster", cluster or ""), ("rev", report.revision)])
@@ -97,7 +107,11 @@ def web_router(
         """One of the overview's report charts, as an SVG document (from the cache)."""
         if not reportview.available():
             raise NotFound(reportview.MISSING)
-        image = report_cache.get(cluster or None).chart(key)
+        drawn = report_cache.get(cluster or None)
+        if drawn is None:  # still being drawn: ask again shortly (RFC 9110 Retry-After)
+            retry = str(reportview.PREPARING_RETRY)
+            raise Unavailable("the report's charts are being drawn", retry)
+        image = drawn.chart(key)
         if image is None:
             raise NotFound(f"no chart {key!r}")
         # matplotlib styles its SVG with <style> and style attributes; an SVG shown by <img>

@@ -107,6 +107,13 @@ class HistoryIndex:
             groups[group].append(entity)
         self._groups = {g: _group_track(self._tracks, members) for g, members in groups.items()}
         self._sorted = sorted(self._tracks)
+        # the entities in order with what a row needs, looked up once: hashing an Entity
+        # (five strings) on every row of every cutoff cost a fifth of the table
+        self._members = [
+            (i, k, self._tracks[k], self._group_of[k]) for i, k in enumerate(self._sorted)
+        ]
+        self._pasts: dict[tuple[int, int], _Past] = {}
+        self._bases: dict[float, list[_Base]] = {}
 
     def entities(self, cutoff: datetime) -> list[Entity]:
         """Entities known before `cutoff` (first onset before it), sorted."""
@@ -121,48 +128,119 @@ class HistoryIndex:
         """The feature rows of every entity known before `cutoff`."""
         hours = self._check(cutoff)
         h = horizon.total_seconds() / 3600.0
-        groups: dict[str, tuple[tuple[float, ...], float]] = {}  # once per group and cutoff
-        return [self._row(entity, cutoff, hours, h, groups) for entity in self.entities(cutoff)]
+        bases = self._bases.get(hours)
+        if bases is None:  # kept: the other horizon's table at this cutoff shares them
+            bases = self._bases[hours] = self._base_rows(hours)
+        weekday = _weekday_share(hours, h)
+        return [self._row(base, cutoff, hours, h, weekday) for base in bases]
 
     def _check(self, cutoff: datetime) -> float:
         if cutoff > self.window.cutoff:
             raise ValueError(f"{cutoff.isoformat()} is after the window's cutoff")
         return _hours(cutoff)
 
+    def _base_rows(self, now: float) -> list[_Base]:
+        """What the rows at a cutoff share whatever the horizon (all but three values)."""
+        groups: dict[str, tuple[tuple[float, ...], float]] = {}  # once per group
+        out = []
+        for i, entity, track, name in self._members:
+            if track.onsets[0] >= now:
+                continue
+            n = bisect.bisect_left(track.onsets, now)
+            if name not in groups:
+                group = self._groups[name]
+                groups[name] = (_group_features(group, now), _group_rate(group, now))
+            grp, group_rate = groups[name]
+            own = _own_features(track, n, now)
+            out.append(_Base(i, entity, track, n, own, grp, group_rate))
+        return out
+
     def _row(
-        self,
-        entity: Entity,
-        cutoff: datetime,
-        now: float,
-        horizon: float,
-        groups: dict[str, tuple[tuple[float, ...], float]],
+        self, base: _Base, cutoff: datetime, now: float, horizon: float, weekday: float
     ) -> FeatureRow:
-        track = self._tracks[entity]
-        n = bisect.bisect_left(track.onsets, now)
-        past = track.episodes[:n]
-        name = self._group_of[entity]
-        if name not in groups:
-            groups[name] = (
-                _group_features(self._groups[name], now),
-                _group_rate(self._groups[name], now),
-            )
-        grp, group_rate = groups[name]
-        own = _own_features(track, n, now, horizon)
-        hazard = _hazard(track.onsets[:n], now, group_rate, horizon)
-        rules = frozenset(e.rule for e in past)
-        kinds = (
+        track, n = base.track, base.n
+        past = self._past(base.member, base.entity, track, n)
+        own = base.own
+        exposure_weeks = max((now - track.onsets[0]) / HOURS_PER_WEEK, 1.0)
+        seasonal = _seasonal(track.onsets[:n], now, horizon) / exposure_weeks
+        hazard = _hazard(track.onsets[:n], now, base.group_rate, horizon)
+        human, controller = past.shares
+        return FeatureRow(
+            base.entity,
+            cutoff,
+            (
+                *own[:6],
+                seasonal,
+                human,
+                controller,
+                human * weekday,
+                float(past.paths),
+                own[6],
+                *base.grp,
+                *past.kinds,
+                hazard,
+            ),
+            past.likely,
+            past.rules,
+            past.pool,
+        )
+
+    def _past(self, member: int, entity: Entity, track: _Track, n: int) -> _Past:
+        """What an entity's first `n` episodes say whatever the cutoff: computed once per
+        (entity, n) and shared by every cutoff and horizon with the same past (training
+        tables take ~25 cutoffs per horizon, and most entities' pasts do not change
+        between them)."""
+        key = (member, n)
+        found = self._pasts.get(key)
+        if found is None:
+            found = self._pasts[key] = _past_of(entity, track.episodes[:n])
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Base:
+    """One entity's values at one cutoff that every horizon shares."""
+
+    member: int  # its place in the index's sorted entities
+    entity: Entity
+    track: _Track
+    n: int  # its episodes before the cutoff
+    own: tuple[float, ...]
+    grp: tuple[float, ...]
+    group_rate: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Past:
+    """The cutoff-independent part of a row: it depends only on which episodes are past."""
+
+    shares: tuple[float, float]  # human, controller
+    paths: int
+    kinds: tuple[float, float, float]
+    likely: tuple[tuple[str, float], ...]
+    rules: frozenset[str]
+    pool: str | None
+
+
+def _past_of(entity: Entity, past: tuple[Episode, ...]) -> _Past:
+    n = len(past)
+    managers = [e.manager for e in past]
+    rules = frozenset(e.rule for e in past)
+    return _Past(
+        (
+            sum(is_human(m) for m in managers) / n,
+            sum(m is not None and not is_human(m) for m in managers) / n,
+        ),
+        len({e.path for e in past}),
+        (
             1.0 if entity.is_node else 0.0,
             1.0 if NodeRule.PEER_MISMATCH in rules else 0.0,
             sum(e.category == "workload" for e in past) / n,
-        )
-        return FeatureRow(
-            entity,
-            cutoff,
-            (*own, *grp, *kinds, hazard),
-            _likely_paths(past),
-            rules,
-            next((e.pool for e in reversed(past) if e.pool), None),
-        )
+        ),
+        _likely_paths(past),
+        rules,
+        next((e.pool for e in reversed(past) if e.pool), None),
+    )
 
 
 def _track(episodes: list[Episode]) -> _Track:
@@ -204,19 +282,20 @@ def _count_since(onsets: tuple[float, ...], n: int, start: float) -> int:
     return n - bisect.bisect_left(onsets, start, 0, n)
 
 
-def _own_features(track: _Track, n: int, now: float, horizon: float) -> tuple[float, ...]:
-    onsets, past = track.onsets, track.episodes[:n]
+def _own_features(track: _Track, n: int, now: float) -> tuple[float, ...]:
+    """The entity's own features that do not depend on the horizon or on which episodes
+    are past (those are `_Past`): `onsets_1d` … `rate_per_week`, `log_mean_duration_h`."""
+    onsets, ends = track.onsets, track.ends
     exposure_weeks = max((now - onsets[0]) / HOURS_PER_WEEK, 1.0)
-    open_now = sum(1 for end in track.ends[:n] if end is None or end >= now)
-    durations = [
-        end - o
-        for o, end in zip(onsets[:n], track.ends[:n], strict=True)
-        if end is not None and end < now
-    ]
-    managers = [e.manager for e in past]
-    human = sum(is_human(m) for m in managers) / n
-    controller = sum(m is not None and not is_human(m) for m in managers) / n
-    weekday_share = _weekday_share(now, horizon)
+    open_now = False
+    total = 0.0
+    ended = 0
+    for o, end in zip(onsets[:n], ends[:n], strict=True):
+        if end is None or end >= now:
+            open_now = True
+        else:
+            total += end - o
+            ended += 1
     return (
         math.log1p(_count_since(onsets, n, now - 24)),
         math.log1p(_count_since(onsets, n, now - 24 * 7)),
@@ -224,12 +303,7 @@ def _own_features(track: _Track, n: int, now: float, horizon: float) -> tuple[fl
         math.log1p(now - onsets[n - 1]),
         1.0 if open_now else 0.0,
         n / exposure_weeks,
-        _seasonal(onsets[:n], now, horizon) / exposure_weeks,
-        human,
-        controller,
-        human * weekday_share,
-        float(len({e.path for e in past})),
-        math.log1p(sum(durations) / len(durations)) if durations else 0.0,
+        math.log1p(total / ended) if ended else 0.0,
     )
 
 

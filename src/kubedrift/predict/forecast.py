@@ -42,9 +42,14 @@ class Forecast:
     predictions: tuple[Prediction, ...]
 
 
-def forecast(window: Window, horizon: timedelta, scorer: Scorer) -> Forecast:
-    """Rank every entity known at the window's cutoff by its risk within `horizon`."""
-    index = HistoryIndex(window)
+def forecast(
+    window: Window, horizon: timedelta, scorer: Scorer, index: HistoryIndex | None = None
+) -> Forecast:
+    """Rank every entity known at the window's cutoff by its risk within `horizon`.
+
+    `index`: the window's `HistoryIndex` when the caller forecasts several horizons (it
+    keeps what rows of different horizons share)."""
+    index = index or HistoryIndex(window)
     rows = index.table(window.cutoff, horizon)
     train_rows, truth = _training(index, window, horizon) if scorer.learns else ([], [])
     note = None

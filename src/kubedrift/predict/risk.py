@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 from kubedrift.predict import learned
 from kubedrift.predict.backtest import DAY, WEEK, horizon_label
+from kubedrift.predict.features import HistoryIndex
 from kubedrift.predict.forecast import Forecast, Prediction, forecast
 from kubedrift.predict.scorers import Hazard, Scorer
 from kubedrift.predict.window import Entity, Window
@@ -149,7 +150,8 @@ def assess(
     short = _too_short(window, min_history)
     if short is not None:
         return RiskTable(window.cutoff, notes=(short,))
-    made = [forecast(window, horizon, scorer()) for horizon in HORIZONS]
+    index = HistoryIndex(window)  # one for both horizons: their rows share most values
+    made = [forecast(window, horizon, scorer(), index) for horizon in HORIZONS]
     notes = [f"{horizon_label(f.horizon)}: {f.note}" for f in made if f.note]
     if any(f.model == "hazard" for f in made) and not learned.available():
         notes.insert(0, NO_SKLEARN)

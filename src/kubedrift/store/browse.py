@@ -15,7 +15,7 @@ import enum
 import itertools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -31,7 +31,7 @@ from kubedrift.store.errors import StoreError
 from kubedrift.store.filters import HistoryFilter
 from kubedrift.store.records import StoredFinding
 from kubedrift.store.schema import clusters, finding_changes, findings
-from kubedrift.store.textsearch import has_text_index, text_matches, worth_the_index
+from kubedrift.store.textsearch import TRIGRAM, has_text_index, text_matches, worth_the_index
 
 f = findings.c
 MAX_LIMIT = 500
@@ -83,13 +83,29 @@ class FindingQuery:
         )
 
 
+COUNT_UP_TO = 10_000
+"""Matches counted at most: beyond it a page says "10,000+" (`Page.total_is_exact` False)
+rather than read every match to count them, as Elasticsearch's `track_total_hits`
+(default 10,000, `"relation": "gte"`) and GitHub's search do. The count stops at the
+10,001st match, so on SQLite a text most findings hold costs ~10,000 rows, not 100,000
+(PostgreSQL's bitmap scan of the pg_trgm index still collects every match first)."""
+SCAN_ROWS = 10_000
+"""Rows a search no index can serve (one or two characters: no trigram) examines per page
+and for its count: the newest `SCAN_ROWS` rows the other filters select. A page that found
+fewer than its `limit` there still has a `next_cursor` (the rows below are not read yet)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Page:
-    """Episodes of one page, how many match in all, and the cursor of the next page."""
+    """Episodes of one page, how many match in all, and the cursor of the next page.
+
+    `total` is exact when `total_is_exact`; otherwise a lower bound: `COUNT_UP_TO` (more
+    match) or the matches among the rows a short search examined (`SCAN_ROWS`)."""
 
     items: tuple[StoredFinding, ...]
     total: int
     next_cursor: int | None
+    total_is_exact: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,21 +179,29 @@ class FindingBrowser:
         return self._text_index
 
     def page(self, query: FindingQuery) -> Page:
-        """One page of matching episodes, newest first, and the count of all matches."""
+        """One page of matching episodes, newest first, and the (bounded) count of matches."""
         with self._reading() as connection:
             dialect, indexed = connection.dialect.name, self._indexed(connection)
             indexed = indexed and bool(query.text) and worth_the_index(connection, query.text or "")
             wanted = query_conditions(query, dialect, text_index=indexed)
-            count = select(func.count()).select_from(findings).where(*wanted)
-            total = connection.execute(count).scalar_one()
             paged = query_conditions(query, dialect, for_page=True, text_index=indexed)
+            count_floor = page_floor = None
+            if query.text and len(query.text) < TRIGRAM:  # no index can serve it: bounded
+                count_floor = _scan_floor(connection, query, None)
+                page_floor = _scan_floor(connection, query, query.after)
+            total, exact = _bounded_count(connection, wanted, count_floor)
             if query.after is not None:
                 paged.append(f.id < query.after)
+            if page_floor is not None:
+                paged.append(f.id >= page_floor)
             page = reads.episode_query().where(*paged).order_by(f.id.desc())
             rows = reads.stored_rows(connection, page.limit(query.limit + 1))
-        more = len(rows) > query.limit
         items = tuple(rows[: query.limit])
-        return Page(items, int(total), items[-1].id if more else None)
+        if len(rows) > query.limit:
+            cursor: int | None = items[-1].id
+        else:  # a bounded scan that found too few: the rows below its floor are still unread
+            cursor = page_floor
+        return Page(items, total, cursor, exact)
 
     def episode(self, finding_id: int) -> StoredFinding | None:
         """One episode by id (None when unknown)."""
@@ -315,6 +339,30 @@ def query_conditions(
     if query.text:
         wanted.append(text_matches(query.text, dialect, indexed=text_index))
     return wanted or [and_(True)]
+
+
+def _bounded_count(
+    connection: Connection, wanted: Sequence[ColumnElement[bool]], floor: int | None
+) -> tuple[int, bool]:
+    """Matches counted up to `COUNT_UP_TO` (from `floor` up when a scan is bounded), and
+    whether that is all of them."""
+    scope = [*wanted, f.id >= floor] if floor is not None else list(wanted)
+    some = select(f.id).where(*scope).limit(COUNT_UP_TO + 1).subquery()
+    found = int(connection.execute(select(func.count()).select_from(some)).scalar_one())
+    if found > COUNT_UP_TO:
+        return COUNT_UP_TO, False
+    return found, floor is None
+
+
+def _scan_floor(connection: Connection, query: FindingQuery, before: int | None) -> int | None:
+    """The lowest id of the newest `SCAN_ROWS` rows the query's other filters select (below
+    `before`), or None when there are no more than that: the whole scan is then bounded."""
+    others = query_conditions(replace(query, text=None), connection.dialect.name, for_page=True)
+    if before is not None:
+        others.append(f.id < before)
+    nth = select(f.id).where(*others).order_by(f.id.desc()).offset(SCAN_ROWS - 1).limit(1)
+    found = connection.execute(nth).scalar()
+    return None if found is None else int(found)
 
 
 def _open_nodes(cluster: str | None) -> list[ColumnElement[bool]]:

@@ -35,7 +35,7 @@ def open_existing(location: str) -> SqlStore:
         engine.dispose()
         raise
     if revision == head_revision():
-        return SqlStore(engine, where)
+        return SqlStore(engine, where, location)
     engine.dispose()
     if revision is None:
         raise StoreError("not a kubedrift timeline store (it has no schema)", where=where)

@@ -36,17 +36,19 @@ from kubedrift.store.migrate import upgrade_to_head
 from kubedrift.store.records import ScanDelta, StoredFinding, ValueChange
 from kubedrift.store.schema import SECRET_HASH_KEY
 from kubedrift.store.stats import TimelineStats
-from kubedrift.store.stats_sql import sql_stats
+from kubedrift.store.stats_sql import StatsGroups, read_groups, sql_stats
 from kubedrift.store.suppressions import StoredSuppression
 
 
 class SqlStore:
     """The timeline in a SQL database, through SQLAlchemy Core."""
 
-    def __init__(self, engine: Engine, where: str) -> None:
-        """Wrap an engine whose database is already at the newest schema (see `open`)."""
+    def __init__(self, engine: Engine, where: str, location: str | None = None) -> None:
+        """Wrap an engine whose database is already at the newest schema (see `open`);
+        `location`: the path or URL it was opened from (`connect_url`)."""
         self._engine = engine
         self.where = where
+        self._location = location
 
     @classmethod
     def open(cls, location: str) -> SqlStore:
@@ -60,7 +62,15 @@ class SqlStore:
             except BaseException:
                 engine.dispose()
                 raise
-        return cls(engine, where)
+        return cls(engine, where, location)
+
+    def connect_url(self) -> str:
+        """The database URL this store reads, password included: for opening the same store
+        in a child process (the dashboard's chart drawing). Never log or show it (`where`
+        is the redacted form)."""
+        if self._location is not None:  # a read-only engine's URL is SQLite's `file:` form
+            return self._location
+        return self._engine.url.render_as_string(hide_password=False)
 
     def record_scan(
         self,
@@ -99,6 +109,12 @@ class SqlStore:
         """See `Store.stats`: added up by the database (stats_sql.py), not row by row."""
         with _translated(self.where), reading(self._engine) as connection:
             return sql_stats(connection, filters, now or datetime.now(UTC))
+
+    def stats_groups(self, filters: HistoryFilter = ALL) -> StatsGroups:
+        """The grouped episodes behind `stats` (stats_sql.py), for callers that keep them
+        per store revision and age them per request (`StatsGroups.stats(since, now)`)."""
+        with _translated(self.where), reading(self._engine) as connection:
+            return read_groups(connection, filters)
 
     def secret_hash_key(self) -> bytes:
         """See `Store.secret_hash_key`: made by the migration that created `settings`."""

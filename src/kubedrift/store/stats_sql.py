@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -52,6 +53,46 @@ def sql_stats(connection: Connection, filters: HistoryFilter, now: datetime) -> 
     Open and resolved episodes are read apart: `since` keeps every open episode and the
     resolved ones from `since` on (`HistoryFilter`).
     """
+    return read_groups(connection, filters).stats(filters.since, now)
+
+
+@dataclass(frozen=True, slots=True)
+class StatsGroups:
+    """What the database returns for the statistics, before `now` ages the open episodes.
+
+    Kept by the API per store revision (`kubedrift.api.memo`): `stats(since, now)` gives the
+    exact figures for any `now` and any `since` at or after the one they were read with.
+    """
+
+    since: datetime | None
+    open_only: bool
+    severities: dict[str, int]
+    opened: tuple[tuple[datetime, int, int], ...]
+    """(first_seen, episodes, reopened ones) of the open episodes."""
+    resolved: tuple[tuple[datetime, datetime, int, int], ...]
+    """(resolved_at, first_seen, episodes, reopened ones), `resolved_at >= since`."""
+
+    def stats(self, since: datetime | None, now: datetime) -> TimelineStats:
+        """The figures for `since` (not before the groups' own) and `now`."""
+        if self.since is not None and (since is None or since < self.since):
+            raise ValueError("these groups were read from a later `since`")
+        ages = [(now - first, n, again) for first, n, again in self.opened]
+        spans = [
+            (end - first, n, again)
+            for end, first, n, again in self.resolved
+            if since is None or end >= since
+        ]
+        return TimelineStats(
+            episodes=sum(n for _, n, _ in ages) + sum(n for _, n, _ in spans),
+            reopened=sum(r for _, _, r in ages) + sum(r for _, _, r in spans),
+            open_by_severity={s: self.severities.get(s.value, 0) for s in reversed(Severity)},
+            time_to_resolve=weighted_summary((d, n) for d, n, _ in spans),
+            open_age=weighted_summary((d, n) for d, n, _ in ages),
+        )
+
+
+def read_groups(connection: Connection, filters: HistoryFilter) -> StatsGroups:
+    """The grouped episodes behind `sql_stats` (see the module docstring)."""
     base = reads.conditions(dataclasses.replace(filters, since=None, open_only=False))
     open_rows = [*base, f.resolved_at.is_(None)]
     ended = f.resolved_at.is_not(None) if filters.since is None else f.resolved_at >= filters.since
@@ -60,22 +101,16 @@ def sql_stats(connection: Connection, filters: HistoryFilter, now: datetime) -> 
     severities = {str(s): int(n) for s, n in connection.execute(by_severity)}
     opened = select(f.first_seen, func.count(), reopened).where(*open_rows)
     opened = _hinted(opened, OPEN_INDEX).group_by(f.first_seen)
-    ages = [(now - first, int(n), int(again)) for first, n, again in connection.execute(opened)]
-    spans: list[tuple[timedelta, int, int]] = []
+    ages = tuple((first, int(n), int(again)) for first, n, again in connection.execute(opened))
+    spans: tuple[tuple[datetime, datetime, int, int], ...] = ()
     if not filters.open_only:
         resolved = select(f.resolved_at, f.first_seen, func.count(), reopened).where(*base, ended)
         resolved = _hinted(resolved, RESOLVED_INDEX).group_by(f.resolved_at, f.first_seen)
-        spans = [
-            (end - first, int(n), int(again))
+        spans = tuple(
+            (end, first, int(n), int(again))
             for end, first, n, again in connection.execute(resolved)
-        ]
-    return TimelineStats(
-        episodes=sum(n for _, n, _ in ages) + sum(n for _, n, _ in spans),
-        reopened=sum(r for _, _, r in ages) + sum(r for _, _, r in spans),
-        open_by_severity={s: severities.get(s.value, 0) for s in reversed(Severity)},
-        time_to_resolve=weighted_summary((d, n) for d, n, _ in spans),
-        open_age=weighted_summary((d, n) for d, n, _ in ages),
-    )
+        )
+    return StatsGroups(filters.since, filters.open_only, severities, ages, spans)
 
 
 def _hinted(query: Select[Any], index: str) -> Select[Any]:
