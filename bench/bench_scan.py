@@ -18,7 +18,8 @@ Each is compared with the floor of just reading the same bytes, measured in the 
 (issue 18.1): `json.load` with the garbage collector off, and `msgspec.json.decode`, each in
 a fresh interpreter; `json.load` with the collector on is printed only as a reference.
 Every run is a fresh process (interpreter start-up included on all sides), measured by a
-wrapper process so peak RSS is that command's own. Medians are printed, never asserted.
+wrapper process so peak RSS and CPU time (user + system) are that command's own. Medians
+are printed, never asserted; on a loaded machine the CPU-time ratio is the steadier one.
 """
 
 from __future__ import annotations
@@ -52,8 +53,9 @@ def _measure_here(argv: list[str]) -> None:
     wall = time.perf_counter() - start
     if done.returncode not in (0, 2):
         raise SystemExit(done.stderr.decode())
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(json.dumps({"wall": wall, "peak_mb": peak, "code": done.returncode}))
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = usage.ru_utime + usage.ru_stime
+    print(json.dumps({"wall": wall, "cpu": cpu, "peak_mb": usage.ru_maxrss / 1024}))
 
 
 def floor_argvs(*paths: Path) -> dict[str, list[str]]:
@@ -79,19 +81,21 @@ def compare(
     floor (GC off) and kubedrift's peak RSS are returned, the ratio to every floor printed."""
     measured = {label: [measure(argv) for _ in range(runs)] for label, argv in floors.items()}
     o = [measure(ours) for _ in range(runs)]
-    ow = statistics.median(r["wall"] for r in o)
+    ow, oc = (statistics.median(r[k] for r in o) for k in ("wall", "cpu"))
     print(f"{name}:")
     print(
         f"  kubedrift                      {ow:7.2f} s   peak {_peak(o):7.0f} MiB"
-        f"   {objects / ow:,.0f} objects/s"
+        f"   {objects / ow:,.0f} objects/s   cpu {oc:6.2f} s"
     )
     ratios = {}
     for label, results in measured.items():
-        wall = statistics.median(r["wall"] for r in results)
+        wall, cpu = (statistics.median(r[k] for r in results) for k in ("wall", "cpu"))
         ratios[label] = ow / wall
+        # CPU seconds (user + system) too: on a loaded 2-core machine the wall time of the
+        # longer process grows with the load more than the floor's, and the CPU time less.
         print(
             f"  {label:30} {wall:7.2f} s   peak {_peak(results):7.0f} MiB"
-            f"   kubedrift at {ow / wall:5.2f}x"
+            f"   kubedrift at {ow / wall:5.2f}x   cpu {cpu:6.2f} s ({oc / cpu:5.2f}x)"
         )
     print(f"  (medians of {runs} runs; load average {_load()})")
     return ratios["json.load, GC off (floor)"], _peak(o)
