@@ -79,8 +79,14 @@ def compare(
 ) -> tuple[float, float]:
     """Median wall and peak RSS of kubedrift and each floor; the ratio to the json.load
     floor (GC off) and kubedrift's peak RSS are returned, the ratio to every floor printed."""
-    measured = {label: [measure(argv) for _ in range(runs)] for label, argv in floors.items()}
-    o = [measure(ours) for _ in range(runs)]
+    # Interleaved (each floor, then kubedrift, run after run): measured one after the other,
+    # a change of the machine's load between the floors and kubedrift moved the ratio 4x.
+    measured: dict[str, list[dict[str, float]]] = {label: [] for label in floors}
+    o = []
+    for _ in range(runs):
+        for label, argv in floors.items():
+            measured[label].append(measure(argv))
+        o.append(measure(ours))
     ow, oc = (statistics.median(r[k] for r in o) for k in ("wall", "cpu"))
     print(f"{name}:")
     print(
