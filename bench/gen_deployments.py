@@ -10,7 +10,12 @@ webhook injected, replicas an HPA scaled), so a diff that gets those wrong repor
     python bench/gen_deployments.py --count 20000 --out /tmp/kubedrift-bench
     # writes desired.json and live.json (kubectl `List`s) and drifted.txt
 
-Shared by the diff benchmark and the CLI benchmark.
+Shared by the diff benchmark and the CLI benchmark. Fast enough for 100,000 pairs (~1.8 GB)
+in well under a minute: the pairs are streamed to the files one at a time (never a whole
+List in memory), each encoded by msgspec and indented by `msgspec.json.format`, which gives
+the bytes `json.dumps(indent=...)` gives (kubectl's own layout) at C speed; and the
+fieldsV1 set of kubectl's apply, which depends only on the shape of an object (its field
+names and list keys, never its values), is built once per shape.
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ from __future__ import annotations
 import argparse
 import json
 import random
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import msgspec
 
@@ -83,22 +89,55 @@ def generate(
     n: int = 20_000, seed: int = 7, drift_ratio: float = 0.01
 ) -> tuple[Obj, Obj, list[str]]:
     """(desired List, live List, sorted `namespace/name` of the drifted objects)."""
-    rng = random.Random(seed)
-    drifted = set(rng.sample(range(n), round(n * drift_ratio)))
     desired_items, live_items, names = [], [], []
-    for i in range(n):
-        drift = DRIFTS[len(names) % len(DRIFTS)] if i in drifted else None
-        desired, live = make_pair(i, rng, drift)
+    for desired, live, drifted in pairs(n, seed, drift_ratio):
         desired_items.append(desired)
         live_items.append(live)
-        if drift is not None:
+        if drifted:
             names.append(f"{desired['metadata']['namespace']}/{desired['metadata']['name']}")
     return as_list(desired_items), as_list(live_items), sorted(names)
+
+
+def pairs(n: int, seed: int, drift_ratio: float) -> Iterator[tuple[Obj, Obj, bool]]:
+    """Each (desired, live, drifted) in turn, as `generate` lists them."""
+    rng = random.Random(seed)
+    drifted = set(rng.sample(range(n), round(n * drift_ratio)))
+    count = 0
+    for i in range(n):
+        drift = DRIFTS[count % len(DRIFTS)] if i in drifted else None
+        count += drift is not None
+        desired, live = make_pair(i, rng, drift)
+        yield desired, live, drift is not None
 
 
 def as_list(items: list[Obj]) -> Obj:
     """A `kubectl get -o json` List."""
     return {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}
+
+
+class ListWriter:
+    """Writes a List item by item, byte for byte as `json.dumps(as_list(items), indent=indent)`."""
+
+    def __init__(self, out: IO[bytes], indent: int) -> None:
+        self.out, self.indent, self.count = out, indent, 0
+        pad = b" " * indent
+        self.item_pad = b"\n" + pad * 2
+        out.write(b"{\n" + pad + b'"apiVersion": "v1",\n' + pad + b'"items": [')
+
+    def write(self, item: Obj) -> None:
+        """One item: formatted alone, then shifted two levels in (no raw newline is in a
+        JSON string, so every newline starts a line of the layout)."""
+        text = msgspec.json.format(msgspec.json.encode(item), indent=self.indent)
+        self.out.write((b"," if self.count else b"") + self.item_pad)
+        self.out.write(text.replace(b"\n", self.item_pad))
+        self.count += 1
+
+    def close(self) -> None:
+        """The List's closing lines."""
+        pad = b" " * self.indent
+        end = (b"\n" + pad + b"]") if self.count else b"]"
+        tail = b",\n" + pad + b'"kind": "List",\n' + pad + b'"metadata": {\n'
+        self.out.write(end + tail + pad * 2 + b'"resourceVersion": ""\n' + pad + b"}\n}")
 
 
 def make_pair(i: int, rng: random.Random, drift: tuple[str, str | None] | None) -> tuple[Obj, Obj]:
@@ -232,9 +271,12 @@ def served(applied: Obj, i: int, rng: random.Random, *, noise: bool) -> Obj:
     """
     live = clone(applied)
     apply_defaults(live)
-    if noise and i % 7 == 0:  # a webhook injected an env var desired never mentions
+    injected = noise and i % 7 == 0
+    if injected:  # a webhook injected an env var desired never mentions
         live["spec"]["template"]["spec"]["containers"][0]["env"].append(INJECTED_ENV)
-    entries = [csa_entry(live), revision_entry(), status_entry()]
+    # The fields of `person_written`'s sidecar and GPU placement, and the injected env var.
+    shape = (i % 3 == 0, i % 10 == 0, injected)
+    entries = [csa_entry(live, shape), revision_entry(), status_entry()]
     if noise and i % 20 == 1:  # an HPA scaled it through the scale subresource: not drift
         live["spec"]["replicas"] += rng.randrange(1, 6)
         entries.append(hpa_entry())
@@ -306,8 +348,22 @@ def element_key(item: Obj, name: str) -> str:
     return json.dumps(fields, sort_keys=True, separators=(",", ":"))
 
 
-def csa_entry(live: Obj) -> Obj:
-    """kubectl-client-side-apply: every field sent, plus the defaults filled on that request."""
+_CSA_BY_SHAPE: dict[tuple[bool, ...], Obj] = {}
+
+
+def csa_entry(live: Obj, shape: tuple[bool, ...]) -> Obj:
+    """kubectl-client-side-apply: every field sent, plus the defaults filled on that request.
+
+    Built once per `shape` and shared (the entries are only ever encoded, never changed):
+    the set names fields and list keys, never values, and which of them an object has is
+    told by `shape` (`served` says which choices of `person_written` and `served` shape it).
+    """
+    if shape not in _CSA_BY_SHAPE:
+        _CSA_BY_SHAPE[shape] = _csa_entry(live)
+    return _CSA_BY_SHAPE[shape]
+
+
+def _csa_entry(live: Obj) -> Obj:
     owned = {
         "f:metadata": {
             "f:annotations": {".": {}, f"f:{LAST_APPLIED}": {}},
@@ -388,12 +444,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--drift-ratio", type=float, default=0.01)
     parser.add_argument("--out", type=Path, default=Path("/tmp/kubedrift-bench"))
     args = parser.parse_args(argv)
-    desired, live, drifted = generate(args.count, args.seed, args.drift_ratio)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "desired.json").write_text(json.dumps(desired, indent=2))
-    (args.out / "live.json").write_text(json.dumps(live, indent=4))
-    (args.out / "drifted.txt").write_text("".join(f"{name}\n" for name in drifted))
+    drifted = write(args.out, args.count, args.seed, args.drift_ratio)
     print(f"wrote {args.count} pairs ({len(drifted)} drifted) to {args.out}")
+
+
+def write(out: Path, count: int, seed: int, drift_ratio: float) -> list[str]:
+    """Stream the pairs into desired.json (indent 2) and live.json (indent 4, as kubectl
+    prints), then drifted.txt last: its presence says the data is complete."""
+    names = []
+    with (out / "desired.json").open("wb") as d_file, (out / "live.json").open("wb") as l_file:
+        desired_list, live_list = ListWriter(d_file, 2), ListWriter(l_file, 4)
+        for desired, live, drifted in pairs(count, seed, drift_ratio):
+            desired_list.write(desired)
+            live_list.write(live)
+            if drifted:
+                names.append(f"{desired['metadata']['namespace']}/{desired['metadata']['name']}")
+        desired_list.close()
+        live_list.close()
+    (out / "drifted.txt").write_text("".join(f"{name}\n" for name in sorted(names)))
+    return sorted(names)
 
 
 if __name__ == "__main__":

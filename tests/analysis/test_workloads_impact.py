@@ -62,6 +62,32 @@ def test_gpus_come_from_requests_when_limits_name_none() -> None:
     assert workload.gpus == 2
 
 
+def test_pods_of_a_workload_are_made_once_in_ref_order_and_filtered_alike() -> None:
+    """Pods are made lazily (issue 18.2): each view must agree with the full, sorted list."""
+    objects = job_pods("train", ["n2", "n1", "n2", "n3"], gpus=2, hours=5)
+    (workload,) = build_model(reversed(objects)).workloads
+    on_n2 = workload.pods_on("n2")
+    named = workload.pods_where(lambda o: o["metadata"]["name"].endswith("-1"))
+    pods = workload.pods
+    assert [p.ref.name for p in pods] == sorted(p.ref.name for p in pods)
+    assert workload.pods is pods  # made once, then kept
+    assert on_n2 == tuple(p for p in pods if p.node == "n2")
+    assert named == tuple(p for p in pods if p.ref.name.endswith("-1"))
+    assert workload.pods_on("n2") == on_n2  # from the kept pods now
+    assert workload.gpus == sum(p.gpus for p in pods) == 8
+    assert workload.nodes == ("n1", "n2", "n3")
+
+
+def test_pods_on_a_node_include_node_agents_in_workload_order() -> None:
+    agent = owner_ref("apps/v1", "DaemonSet", "dcgm")
+    objects = [pod("dcgm-a", "n1", owner=agent), *job_pods("train", ["n1", "n2"])]
+    model = build_model(objects)
+    expected = tuple(p for w in model.workloads for p in w.pods if p.node == "n1")
+    assert model.pods_on("n1") == expected
+    assert {p.owner.kind for p in expected} == {"DaemonSet", "Job"}
+    assert [w.owner.kind for w in model.on_node("n1")] == ["Job"]
+
+
 # -- node drift impact ---------------------------------------------------------------------
 
 

@@ -210,3 +210,21 @@ def test_collector_stays_enabled_after_an_error(tmp_path: Path) -> None:
     with pytest.raises(InputError):
         load([path])
     assert gc.isenabled()
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        {"apiVersion": "apps/v1", "kind": "Job", "metadata": {"name": "a", "namespace": "n"}},
+        {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}},
+        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": 7, "namespace": 0}},
+        {"kind": "Pod", "metadata": None},
+        {"apiVersion": "x.io/v1beta1", "kind": None, "metadata": {"namespace": ""}},
+    ],
+)
+def test_objects_are_keyed_by_their_refs_pairing_key(obj: dict[str, Any]) -> None:
+    """The snapshot keys objects without building a ref each: the keys must not change."""
+    from kubedrift.cluster.snapshot import _pairing_key
+    from kubedrift.model import ref_of
+
+    assert _pairing_key(obj) == ref_of(obj).pairing_key()

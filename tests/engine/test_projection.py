@@ -142,6 +142,46 @@ def test_a_messy_fleet_scans_the_same(
     assert_same_findings(["--live", str(messy_fleet(tmp_path, seed))], monkeypatch)
 
 
+def _daemon_pod(node: str, namespace: str) -> Obj:
+    owner = {"apiVersion": "apps/v1", "kind": "DaemonSet", "name": "agent", "controller": True}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": f"agent-{node}", "namespace": namespace, "ownerReferences": [owner]},
+        "spec": {"nodeName": node, "containers": [{"name": "a", "image": "agent:latest"}]},
+        "status": {"phase": "Running", "startTime": NOW},
+    }
+
+
+@pytest.mark.parametrize("seed", [6, 7])
+def test_a_messy_fleet_with_gangs_and_node_agents_scans_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """PodGroups pick their members out of every workload's pods, and node agents' pods are
+    made only when asked for (issue 18.2): both must give what whole pods give."""
+    folder = messy_fleet(tmp_path, seed)
+    fleet = json.loads((folder / "a-fleet.json").read_text())
+    nodes = [i["metadata"]["name"] for i in fleet["items"] if i["kind"] == "Node"]
+    spaces = sorted({i["metadata"].get("namespace") or "default" for i in fleet["items"]})
+    groups = [
+        {
+            "apiVersion": "scheduling.volcano.sh/v1beta1",
+            "kind": "PodGroup",
+            "metadata": {"name": "g", "namespace": ns},
+            "spec": {"minMember": 50},
+            "status": {"phase": "Running"},
+        }
+        for ns in spaces
+    ]
+    ds = {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent"}}
+    agents = [_daemon_pod(n, "kube-system") for n in nodes]
+    extra = [*groups, {**ds, "metadata": {"name": "agent", "namespace": "kube-system"}}, *agents]
+    fleet["items"] += extra
+    (folder / "a-fleet.json").write_text(json.dumps(fleet))
+    out = assert_same_findings(["--live", str(folder)], monkeypatch)
+    assert any(f["rule"] == "gang-below-minimum" for f in out["findings"])
+
+
 def test_projected_pods_hold_only_what_rules_read_and_other_objects_are_whole(
     tmp_path: Path,
 ) -> None:

@@ -136,11 +136,12 @@ def _kueue_holder(pod: RunningPod, model: WorkloadModel) -> ObjectRef | None:
 def _podgroup(model: WorkloadModel, group: Mapping[str, Any], now: datetime) -> Iterator[Finding]:
     ref = ref_of(group)
     need = _int((group.get("spec") or {}).get("minMember"), 1)
+    # Only the group's members are made into `RunningPod`s (see `Workload.pods_where`).
     pods = [
         p
         for w in model.workloads
-        for p in w.pods
-        if p.ref.namespace == ref.namespace and _group_of(p.obj) == ref.name
+        for p in w.pods_where(lambda o: _group_of(o) == ref.name)
+        if p.ref.namespace == ref.namespace
     ]
     phase = (group.get("status") or {}).get("phase")
     if len(pods) < need and (pods or phase == "Running"):

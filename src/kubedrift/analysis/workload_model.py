@@ -22,8 +22,8 @@ hours since the pod's `status.startTime`, summed over the workload's pods.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -71,21 +71,48 @@ class RunningPod:
 
 
 @dataclass(frozen=True, slots=True)
+class _Member:
+    """A running pod as the model is built: what grouping, GPU and node counts need.
+
+    The `RunningPod` (start time, images, claims, its own ref) is made only when a rule
+    asks for the workload's pods: at 150,000 pods most are node agents no rule reads."""
+
+    obj: Mapping[str, Any]
+    node: str
+    gpus: int
+
+
+@dataclass(frozen=True, slots=True)
 class Workload:
-    """A top-level owner and its running pods."""
+    """A top-level owner and its running pods (made on first use, then kept)."""
 
     owner: ObjectRef
-    pods: tuple[RunningPod, ...]
+    gpus: int
+    """GPUs held by all running pods."""
+    nodes: tuple[str, ...]
+    """The distinct nodes the pods run on, sorted."""
+    _members: tuple[_Member, ...] = field(repr=False, compare=False)
+    _made: list[tuple[RunningPod, ...]] = field(default_factory=list, repr=False, compare=False)
 
     @property
-    def gpus(self) -> int:
-        """GPUs held by all running pods."""
-        return sum(p.gpus for p in self.pods)
+    def pods(self) -> tuple[RunningPod, ...]:
+        """The running pods, sorted by their refs."""
+        if not self._made:
+            self._made.append(_sorted_pods(self.owner, self._members))
+        return self._made[0]
 
-    @property
-    def nodes(self) -> tuple[str, ...]:
-        """The distinct nodes the pods run on, sorted."""
-        return tuple(sorted({p.node for p in self.pods}))
+    def pods_where(self, test: Callable[[Mapping[str, Any]], bool]) -> tuple[RunningPod, ...]:
+        """The running pods whose object passes `test`, in `pods` order; only those are
+        made when the others have not been."""
+        if self._made:
+            return tuple(p for p in self._made[0] if test(p.obj))
+        return _sorted_pods(self.owner, tuple(m for m in self._members if test(m.obj)))
+
+    def pods_on(self, node: str) -> tuple[RunningPod, ...]:
+        """The running pods on `node`, in `pods` order."""
+        if self._made:
+            return tuple(p for p in self._made[0] if p.node == node)
+        return _sorted_pods(self.owner, tuple(m for m in self._members if m.node == node))
 
     @property
     def multi_node(self) -> bool:
@@ -113,50 +140,62 @@ class WorkloadModel:
     workloads: tuple[Workload, ...]
     objects: Mapping[tuple[str, str, str], Mapping[str, Any]]
     """(kind, namespace, name) → object, for every object given."""
-    _by_kind: Mapping[str, tuple[Mapping[str, Any], ...]]
+    _by_kind: Mapping[str, list[tuple[str, str, str]]]
     _by_owner: Mapping[tuple[str, str, str], Workload]
     _by_node: Mapping[str, tuple[Workload, ...]]
+    _sorted: dict[str, tuple[Mapping[str, Any], ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def pods_on(self, node: str) -> tuple[RunningPod, ...]:
         """Every running pod on `node`, node agents included (what a drain must consider)."""
-        return tuple(p for w in self.workloads for p in w.pods if p.node == node)
+        return tuple(p for w in self.workloads if node in w.nodes for p in w.pods_on(node))
 
     def on_node(self, node: str) -> tuple[Workload, ...]:
         """Workloads (node agents left out) with at least one running pod on `node`."""
         return self._by_node.get(node, ())
 
     def of_kind(self, *kinds: str) -> tuple[Mapping[str, Any], ...]:
-        """Objects of the given kinds, in a stable order."""
-        return tuple(o for kind in kinds for o in self._by_kind.get(kind, ()))
+        """Objects of the given kinds, in a stable order (by namespace and name)."""
+        return tuple(o for kind in kinds for o in self._kind(kind))
+
+    def _kind(self, kind: str) -> tuple[Mapping[str, Any], ...]:
+        # Sorted when first asked for: rules ask for a few small kinds, never all 157k.
+        if kind not in self._sorted:
+            keys = sorted(self._by_kind.get(kind, ()))
+            self._sorted[kind] = tuple(self.objects[k] for k in keys)
+        return self._sorted[kind]
 
     def workload(self, owner: ObjectRef) -> Workload | None:
         """The running workload whose top-level owner is `owner` (by kind, namespace, name)."""
         return self._by_owner.get((owner.kind, owner.namespace or "", owner.name))
 
 
+Group = tuple[str, str, str | None, str]
+"""A top-level owner's (apiVersion, kind, namespace, name): `ObjectRef`'s order."""
+
+
 def build_model(objects: Iterable[Mapping[str, Any]]) -> WorkloadModel:
-    """Resolve every running pod among `objects` to its top-level owner."""
+    """Resolve every running pod among `objects` to its top-level owner.
+
+    One pass of plain dict lookups per pod (its key, phase, node, GPUs and owner walk);
+    a later object with the key of an earlier one replaces it, as in `objects`."""
     index: dict[tuple[str, str, str], Mapping[str, Any]] = {}
-    refs: dict[tuple[str, str, str], ObjectRef] = {}
     for obj in objects:
-        ref = ref_of(obj)
-        key = (ref.kind, ref.namespace or "", ref.name)
+        meta = obj.get("metadata") or {}
+        key = (
+            str(obj.get("kind") or ""),
+            str(meta.get("namespace") or ""),
+            str(meta.get("name") or ""),
+        )
         index[key] = obj
-        refs[key] = ref
-    grouped: dict[ObjectRef, list[RunningPod]] = defaultdict(list)
+    by_kind: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    grouped: dict[Group, list[_Member]] = defaultdict(list)
     for key, obj in index.items():
-        if key[0] == "Pod" and is_running(obj):
-            pod = _running_pod(obj, index, refs[key])
-            grouped[pod.owner].append(pod)
-    # Sorted by the refs' fields as tuples: the order `ObjectRef`'s generated comparison
-    # gives, without a Python-level __lt__ call per comparison (1.4 million at 150k pods).
-    workloads = tuple(
-        Workload(o, tuple(sorted(p, key=lambda x: _order(x.ref))))
-        for o, p in sorted(grouped.items(), key=lambda item: _order(item[0]))
-    )
-    by_kind: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    for key in sorted(index):
-        by_kind[key[0]].append(index[key])
+        by_kind[key[0]].append(key)
+        if key[0] == "Pod":
+            _group(obj, index, grouped)
+    workloads = tuple(_workload(g, grouped[g]) for g in sorted(grouped))
     by_node: dict[str, list[Workload]] = defaultdict(list)
     for w in workloads:
         if w.node_agent:
@@ -166,10 +205,44 @@ def build_model(objects: Iterable[Mapping[str, Any]]) -> WorkloadModel:
     return WorkloadModel(
         workloads=workloads,
         objects=index,
-        _by_kind={k: tuple(v) for k, v in by_kind.items()},
+        _by_kind=by_kind,
         _by_owner={(w.owner.kind, w.owner.namespace or "", w.owner.name): w for w in workloads},
         _by_node={n: tuple(ws) for n, ws in by_node.items()},
     )
+
+
+def _group(
+    pod: Mapping[str, Any],
+    index: Mapping[tuple[str, str, str], Mapping[str, Any]],
+    grouped: dict[Group, list[_Member]],
+) -> None:
+    """Add `pod`, when running, to its top-level owner's group."""
+    spec = pod.get("spec") or {}
+    node = spec.get("nodeName")
+    phase = (pod.get("status") or {}).get("phase")
+    if not (phase == "Running" or (phase == "Pending" and node)):
+        return
+    meta = pod.get("metadata") or {}
+    namespace = meta.get("namespace") or None
+    namespace = str(namespace) if namespace else None
+    top = _walk(pod, index, namespace or "")
+    if top is None:  # no owner: the pod is its own workload
+        kind, name = str(pod.get("kind") or ""), str(meta.get("name") or "")
+        top = (str(pod.get("apiVersion") or ""), kind, name)
+    gpus = sum(gpu_units(c) for c in spec.get("containers") or ())
+    grouped[(top[0], top[1], namespace, top[2])].append(_Member(pod, str(node or ""), gpus))
+
+
+def _workload(group: Group, members: list[_Member]) -> Workload:
+    nodes = tuple(sorted({m.node for m in members}))
+    return Workload(ObjectRef(*group), sum(m.gpus for m in members), nodes, tuple(members))
+
+
+def _sorted_pods(owner: ObjectRef, members: tuple[_Member, ...]) -> tuple[RunningPod, ...]:
+    # Sorted by the refs' fields as tuples: the order `ObjectRef`'s generated comparison
+    # gives, without a Python-level __lt__ call per comparison (1.4 million at 150k pods).
+    pods = (_running_pod(m, owner) for m in members)
+    return tuple(sorted(pods, key=lambda p: _order(p.ref)))
 
 
 def _order(ref: ObjectRef) -> tuple[str, str, str | None, str]:
@@ -219,19 +292,16 @@ def parse_time(value: Any) -> datetime | None:
     return moment if moment.tzinfo else None
 
 
-def _running_pod(
-    pod: Mapping[str, Any],
-    index: Mapping[tuple[str, str, str], Mapping[str, Any]],
-    ref: ObjectRef,
-) -> RunningPod:
+def _running_pod(member: _Member, owner: ObjectRef) -> RunningPod:
+    pod = member.obj
     spec = pod.get("spec") or {}
     status = pod.get("status") or {}
     containers = list(spec.get("containers") or ())
     return RunningPod(
-        ref=ref,
-        owner=top_owner(pod, index, ref),
-        node=str(spec.get("nodeName") or ""),
-        gpus=sum(gpu_units(c) for c in containers),
+        ref=ref_of(pod),
+        owner=owner,
+        node=member.node,
+        gpus=member.gpus,
         started=parse_time(status.get("startTime")),
         images=tuple(str(c.get("image") or "") for c in containers),
         image_ids=tuple(str(s.get("imageID") or "") for s in status.get("containerStatuses") or ()),
@@ -253,28 +323,33 @@ def top_owner(
 
     `ref` is `obj`'s own reference when the caller has it already."""
     current = ref or ref_of(obj)
-    node = obj
+    top = _walk(obj, index, current.namespace or "")
+    return current if top is None else ObjectRef(top[0], top[1], current.namespace, top[2])
+
+
+def _walk(
+    obj: Mapping[str, Any], index: Mapping[tuple[str, str, str], Mapping[str, Any]], namespace: str
+) -> tuple[str, str, str] | None:
+    """(apiVersion, kind, name) of the last controller owner up the chain; None when `obj`
+    has no owner. An owner not in `index` is named from the reference and ends the walk."""
+    top, node = None, obj
     for _ in range(_MAX_DEPTH):
         owner = _controller(node)
         if owner is None:
-            return current
-        current = ObjectRef(
-            str(owner.get("apiVersion") or ""),
-            str(owner.get("kind") or ""),
-            current.namespace,
-            str(owner.get("name") or ""),
-        )
-        found = index.get((current.kind, current.namespace or "", current.name))
+            return top
+        kind, name = str(owner.get("kind") or ""), str(owner.get("name") or "")
+        top = (str(owner.get("apiVersion") or ""), kind, name)
+        found = index.get((kind, namespace, name))
         if found is None:
-            return current
+            return top
         node = found
-    return current
+    return top
 
 
 def _controller(obj: Mapping[str, object]) -> OwnerReference | None:
     """The controlling owner reference, or the only one when none is marked controller."""
     refs = owner_references_of(obj)
-    controllers = [r for r in refs if r.get("controller")]
-    if controllers:
-        return controllers[0]
+    for r in refs:
+        if r.get("controller"):
+            return r
     return refs[0] if len(refs) == 1 else None

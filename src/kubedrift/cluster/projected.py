@@ -85,8 +85,11 @@ def _items(head: _RawList, location: Location, kinds: frozenset[str]) -> Iterato
     """Each item, validated and filled in from the List as `documents._list_items` does."""
     item_kind = str(head["kind"])[: -len("List")]
     api_version = head.get("apiVersion")
+    projected = True  # whether the item before was projected: Lists come grouped by kind
     for index, raw in enumerate(head["items"]):
-        item = _decode(raw, item_kind, api_version, kinds)
+        item = _decode(raw, item_kind, api_version, kinds, projected)
+        projected = not isinstance(item, _Whole)
+        item = item if projected else item.obj
         where = Location(location.path, None, index, location.line)
         if item_kind and isinstance(item, dict):
             # `kubectl get pods -o json` items carry neither; they are the list's.
@@ -97,14 +100,38 @@ def _items(head: _RawList, location: Location, kinds: frozenset[str]) -> Iterato
         yield SourcedObject(item, where)
 
 
-def _decode(raw: msgspec.Raw, item_kind: str, api_version: Any, kinds: frozenset[str]) -> Any:
-    """A core Pod projected (when asked for), anything else whole."""
+class _Whole:
+    """An item decoded whole (`_decode` says so to `_items`, which unwraps it)."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj: Any) -> None:
+        self.obj = obj
+
+
+def _decode(
+    raw: msgspec.Raw, item_kind: str, api_version: Any, kinds: frozenset[str], guess: bool
+) -> Any:
+    """A core Pod projected (when asked for), anything else whole (as a `_Whole`).
+
+    `guess` says whether the item is likely projected (the one before was): a List holds
+    its kinds in runs, so 5,000 Nodes are decoded once, whole, rather than first tried as a
+    projection each; an item that turns out to be a Pod is then decoded again, projected."""
+    if not guess:
+        whole = _WHOLE.decode(raw)
+        if not (isinstance(whole, dict) and _wanted(whole, item_kind, api_version, kinds)):
+            return _Whole(whole)
     try:
         pod = _POD.decode(raw)
     except _SKIP:
-        return _WHOLE.decode(raw)
-    kind = pod.get("kind", item_kind)
-    version = pod.get("apiVersion", api_version or None)
-    if kind in kinds and version == "v1":
+        return _Whole(_WHOLE.decode(raw))
+    if _wanted(pod, item_kind, api_version, kinds):
         return pod
-    return _WHOLE.decode(raw)
+    return _Whole(_WHOLE.decode(raw))
+
+
+def _wanted(obj: Any, item_kind: str, api_version: Any, kinds: frozenset[str]) -> bool:
+    """Whether a decoded item is a core object of a projected kind."""
+    kind = obj.get("kind", item_kind)
+    version = obj.get("apiVersion", api_version or None)
+    return kind in kinds and version == "v1"
