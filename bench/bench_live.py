@@ -4,18 +4,22 @@
     python bench/bench_live.py --counts 10000 --runs 3
 
 On a private test-bed apiserver (etcd + kube-apiserver v1.20.2, tests/support/apiserver.py)
-it creates `count` objects in 10 namespaces — half ConfigMaps, half Deployments, as
-`kubectl apply` leaves them (last-applied annotation, managedFields) — by parallel POSTs,
-changes 1% of them as another field manager would, and writes the same objects as the
-desired folder (generated under /tmp, never committed). Then, each a fresh process measured
-by a wrapper (wall time and that command's peak RSS), medians of `--runs`:
+it grows the cluster to each `count` in turn (10,000, then 40,000 more) — objects in 10
+namespaces, half ConfigMaps, half Deployments, as `kubectl apply` leaves them (last-applied
+annotation, managedFields) — by parallel POSTs,
+changes 1% of those it adds as another field manager would, and writes the same objects as
+the desired folder (generated under /tmp, never committed). Then, each a fresh process
+measured by a wrapper (wall time and that command's peak RSS), medians of `--runs`, the
+three commands interleaved run by run so that the shared machine's load (printed) falls on
+each alike:
 
 - kubedrift: `kubedrift scan --desired DIR --no-nodes --no-workloads -o json`: desired
   load, discovery, paged LISTs of the two kinds, diff, report;
 - the floor: `kubectl get configmaps,deployments -A -o json` (kubectl 1.20, its default
   `--chunk-size=500`), which only reads the same state and prints it;
-- `kubectl diff -f` of a sample of the desired objects (`--sample`, 200 by default; its
-  time per object is scaled to `count`), what a user would otherwise run.
+- `kubectl diff -f` of a sample of the desired objects (`--sample`, 30 by default: kubectl
+  diffs object by object, ~1 s each under load; its time per object is scaled to `count`),
+  what a user would otherwise run.
 
 Each scan must report exactly the changed objects (the exit status says if not).
 """
@@ -141,37 +145,68 @@ def _median(results: list[dict[str, float]]) -> float:
     return statistics.median(r["wall"] for r in results)
 
 
-def bench(server: Any, count: int, runs: int, sample: int, seed_value: int) -> bool:
-    """One size: seed, measure the three, print the ratios; True when the scan was exact."""
-    desired = objects(count, seed_value)
-    rng = random.Random(seed_value + 1)
-    drifted = rng.sample(desired, max(1, int(count * DRIFT_RATE)))
-    folder = Path(tempfile.mkdtemp(prefix=f"kubedrift-bench-live-{count}-"))
+def bench(server: Any, counts: list[int], runs: int, sample: int, seed_value: int) -> bool:
+    """Each size in turn, the cluster grown to it; True when every scan was exact."""
+    everything = objects(max(counts), seed_value)  # each size's objects: a prefix of these
+    there, drifted, ok = 0, [], True
+    folder = Path(tempfile.mkdtemp(prefix="kubedrift-bench-live-"))
     try:
-        seconds = asyncio.run(seed(server, desired, drifted))
-        print(f"\n{count:,} objects created in {seconds:.1f} s ({count / seconds:,.0f}/s)")
-        (folder / "desired").mkdir()
-        write_desired(folder / "desired", desired)
-        sample_dir = folder / "sample"
-        sample_dir.mkdir()
-        write_desired(sample_dir, desired[:sample])
-        kube = str(server.kubeconfig)
-        env_kubeconfig = ["--kubeconfig", kube]
-        ours = [PY, "-m", "kubedrift", "scan", "--desired", str(folder / "desired"),
-                *env_kubeconfig, "--no-nodes", "--no-workloads", "-o", "json"]  # fmt: skip
-        floor = [str(KUBECTL), *env_kubeconfig, "get", "configmaps,deployments", "-A", "-o", "json"]
-        diff = [str(KUBECTL), *env_kubeconfig, "diff", "-R", "-f", str(sample_dir)]
-        measured = {
-            "kubedrift scan": [measure(ours) for _ in range(runs)],
-            "kubectl get -o json (floor)": [measure(floor) for _ in range(runs)],
-        }
-        diffs = [_kubectl_diff(diff) for _ in range(runs)]
-        exact = _exact(ours, drifted)
-        _print(count, measured, diffs, sample=sample, runs=runs, exact=exact)
-        return exact
+        for count in sorted(counts):
+            started = time.perf_counter()
+            new = everything[there:count]
+            rng = random.Random(seed_value + count)
+            changed = rng.sample(new, max(1, int(len(new) * DRIFT_RATE)))
+            seconds = asyncio.run(seed(server, new, changed))
+            there, drifted = count, drifted + changed
+            print(f"\n{count:,} objects in the cluster ({len(new):,} created in {seconds:.1f} s)")
+            ok = measure_size(server, folder / str(count), everything[:count], drifted,
+                              runs=runs, sample=min(sample, count)) and ok  # fmt: skip
+            print(
+                f"  ({time.perf_counter() - started:.0f} s for this size, load average {_load()})"
+            )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
         _delete_namespaces(server)
+    return ok
+
+
+def measure_size(
+    server: Any,
+    folder: Path,
+    desired: list[dict[str, Any]],
+    drifted: list[dict[str, Any]],
+    *,
+    runs: int,
+    sample: int,
+) -> bool:
+    """The three commands, interleaved run by run (so a change of the machine's load falls
+    on all of them alike), then the ratios of their medians."""
+    (folder / "desired").mkdir(parents=True)
+    write_desired(folder / "desired", desired)
+    sample_dir = folder / "sample"
+    sample_dir.mkdir()
+    write_desired(sample_dir, desired[:sample])
+    kube = ["--kubeconfig", str(server.kubeconfig)]
+    ours = [PY, "-m", "kubedrift", "scan", "--desired", str(folder / "desired"), *kube,
+            "--no-nodes", "--no-workloads", "-o", "json"]  # fmt: skip
+    floor = [str(KUBECTL), *kube, "get", "configmaps,deployments", "-A", "-o", "json"]
+    diff = [str(KUBECTL), *kube, "diff", "-R", "-f", str(sample_dir)]
+    measured: dict[str, list[dict[str, float]]] = {
+        "kubedrift scan": [],
+        "kubectl get -o json (floor)": [],
+    }
+    diffs = []
+    for _ in range(runs):
+        measured["kubedrift scan"].append(measure(ours))
+        measured["kubectl get -o json (floor)"].append(measure(floor))
+        diffs.append(_kubectl_diff(diff))
+    exact = _exact(ours, drifted)
+    _print(len(desired), measured, diffs, sample=sample, runs=runs, exact=exact)
+    return exact
+
+
+def _load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def _kubectl_diff(argv: list[str]) -> float:
@@ -203,7 +238,9 @@ def _print(
     floor = _median(measured["kubectl get -o json (floor)"])
     for label, results in measured.items():
         peak = max(r["peak_mb"] for r in results)
-        print(f"  {label:34} {_median(results):7.2f} s   peak RSS {peak:6.0f} MiB")
+        walls = [r["wall"] for r in results]
+        spread = f"({min(walls):.2f}–{max(walls):.2f})"
+        print(f"  {label:34} {_median(results):7.2f} s {spread:>17}   peak RSS {peak:6.0f} MiB")
     per_object = statistics.median(diffs) / sample
     label = f"kubectl diff ({sample}-object sample)"
     print(
@@ -216,7 +253,7 @@ def _print(
 
 
 def _delete_namespaces(server: Any) -> None:
-    """Free etcd for the next size (namespace deletion needs the controller-manager, which
+    """Free etcd at the end (namespace deletion needs the controller-manager, which
     this test bed does not run: delete the collections instead)."""
     for i in range(NAMESPACES):
         for path in (f"/api/v1/namespaces/live-{i}/configmaps",
@@ -233,7 +270,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--counts", type=int, nargs="+", default=[10_000, 50_000])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--sample", type=int, default=200)
+    parser.add_argument("--sample", type=int, default=30)
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
     from support.apiserver import missing_binaries, start_apiserver
@@ -246,11 +283,10 @@ def main() -> None:
     # SIGTERM (a `timeout`, CI cancelling) unwinds like ^C: the test bed is stopped, not orphaned
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     server = start_apiserver(controller_manager=False)
-    ok = True
     try:
         print("kubedrift scan against a real apiserver (issue 18.3); 1% of objects changed")
-        for count in args.counts:
-            ok = bench(server, count, args.runs, min(args.sample, count), args.seed) and ok
+        print(f"load average at start: {_load()}")
+        ok = bench(server, args.counts, args.runs, args.sample, args.seed)
     finally:
         server.stop()
     sys.exit(0 if ok else 1)

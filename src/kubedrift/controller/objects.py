@@ -22,7 +22,7 @@ from typing import Any
 from kubedrift.analysis.user_controls import RuleSwitches
 from kubedrift.cluster.connection import Connection
 from kubedrift.cluster.informer import ApiSource, Change, ChangeType, Informer, InformerOptions
-from kubedrift.controller.desired import DesiredKind, PairingKey
+from kubedrift.controller.desired import DesiredKind
 from kubedrift.diff import DiffOptions
 from kubedrift.diff.engine import diff_object
 from kubedrift.model import Finding, ObjectRef, ref_of
@@ -123,7 +123,9 @@ class ObjectTracker:
         self.autoscaled = autoscaled
         self.synced = asyncio.Event()
         self.stats = TrackerStats()
-        self._seen: set[PairingKey] = set()
+        self._seen: set[tuple[str, str]] = set()
+        """(namespace, name) of the desired objects the initial lists held; the namespace
+        is "" for a cluster-scoped kind in both the informer's keys and the pairing keys."""
         self._conn = conn
         self._informer_options = informer_options
 
@@ -169,7 +171,7 @@ class ObjectTracker:
         if desired is None:
             return
         if not self.synced.is_set():
-            self._seen.add(key)
+            self._seen.add(change.key)  # the informer's own key object: no tuple more held
         live = None if change.type is ChangeType.DELETED else change.obj
         await self.report(ObjectEvent(ref_of(desired), self.diff(desired, live), received, initial))
 
@@ -213,7 +215,7 @@ class ObjectTracker:
         received = time.monotonic()
         for key in self.kind.objects:
             desired = self.kind.get(key)
-            if key not in self._seen and desired is not None:
+            if (key[2], key[3]) not in self._seen and desired is not None:
                 event = ObjectEvent(ref_of(desired), self.diff(desired, None), received, True)
                 await self.report(event)
         self.stats.synced_at = time.time()

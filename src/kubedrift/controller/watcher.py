@@ -35,6 +35,7 @@ import dataclasses
 import functools
 import gc
 import logging
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,7 +64,7 @@ from kubedrift.diff.trusted import autoscaled_targets
 from kubedrift.engine.access import not_readable_finding
 from kubedrift.engine.live import SCALABLE_KINDS, list_autoscalers
 from kubedrift.engine.scan import unserved_finding
-from kubedrift.model import ClusterError, InputError, ObjectRef
+from kubedrift.model import ClusterError, Finding, InputError, ObjectRef
 from kubedrift.model.backoff import Backoff
 from kubedrift.store import StoreError
 
@@ -338,12 +339,14 @@ class Watcher:
         await queue.put(_Synced())
 
     async def _consume(self, queue: asyncio.Queue[Item], state: DesiredState, plan: _Plan) -> None:
-        initial: dict[PairingKey, ObjectEvent] = {}
+        initial = _Initial()
         while not isinstance(item := await queue.get(), _Synced):
-            keep_latest(initial, item)
+            initial.take(item)
         later: dict[PairingKey, ObjectEvent] = {}
-        record = functools.partial(self._record_initial, list(initial.values()), state, plan)
-        initial.clear()
+        record = functools.partial(
+            self._record_initial, initial.findings(), initial.received(), state, plan
+        )
+        del initial
         await until_stored(record, queue, later)
         del record  # the initial findings
         while True:
@@ -358,16 +361,20 @@ class Watcher:
                     del later[key]
 
     async def _record_initial(
-        self, events: list[ObjectEvent], state: DesiredState, plan: _Plan
+        self,
+        found: list[Finding],
+        received: tuple[float, ...],
+        state: DesiredState,
+        plan: _Plan,
     ) -> None:
-        findings = [f for e in events for f in e.findings]
+        findings = list(found)
         findings += [unserved_finding(ref, state.revision) for ref in state.unserved]
         findings += [
             not_readable_finding(ref, state.kinds[gk].resource.plural, state.revision)
             for gk in sorted(plan.forbidden)
             for ref in _refs(state.kinds[gk])
         ]
-        received = tuple(e.received for e in events) or (time.monotonic(),)
+        received = received or (time.monotonic(),)
         await self.recorder.record_objects(findings, None, source="initial", received=received)
         _freeze_long_lived()
         self.initial_recorded.set()
@@ -395,6 +402,49 @@ class Watcher:
                 await asyncio.sleep(backoff.next_delay())
                 if self.fleet is not None:
                     fleet_pass = self.fleet.analyse(fleet_pass.triggered)
+
+
+class _Initial:
+    """The initial sync's events, as `backlog.keep_latest` would keep them, but compact.
+
+    Per object only what its record needs: the findings of its latest event (objects
+    without any, nearly all of them, keep none) and the earliest arrival. An `ObjectEvent`
+    per desired object held until the sync ends (its ref's strings, decoded afresh from
+    the desired object, its key and its record) was ~0.45 KB each, allocated between the
+    informers' and desired state's long-lived entries; freed after the sync, it left the
+    allocator's arenas pinned by those entries, ~0.8 KB of RSS per object at 50,000
+    (`bench/bench_watch.py`, `sys._debugmallocstats`). Keys are made of the interned
+    strings desired state's own keys hold (`desired._key`), so holding one adds a tuple.
+    """
+
+    __slots__ = ("_arrived", "_found")
+
+    def __init__(self) -> None:
+        self._arrived: dict[PairingKey, float] = {}
+        self._found: dict[PairingKey, tuple[Finding, ...]] = {}
+
+    def take(self, event: object) -> None:
+        """One event: its object's latest findings, its earliest arrival kept."""
+        if not isinstance(event, ObjectEvent):
+            return
+        group, kind, namespace, name = event.ref.pairing_key()
+        key = (sys.intern(group), sys.intern(kind), sys.intern(namespace), sys.intern(name))
+        earlier = self._arrived.get(key)
+        if earlier is None or event.received < earlier:
+            self._arrived[key] = event.received
+        if event.findings:
+            self._found[key] = event.findings
+        else:
+            self._found.pop(key, None)
+
+    def findings(self) -> list[Finding]:
+        """Every finding of the objects' latest events, in the order objects arrived."""
+        found = self._found
+        return [f for key in self._arrived for f in found.get(key, ())]
+
+    def received(self) -> tuple[float, ...]:
+        """Each object's earliest arrival, in the order objects arrived."""
+        return tuple(self._arrived.values())
 
 
 def _ignore(name: str, reason: str | None, since: float) -> None:
