@@ -18,8 +18,9 @@ import pytest
 
 from kubedrift.api.app import build_dashboard
 from kubedrift.api.auth import OpenAccess
-from kubedrift.store import SqlStore, StoredFinding, browse
+from kubedrift.store import SqlStore, StoredFinding, browse, textsearch
 from kubedrift.store.browse import FindingQuery, Status
+from kubedrift.store.engine import create_store_engine, parse_url, reading
 from store.builders import at, finding
 
 
@@ -29,6 +30,7 @@ def filled(sql_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[SqlStore]:
     small cluster; every message says "differs"; the bounds lowered to 10 and 12."""
     monkeypatch.setattr(browse, "COUNT_UP_TO", 10)
     monkeypatch.setattr(browse, "SCAN_ROWS", 12)
+    monkeypatch.setattr(textsearch, "PROBE_ROWS", 12)  # PostgreSQL's commonness probe runs
     with SqlStore.open(sql_url) as store:
         found = [finding(f"app-{i}", namespace=f"ns{i % 2}") for i in range(40)]
         store.record_scan("prod", found, at=at(0))
@@ -117,3 +119,45 @@ def test_the_api_says_whether_the_total_is_exact(filled: SqlStore) -> None:
     plain = asyncio.run(get("namespace=ns0&limit=3"))
     assert plain["total_is_exact"] is False  # 20 rows, counted up to 10
     assert plain["total"] == 10
+
+
+def test_the_findings_page_says_a_short_search_page_searched_only_part(filled: SqlStore) -> None:
+    """A short text matched only by old rows: the first page examined the newest rows and
+    found none; the page says so and links on, rather than showing "no finding matches"
+    alone as if the search were over."""
+    app = build_dashboard(filled, OpenAccess())
+
+    async def get(path: str) -> str:
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(transport=transport, base_url="http://local") as client:
+            response = await client.get(path)
+            assert response.status_code == 200, response.text
+            return response.text
+
+    first = asyncio.run(get("/findings?q=-0"))
+    assert 'id="partial-search"' in first
+    assert 'id="next-page"' in first
+    whole = asyncio.run(get("/findings?q=app-1"))  # served by the index: nothing partial
+    assert 'id="partial-search"' not in whole
+
+
+def test_postgresql_reads_a_common_text_without_the_trigram_bitmap(
+    filled: SqlStore, sql_url: str
+) -> None:
+    """A text the newest rows already hold a page of turns bitmap scans off for its read
+    (the GIN index would collect every match before LIMIT); a rare one keeps them. The
+    pages are the LIKE's either way (the walks above, with the probe on)."""
+    if not sql_url.startswith("postgresql"):
+        pytest.skip("SQLite decides by its trigram table's count (worth_the_index)")
+    engine = create_store_engine(parse_url(sql_url))
+    with reading(engine) as connection:
+        wanted = browse.query_conditions(FindingQuery(text="differs"), "postgresql")
+        assert textsearch.avoid_pg_trgm_scan(connection, "differs", wanted, 6)
+        assert connection.exec_driver_sql("SHOW enable_bitmapscan").scalar() == "off"
+    with reading(engine) as connection:
+        rare = browse.query_conditions(FindingQuery(text="app-1"), "postgresql")
+        assert not textsearch.avoid_pg_trgm_scan(connection, "app-1", rare, 6)
+        assert connection.exec_driver_sql("SHOW enable_bitmapscan").scalar() == "on"
+    with reading(engine) as connection:  # SET LOCAL ended with its transaction
+        assert connection.exec_driver_sql("SHOW enable_bitmapscan").scalar() == "on"
+    engine.dispose()

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubedrift.model import InputError
+from kubedrift.model.gcpause import freeze_long_lived
 from kubedrift.predict.assess import assess_store
 from kubedrift.predict.risk import EntityRisk, RiskTable
 from kubedrift.predict.window import Entity
@@ -167,6 +168,9 @@ class RiskCache:
                 self._table, self._made = table, self._clock()
                 self._revision = revision
                 self._failed_at, self._error = None, None
+            # a table of every entity lives until the next refresh: out of the full
+            # collections' walk, or each of them stalls a request (model/gcpause.py)
+            freeze_long_lived()
         finally:
             with self._lock:
                 self._running = None

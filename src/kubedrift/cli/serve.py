@@ -34,6 +34,7 @@ from kubedrift.cluster.connection import ClusterTarget
 from kubedrift.controller.http import ServerReady
 from kubedrift.controller.http import serve as serve_app
 from kubedrift.model import InputError
+from kubedrift.model.gcpause import freeze_long_lived
 from kubedrift.store.readonly import open_existing
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ def serve(
     target = ClusterTarget(kubeconfig=kubeconfig, context=context, in_cluster=in_cluster)
     with open_existing(store) as opened:
         app = build_dashboard(opened, authorizer(auth, target))
+        freeze_long_lived()  # modules and app: out of every full collection's walk
         asyncio.run(_run(app, host, port, auth, access_log))
     return 0
 

@@ -33,7 +33,6 @@ import contextlib
 import ctypes
 import dataclasses
 import functools
-import gc
 import logging
 import sys
 import time
@@ -66,6 +65,7 @@ from kubedrift.engine.live import SCALABLE_KINDS, list_autoscalers
 from kubedrift.engine.scan import unserved_finding
 from kubedrift.model import ClusterError, Finding, InputError, ObjectRef
 from kubedrift.model.backoff import Backoff
+from kubedrift.model.gcpause import freeze_long_lived
 from kubedrift.store import StoreError
 
 log = logging.getLogger(__name__)
@@ -485,8 +485,7 @@ def _freeze_long_lived() -> None:
     of the collector's reach: full collections would otherwise walk it all on every
     generation-2 run and stall the loop (0.6 s per 20k cached objects, docs/DESIGN.md). Then
     hand the heap the sync no longer needs back to the system."""
-    gc.collect()
-    gc.freeze()
+    freeze_long_lived()
     trim_heap()
 
 

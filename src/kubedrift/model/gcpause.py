@@ -24,3 +24,14 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def freeze_long_lived() -> None:
+    """Collect once, then move every object alive now out of the collector's reach
+    (`gc.freeze`, as Python's documentation suggests for long-running servers): full
+    collections otherwise walk the imported modules, the app and the caches each time a
+    generation-2 run is due, and the request in flight waits (`kubedrift serve`: 98 ms
+    with 157,000 tracked objects on an idle machine, a 300 ms p95 in bench/bench_api.py).
+    Frozen objects are still freed by reference counting; only cycles among them stay."""
+    gc.collect()
+    gc.freeze()

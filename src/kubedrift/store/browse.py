@@ -31,7 +31,13 @@ from kubedrift.store.errors import StoreError
 from kubedrift.store.filters import HistoryFilter
 from kubedrift.store.records import StoredFinding
 from kubedrift.store.schema import clusters, finding_changes, findings
-from kubedrift.store.textsearch import TRIGRAM, has_text_index, text_matches, worth_the_index
+from kubedrift.store.textsearch import (
+    TRIGRAM,
+    avoid_pg_trgm_scan,
+    has_text_index,
+    text_matches,
+    worth_the_index,
+)
 
 f = findings.c
 MAX_LIMIT = 500
@@ -185,6 +191,8 @@ class FindingBrowser:
             indexed = indexed and bool(query.text) and worth_the_index(connection, query.text or "")
             wanted = query_conditions(query, dialect, text_index=indexed)
             paged = query_conditions(query, dialect, for_page=True, text_index=indexed)
+            if query.text:
+                avoid_pg_trgm_scan(connection, query.text, wanted, query.limit + 1)
             count_floor = page_floor = None
             if query.text and len(query.text) < TRIGRAM:  # no index can serve it: bounded
                 count_floor = _scan_floor(connection, query, None)
