@@ -41,7 +41,6 @@ from __future__ import annotations
 import hashlib
 import html
 import logging
-import multiprocessing
 import re
 import threading
 import time
@@ -50,6 +49,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from kubedrift.api.child import in_child
 from kubedrift.report import Period, build_report, read_history
 from kubedrift.report.values import Summary
 from kubedrift.store import HistoryFilter, SqlStore
@@ -143,9 +143,7 @@ def _in_process(store: SqlStore, cluster: str | None, now: datetime, revision: s
 
 class ChildDrawer:
     """`report_charts` in a child process of its own, one per drawing (see the module
-    docstring). `spawn`, not `fork`: the server runs threads (a forked child would inherit
-    their locks, Python's multiprocessing documentation warns); a daemonic child ends with
-    the server. The store's URL reaches the child through the start pipe, never argv."""
+    docstring and `kubedrift.api.child`)."""
 
     def __init__(self, url: str) -> None:
         self._url = url
@@ -154,42 +152,9 @@ class ChildDrawer:
         self, store: SqlStore, cluster: str | None, now: datetime, revision: str
     ) -> ReportCharts:
         """Draw in a child and return its charts; any failure there is raised here."""
-        context = multiprocessing.get_context("spawn")
-        receiver, sender = context.Pipe(duplex=False)
-        child = context.Process(
-            target=_draw_child,
-            args=(sender, self._url, cluster, now, revision),
-            name="kubedrift-charts",
-            daemon=True,
-        )
-        child.start()
-        sender.close()
-        try:
-            status, value = receiver.recv()
-        except EOFError as err:
-            child.join(5)
-            ended = f"the chart drawing process ended (exit code {child.exitcode})"
-            raise RuntimeError(ended) from err
-        finally:
-            receiver.close()
-        child.join(5)
-        if status != "ok":
-            raise RuntimeError(value)
-        assert isinstance(value, ReportCharts)
-        return value
-
-
-def _draw_child(sender: Any, url: str, cluster: str | None, now: datetime, revision: str) -> None:
-    """The child's side of `ChildDrawer`: open the store read-only, draw, send the result."""
-    from kubedrift.store.readonly import open_existing
-
-    try:
-        with open_existing(url) as store:
-            sender.send(("ok", report_charts(store, cluster, now, revision)))
-    except Exception as err:  # said to the parent, which logs it and retries later
-        sender.send(("error", f"{type(err).__name__}: {err}"))
-    finally:
-        sender.close()
+        charts = in_child("charts", self._url, _in_process, cluster, now, revision)
+        assert isinstance(charts, ReportCharts)
+        return charts
 
 
 class ChartCache:

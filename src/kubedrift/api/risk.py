@@ -17,13 +17,12 @@ for it (the first overview with 100,000 findings took 2.7 s).
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from kubedrift.api.child import in_child
 from kubedrift.model import InputError
 from kubedrift.model.gcpause import freeze_long_lived
 from kubedrift.predict.assess import assess_store
@@ -57,45 +56,17 @@ def _in_process(store: SqlStore) -> RiskTable:
 
 
 class ChildAssess:
-    """`assess_store` in a spawned child process of its own, one per refresh (see
-    `kubedrift.api.reportview.ChildDrawer`, which draws the charts the same way)."""
+    """`assess_store` in a spawned child process of its own, one per refresh
+    (`kubedrift.api.child`, as the overview's charts are drawn)."""
 
     def __init__(self, url: str) -> None:
         self._url = url
 
     def __call__(self, store: SqlStore) -> RiskTable:
         """The child's table; any failure there is raised here."""
-        context = multiprocessing.get_context("spawn")
-        receiver, sender = context.Pipe(duplex=False)
-        child = context.Process(
-            target=_assess_child, args=(sender, self._url), name="kubedrift-risk", daemon=True
-        )
-        child.start()
-        sender.close()
-        try:
-            status, value = receiver.recv()
-        except EOFError as err:
-            child.join(5)
-            raise RuntimeError(f"the risk process ended (exit code {child.exitcode})") from err
-        finally:
-            receiver.close()
-        child.join(5)
-        if status != "ok":
-            raise RuntimeError(value)
-        assert isinstance(value, RiskTable)
-        return value
-
-
-def _assess_child(sender: Any, url: str) -> None:
-    from kubedrift.store.readonly import open_existing
-
-    try:
-        with open_existing(url) as store:
-            sender.send(("ok", assess_store(store)))
-    except Exception as err:  # said to the parent, which logs it and retries later
-        sender.send(("error", f"{type(err).__name__}: {err}"))
-    finally:
-        sender.close()
+        table = in_child("risk", self._url, _in_process)
+        assert isinstance(table, RiskTable)
+        return table
 
 
 class RiskCache:

@@ -1,0 +1,58 @@
+"""One read of the store in a spawned child process: what the overview's charts
+(`reportview.ChildDrawer`) and the predicted risk (`risk.ChildAssess`) are made by.
+
+A drawing or a model training in a thread of the server holds the interpreter lock while
+requests wait, and leaves matplotlib, numpy and the period's episodes in the server's
+memory; a child process of its own per run does neither. `spawn`, not `fork`: the server
+runs threads, and a forked child would inherit their locks (Python's multiprocessing
+documentation warns). The child opens the store read-only from its URL, which reaches it
+through the start pipe, never argv; a daemonic child ends with the server.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from kubedrift.store import SqlStore
+
+T = TypeVar("T")
+
+
+def in_child(name: str, url: str, work: Callable[..., T], *args: Any) -> T:
+    """`work(store, *args)` in a child process on the store at `url`, and its value; a
+    failure there is raised here as one RuntimeError line. `work` must be a module-level
+    function (it is pickled by name)."""
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(
+        target=_run, args=(sender, url, work, *args), name=f"kubedrift-{name}", daemon=True
+    )
+    child.start()
+    sender.close()
+    try:
+        status, value = receiver.recv()
+    except EOFError as err:
+        child.join(5)
+        raise RuntimeError(f"the {name} process ended (exit code {child.exitcode})") from err
+    finally:
+        receiver.close()
+    child.join(5)
+    if status != "ok":
+        raise RuntimeError(value)
+    return value  # type: ignore[no-any-return]
+
+
+def _run(sender: Any, url: str, work: Callable[..., object], *args: Any) -> None:
+    """The child's side: open the store read-only, do the work, send the result."""
+    from kubedrift.store.readonly import open_existing
+
+    store: SqlStore
+    try:
+        with open_existing(url) as store:
+            sender.send(("ok", work(store, *args)))
+    except Exception as err:  # said to the parent, which logs it and retries later
+        sender.send(("error", f"{type(err).__name__}: {err}"))
+    finally:
+        sender.close()
