@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from api.serving import get_json, kubedrift_serve
 from kubedrift.model import Category, Finding, ObjectRef, Severity
 from kubedrift.model.suppression import Suppression
 from kubedrift.store import SqlStore
@@ -67,3 +68,23 @@ def test_timeline_counts_open_suppressed_episodes(db: str) -> None:
     assert doc["totals"]["open"] == 1
     table = kubedrift("timeline", "--store", db, "-o", "table").stdout
     assert "1 open (1 suppressed)" in table
+
+
+def test_the_api_and_history_show_one_episode_the_same_way(db: str, tmp_path: Path) -> None:
+    """One builder for both documents (`StoredFinding.to_json`, `ValueChange.to_json`): the
+    API's episode is history's with `status` "suppressed" while covered and a `risk` field,
+    and its value history carries the same suppression notes."""
+    history = json.loads(kubedrift("history", "--store", db, "-o", "json", "--id", "1").stdout)
+    [told] = history["episodes"]
+    with kubedrift_serve(db, tmp_path / "serve.log", "--auth", "none") as base:
+        status, body = get_json(f"{base}/api/v1/findings/1")
+    assert status == 200, body
+    shown = body["finding"]
+    assert shown["status"] == "suppressed"
+    assert told["status"] == "open"
+    assert set(shown) - set(told) == {"risk"}
+    assert set(told) - set(shown) == {"changes"}
+    same = set(told) - {"status", "changes", "duration_seconds"}
+    assert {k: shown[k] for k in same} == {k: told[k] for k in same}
+    assert body["changes"] == told["changes"]
+    assert [c.get("note") for c in body["changes"]][1].startswith("suppression expired")

@@ -24,9 +24,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from kubedrift.alerts.events import Alert, AlertStatus, rfc3339
+from kubedrift.alerts.events import Alert, AlertStatus
 from kubedrift.alerts.summary import display_value, summary_line
 from kubedrift.model import Finding
+from kubedrift.model.times import rfc3339
 
 ALERTNAME = "KubedriftDrift"
 ANNOTATION_VALUE_LIMIT = 1024

@@ -28,10 +28,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from kubedrift.alerts.events import Alert, rfc3339
+from kubedrift.alerts.events import Alert
 from kubedrift.alerts.summary import summary_line
 from kubedrift.alerts.webhook import SCHEMA
 from kubedrift.model import Category, Severity
+from kubedrift.model.times import rfc3339
 
 TOP = 5
 """How many findings a digest names."""

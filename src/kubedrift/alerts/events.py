@@ -16,7 +16,7 @@ import enum
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from kubedrift.model import Finding, Severity
 from kubedrift.model.suppression import Suppression
@@ -117,11 +117,6 @@ def action_alert(cluster: str, finding: Finding, at: datetime) -> Alert:
     """The alert of one action; `finding` says what was done (rule `heal`)."""
     stored = StoredFinding(0, cluster, 0, at, at, None, None, finding)
     return Alert(cluster, AlertEvent.ACTION, stored)
-
-
-def rfc3339(at: datetime) -> str:
-    """A UTC timestamp as Alertmanager and JSON consumers expect: `2026-03-02T09:00:00Z`."""
-    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def firing_and_resolved(alerts: list[Alert]) -> tuple[list[Alert], list[Alert]]:

@@ -32,8 +32,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from kubedrift.alerts.events import Alert, AlertEvent, AlertStatus, rfc3339
+from kubedrift.alerts.events import Alert, AlertEvent, AlertStatus
 from kubedrift.model import JSON, MISSING
+from kubedrift.model.times import rfc3339
 from kubedrift.store.records import ValueChange
 
 SCHEMA = "kubedrift-alert/v1"

@@ -9,20 +9,15 @@ there already (the diff replaces them before a finding exists), so none can be s
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from kubedrift.model import MISSING
+from kubedrift.model.times import iso
 from kubedrift.store.browse import ClusterSummary, FleetCell, Overview, Page
 from kubedrift.store.records import StoredFinding, ValueChange
 from kubedrift.store.stats import DurationSummary, TimelineStats
 
 SCHEMA = "kubedrift/v1"
-
-
-def iso(when: datetime | None) -> str | None:
-    """`2026-03-02T09:00:00Z` (None stays None)."""
-    return None if when is None else when.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def document(**fields: Any) -> dict[str, Any]:
@@ -33,33 +28,15 @@ def document(**fields: Any) -> dict[str, Any]:
 def episode_json(
     e: StoredFinding, now: datetime, risk: dict[str, object] | None = None
 ) -> dict[str, Any]:
-    """One episode: where and when, its state, the finding as `scan` reports it, and the
-    predicted `risk` of its object or node drifting again (null when none is known)."""
-    return {
-        "id": e.id,
-        "cluster": e.cluster,
-        "episode": e.episode,
-        "status": _status(e),
-        "first_seen": iso(e.first_seen),
-        "last_seen": iso(e.last_seen),
-        "resolved_at": iso(e.resolved_at),
-        "duration_seconds": e.duration(now).total_seconds(),
-        "pool": e.pool,
-        "finding": e.finding.to_json(),
-        "risk": risk,
-    }
+    """One episode (`StoredFinding.to_json`, the shape history gives it) with `status`
+    `suppressed` while a suppression covers it and the predicted `risk` of its object or
+    node drifting again (null when none is known)."""
+    return {**e.to_json(now), "status": _status(e), "risk": risk}
 
 
 def change_json(change: ValueChange) -> dict[str, Any]:
-    """One row of an episode's value history (an absent side is null, as in findings)."""
-    desired, live = (None if v is MISSING else v for v in (change.desired, change.live))
-    return {
-        "at": iso(change.at),
-        "desired": desired,
-        "live": live,
-        "manager": change.manager,
-        "revision": change.revision,
-    }
+    """One row of an episode's value history (`ValueChange.to_json`)."""
+    return change.to_json()
 
 
 def page_json(

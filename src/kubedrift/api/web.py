@@ -21,13 +21,13 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from kubedrift.api import charts, reportview
 from kubedrift.api.auth import Authorizer, Verb
 from kubedrift.api.diffview import ABSENT, side_by_side
-from kubedrift.api.documents import iso
 from kubedrift.api.memo import RevisionMemo
 from kubedrift.api.params import finding_query
 from kubedrift.api.recent import Recent
 from kubedrift.api.risk import RiskCache, risk_bars
 from kubedrift.api.routes import NotFound, Unavailable, finding_parts, guard
 from kubedrift.model import JSON, MISSING, Category, Severity
+from kubedrift.model.times import iso
 from kubedrift.report.html import span, when
 from kubedrift.store import SqlStore
 from kubedrift.store.browse import Status

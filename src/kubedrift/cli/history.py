@@ -54,7 +54,6 @@ from kubedrift.cli.reading import (
     document_text,
     duration_text,
     history_filter,
-    iso,
     md_table,
     rich_text,
     short_time,
@@ -66,7 +65,8 @@ from kubedrift.cli.render import markdown as md
 from kubedrift.cli.render.table_style import DESIRED_STYLE, DIM, LIVE_STYLE, finding_badge
 from kubedrift.cli.render.values import plural, safe
 from kubedrift.cli.suppress_store import DEFAULT_STORE
-from kubedrift.model import MISSING, InputError
+from kubedrift.model import InputError
+from kubedrift.model.times import iso
 from kubedrift.store import HistoryFilter, Store, StoredFinding, ValueChange
 from kubedrift.store.readonly import open_existing
 
@@ -81,37 +81,6 @@ def ordered(episodes: Iterable[StoredFinding]) -> list[StoredFinding]:
     done = [e for e in found if not e.is_open]
     done.sort(key=lambda e: (e.resolved_at or e.last_seen, e.id), reverse=True)
     return open_ + done
-
-
-def episode_json(e: StoredFinding, now: datetime) -> dict[str, Any]:
-    """One episode in the `kubedrift-history/v1` shape."""
-    return {
-        "id": e.id,
-        "cluster": e.cluster,
-        "episode": e.episode,
-        "status": "open" if e.is_open else "resolved",
-        "first_seen": iso(e.first_seen),
-        "last_seen": iso(e.last_seen),
-        "resolved_at": iso(e.resolved_at),
-        "duration_seconds": e.duration(now).total_seconds(),
-        "pool": e.pool,
-        "finding": e.finding.to_json(),
-    }
-
-
-def change_json(change: ValueChange) -> dict[str, Any]:
-    """One row of an episode's value history (absent values are null, as in findings)."""
-    desired, live = (None if v is MISSING else v for v in (change.desired, change.live))
-    out = {
-        "at": iso(change.at),
-        "desired": desired,
-        "live": live,
-        "manager": change.manager,
-        "revision": change.revision,
-    }
-    if change.note is not None:
-        out["note"] = change.note
-    return out
 
 
 def status_text(e: StoredFinding, now: datetime) -> str:
@@ -209,7 +178,7 @@ def render_list(
         table = [md_table(MD_HEAD, (_md_row(e, now) for e in shown))] if shown else []
         parts = ["# kubedrift history", *table, md.text(footer(found, len(shown)))]
         return "\n\n".join(parts) + "\n"
-    return document(found, [episode_json(e, now) for e in shown], now, fmt)
+    return document(found, [e.to_json(now) for e in shown], now, fmt)
 
 
 def find_episode(store: Store, episode_id: int) -> tuple[StoredFinding, list[ValueChange]]:
@@ -234,7 +203,7 @@ def render_episode(
 ) -> str:
     """One episode, then each value it held: when, desired, live, who, which revision."""
     if fmt in (ReportFormat.JSON, ReportFormat.YAML):
-        entry = {**episode_json(e, now), "changes": [change_json(c) for c in changes]}
+        entry = {**e.to_json(now), "changes": [c.to_json() for c in changes]}
         return document([e], [entry], now, fmt)
     if fmt is ReportFormat.MARKDOWN:
         rows = [

@@ -28,9 +28,10 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-from kubedrift.cli.reading import ReportFormat, document_text, iso, md_table, rich_text
+from kubedrift.cli.reading import ReportFormat, document_text, md_table, rich_text
 from kubedrift.cli.render import markdown as md
 from kubedrift.cli.render.values import safe
+from kubedrift.model.times import iso
 from kubedrift.predict.backtest import BacktestResult, horizon_label
 from kubedrift.predict.forecast import Forecast, Prediction
 

@@ -88,11 +88,6 @@ def history_filter(
     return HistoryFilter(cluster, namespace, kind, pool, severity, since, until, open_only)
 
 
-def iso(when: datetime | None) -> str | None:
-    """`2026-03-02T09:00:00Z` (None stays None)."""
-    return None if when is None else when.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def short_time(when: datetime) -> str:
     """`2026-03-02 09:00Z`: what a person reads in a table."""
     return when.astimezone(UTC).strftime("%Y-%m-%d %H:%MZ")

@@ -53,7 +53,6 @@ from kubedrift.cli.reading import (
     document_text,
     duration_text,
     history_filter,
-    iso,
     md_table,
     rich_text,
     short_time,
@@ -62,6 +61,7 @@ from kubedrift.cli.reading import (
 from kubedrift.cli.render.table_style import DIM, LIVE_STYLE
 from kubedrift.cli.suppress_store import DEFAULT_STORE
 from kubedrift.model import Category, Severity
+from kubedrift.model.times import iso
 from kubedrift.store import DurationSummary, StoredFinding, TimelineStats
 from kubedrift.store.readonly import open_existing
 from kubedrift.store.stats import EpisodeSpan, timeline_stats

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from kubedrift.model.times import rfc3339
 from kubedrift.predict import learned
 from kubedrift.predict.backtest import DAY, WEEK, horizon_label
 from kubedrift.predict.features import HistoryIndex
@@ -133,7 +134,7 @@ class RiskTable:
         chosen = self.risks if limit is None else self.risks[:limit]
         return {
             "enough_history": self.enough,
-            "cutoff": None if self.cutoff is None else _iso(self.cutoff),
+            "cutoff": None if self.cutoff is None else rfc3339(self.cutoff),
             "models": dict(self.models),
             "notes": list(self.notes),
             "entities": [{"object": _entity_json(r), **r.to_json()} for r in chosen],
@@ -166,7 +167,7 @@ def assess(
 def _too_short(window: Window, min_history: timedelta) -> str | None:
     start = window.start
     if start is None:
-        return f"{NOT_ENOUGH}: the store holds no drift before {_iso(window.cutoff)}"
+        return f"{NOT_ENOUGH}: the store holds no drift before {rfc3339(window.cutoff)}"
     span = window.cutoff - start
     if span < min_history:
         hours = span.total_seconds() / 3600
@@ -210,7 +211,3 @@ def _entity_json(risk: EntityRisk) -> dict[str, object]:
         "name": e.name,
         "pool": risk.pool,
     }
-
-
-def _iso(when: datetime) -> str:
-    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")

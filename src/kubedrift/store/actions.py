@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from kubedrift.model import ObjectRef
+from kubedrift.model.times import rfc3339
 from kubedrift.store.schema import actions
 
 
@@ -37,7 +38,7 @@ class ActionRecord:
         """The `actions` entries of `kubedrift history --actions -o json`."""
         return {
             "id": self.id,
-            "at": self.at.isoformat().replace("+00:00", "Z"),
+            "at": rfc3339(self.at),
             "actor": self.actor,
             "cluster": self.cluster,
             "action": self.action,

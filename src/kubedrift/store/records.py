@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from kubedrift.model import JSON, Finding
+from kubedrift.model import JSON, MISSING, Finding
 from kubedrift.model.suppression import Suppression
+from kubedrift.model.times import iso
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,25 @@ class StoredFinding:
         end = self.resolved_at if self.resolved_at is not None else now
         return end - self.first_seen
 
+    def to_json(self, now: datetime) -> dict[str, Any]:
+        """The episode as both JSON documents show it (`kubedrift history -o json` and the
+        API's `kubedrift/v1`): where and when, `status` `open` or `resolved`, how long it has
+        lasted (to `now` while open), and the finding exactly as `scan -o json` gives it. The
+        API adds `risk` and says `suppressed` for an open episode a suppression covers
+        (`api.documents.episode_json`); history keeps that in `finding.status`."""
+        return {
+            "id": self.id,
+            "cluster": self.cluster,
+            "episode": self.episode,
+            "status": "open" if self.is_open else "resolved",
+            "first_seen": iso(self.first_seen),
+            "last_seen": iso(self.last_seen),
+            "resolved_at": iso(self.resolved_at),
+            "duration_seconds": self.duration(now).total_seconds(),
+            "pool": self.pool,
+            "finding": self.finding.to_json(),
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class ValueChange:
@@ -59,6 +80,21 @@ class ValueChange:
     revision: str | None
     note: str | None = None
     """An event at `at` rather than a new value: a suppression starting or ending."""
+
+    def to_json(self) -> dict[str, Any]:
+        """One row of the history as JSON: an absent side is null (as in findings), and
+        `note` is present only on a row that records an event."""
+        desired, live = (None if v is MISSING else v for v in (self.desired, self.live))
+        out: dict[str, Any] = {
+            "at": iso(self.at),
+            "desired": desired,
+            "live": live,
+            "manager": self.manager,
+            "revision": self.revision,
+        }
+        if self.note is not None:
+            out["note"] = self.note
+        return out
 
 
 @dataclass(frozen=True, slots=True)
