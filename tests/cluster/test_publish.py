@@ -34,6 +34,7 @@ from kubedrift.cluster.publish import (
 )
 from kubedrift.engine.live import from_cluster
 from kubedrift.model import ClusterError
+from kubedrift.model.kube import Node
 from support.apiserver import ApiServer
 
 FACTS = {
@@ -81,7 +82,7 @@ def test_configmap_names_stay_valid_for_long_node_names() -> None:
     assert name != configmap_name(long[:-1] + "c")
 
 
-def _scanned(apiserver: ApiServer, node: str, namespace: str = NAMESPACE) -> dict[str, Any]:
+def _scanned(apiserver: ApiServer, node: str, namespace: str = NAMESPACE) -> Node:
     """The Node as a scan sees it: listed with the agent ConfigMaps of `namespace`."""
     target = ClusterTarget(kubeconfig=apiserver.kubeconfig)
     live = asyncio.run(

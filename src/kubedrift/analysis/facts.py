@@ -49,6 +49,7 @@ from typing import Any, TypeAlias
 from kubedrift.diff.quantities import canonical_quantity, quantity_value
 from kubedrift.model import InputError
 from kubedrift.model.kube import (
+    Node,
     Quantity,
     as_configmap,
     as_node,
@@ -369,21 +370,22 @@ def published_facts(
 
 
 def attach_published_facts(
-    nodes: Iterable[dict[str, Any]], published: Mapping[str, tuple[str, str]]
-) -> list[dict[str, Any]]:
+    nodes: Iterable[Mapping[str, Any]], published: Mapping[str, tuple[str, str]]
+) -> list[Node]:
     """The nodes, each with its ConfigMap's facts and digest in place of any annotations.
 
     Nodes without a ConfigMap keep what they have (an older agent's annotations). The
-    nodes given are not changed: a node with published facts is a shallow copy.
+    nodes given are not changed: a node with published facts is a shallow copy. This is
+    where a Node read from the API or a snapshot becomes the typed `Node` the analysis reads.
     """
-    out: list[dict[str, Any]] = []
+    out: list[Node] = []
     for node in nodes:
         meta = node.get("metadata") or {}
         entry = published.get(str(meta.get("name")))
         if entry is None:
-            out.append(node)
+            out.append(as_node(node))
             continue
         notes = {**(meta.get("annotations") or {})}
         notes[FACTS_ANNOTATION], notes[DIGEST_ANNOTATION] = entry
-        out.append({**node, "metadata": {**meta, "annotations": notes}})
+        out.append(as_node({**node, "metadata": {**meta, "annotations": notes}}))
     return out

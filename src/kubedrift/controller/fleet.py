@@ -51,6 +51,7 @@ from kubedrift.cluster.informer import (
 from kubedrift.controller.workloads import WorkloadTracker
 from kubedrift.model import AGENT_NAMESPACE, Finding, PoolSummary
 from kubedrift.model.gcpause import gc_paused
+from kubedrift.model.kube import Node, as_node
 from kubedrift.predict.risk import RiskTable
 
 KEPT_ANNOTATION_PREFIX = "kubedrift.io/"
@@ -98,7 +99,7 @@ Report = Callable[[FleetPass], Awaitable[None]]
 DEFAULT_FLEET_OPTIONS = FleetOptions()
 
 
-def project_node(node: Mapping[str, Any]) -> dict[str, Any]:
+def project_node(node: Mapping[str, Any]) -> Node:
     """What node analysis reads of a Node, and nothing else."""
     meta = node.get("metadata") or {}
     spec = node.get("spec") or {}
@@ -110,23 +111,25 @@ def project_node(node: Mapping[str, Any]) -> dict[str, Any]:
     conditions = [
         {"type": c.get("type"), "status": c.get("status")} for c in status.get("conditions") or ()
     ]
-    return {
-        "apiVersion": "v1",
-        "kind": "Node",
-        "metadata": {
-            "name": meta.get("name"),
-            "labels": dict(meta.get("labels") or {}),
-            "annotations": annotations,
-            "creationTimestamp": meta.get("creationTimestamp"),
-        },
-        "spec": {k: spec[k] for k in ("taints", "unschedulable", "providerID") if k in spec},
-        "status": {
-            "capacity": status.get("capacity") or {},
-            "allocatable": status.get("allocatable") or {},
-            "nodeInfo": status.get("nodeInfo") or {},
-            "conditions": conditions,
-        },
-    }
+    return as_node(
+        {
+            "apiVersion": "v1",
+            "kind": "Node",
+            "metadata": {
+                "name": meta.get("name"),
+                "labels": dict(meta.get("labels") or {}),
+                "annotations": annotations,
+                "creationTimestamp": meta.get("creationTimestamp"),
+            },
+            "spec": {k: spec[k] for k in ("taints", "unschedulable", "providerID") if k in spec},
+            "status": {
+                "capacity": status.get("capacity") or {},
+                "allocatable": status.get("allocatable") or {},
+                "nodeInfo": status.get("nodeInfo") or {},
+                "conditions": conditions,
+            },
+        }
+    )
 
 
 class FleetTracker:
@@ -153,7 +156,7 @@ class FleetTracker:
         """Node watch events handled."""
         self._conn = conn
         self._informer_options = informer_options
-        self._nodes: dict[str, dict[str, Any]] = {}
+        self._nodes: dict[str, Node] = {}
         self._published: dict[str, tuple[str, str]] = {}
         """Node name → (facts text, digest) from its agent's ConfigMap."""
         self.facts_informer: Informer | None = None
@@ -326,7 +329,7 @@ class FleetTracker:
             return
 
     def _notices(
-        self, nodes: Sequence[Mapping[str, Any]], workloads: Sequence[Mapping[str, Any]]
+        self, nodes: Sequence[Node], workloads: Sequence[Mapping[str, Any]]
     ) -> tuple[Finding, ...]:
         """The "likely to drift" notices of waves and rollouts in progress, when asked for."""
         source = self.options.notices

@@ -10,8 +10,10 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from kubedrift.model.kube import Node
 
-def snapshot_time(nodes: Iterable[dict[str, Any]]) -> datetime | None:
+
+def snapshot_time(nodes: Iterable[Node]) -> datetime | None:
     """The newest `lastHeartbeatTime` of any node condition, or None when there is none."""
     newest: datetime | None = None
     for node in nodes:

@@ -18,6 +18,7 @@ from kubedrift.cluster.errors import Forbidden
 from kubedrift.cluster.reader import fetch_desired, list_all, namespaces_holding
 from kubedrift.cluster.snapshot import load_snapshot
 from kubedrift.model import AGENT_NAMESPACE, ObjectRef, ref_of
+from kubedrift.model.kube import Node
 
 Progress = Callable[[str], None]
 
@@ -27,7 +28,7 @@ class LiveState:
     """Live objects paired later by the diff, nodes for node analysis, and what was skipped."""
 
     objects: tuple[dict[str, Any], ...]
-    nodes: tuple[dict[str, Any], ...]
+    nodes: tuple[Node, ...]
     source: str
     default_namespace: str
     scope: dict[tuple[str, str], bool] = field(default_factory=dict)
@@ -180,7 +181,7 @@ async def list_autoscalers(
 
 async def _nodes(
     conn: Connection, discovery: Discovery, progress: Progress, agent_namespace: str
-) -> tuple[dict[str, Any], ...] | None:
+) -> tuple[Node, ...] | None:
     """Every Node, with the facts its agent published in its ConfigMap; None when RBAC does
     not let us list nodes."""
     progress("listing nodes")

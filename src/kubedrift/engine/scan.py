@@ -30,6 +30,7 @@ from kubedrift.engine.objects import compare_objects, unserved_finding
 from kubedrift.engine.requests import DiffRequest, ScanRequest
 from kubedrift.model import Finding, InputError, PoolSummary, Report
 from kubedrift.model.gcpause import gc_paused
+from kubedrift.model.kube import Node
 from kubedrift.model.suppression import Suppression, apply_suppressions
 
 __all__ = [
@@ -284,7 +285,7 @@ def _judging_time(live: live_state.LiveState, from_snapshot: bool) -> datetime:
 
 
 def _analyse_nodes(
-    nodes: Iterable[dict[str, Any]],
+    nodes: Iterable[Node],
     desired: DesiredSet,
     request: ScanRequest,
     now: datetime,

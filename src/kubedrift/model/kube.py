@@ -137,12 +137,25 @@ class NodeSystemInfo(TypedDict, total=False):
     architecture: str
 
 
+class NodeCondition(TypedDict, total=False):
+    """`status.conditions[]`: `Ready` and the kubelet's pressure conditions; a snapshot's time
+    is its newest `lastHeartbeatTime` (`engine.clock.snapshot_time`)."""
+
+    type: str
+    status: str
+    reason: str
+    message: str
+    lastHeartbeatTime: str
+    lastTransitionTime: str
+
+
 class NodeStatus(TypedDict, total=False):
-    """A Node's `status`: resources and system info (conditions and images are not read)."""
+    """A Node's `status`: resources, system info and conditions (images are not read)."""
 
     capacity: Mapping[str, Quantity]
     allocatable: Mapping[str, Quantity]
     nodeInfo: NodeSystemInfo
+    conditions: Sequence[NodeCondition]
 
 
 class Node(TypedDict, total=False):
