@@ -67,3 +67,23 @@ def test_diff_objects_reports_missing_objects() -> None:
 def test_diff_objects_accepts_generators() -> None:
     found = diff_objects((d for d in [deployment()]), (x for x in [served(deployment())]))
     assert found == []
+
+
+def test_one_table_of_cluster_scoped_kinds_for_loading_and_pairing() -> None:
+    """The desired loader (`desired.scope`) and pairing read one table: two copies had
+    drifted apart, each missing GPU-stack kinds the other knew."""
+    from kubedrift.desired.scope import is_cluster_scoped
+    from kubedrift.diff import CLUSTER_SCOPED_KINDS
+
+    once_in_one_copy = {
+        ("nvidia.com", "NVIDIADriver"),
+        ("kueue.x-k8s.io", "Cohort"),
+        ("kueue.x-k8s.io", "WorkloadPriorityClass"),
+        ("scheduling.volcano.sh", "Queue"),
+        ("resource.k8s.io", "DeviceClass"),
+        ("nfd.k8s-sigs.io", "NodeFeatureRule"),
+        ("cert-manager.io", "ClusterIssuer"),
+    }
+    assert once_in_one_copy <= CLUSTER_SCOPED_KINDS
+    for group, kind in CLUSTER_SCOPED_KINDS:
+        assert is_cluster_scoped(f"{group}/v1" if group else "v1", kind), kind

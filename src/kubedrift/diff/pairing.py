@@ -48,11 +48,18 @@ CLUSTER_SCOPED_KINDS: frozenset[tuple[str, str]] = frozenset(
         ("policy", "PodSecurityPolicy"),
         ("kueue.x-k8s.io", "ClusterQueue"),
         ("kueue.x-k8s.io", "ResourceFlavor"),
+        # The GPU and batch stack this tool is for.
         ("nvidia.com", "ClusterPolicy"),
+        ("nvidia.com", "NVIDIADriver"),
+        ("kueue.x-k8s.io", "WorkloadPriorityClass"),
+        ("kueue.x-k8s.io", "Cohort"),
+        ("scheduling.volcano.sh", "Queue"),
         ("nfd.k8s-sigs.io", "NodeFeatureRule"),
         ("cert-manager.io", "ClusterIssuer"),
     }
 )
+"""Kinds known to be cluster-scoped without asking a server: loading desired files gives
+them no default namespace (`desired.scope`), pairing drops any namespace they carry."""
 
 
 def group_of(obj: JSONObject) -> str:
