@@ -11,16 +11,13 @@ import secrets
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Self
 
-from kubedrift.model import Finding, ObjectRef
+from kubedrift.model import Finding
 from kubedrift.model.suppression import Suppression
 from kubedrift.store.delta import (
     OpenEpisode,
     Seen,
     check_scan,
-    event_scope,
     key_findings,
     opening_note,
     plan_scan,
@@ -28,13 +25,14 @@ from kubedrift.store.delta import (
     suppression_events,
     value_digest,
 )
+from kubedrift.store.derived import DerivedReads
 from kubedrift.store.filters import ALL, EVERYTHING, HistoryFilter, ScanScope
 from kubedrift.store.records import Changed, ScanDelta, StoredFinding, Unsuppressed, ValueChange
 from kubedrift.store.stats import EpisodeSpan, TimelineStats, timeline_stats
 from kubedrift.store.suppressions import StoredSuppression
 
 
-class MemoryStore:
+class MemoryStore(DerivedReads):
     """Episodes and history in dicts; nothing survives the object."""
 
     def __init__(self) -> None:
@@ -82,16 +80,6 @@ class MemoryStore:
             ),
         )
 
-    def record_event(
-        self, cluster: str, ref: ObjectRef, findings: Sequence[Finding], *, at: datetime
-    ) -> ScanDelta:
-        """See `Store.record_event`."""
-        return self.record_scan(cluster, findings, at=at, scope=event_scope(ref, findings))
-
-    def open_findings(self, filters: HistoryFilter = ALL) -> list[StoredFinding]:
-        """See `Store.open_findings`."""
-        return self.history(dataclasses.replace(filters, open_only=True))
-
     def history(self, filters: HistoryFilter = ALL) -> list[StoredFinding]:
         """See `Store.history`."""
         found = (e for e in self._episodes.values() if filters.matches(e))
@@ -129,17 +117,6 @@ class MemoryStore:
     def secret_hash_key(self) -> bytes:
         """See `Store.secret_hash_key`: random, kept as long as the store object."""
         return self._secret_hash_key
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- internals -------------------------------------------------------------------------
 

@@ -10,25 +10,23 @@ leaves this class as a `StoreError` naming the database (password hidden).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Self
 
 from alembic.util import CommandError
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from kubedrift.model import Finding, ObjectRef
+from kubedrift.model import Finding
 from kubedrift.model.suppression import Suppression
 from kubedrift.store import reads, writes
 from kubedrift.store import suppressions as stored_suppressions
 from kubedrift.store.actions import ActionRecord, insert_actions, select_actions
 from kubedrift.store.browse import FindingBrowser
 from kubedrift.store.bulk import PastEpisode, import_episodes
-from kubedrift.store.delta import check_scan, event_scope
+from kubedrift.store.delta import check_scan
+from kubedrift.store.derived import DerivedReads
 from kubedrift.store.engine import create_store_engine, parse_url, reading, redacted, writing
 from kubedrift.store.errors import StoreError
 from kubedrift.store.filters import ALL, EVERYTHING, HistoryFilter, ScanScope
@@ -40,7 +38,7 @@ from kubedrift.store.stats_sql import StatsGroups, read_groups, sql_stats
 from kubedrift.store.suppressions import StoredSuppression
 
 
-class SqlStore:
+class SqlStore(DerivedReads):
     """The timeline in a SQL database, through SQLAlchemy Core."""
 
     def __init__(self, engine: Engine, where: str, location: str | None = None) -> None:
@@ -84,16 +82,6 @@ class SqlStore:
         check_scan(cluster, at)
         with _translated(self.where), writing(self._engine) as connection:
             return writes.record_scan(connection, cluster, findings, at, scope or EVERYTHING)
-
-    def record_event(
-        self, cluster: str, ref: ObjectRef, findings: Sequence[Finding], *, at: datetime
-    ) -> ScanDelta:
-        """See `Store.record_event`."""
-        return self.record_scan(cluster, findings, at=at, scope=event_scope(ref, findings))
-
-    def open_findings(self, filters: HistoryFilter = ALL) -> list[StoredFinding]:
-        """See `Store.open_findings`."""
-        return self.history(dataclasses.replace(filters, open_only=True))
 
     def history(self, filters: HistoryFilter = ALL) -> list[StoredFinding]:
         """See `Store.history`."""
@@ -177,17 +165,6 @@ class SqlStore:
     def close(self) -> None:
         """Close every pooled connection."""
         self._engine.dispose()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 @contextmanager
