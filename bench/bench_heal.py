@@ -201,6 +201,14 @@ def applied_count(port: int) -> float:
     )
 
 
+def peak_rss_mib(pid: int) -> float:
+    """The process's peak resident set (`VmHWM` of /proc/PID/status), MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def stop_watch(proc: subprocess.Popen[bytes]) -> int:
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
@@ -253,7 +261,7 @@ async def ssa_round_trip(client: Client, i: int) -> float:
     return time.monotonic() - sent
 
 
-async def measure(server: Any, tmp: Path, args: Any) -> tuple[list[Round], float, float]:
+async def measure(server: Any, tmp: Path, args: Any) -> tuple[list[Round], float, float, float]:
     from support.apiserver import free_port
 
     client = Client(server)
@@ -277,7 +285,7 @@ async def measure(server: Any, tmp: Path, args: Any) -> tuple[list[Round], float
         for i, name in enumerate(names(args.edits)):
             rounds.append(await edit_and_wait(client, observer, name, i))
             await asyncio.sleep(args.gap)  # the pause between edits, outside every figure
-        return rounds, ready, applied_count(port)
+        return rounds, ready, applied_count(port), peak_rss_mib(proc.pid)
     finally:
         if watching is not None:
             watching.cancel()
@@ -297,7 +305,7 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def report(rounds: list[Round], ready: float, applied: float) -> bool:
+def report(rounds: list[Round], ready: float, applied: float, peak: float) -> bool:
     heal = [r.heal for r in rounds if r.heal is not None]
     delivery = [r.delivery for r in rounds if r.delivery is not None]
     ssa = [r.ssa for r in rounds]
@@ -305,6 +313,7 @@ def report(rounds: list[Round], ready: float, applied: float) -> bool:
         r.heal - r.delivery - r.ssa for r in rounds if r.heal is not None and r.delivery is not None
     ]
     print(f"\nkubedrift watch ready (desired loaded, listed, diffed) in {ready:.2f} s")
+    print(f"kubedrift watch peak RSS over the run: {peak:.0f} MiB")
     print(f"{len(rounds)} hand edits, each of its own ConfigMap:\n")
     print(f"{'ms':44}{'median':>10}{'p95':>10}{'max':>10}")
     rows = [
@@ -340,8 +349,8 @@ async def bench(args: Any) -> bool:
     tmp = Path(tempfile.mkdtemp(prefix="kubedrift-bench-heal-"))
     server = start_apiserver(controller_manager=False)
     try:
-        rounds, ready, applied = await measure(server, tmp, args)
-        return report(rounds, ready, applied)
+        rounds, ready, applied, peak = await measure(server, tmp, args)
+        return report(rounds, ready, applied, peak)
     finally:
         server.stop()
         shutil.rmtree(tmp, ignore_errors=True)

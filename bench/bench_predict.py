@@ -24,6 +24,7 @@ that is not the learned model's, or one that ranks fewer entities than the hazar
 from __future__ import annotations
 
 import argparse
+import resource
 import sys
 import tempfile
 import time
@@ -52,11 +53,15 @@ def fill(store: SqlStore, findings: int) -> tuple[int, int]:
 
 
 def timed(label: str, action):  # type: ignore[no-untyped-def]
-    """Wall and CPU seconds: on a shared machine wall time includes waiting for a core."""
+    """Wall and CPU seconds: on a shared machine wall time includes waiting for a core.
+    The peak RSS printed is the process's so far (each phase runs in this one process)."""
     start, cpu = time.perf_counter(), time.process_time()
     result = action()
     seconds, cpu_s = time.perf_counter() - start, time.process_time() - cpu
-    print(f"  {label:<10} {seconds:7.2f} s wall  {cpu_s:7.2f} s cpu")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"  {label:<10} {seconds:7.2f} s wall  {cpu_s:7.2f} s cpu  peak RSS so far {peak:6.0f} MiB"
+    )
     return result, min(seconds, cpu_s) if cpu_s > 0 else seconds
 
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -118,24 +117,33 @@ def fill(db: Path, objects: int, days: int, seed: int) -> int:
     return scans
 
 
-def timed(argv: list[str]) -> tuple[float, float]:
-    """Wall seconds and CPU seconds (user + system) of one run of `argv`.
+def timed(argv: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system) and peak RSS (MiB) of one run of `argv`.
 
-    Both are printed: on a machine shared with other work the wall time waits for a core,
-    while the CPU time is what the command itself costs.
+    Both times are printed: on a machine shared with other work the wall time waits for a
+    core, while the CPU time is what the command itself costs. The peak RSS is the
+    command's own (`wait4`), not that of any process it starts.
     """
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    subprocess.run(argv, check=True, capture_output=True, text=True)
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    errors = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if proc.returncode:
+        raise SystemExit(f"{' '.join(argv)} exited {proc.returncode}: {errors.decode()[-2000:]}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
-def medians(argv: list[str], runs: int) -> tuple[float, float]:
-    """Median wall and CPU seconds of `runs` runs."""
+def medians(argv: list[str], runs: int) -> tuple[float, float, float]:
+    """Median wall and CPU seconds of `runs` runs, and the highest peak RSS (MiB)."""
     results = [timed(argv) for _ in range(runs)]
-    return statistics.median(w for w, _ in results), statistics.median(c for _, c in results)
+    return (
+        statistics.median(w for w, _, _ in results),
+        statistics.median(c for _, c, _ in results),
+        max(r for _, _, r in results),
+    )
 
 
 def main() -> None:
@@ -161,14 +169,17 @@ def main() -> None:
         )
         base_argv = [KUBEDRIFT, "timeline", "--store", str(db), *window, "-o", "json"]
         ours_argv = [KUBEDRIFT, "report", "--store", str(db), *window, "--out", str(out)]
-        base, base_cpu = medians(base_argv, args.runs)
-        ours, ours_cpu = medians(ours_argv, args.runs)
+        base, base_cpu, base_rss = medians(base_argv, args.runs)
+        ours, ours_cpu, ours_rss = medians(ours_argv, args.runs)
         rows = out.read_text().count("<tr data-sev=")
         size = out.stat().st_size / 2**20
-    print(f"  baseline kubedrift timeline -o json   {base:6.2f} s wall  {base_cpu:6.2f} s CPU")
+    print(
+        f"  baseline kubedrift timeline -o json   {base:6.2f} s wall  {base_cpu:6.2f} s CPU"
+        f"  peak RSS {base_rss:5.0f} MiB"
+    )
     print(
         f"  kubedrift report (HTML, 9 charts)     {ours:6.2f} s wall  {ours_cpu:6.2f} s CPU"
-        f"   {size:.1f} MiB"
+        f"  peak RSS {ours_rss:5.0f} MiB   ({size:.1f} MiB of HTML)"
     )
     print(f"  ratio to baseline                     {ours / base:6.2f}x   (median of {args.runs})")
     print(f"  target < {TARGET_SECONDS:.0f} s: {'PASS' if ours < TARGET_SECONDS else 'MISS'}"
