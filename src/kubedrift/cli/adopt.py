@@ -82,7 +82,8 @@ def adopt(
     desired: WorkTreeOpt,
     inputs: ScanInputs,
     finding: Annotated[
-        list[str] | None, typer.Option("--finding", help="This finding id. Repeatable.")
+        list[str] | None,
+        typer.Option("--finding", metavar="<id>", help="This finding id. Repeatable."),
     ] = None,
     rule: Annotated[str | None, typer.Option(help="Findings of this rule.")] = None,
     path: Annotated[

@@ -60,19 +60,25 @@ def agent(
         bool, typer.Option(help="Print the facts as JSON to stdout; publish nothing.")
     ] = False,
     sysctl: Annotated[
-        list[str] | None, typer.Option(help="Another sysctl to read (vm.swappiness). Repeatable.")
+        list[str] | None,
+        typer.Option(metavar="<name>", help="Another sysctl to read (vm.swappiness). Repeatable."),
     ] = None,
     module: Annotated[
-        list[str] | None, typer.Option(help="Another kernel module pattern (nvidia_*). Repeatable.")
+        list[str] | None,
+        typer.Option(
+            metavar="<glob>", help="Another kernel module pattern (nvidia_*). Repeatable."
+        ),
     ] = None,
     package: Annotated[
-        list[str] | None, typer.Option(help="Another package name pattern (cuda-*). Repeatable.")
+        list[str] | None,
+        typer.Option(metavar="<glob>", help="Another package name pattern (cuda-*). Repeatable."),
     ] = None,
     file: Annotated[
         list[str] | None,
         typer.Option(
+            metavar="<id=path>",
             help="Another file to hash, ID=PATH; a PATH ending in /* hashes each "
-            "file of that folder. Repeatable."
+            "file of that folder. Repeatable.",
         ),
     ] = None,
     kubeconfig: KubeconfigOpt = None,

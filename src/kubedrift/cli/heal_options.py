@@ -35,15 +35,20 @@ HealModeOpt = Annotated[
 HealNamespaceOpt = Annotated[
     list[str] | None,
     typer.Option(
-        "--heal-namespace", help="Heal only in namespaces matching this glob (repeatable)."
+        "--heal-namespace",
+        metavar="<glob>",
+        help="Heal only in namespaces matching this glob (repeatable).",
     ),
 ]
 HealKindOpt = Annotated[
-    list[str] | None, typer.Option("--heal-kind", help="Heal only this kind. Repeatable.")
+    list[str] | None,
+    typer.Option("--heal-kind", metavar="<kind>", help="Heal only this kind. Repeatable."),
 ]
 HealRuleOpt = Annotated[
     list[str] | None,
-    typer.Option("--heal-rule", help="Heal only findings of this rule. Repeatable."),
+    typer.Option(
+        "--heal-rule", metavar="<rule>", help="Heal only findings of this rule. Repeatable."
+    ),
 ]
 HealRateOpt = Annotated[
     int | None,
@@ -53,6 +58,7 @@ HealTrustOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--heal-trust",
+        metavar="<manager>",
         help="Never revert fields owned by this field manager (glob), besides the built-in "
         "controllers. Repeatable.",
     ),

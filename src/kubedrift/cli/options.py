@@ -60,6 +60,7 @@ DesiredOpt = Annotated[
     typer.Option(
         "--desired",
         "-d",
+        metavar="<path|url>",
         help="Manifests or NodeProfiles: a file, folder, kustomization, chart, or Git "
         "repo/URL with @REV; a chart takes ?values=F&namespace=NS&release=R. Repeatable.",
     ),
@@ -76,6 +77,7 @@ LiveOpt = Annotated[
     list[Path] | None,
     typer.Option(
         "--live",
+        metavar="<path>",
         help="Snapshot file or folder (a List as `kubectl get -o json` writes) instead of "
         "the cluster. Repeatable.",
     ),
@@ -147,7 +149,9 @@ PoolLabelOpt = Annotated[
 DisableRuleOpt = Annotated[
     list[str] | None,
     typer.Option(
-        "--disable-rule", help="Never report this rule, e.g. gfd-labels-stale. Repeatable."
+        "--disable-rule",
+        metavar="<rule>",
+        help="Never report this rule, e.g. gfd-labels-stale. Repeatable.",
     ),
 ]
 AgentNamespaceOpt = Annotated[

@@ -109,7 +109,8 @@ def apply(
         Path | None, typer.Option("--plan", help="A plan saved with `kubedrift plan -o json`.")
     ] = None,
     finding: Annotated[
-        list[str] | None, typer.Option("--finding", help="Only this finding id. Repeatable.")
+        list[str] | None,
+        typer.Option("--finding", metavar="<id>", help="Only this finding id. Repeatable."),
     ] = None,
     kind: Annotated[str | None, typer.Option(help="Only objects of this kind.")] = None,
     rule: Annotated[str | None, typer.Option(help="Only findings of this rule.")] = None,

@@ -94,7 +94,10 @@ def report(
     title: Annotated[str, typer.Option(help="The report's title.")] = DEFAULT_TITLE,
     team: Annotated[
         list[str] | None,
-        typer.Option(help="NAMESPACE=TEAM for the MTTR-by-team chart. Repeatable."),
+        typer.Option(
+            metavar="<namespace=team>",
+            help="NAMESPACE=TEAM for the MTTR-by-team chart. Repeatable.",
+        ),
     ] = None,
 ) -> int:
     """Write an HTML (or PDF) drift report with charts, from a scan and/or the timeline store."""

@@ -95,13 +95,16 @@ def watch(
     pool_label: PoolLabelOpt = None,
     disable_rule: DisableRuleOpt = None,
     alert_webhook: Annotated[
-        list[str] | None, typer.Option(help="POST kubedrift-alert/v1 JSON here. Repeatable.")
+        list[str] | None,
+        typer.Option(metavar="<url>", help="POST kubedrift-alert/v1 JSON here. Repeatable."),
     ] = None,
     alert_slack: Annotated[
-        list[str] | None, typer.Option(help="Slack-compatible incoming webhook. Repeatable.")
+        list[str] | None,
+        typer.Option(metavar="<url>", help="Slack-compatible incoming webhook. Repeatable."),
     ] = None,
     alertmanager: Annotated[
-        list[str] | None, typer.Option(help="Alertmanager base URL (v2 API). Repeatable.")
+        list[str] | None,
+        typer.Option(metavar="<url>", help="Alertmanager base URL (v2 API). Repeatable."),
     ] = None,
     alert_min_severity: Annotated[
         Severity, typer.Option(help="Alert on findings at or above this.", case_sensitive=False)
