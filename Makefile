@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 KUBE_CACHE ?= $(HOME)/.cache/kubedrift
 
 .PHONY: install demo test test-fast lint audit bench kube postgres monitoring chromium helm package-check \
-        deploy-manifests image image-tools clean
+        deploy-manifests image image-tools soak clean
 
 # The stamp files make re-runs instant; they depend on pyproject.toml so a changed
 # dependency list reinstalls.
@@ -82,6 +82,9 @@ test: $(VENV)/.test-installed kube postgres monitoring chromium helm lint packag
 
 test-fast: $(VENV)/.test-installed ## unit tests only, no real components
 	$(BIN)/pytest -m "not apiserver and not postgres and not prometheus and not alertmanager"
+
+soak: ## the whole suite 5 times in a row under a CPU hog (flaky tests show here); build/soak/summary
+	scripts/soak.sh 5
 
 bench: $(VENV)/.installed ## benchmarks: figures and ratios to a baseline measured in the same run
 	$(BIN)/python bench/run.py

@@ -172,21 +172,26 @@ def run(name: str, count: int, requests: int) -> bool:
             print(f"{name}: {count:,} findings recorded in {seconds:.1f} s "
                   f"({open_total:,} open)")  # fmt: skip
             with kubedrift_serve(url, tmp / "serve.log", "--auth", "none") as base:
-                return measure(name, base, open_total, requests)
+                met = measure(name, base, open_total, requests)
+                port = base.rsplit(":", 1)[1]
+                print(f"{name}: serve peak RSS {rss_mib(port, 'VmHWM'):.0f} MiB over every "
+                      f"page above (now {rss_mib(port):.0f} MiB)")  # fmt: skip
+                return met
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def rss_mib(port: str) -> float:
-    """Resident memory of the `kubedrift serve` listening on `port` (read from /proc)."""
+def rss_mib(port: str, field: str = "VmRSS") -> float:
+    """Resident memory of the `kubedrift serve` listening on `port` (read from /proc):
+    `VmRSS` now, or `VmHWM` its peak so far."""
     for proc in Path("/proc").iterdir():
         try:
             argv = (proc / "cmdline").read_bytes().split(b"\0")
             status = (proc / "status").read_text() if b"serve" in argv else ""
         except OSError:
             continue
-        if f"127.0.0.1:{port}".encode() in argv and "VmRSS" in status:
-            kib = next(line for line in status.splitlines() if line.startswith("VmRSS"))
+        if f"127.0.0.1:{port}".encode() in argv and field in status:
+            kib = next(line for line in status.splitlines() if line.startswith(field))
             return int(kib.split()[1]) / 1024
     return float("nan")
 

@@ -7,6 +7,7 @@ Each real component's fixture marks the tests that use it (`MARKS`), so that, sa
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from collections.abc import Iterator
@@ -115,3 +116,13 @@ def _logging_left_as_found() -> Iterator[None]:
     for logger, was in levels.items():
         if logger.level != was:
             logger.setLevel(was)
+
+
+@pytest.fixture(autouse=True)
+def _leaks_reported_where_made(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a test against a real server, collect garbage at once, so a socket or transport
+    the test left open is reported (as an error: `filterwarnings = error`) in this test's
+    teardown, not in whichever later test the collector happens to run in."""
+    yield
+    if request.node.get_closest_marker("apiserver") is not None:
+        gc.collect()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -183,7 +183,7 @@ class Connection:
 
     async def stream_lines(
         self, path: str, params: Mapping[str, str], *, what: str
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncGenerator[bytes, None]:
         """Stream a watch response line by line (no read timeout)."""
         timeout = httpx.Timeout(self.target.timeout, read=None)
         try:

@@ -25,6 +25,7 @@ Page size: 500 by default (kubectl's `--chunk-size` default, and client-go's pag
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
@@ -181,8 +182,9 @@ async def list_all(
         field_selector=field_selector,
         page_size=page_size,
     )
-    async for page in pages:
-        if page.restarted:
-            out.clear()
-        out += page.items
+    async with contextlib.aclosing(pages):
+        async for page in pages:
+            if page.restarted:
+                out.clear()
+            out += page.items
     return out

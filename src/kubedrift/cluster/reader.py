@@ -9,6 +9,7 @@ when a continue token expires, is `cluster.pager`'s.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -123,15 +124,17 @@ class _Fetcher:
         (the others only as far as their name), so a namespace of 50,000 objects of which
         desired names 100 costs 100 dicts, not 50,000."""
         wanted = {r.name: r for r in refs}
-        async for page in list_pages(self.conn, resource, namespace=ns, raw=True):
-            if page.restarted:  # an expired continue token: a fresh snapshot from the start
-                for stale in refs:
-                    self.found.pop(stale, None)
-            with gc_paused():
-                for raw in page.items:
-                    ref = wanted.get(_name_decoder.decode(raw).metadata.name)
-                    if ref is not None:
-                        self.found[ref] = _whole(_item_decoder.decode(raw), resource)
+        pages = list_pages(self.conn, resource, namespace=ns, raw=True)
+        async with contextlib.aclosing(pages):
+            async for page in pages:
+                if page.restarted:  # an expired continue token: a fresh snapshot from the start
+                    for stale in refs:
+                        self.found.pop(stale, None)
+                with gc_paused():
+                    for raw in page.items:
+                        ref = wanted.get(_name_decoder.decode(raw).metadata.name)
+                        if ref is not None:
+                            self.found[ref] = _whole(_item_decoder.decode(raw), resource)
         for ref in refs:
             self.found.setdefault(ref, None)
 

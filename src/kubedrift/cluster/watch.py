@@ -6,6 +6,7 @@ handling across restarts belong to the continuous controller built on top of it.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -75,8 +76,14 @@ async def watch(
     if bookmarks:
         params["allowWatchBookmarks"] = "true"
     what = f"watch {resource.plural}"
-    async for line in conn.stream_lines(resource.path(namespace), params, what=what):
-        yield _decode_event(line, resource, what)
+    # `async for` does not close the generator it leaves early (an unreadable event, or
+    # this generator closed at its `yield`): without `aclosing` the streamed response and
+    # its socket stay open until the garbage collector finalises them, after the event
+    # loop may be gone ("unclosed socket", issue 17's flake).
+    lines = conn.stream_lines(resource.path(namespace), params, what=what)
+    async with contextlib.aclosing(lines):
+        async for line in lines:
+            yield _decode_event(line, resource, what)
 
 
 def _decode_event(line: bytes, resource: ApiResource, what: str) -> WatchEvent:
