@@ -116,7 +116,7 @@ def diff(
     from kubedrift.cli.output import emit, fail_exit_code
     from kubedrift.cli.progress import Progress
     from kubedrift.cli.suppress_store import store_suppressions
-    from kubedrift.cluster.connection import ClusterTarget
+    from kubedrift.cluster.target import ClusterTarget
     from kubedrift.engine import DiffRequest, run_diff
 
     request = DiffRequest(

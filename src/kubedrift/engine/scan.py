@@ -15,8 +15,8 @@ from kubedrift.analysis.profiles import compile_profiles
 from kubedrift.analysis.ranking import rank
 from kubedrift.analysis.user_controls import RuleSwitches, disable_rules
 from kubedrift.analysis.workloads import analyze_workloads
-from kubedrift.cluster.connection import context_namespace
 from kubedrift.cluster.projected import PROJECTED_KINDS
+from kubedrift.cluster.target import context_namespace
 from kubedrift.desired import DesiredSet, KubedriftConfig, load_config, load_desired
 from kubedrift.desired.config import parse_config
 from kubedrift.diff import DiffOptions, compile_ignore_rules, compile_trusted_rules
