@@ -108,7 +108,8 @@ def modules(python: str, args: list[str], cwd: str, env: dict[str, str]) -> tupl
 
 
 def median(runs: list[Run], field: str) -> float:
-    return statistics.median(getattr(r, field) for r in runs)
+    values: list[float] = [getattr(r, field) for r in runs]
+    return statistics.median(values)
 
 
 def main() -> None:
