@@ -10,11 +10,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from kubedrift.analysis.ranking import rank
-from kubedrift.analysis.user_controls import RuleSwitches, disable_rules
 from kubedrift.cluster.projected import PROJECTED_KINDS
 from kubedrift.cluster.target import context_namespace
-from kubedrift.desired import DesiredSet, KubedriftConfig, load_config, load_desired
-from kubedrift.desired.config import parse_config
+from kubedrift.desired import DesiredSet, load_desired
 from kubedrift.diff import DiffOptions, compile_ignore_rules, compile_trusted_rules
 from kubedrift.diff.selectors import parse_selector_text
 from kubedrift.diff.trusted import BUILTIN_TRUSTED_RULES
@@ -29,6 +27,8 @@ from kubedrift.model.suppression import Suppression, apply_suppressions
 if TYPE_CHECKING:
     from kubedrift.analysis import nodes as node_analysis
     from kubedrift.analysis.options import FactIgnore
+    from kubedrift.analysis.user_controls import RuleSwitches
+    from kubedrift.desired.config import KubedriftConfig
     from kubedrift.engine import workloads as workload_objects
 
 # Node and workload analysis, and the cluster client, are imported by the steps of a scan
@@ -242,6 +242,10 @@ def run_diff(request: DiffRequest, progress: Progress = _quiet) -> Report:
 
 
 def _configs(desired: DesiredSet, request: ScanRequest) -> list[KubedriftConfig]:
+    if not (request.config or desired.configs):
+        return []  # (no config module to import: most `diff` runs)
+    from kubedrift.desired.config import load_config, parse_config
+
     configs: list[KubedriftConfig] = [load_config(request.config)] if request.config else []
     return configs + [parse_config(c.obj, str(c.location)) for c in desired.configs]
 
@@ -257,6 +261,8 @@ class UserControls:
 
 def user_controls(desired: DesiredSet, request: ScanRequest) -> UserControls:
     """The user's rule switches and node-fact ignores; InputError for an unknown rule."""
+    from kubedrift.analysis.user_controls import RuleSwitches, disable_rules
+
     configs = _configs(desired, request)
     switches = RuleSwitches()
     for config in configs:
