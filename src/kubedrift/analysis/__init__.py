@@ -6,11 +6,43 @@ Node and GPU-stack drift: `node_facts` reads one Node's facts (naming in
 GPU-stack rules, with `NodeOptions` holding every switch.
 """
 
-from kubedrift.analysis.facts import FactValue, NodeFacts, facts_digest, node_facts
-from kubedrift.analysis.nodes import NodeAnalysis, analyze_nodes
-from kubedrift.analysis.options import DEFAULT_EXCLUDED_FACTS, NodeOptions
-from kubedrift.analysis.profiles import NodeProfile, compile_profiles, is_node_profile
-from kubedrift.model.rules import NodeRule
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kubedrift.analysis.facts import FactValue, NodeFacts, facts_digest, node_facts
+    from kubedrift.analysis.nodes import NodeAnalysis, analyze_nodes
+    from kubedrift.analysis.options import DEFAULT_EXCLUDED_FACTS, NodeOptions
+    from kubedrift.analysis.profiles import NodeProfile, compile_profiles, is_node_profile
+    from kubedrift.model.rules import NodeRule
+
+_WHERE = {
+    "FactValue": "kubedrift.analysis.facts",
+    "NodeFacts": "kubedrift.analysis.facts",
+    "facts_digest": "kubedrift.analysis.facts",
+    "node_facts": "kubedrift.analysis.facts",
+    "NodeAnalysis": "kubedrift.analysis.nodes",
+    "analyze_nodes": "kubedrift.analysis.nodes",
+    "DEFAULT_EXCLUDED_FACTS": "kubedrift.analysis.options",
+    "NodeOptions": "kubedrift.analysis.options",
+    "NodeProfile": "kubedrift.analysis.profiles",
+    "compile_profiles": "kubedrift.analysis.profiles",
+    "is_node_profile": "kubedrift.analysis.profiles",
+    "NodeRule": "kubedrift.model.rules",
+}
+"""Each public name and the module defining it, imported on first use (`__getattr__`)."""
+
+
+def __getattr__(name: str) -> Any:
+    """`name` from its module, imported now (PEP 562): importing one submodule of this
+    package does not import all of them (start-up time, issue 18.5)."""
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DEFAULT_EXCLUDED_FACTS",

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from kubedrift import __version__
+from kubedrift.cli import coercion_seam
 from kubedrift.cli.errors import run_cli
 from kubedrift.cli.lazy import LazyGroup
 from kubedrift.cli.options import (
@@ -30,6 +31,8 @@ from kubedrift.cli.options import (
 from kubedrift.cli.scan_inputs import ScanInputs, scan_command
 from kubedrift.model import Severity
 
+coercion_seam.install()  # option values without pydantic (issue 18.5)
+
 # Only what every command needs is imported here; `scan` and `diff` import the engine when
 # they run, and the other commands are loaded by `LazyGroup` (start-up time, issue 18.5).
 # typer >= 0.2x vendors click as `typer._click`, and raises its exceptions, not click's.
@@ -40,6 +43,7 @@ app = typer.Typer(
     add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, pwsh)
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # click's plain help: --help imports no rich (issue 18.5)
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -112,7 +116,7 @@ def diff(
     from kubedrift.cli.output import emit, fail_exit_code
     from kubedrift.cli.progress import Progress
     from kubedrift.cli.suppress_store import store_suppressions
-    from kubedrift.cluster.connection import ClusterTarget
+    from kubedrift.cluster.target import ClusterTarget
     from kubedrift.engine import DiffRequest, run_diff
 
     request = DiffRequest(

@@ -52,7 +52,7 @@ from kubedrift.cli.options import (
 from kubedrift.model import AGENT_NAMESPACE
 
 if TYPE_CHECKING:
-    from kubedrift.cluster.connection import ClusterTarget
+    from kubedrift.cluster.target import ClusterTarget
     from kubedrift.engine import ScanRequest
 
 Command = Callable[..., int]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from kubedrift.cli.scan_inputs import ScanInputs
 from kubedrift.cli.suppress_store import store_suppressions
-from kubedrift.cluster.connection import ClusterTarget
+from kubedrift.cluster.target import ClusterTarget
 from kubedrift.engine import ScanRequest
 
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncGenerator, Mapping
-from dataclasses import dataclass
-from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -25,25 +23,12 @@ from lightkube.config.kubeconfig import SingleConfig
 from kubedrift.cluster.errors import response_error, transport_error
 from kubedrift.cluster.kubeconfig import kubeconfig_paths, load_merged
 from kubedrift.cluster.lightkube_seam import adapter_client
+from kubedrift.cluster.target import SERVICE_ACCOUNT_DIR, ClusterTarget
 from kubedrift.model import ClusterError
 from kubedrift.model.gcpause import gc_paused
 
 _decoder = msgspec.json.Decoder()
-SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
-
-
-@dataclass(frozen=True, slots=True)
-class ClusterTarget:
-    """Which cluster to talk to: a kubeconfig (default `KUBECONFIG`/~/.kube/config) and context.
-
-    `in_cluster=True` uses the pod's service account; with neither a kubeconfig nor a
-    context given, the in-cluster account is used when present (as kubectl does).
-    """
-
-    kubeconfig: Path | None = None
-    context: str | None = None
-    in_cluster: bool = False
-    timeout: float = 30.0
+__all__ = ["ClusterTarget", "Connection", "context_name", "context_namespace", "resolve_config"]
 
 
 def resolve_config(target: ClusterTarget) -> SingleConfig:

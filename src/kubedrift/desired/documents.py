@@ -39,7 +39,6 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-import yaml
 
 from kubedrift.model import InputError, ObjectRef, ref_of
 from kubedrift.model.gcpause import gc_paused
@@ -53,7 +52,6 @@ _CONFIG_KIND = ("kubedrift.io", "KubedriftConfig")
 
 _JSON_DECODER = msgspec.json.Decoder()
 _BYTE_OFFSET = re.compile(r"\s*\(byte (\d+)\)$")
-_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 
 MAX_ALIAS_EXPANSION = 1_000_000
 MAX_DECOMPRESSED = 64 * 1024 * 1024
@@ -62,42 +60,6 @@ MAX_DEPTH = 1000
 _CHUNK = 1024 * 1024
 _REPR = reprlib.Repr()
 _REPR.maxstring = _REPR.maxother = 40
-
-
-class _Loader(yaml.CSafeLoader):
-    """libyaml's safe loader, minus the timestamp resolver (Kubernetes keeps them strings)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        """A mapping; a key given twice is an error, as kubectl makes it."""
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, str | int | bool | float) and key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"mapping key {key!r} already defined", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
-        """An integer; one too long for Python to convert is an error, not a crash."""
-        try:
-            return super().construct_yaml_int(node)
-        except ValueError as exc:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"integer too large ({exc})".split(";")[0], node.start_mark
-            ) from None
-
-
-_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP_TAG]
-    for first, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,37 +123,14 @@ class Document:
 
 
 def parse_yaml(data: bytes | str, path: str) -> list[Document]:
-    """Parse a YAML stream; empty documents are skipped but still counted.
+    """Parse a YAML stream; empty documents are skipped but still counted (see
+    `desired/yaml_loader.py`, which imports PyYAML: only a YAML input needs it)."""
+    from kubedrift.desired import yaml_loader
 
-    Each document is composed into a node tree and then constructed, which is what
-    `yaml.load_all` does inside; the nodes give the line each document (and each item of a
-    List) starts on, at no extra parse.
-    """
-    documents: list[Document] = []
-    count = 0
-    anchors = b"&" in data if isinstance(data, bytes) else "&" in data
-    loader = _Loader(data)
-    try:
-        with gc_paused():
-            while loader.check_node():
-                node = loader.get_node()
-                body = None if node is None else loader.construct_document(node)
-                count += 1
-                _check_shape(body, f"{path}, document {count}", aliases=anchors)
-                if node is not None and body is not None:
-                    documents.append(Document(count, body, *_lines(node)))
-    except yaml.YAMLError as exc:
-        raise InputError(_yaml_message(exc), where=f"{path}, document {count + 1}") from None
-    except RecursionError:
-        raise InputError(
-            f"nested deeper than {MAX_DEPTH} levels", where=f"{path}, document {count + 1}"
-        ) from None
-    finally:
-        loader.dispose()
-    return documents
+    return yaml_loader.parse_yaml(data, path)
 
 
-def _check_shape(body: Any, where: str, *, aliases: bool) -> None:
+def check_shape(body: Any, where: str, *, aliases: bool) -> None:
     """Refuse excessive nesting, and (when the text has anchors) excessive aliasing."""
     if not isinstance(body, dict | list):
         return
@@ -231,16 +170,6 @@ class _TooDeep(InputError):
         super().__init__(f"nested deeper than {MAX_DEPTH} levels")
 
 
-def _lines(node: yaml.Node) -> tuple[int, tuple[int, ...]]:
-    """The 1-based line a document starts on, and those of its `items` when it has any."""
-    items: tuple[int, ...] = ()
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            if key.value == "items" and isinstance(value, yaml.SequenceNode):
-                items = tuple(item.start_mark.line + 1 for item in value.value)
-    return node.start_mark.line + 1, items
-
-
 def parse_json(data: bytes, path: str) -> list[Document]:
     """Parse one JSON value (msgspec, collector paused)."""
     try:
@@ -253,7 +182,7 @@ def parse_json(data: bytes, path: str) -> list[Document]:
             f"invalid JSON: nested deeper than {MAX_DEPTH} levels", where=path
         ) from None
     if not decoder_bounds_depth():  # asked each time: the recursion limit can change
-        _check_shape(body, path, aliases=False)
+        check_shape(body, path, aliases=False)
     return [Document(None, body, value_line(data))]
 
 
@@ -262,7 +191,7 @@ def decoder_bounds_depth() -> bool:
 
     It guards its recursion with the interpreter's recursion limit (a `RecursionError`,
     refused above with the same message), 1,000 by default: then a decoded JSON value is
-    never deeper than `MAX_DEPTH`, and walking all of it again (`_check_shape`: 2.9 million
+    never deeper than `MAX_DEPTH`, and walking all of it again (`check_shape`: 2.9 million
     values in a 150,000-pod snapshot, over a second) can prove nothing more. A raised
     recursion limit, or a Python whose C recursion bound is higher, keeps the walk.
     """
@@ -475,16 +404,6 @@ def _gunzip(data: bytes, where: str) -> bytes:
                     f"decompresses to more than {limit:,} bytes (a gzip bomb?)", where=where
                 )
     return out.getvalue()
-
-
-def _yaml_message(exc: yaml.YAMLError) -> str:
-    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
-        mark = exc.problem_mark
-        context = f" ({exc.context})" if exc.context else ""
-        at = f"line {mark.line + 1} column {mark.column + 1}"
-        return f"invalid YAML at {at}: {exc.problem}{context}"
-    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return f"invalid YAML: {first_line}"
 
 
 def _json_message(exc: Exception, data: bytes) -> str:

@@ -279,6 +279,8 @@ def worktree_state(path: Path, *, timeout: float = DEFAULT_TIMEOUT) -> WorktreeS
     if which("git") is None:
         return WorktreeState(revision=None)
     folder, scope = (path, ".") if path.is_dir() else (path.parent, path.name)
+    if not maybe_in_git(folder):
+        return WorktreeState(revision=None)  # what git would say, without starting it
     where = str(path)
     try:
         head = _git_run(
@@ -288,6 +290,29 @@ def worktree_state(path: Path, *, timeout: float = DEFAULT_TIMEOUT) -> WorktreeS
         return WorktreeState(revision=None)
     status = _git_run([folder, "status", "--porcelain", "--", scope], where=where, timeout=timeout)
     return WorktreeState(revision=head.decode().strip(), dirty=bool(status.strip()))
+
+
+_GIT_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_CEILING_DIRECTORIES")
+
+
+def maybe_in_git(folder: Path) -> bool:
+    """False only when git could not find a repository for `folder`: no `GIT_DIR`-like
+    variable set, and neither `folder` nor a parent holds a `.git` (folder or file) or is
+    itself a bare repository (HEAD, objects/, refs/). Any doubt (an unreadable folder)
+    says True, and git is asked. Saves a `git` process (~5-10 ms) per source outside Git.
+    """
+    if any(name in os.environ for name in _GIT_ENV):
+        return True
+    try:
+        here = folder.resolve()
+        for candidate in (here, *here.parents):
+            if (candidate / ".git").exists():
+                return True
+            if (candidate / "HEAD").is_file() and (candidate / "objects").is_dir():
+                return True
+    except OSError:
+        return True
+    return False
 
 
 def _git_run(

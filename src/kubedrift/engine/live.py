@@ -5,20 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubedrift.analysis.facts import (
     AGENT_CONFIGMAP_SELECTOR,
     attach_published_facts,
     published_facts,
 )
-from kubedrift.cluster.connection import ClusterTarget, Connection
-from kubedrift.cluster.discovery import ApiResource, Discovery
-from kubedrift.cluster.errors import Forbidden
-from kubedrift.cluster.reader import fetch_desired, list_all, namespaces_holding
 from kubedrift.cluster.snapshot import load_snapshot
+from kubedrift.cluster.target import ClusterTarget
 from kubedrift.model import AGENT_NAMESPACE, ObjectRef, ref_of
 from kubedrift.model.kube import Node
+
+if TYPE_CHECKING:
+    from kubedrift.cluster.connection import Connection
+    from kubedrift.cluster.discovery import ApiResource, Discovery
+
+# The cluster client (lightkube, httpx2, asyncio) is imported by the functions that read a
+# cluster: `diff` and `scan --live FILE` read snapshots only (start-up time, issue 18.5).
 
 Progress = Callable[[str], None]
 
@@ -107,6 +111,10 @@ async def from_cluster(
 ) -> LiveState:
     """The live counterparts of desired objects (those in `only_namespace`, when given),
     HPAs (for replicas), and all nodes."""
+    from kubedrift.cluster.connection import Connection
+    from kubedrift.cluster.discovery import Discovery
+    from kubedrift.cluster.reader import fetch_desired, namespaces_holding
+
     async with Connection(target) as conn:
         default_ns = namespace or conn.config.namespace or "default"
         discovery = Discovery(conn)
@@ -184,6 +192,9 @@ async def _nodes(
 ) -> tuple[Node, ...] | None:
     """Every Node, with the facts its agent published in its ConfigMap; None when RBAC does
     not let us list nodes."""
+    from kubedrift.cluster.errors import Forbidden
+    from kubedrift.cluster.reader import list_all
+
     progress("listing nodes")
     resource = await discovery.resource_for("v1", "Node")
     if resource is None:
@@ -210,6 +221,9 @@ async def _list_or_empty(
 ) -> list[dict[str, Any]]:
     """A list (cluster-wide unless `namespace`), or nothing when the kind is not served or
     not permitted."""
+    from kubedrift.cluster.errors import Forbidden
+    from kubedrift.cluster.reader import list_all
+
     if resource is None:
         return []
     try:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from kubedrift.cluster.connection import ClusterTarget
+from kubedrift.cluster.target import ClusterTarget
 from kubedrift.model import AGENT_NAMESPACE
 from kubedrift.model.suppression import Suppression
 

@@ -7,31 +7,32 @@ import gc
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kubedrift.analysis import nodes as node_analysis
-from kubedrift.analysis.options import FactIgnore
-from kubedrift.analysis.profiles import compile_profiles
 from kubedrift.analysis.ranking import rank
-from kubedrift.analysis.user_controls import RuleSwitches, disable_rules
-from kubedrift.analysis.workloads import analyze_workloads
-from kubedrift.cluster.connection import context_namespace
 from kubedrift.cluster.projected import PROJECTED_KINDS
-from kubedrift.desired import DesiredSet, KubedriftConfig, load_config, load_desired
-from kubedrift.desired.config import parse_config
+from kubedrift.cluster.target import context_namespace
+from kubedrift.desired import DesiredSet, load_desired
 from kubedrift.diff import DiffOptions, compile_ignore_rules, compile_trusted_rules
 from kubedrift.diff.selectors import parse_selector_text
 from kubedrift.diff.trusted import BUILTIN_TRUSTED_RULES
 from kubedrift.engine import live as live_state
-from kubedrift.engine import workloads as workload_objects
-from kubedrift.engine.access import nodes_not_readable_finding
-from kubedrift.engine.clock import snapshot_time
 from kubedrift.engine.objects import compare_objects, unserved_finding
 from kubedrift.engine.requests import DiffRequest, ScanRequest
 from kubedrift.model import Finding, InputError, PoolSummary, Report
 from kubedrift.model.gcpause import gc_paused
 from kubedrift.model.kube import Node
 from kubedrift.model.suppression import Suppression, apply_suppressions
+
+if TYPE_CHECKING:
+    from kubedrift.analysis import nodes as node_analysis
+    from kubedrift.analysis.options import FactIgnore
+    from kubedrift.analysis.user_controls import RuleSwitches
+    from kubedrift.desired.config import KubedriftConfig
+    from kubedrift.engine import workloads as workload_objects
+
+# Node and workload analysis, and the cluster client, are imported by the steps of a scan
+# that use them: `diff` of two files needs none of them (start-up time, issue 18.5).
 
 __all__ = [
     "diff_options",
@@ -51,6 +52,9 @@ def _quiet(_: str) -> None:
 
 async def run_scan(request: ScanRequest, progress: Progress = _quiet) -> Report:
     """Scan desired (if any) and nodes (unless disabled) against a cluster or snapshots."""
+    from kubedrift.analysis.workloads import analyze_workloads
+    from kubedrift.engine.access import nodes_not_readable_finding
+
     progress("reading desired state")
     desired = load_desired(list(request.desired)) if request.desired else _EMPTY
     empty = empty_sources(desired, allow_empty=request.allow_empty)
@@ -197,6 +201,8 @@ def _labels(obj: dict[str, Any]) -> dict[str, Any]:
 async def _workload_objects(
     request: ScanRequest, live: live_state.LiveState, progress: Progress
 ) -> workload_objects.WorkloadObjects:
+    from kubedrift.engine import workloads as workload_objects
+
     if request.snapshots:
         return workload_objects.from_snapshot(live.objects)
     return await workload_objects.from_cluster(request.target, progress, request.only_namespace)
@@ -236,6 +242,10 @@ def run_diff(request: DiffRequest, progress: Progress = _quiet) -> Report:
 
 
 def _configs(desired: DesiredSet, request: ScanRequest) -> list[KubedriftConfig]:
+    if not (request.config or desired.configs):
+        return []  # (no config module to import: most `diff` runs)
+    from kubedrift.desired.config import load_config, parse_config
+
     configs: list[KubedriftConfig] = [load_config(request.config)] if request.config else []
     return configs + [parse_config(c.obj, str(c.location)) for c in desired.configs]
 
@@ -251,6 +261,8 @@ class UserControls:
 
 def user_controls(desired: DesiredSet, request: ScanRequest) -> UserControls:
     """The user's rule switches and node-fact ignores; InputError for an unknown rule."""
+    from kubedrift.analysis.user_controls import RuleSwitches, disable_rules
+
     configs = _configs(desired, request)
     switches = RuleSwitches()
     for config in configs:
@@ -279,6 +291,8 @@ def diff_options(desired: DesiredSet, request: ScanRequest) -> DiffOptions:
 
 
 def _judging_time(live: live_state.LiveState, from_snapshot: bool) -> datetime:
+    from kubedrift.engine.clock import snapshot_time
+
     if from_snapshot:
         return snapshot_time(live.nodes) or datetime.now(UTC)
     return datetime.now(UTC)
@@ -291,6 +305,9 @@ def _analyse_nodes(
     now: datetime,
     controls: UserControls,
 ) -> node_analysis.NodeAnalysis:
+    from kubedrift.analysis import nodes as node_analysis
+    from kubedrift.analysis.profiles import compile_profiles
+
     profiles = compile_profiles([(str(p.location), p.obj) for p in desired.profiles])
     options = node_analysis.NodeOptions(
         pool_label=request.pool_label or None, fact_ignores=controls.fact_ignores

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kubedrift.cluster.connection import ClusterTarget, Connection
-from kubedrift.cluster.discovery import Discovery
-from kubedrift.cluster.errors import Forbidden
-from kubedrift.cluster.reader import list_all
+from kubedrift.cluster.target import ClusterTarget
+
+if TYPE_CHECKING:
+    from kubedrift.cluster.connection import Connection
+    from kubedrift.cluster.discovery import Discovery
+
+# The cluster client is imported by the functions that list a cluster: a snapshot needs
+# none of it (start-up time, issue 18.5).
 
 Progress = Callable[[str], None]
 
@@ -69,6 +73,9 @@ async def from_cluster(
     target: ClusterTarget, progress: Progress, namespace: str | None = None
 ) -> WorkloadObjects:
     """List every workload kind the cluster serves (in `namespace`, when given)."""
+    from kubedrift.cluster.connection import Connection
+    from kubedrift.cluster.discovery import Discovery
+
     async with Connection(target) as conn:
         return await read_kinds(conn, Discovery(conn), progress, namespace=namespace)
 
@@ -83,6 +90,9 @@ async def read_kinds(
 ) -> WorkloadObjects:
     """List `kinds` cluster-wide (or in `namespace`); unserved or forbidden kinds are noted,
     not fatal."""
+    from kubedrift.cluster.errors import Forbidden
+    from kubedrift.cluster.reader import list_all
+
     objects: list[dict[str, Any]] = []
     unserved: list[str] = []
     forbidden: list[str] = []

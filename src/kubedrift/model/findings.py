@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -144,6 +143,8 @@ class Finding:
     def short_id(self) -> str:
         """12 hex digits of sha256 over `identity()`: the `id` every output shows, which
         `kubedrift suppress` and `kubedrift apply --finding` accept; stable across scans."""
+        import hashlib  # here: --help and version need no OpenSSL (start-up, issue 18.5)
+
         return hashlib.sha256("\0".join(self.identity()).encode()).hexdigest()[:12]
 
     @property

@@ -1,12 +1,15 @@
 """Where kubedrift leans on a library's internals, and the one error that says it broke.
 
-kubedrift uses three things its libraries do not promise to keep (issue 17.6), each behind
+kubedrift uses four things its libraries do not promise to keep (issue 17.6), each behind
 one module that is the only place touching it, with a test that exercises it for real:
 
 - `cluster/lightkube_seam.py`: lightkube's `config.client_adapter` (the configured
   httpx2 client, TLS and auth from a kubeconfig, without lightkube's object layer);
 - `cli/click_seam.py`: the click exception class typer raises (typer >= 0.2x vendors
   click as `typer._click`, older ones use plain click);
+- `cli/coercion_seam.py`: typer's `build_runtime_param`, to convert str/Path/Enum option
+  values without importing pydantic (start-up time, issue 18.5; it falls back to typer's
+  own coercion, and its test fails, when typer changes);
 - `controller/uvicorn_seam.py`: a `uvicorn.Server` subclass overriding `capture_signals`
   and `startup` (uvicorn has no switch to leave the process's signals alone).
 
@@ -17,8 +20,6 @@ an AttributeError deep in a traceback.
 
 from __future__ import annotations
 
-from importlib import metadata
-
 from kubedrift.model.errors import KubedriftError
 
 
@@ -28,6 +29,8 @@ class LibraryChanged(KubedriftError):
 
 def installed_version(distribution: str) -> str:
     """The installed version of `distribution`, or "(not installed)"."""
+    from importlib import metadata  # only when a seam broke: it costs every start-up ~10 ms
+
     try:
         return metadata.version(distribution)
     except metadata.PackageNotFoundError:
