@@ -167,18 +167,45 @@ class _Window:
         self.pos = stop
         return value
 
+    def run(self) -> list[Any]:
+        """The items from `pos` to the last one that surely ends in the window, decoded
+        by one call (kubectl's layout, see the module doc); else the one item at `pos`."""
+        closing = self._closing()
+        if closing is not None:
+            found = self.buf.rfind(closing, self.pos, self.end)
+            if found >= 0:
+                stop = found + len(closing)
+                chunk = bytearray(b"[")
+                chunk += memoryview(self.buf)[self.pos : stop]
+                chunk += b"]"
+                try:
+                    values: list[Any] = _ANY.decode(chunk)
+                except (msgspec.DecodeError, RecursionError):
+                    pass  # not where items end after all: one at a time
+                else:
+                    self.pos = stop
+                    return values
+        return [self.value(_ANY)]
+
     def _guess_end(self) -> int | None:
         """Where a pretty-printed object at `pos` likely ends: after the first `}` at its
         own indentation (None when it is not on a line of its own, or no such `}` is read)."""
+        closing = self._closing()
+        if closing is None:
+            return None
+        found = self.buf.find(closing, self.pos, self.end)
+        return None if found < 0 else found + len(closing)
+
+    def _closing(self) -> bytes | None:
+        """The line that closes the object at `pos` in kubectl's layout: its own
+        indentation, then `}` (None when the object does not start a line)."""
         buf, pos = self.buf, self.pos
         if buf[pos] != 0x7B:  # "{"
             return None
         line = buf.rfind(b"\n", 0, pos) + 1
         if line == 0 or buf.count(b" ", line, pos) != pos - line:
             return None
-        closing = b"\n" + b" " * (pos - line) + b"}"
-        found = buf.find(closing, pos, self.end)
-        return None if found < 0 else found + len(closing)
+        return b"\n" + b" " * (pos - line) + b"}"
 
 
 def _trailing(exc: msgspec.DecodeError) -> int | None:
@@ -252,15 +279,18 @@ class _List:
         index = 0
         while True:
             window.peek()
-            item = window.value(_ANY)
-            if not (isinstance(item, dict) and "kind" in item and "apiVersion" in item):
-                raise NotStreamable("an item without its own kind and apiVersion")
-            try:
-                check_object(item, Location(self.where, None, index))
-            except InputError as exc:
-                raise NotStreamable(str(exc)) from None
-            yield item
-            index += 1
+            batch = window.run()
+            batch.reverse()  # popped in order, so each item is freed once handed over
+            while batch:
+                item = batch.pop()
+                if not (isinstance(item, dict) and "kind" in item and "apiVersion" in item):
+                    raise NotStreamable("an item without its own kind and apiVersion")
+                try:
+                    check_object(item, Location(self.where, None, index))
+                except InputError as exc:
+                    raise NotStreamable(str(exc)) from None
+                yield item
+                index += 1
             char = window.peek()
             window.pos += 1
             if char == ord("]"):
