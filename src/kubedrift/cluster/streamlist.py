@@ -70,9 +70,10 @@ def stream_list(path: Path, *, window: int = WINDOW) -> Iterator[dict[str, Any]]
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
     except OSError as exc:
         raise NotStreamable(str(exc)) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):  # a folder, a FIFO: never waited on
+        os.close(fd)
+        raise NotStreamable("not a regular file")
     with os.fdopen(fd, "rb", buffering=0) as fh:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise NotStreamable("not a regular file")
         yield from _List(_Window(fh, window), str(path)).items()
 
 
@@ -127,7 +128,9 @@ class _Window:
         self.pos += 1
 
     def value(self, decoder: msgspec.json.Decoder[Any]) -> Any:
-        """The JSON value starting at `pos`, decoded; `pos` moves past it."""
+        """The JSON value starting at `pos` (after whitespace), decoded; `pos` moves past it."""
+        if self.peek() < 0:
+            raise NotStreamable("the file ends where a value should start")
         while True:
             start, view = self.pos, memoryview(self.buf)[: self.end]
             guess = self._guess_end()
@@ -149,7 +152,9 @@ class _Window:
                 after = _trailing(exc)
                 if after is not None:
                     return self._decode(decoder, view, start + after)
-                if "truncated" not in str(exc) or not self.more():
+                # Cut by the window ("truncated", or "invalid character" inside an
+                # escape or a literal): read on; at the end of the file it is invalid.
+                if not self.more():
                     raise NotStreamable(str(exc)) from None
                 continue
             except RecursionError as exc:
@@ -170,6 +175,8 @@ class _Window:
     def run(self) -> list[Any]:
         """The items from `pos` to the last one that surely ends in the window, decoded
         by one call (kubectl's layout, see the module doc); else the one item at `pos`."""
+        if self.peek() < 0:
+            raise NotStreamable("the file ends where an item should start")
         closing = self._closing()
         if closing is not None:
             found = self.buf.rfind(closing, self.pos, self.end)
@@ -278,7 +285,6 @@ class _List:
             return
         index = 0
         while True:
-            window.peek()
             batch = window.run()
             batch.reverse()  # popped in order, so each item is freed once handed over
             while batch:
