@@ -155,11 +155,11 @@ def test_every_truncation_is_refused(tmp_path: Path) -> None:
         '{"spec": {}, "kind": "List", "items": []}',
         '{"kind": "List", "items": []} {}',
         '{"kind": "List", "items": [],}',
-        '{"kind": "List", "items": [{"apiVersion": "v1", "kind": "A", "metadata": {"name": "a"}},]}',
+        '{"kind":"List","items":[{"apiVersion":"v1","kind":"A","metadata":{"name":"a"}},]}',
         '{"kind": "List" "items": []}',
         '{"kind": "List", "items": [] ',
         '\ufeff{"kind": "List", "items": []}',
-        '{"kind": "List", "items": [{"apiVersion": "v1", "kind": "A", "metadata": {"name": "\xff"}}]}',
+        '{"kind":"List","items":[{"apiVersion":"v1","kind":"A","metadata":{"name":"\xff"}}]}',
     ],
 )
 def test_anything_but_a_plain_list_is_not_streamed(tmp_path: Path, body: str) -> None:
