@@ -44,6 +44,9 @@ __all__ = ["WINDOW", "NotStreamable", "stream_list"]
 
 WINDOW = 16 * 1024 * 1024
 """Bytes read at a time."""
+BATCH = 1024 * 1024
+"""Bytes of items decoded by one call: small enough that the objects of one batch, freed
+as they are handed over, leave memory the next batch reuses."""
 
 _ANY = msgspec.json.Decoder()
 _KEY = msgspec.json.Decoder(str)
@@ -84,32 +87,36 @@ class _Window:
 
     def __init__(self, fh: Any, size: int) -> None:
         self.fh, self.size = fh, size
-        self.buf = bytearray()
-        self.pos = self.end = 0
+        self.buf = bytearray(2)  # nothing read: pos = end = 1, the spare bytes around
+        self.pos = self.end = 1
         self.eof = False
 
     def more(self) -> bool:
         """Read the next window after the unread bytes; False at the end of the file.
 
-        A fresh buffer each time (views of the old one stay valid), at least twice the
-        unread bytes, so an item larger than a window is read in a few doublings."""
+        One buffer, reused (fresh pages for every window cost more system time than the
+        decoding saves), grown to twice the unread bytes when an item is larger than a
+        window. The unread bytes move to offset 1 and a byte is spare at the end, so `run`
+        can bracket a span of items in place."""
         if self.eof:
             return False
         left = self.end - self.pos
-        buf = bytearray(max(self.size, 2 * left))
-        buf[:left] = self.buf[self.pos : self.end]
-        view, filled = memoryview(buf), left
-        while filled < len(buf):
-            got = self.fh.readinto(view[filled:])
-            if not got:
-                self.eof = True
-                break
-            filled += got
-        view.release()
-        if filled == left:  # nothing more: the unread bytes stay where they are
-            return False
-        self.buf, self.pos, self.end = buf, 0, filled
-        return True
+        unread = self.buf[self.pos : self.end]
+        if len(self.buf) < max(self.size, 2 * left) + 2:
+            self.buf = bytearray(max(self.size, 2 * left) + 2)
+        self.buf[1 : 1 + left] = unread
+        view, filled = memoryview(self.buf), 1 + left
+        try:
+            while filled < len(self.buf) - 1:
+                got = self.fh.readinto(view[filled : len(self.buf) - 1])
+                if not got:
+                    self.eof = True
+                    break
+                filled += got
+        finally:
+            view.release()
+        self.pos, self.end = 1, filled
+        return filled > 1 + left
 
     def peek(self) -> int:
         """The next byte that is not JSON whitespace (pos left on it), or -1 at the end."""
@@ -179,17 +186,24 @@ class _Window:
             raise NotStreamable("the file ends where an item should start")
         closing = self._closing()
         if closing is not None:
-            found = self.buf.rfind(closing, self.pos, self.end)
+            buf, pos = self.buf, self.pos
+            found = buf.rfind(closing, pos, min(self.end, pos + BATCH))
+            if found < 0:
+                found = buf.rfind(closing, pos, self.end)
             if found >= 0:
                 stop = found + len(closing)
-                chunk = bytearray(b"[")
-                chunk += memoryview(self.buf)[self.pos : stop]
-                chunk += b"]"
+                # Bracketed in place: the bytes before and after the span (a comma or
+                # whitespace, or the spare bytes `more` keeps) are put back after.
+                before, after = buf[pos - 1], buf[stop]
+                buf[pos - 1], buf[stop] = 0x5B, 0x5D  # "[", "]"
                 try:
-                    values: list[Any] = _ANY.decode(chunk)
+                    with memoryview(buf) as view:
+                        values: list[Any] = _ANY.decode(view[pos - 1 : stop + 1])
                 except (msgspec.DecodeError, RecursionError):
-                    pass  # not where items end after all: one at a time
-                else:
+                    values = []  # not where items end after all: one at a time
+                finally:
+                    buf[pos - 1], buf[stop] = before, after
+                if values:
                     self.pos = stop
                     return values
         return [self.value(_ANY)]
