@@ -185,8 +185,8 @@ class _Pairs:
         for i in self.by_kind.get(kind, ()):
             want = with_namespaces([self.desired[i]], self.default_namespace, self._scope_or_none)
             self.served[i] = want[0]
-            self.index.setdefault(pair_key(want[0], self._scoped, self.default_namespace), [])
-            self.index[pair_key(want[0], self._scoped, self.default_namespace)].append(i)
+            key = pair_key(want[0], self._scoped, self.default_namespace)
+            self.index.setdefault(key, []).append(i)
             ref = ref_of(want[0])
             spaces = self.names.setdefault((ref.group, ref.kind, ref.name), set())
             spaces.add(str((want[0].get("metadata") or {}).get("namespace") or ""))
