@@ -19,6 +19,7 @@ from kubedrift.diff.trusted import BUILTIN_TRUSTED_RULES
 from kubedrift.engine import live as live_state
 from kubedrift.engine.objects import compare_objects, unserved_finding
 from kubedrift.engine.requests import DiffRequest, ScanRequest
+from kubedrift.engine.streamed import compare_live_file
 from kubedrift.model import Finding, InputError, PoolSummary, Report
 from kubedrift.model.gcpause import gc_paused
 from kubedrift.model.kube import Node
@@ -220,13 +221,16 @@ def run_diff(request: DiffRequest, progress: Progress = _quiet) -> Report:
         gc.freeze()
     empty = empty_sources(desired, allow_empty=request.allow_empty)
     desired, unselected = selected(desired, request.selector)
-    progress(f"reading {request.live}")
     default_ns = request.namespace or context_namespace(request.target) or "default"
-    live = live_state.from_snapshots([request.live], default_ns)
     objects = [o.obj for o in desired.objects]
-    options = diff_options(desired, ScanRequest(config=request.config))
-    progress(f"comparing {len(objects)} objects")
-    compared = compare_objects(desired.objects, live, options, None)
+    try:
+        options = diff_options(desired, ScanRequest(config=request.config))
+    except InputError:
+        # The whole read named a bad live file before a bad config: it still does.
+        live_state.from_snapshots([request.live], default_ns)
+        raise
+    # A large live JSON List is streamed, each object diffed as it is read (issue 18.2).
+    compared = compare_live_file(desired.objects, request.live, default_ns, options, progress)
     configs = _configs(desired, ScanRequest(config=request.config))
     marked, ended = suppressed(
         rank(compared.findings), configs, request.suppressions, ScanRequest(now=request.now)
