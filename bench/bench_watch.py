@@ -743,12 +743,13 @@ def report_process(runs: list[tuple[str, int, WatchFigures]]) -> None:
     """RSS per object over the empty-cluster baseline, and idle CPU, per size."""
     base = runs[0][2]
     print(
-        "\nthe kubedrift watch process (VmRSS and utime+stime from /proc; baseline: the same"
+        "\nthe kubedrift watch process (VmRSS, peak VmHWM and utime+stime from /proc; baseline:"
+        " the same"
         f" command on an empty cluster, {base.rss_kib / 1024:.1f} MiB)"
     )
     print(
         f"{'objects':>9} {'ready s':>8} {'RSS MiB':>8} {'over base':>10} {'KB/object':>10}"
-        f" {'RSS end':>8} {'open':>5} {'idle CPU':>9}"
+        f" {'RSS end':>8} {'peak':>8} {'open':>5} {'idle CPU':>9}"
     )
     for _, count, f in runs:
         over = f.rss_kib - base.rss_kib
@@ -756,7 +757,8 @@ def report_process(runs: list[tuple[str, int, WatchFigures]]) -> None:
         cpu = f.cpu_s / f.wall_s * 100
         print(
             f"{count:>9,} {f.ready_s:8.1f} {f.rss_kib / 1024:8.1f} {over / 1024:9.1f}M {per:>10}"
-            f" {f.rss_end_kib / 1024:8.1f} {f.open_findings:5d} {cpu:8.2f}%"
+            f" {f.rss_end_kib / 1024:8.1f} {f.peak_kib / 1024:8.1f} {f.open_findings:5d}"
+            f" {cpu:8.2f}%"
         )
     print("targets (the kubedrift watch process):")
     for _, count, f in runs:

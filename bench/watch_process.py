@@ -45,6 +45,8 @@ class WatchFigures:
     """VmRSS after the initial sync and `SETTLE`."""
     rss_end_kib: int
     """VmRSS at the end of the idle window."""
+    peak_kib: int
+    """VmHWM at the end: the peak RSS over the whole run, the initial sync included."""
     cpu_s: float
     """utime + stime over the idle window."""
     wall_s: float
@@ -55,12 +57,13 @@ class WatchFigures:
     """`kubedrift_open_findings` summed."""
 
 
-def rss_kib(pid: int) -> int:
-    """VmRSS of process `pid` in KiB (proc(5): /proc/PID/status)."""
+def rss_kib(pid: int, field: str = "VmRSS") -> int:
+    """VmRSS (or `field`, e.g. VmHWM: the peak) of process `pid` in KiB (proc(5):
+    /proc/PID/status)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for process {pid}")
+    raise RuntimeError(f"no {field} for process {pid}")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -147,12 +150,13 @@ def measure_watch(kubeconfig: Path, desired: Path, tmp: Path, idle_seconds: floa
         cpu_before, wall_before = cpu_seconds(proc.pid), time.monotonic()
         time.sleep(idle_seconds)
         cpu_after, wall_after = cpu_seconds(proc.pid), time.monotonic()
-        rss_end = rss_kib(proc.pid)
+        rss_end, peak = rss_kib(proc.pid), rss_kib(proc.pid, "VmHWM")
         text = metrics(port)
         return WatchFigures(
             ready_s=ready_s,
             rss_kib=rss,
             rss_end_kib=rss_end,
+            peak_kib=peak,
             cpu_s=cpu_after - cpu_before,
             wall_s=wall_after - wall_before,
             tracked=int(metric_sum(text, "kubedrift_tracked_objects", without='"nodes"')),
