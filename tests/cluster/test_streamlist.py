@@ -205,3 +205,16 @@ def test_a_huge_single_item_is_read_whole_with_memory_bounded_by_its_size(
         tracemalloc.stop()
     assert got == ["cm-1", "cm-0", "cm-2"]
     assert peak < 8 * path.stat().st_size, peak
+
+
+def test_a_file_smaller_than_a_window_gets_a_buffer_of_its_size(tmp_path: Path) -> None:
+    """A one-object `diff` must not write 16 MiB of zeroes (start-up, issue 18.5)."""
+    path = write(tmp_path, a_list([item(1), item(2)]))
+    tracemalloc.start()
+    try:
+        got = [o["metadata"]["name"] for o in stream_list(path)]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert got == ["cm-1", "cm-2"]
+    assert peak < WINDOW // 16, peak

@@ -73,11 +73,14 @@ def stream_list(path: Path, *, window: int = WINDOW) -> Iterator[dict[str, Any]]
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
     except OSError as exc:
         raise NotStreamable(str(exc)) from None
-    if not stat.S_ISREG(os.fstat(fd).st_mode):  # a folder, a FIFO: never waited on
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):  # a folder, a FIFO: never waited on
         os.close(fd)
         raise NotStreamable("not a regular file")
+    # a file smaller than a window gets a buffer of its size, not 16 MiB of zeroes to write
+    size = max(1, min(window, info.st_size))
     with os.fdopen(fd, "rb", buffering=0) as fh:
-        yield from _List(_Window(fh, window), str(path)).items()
+        yield from _List(_Window(fh, size), str(path)).items()
 
 
 class _Window:
