@@ -26,38 +26,17 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from support.imports import probe_imports
+
 TARGET_SECONDS = 0.150
-HEAVY = (
-    "fastapi",
-    "starlette",
-    "uvicorn",
-    "sqlalchemy",
-    "alembic",
-    "rich",
-    "pydantic",
-    "lightkube",
-    "httpx",
-    "httpx2",
-    "asyncio",
-    "yaml",
-)
-PROBE = """
-import atexit, sys
-def _report():
-    heavy = sorted({{m.split(".")[0] for m in sys.modules}} & set({heavy!r}))
-    sys.stderr.write(f"MODULES {{len(sys.modules)}} {{','.join(heavy) or 'none'}}\\n")
-atexit.register(_report)
-sys.argv = ["kubedrift", *{args!r}]
-from kubedrift.cli.main import run
-run()
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,13 +77,8 @@ def spawn(argv: list[str], cwd: str, env: dict[str, str]) -> Run:
 
 def modules(python: str, args: list[str], cwd: str, env: dict[str, str]) -> tuple[int, str]:
     """How many modules `kubedrift ARGS` imports, and which heavy packages among them."""
-    code = PROBE.format(heavy=HEAVY, args=args)
-    done = subprocess.run(
-        [python, "-c", code], check=False, capture_output=True, text=True, cwd=cwd, env=env
-    )
-    (line,) = [x for x in done.stderr.splitlines() if x.startswith("MODULES ")]
-    _, count, heavy = line.split(" ", 2)
-    return int(count), heavy
+    done = probe_imports(args, cwd=cwd, env=env, python=python)
+    return done.count, ",".join(done.heavy) or "none"
 
 
 def median(runs: list[Run], field: str) -> float:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import inspect
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,55 +19,18 @@ from typer.testing import CliRunner
 from kubedrift import __version__
 from kubedrift.cli.lazy import LAZY, load
 from kubedrift.cli.main import app
+from support.imports import probe_imports
 
 ROOT = Path(__file__).resolve().parents[2]
-# What a command that reads files and prints JSON never needs: the web, database and terminal
-# stacks, typer's pydantic coercion, the cluster client, asyncio, and PyYAML (for JSON input).
-HEAVY = (
-    "fastapi",
-    "starlette",
-    "uvicorn",
-    "sqlalchemy",
-    "alembic",
-    "psycopg",
-    "rich",
-    "pydantic",
-    "pydantic_core",
-    "lightkube",
-    "httpx",
-    "httpx2",
-    "asyncio",
-    "yaml",
-)
-PROBE = """
-import atexit, json, sys
-heavy = {heavy!r}
-atexit.register(lambda: sys.stderr.write(
-    "MODULES " + json.dumps(sorted({{m.split(".")[0] for m in sys.modules}} & set(heavy))) + "\\n"
-))
-sys.argv = ["kubedrift", *{argv!r}]
-from kubedrift.cli.main import run
-run()
-"""
 OBJ = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "namespace": "d"}}
 
 
 def heavy_imports(*argv: str, cwd: Path | None = None) -> tuple[int, list[str], str]:
     """Run the real entry point; the exit code, the heavy packages it imported, stdout."""
-    code = PROBE.format(heavy=HEAVY, argv=list(argv))
     env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
     env["HOME"] = str(cwd or ROOT)  # no ~/.kube/config: a kubeconfig is read with lightkube
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-        cwd=cwd,
-        env=env,
-    )
-    (line,) = [x for x in done.stderr.splitlines() if x.startswith("MODULES ")]
-    return done.returncode, json.loads(line.removeprefix("MODULES ")), done.stdout
+    done = probe_imports(argv, cwd=cwd, env=env)
+    return done.code, done.heavy, done.stdout
 
 
 @pytest.mark.parametrize("name", sorted(LAZY))

@@ -6,8 +6,9 @@ Node and GPU-stack drift: `node_facts` reads one Node's facts (naming in
 GPU-stack rules, with `NodeOptions` holding every switch.
 """
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from kubedrift.model.lazy import lazy_names
 
 if TYPE_CHECKING:
     from kubedrift.analysis.facts import FactValue, NodeFacts, facts_digest, node_facts
@@ -30,18 +31,10 @@ _WHERE = {
     "is_node_profile": "kubedrift.analysis.profiles",
     "NodeRule": "kubedrift.model.rules",
 }
-"""Each public name and the module defining it, imported on first use (`__getattr__`)."""
+"""Each public name and the module defining it, imported on first use (`model/lazy.py`)."""
 
 
-def __getattr__(name: str) -> Any:
-    """`name` from its module, imported now (PEP 562): importing one submodule of this
-    package does not import all of them (start-up time, issue 18.5)."""
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _WHERE)
 
 
 __all__ = [

@@ -1,7 +1,8 @@
 """Desired state: manifests from files, folders, Git, Kustomize and Helm."""
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from kubedrift.model.lazy import lazy_names
 
 if TYPE_CHECKING:
     from kubedrift.desired.config import KubedriftConfig, load_config, parse_config
@@ -19,18 +20,10 @@ _WHERE = {
     "DesiredSet": "kubedrift.desired.sources",
     "load_desired": "kubedrift.desired.sources",
 }
-"""Each public name and the module defining it, imported on first use (`__getattr__`)."""
+"""Each public name and the module defining it, imported on first use (`model/lazy.py`)."""
 
 
-def __getattr__(name: str) -> Any:
-    """`name` from its module, imported now (PEP 562): importing one submodule of this
-    package does not import all of them (start-up time, issue 18.5)."""
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _WHERE)
 
 
 __all__ = [
