@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kubedrift.cli.main import app
+from support.fixtures_files import token_kubeconfig
 
 MANIFEST = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {batch: '32'}\n"
 ROLE = (
@@ -38,23 +39,6 @@ CLUSTER_ROLE = {
     "metadata": {"name": "reader"},
     "rules": [],
 }
-
-
-def kubeconfig(path: Path, namespace: str | None) -> Path:
-    context = {"cluster": "c", "user": "u"} | ({"namespace": namespace} if namespace else {})
-    path.write_text(
-        json.dumps(
-            {
-                "apiVersion": "v1",
-                "kind": "Config",
-                "current-context": "c",
-                "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:1"}}],
-                "contexts": [{"name": "c", "context": context}],
-                "users": [{"name": "u", "user": {"token": "t"}}],
-            }
-        )
-    )
-    return path
 
 
 @pytest.fixture
@@ -105,7 +89,7 @@ def test_dash_n_places_unnamespaced_objects(files: tuple[Path, Path], command: s
 def test_the_kubeconfig_context_namespace_places_them(
     files: tuple[Path, Path], tmp_path: Path, command: str
 ) -> None:
-    config = kubeconfig(tmp_path / "kc", "ml")
+    config = token_kubeconfig(tmp_path / "kc", "ml")
     code, report = run(*COMMANDS[command](*files), env={"KUBECONFIG": str(config)})
     assert (code, report["findings"]) == (0, [])
     code, report = run(*COMMANDS[command](*files), "--kubeconfig", str(config))
@@ -115,7 +99,7 @@ def test_the_kubeconfig_context_namespace_places_them(
 def test_a_context_without_a_namespace_means_default(
     files: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    config = kubeconfig(tmp_path / "kc", None)
+    config = token_kubeconfig(tmp_path / "kc", None)
     _, report = run(*COMMANDS["diff"](*files), "--kubeconfig", str(config))
     assert [f["object"]["namespace"] for f in report["findings"]] == ["default"]
 

@@ -3,31 +3,13 @@ when there is no kubeconfig at all (a `diff` of two files then imports no lightk
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from kubedrift.cluster import connection, target
 from kubedrift.cluster.target import ClusterTarget, context_namespace, no_kubeconfig
-
-
-def _kubeconfig(path: Path, namespace: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    context = {"cluster": "c", "user": "u", "namespace": namespace}
-    path.write_text(
-        json.dumps(
-            {
-                "apiVersion": "v1",
-                "kind": "Config",
-                "current-context": "c",
-                "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:1"}}],
-                "contexts": [{"name": "c", "context": context}],
-                "users": [{"name": "u", "user": {"token": "t"}}],
-            }
-        )
-    )
-    return path
+from support.fixtures_files import token_kubeconfig
 
 
 @pytest.fixture
@@ -51,7 +33,7 @@ def test_no_kubeconfig_anywhere_is_none_without_the_connection(
 
 
 def test_the_default_kubeconfig_is_read(home: Path) -> None:
-    _kubeconfig(home / ".kube" / "config", "team-a")
+    token_kubeconfig(home / ".kube" / "config", "team-a")
     assert not no_kubeconfig(ClusterTarget())
     assert context_namespace(ClusterTarget()) == "team-a"
 
@@ -59,7 +41,7 @@ def test_the_default_kubeconfig_is_read(home: Path) -> None:
 def test_each_other_source_goes_to_the_connection(
     home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = _kubeconfig(home / "elsewhere", "team-b")
+    config = token_kubeconfig(home / "elsewhere", "team-b")
     assert context_namespace(ClusterTarget(kubeconfig=config)) == "team-b"
     monkeypatch.setenv("KUBECONFIG", str(config))
     assert context_namespace(ClusterTarget()) == "team-b"

@@ -6,29 +6,14 @@ noise that is not drift (canonical quantities, an injected env var, HPA scaling)
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections import Counter
-from pathlib import Path
-from types import ModuleType
 
 from kubedrift.diff import DiffOptions, diff_objects
-
-BENCH = Path(__file__).parents[2] / "bench" / "gen_deployments.py"
-
-
-def generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gen_deployments", BENCH)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("gen_deployments", module)
-    spec.loader.exec_module(module)
-    return module
+from support.fixtures_files import deployments_generator
 
 
 def test_exactly_the_drifted_objects_are_reported() -> None:
-    gen = generator()
+    gen = deployments_generator()
     desired, live, drifted = gen.generate(n=800, seed=3, drift_ratio=0.05)
     findings = diff_objects(desired["items"], live["items"], DiffOptions(revision="abc123"))
     assert sorted({f"{f.object.namespace}/{f.object.name}" for f in findings}) == drifted
@@ -51,7 +36,7 @@ def test_exactly_the_drifted_objects_are_reported() -> None:
 
 
 def test_generation_is_deterministic() -> None:
-    gen = generator()
+    gen = deployments_generator()
     assert gen.generate(n=50, seed=1, drift_ratio=0.1) == gen.generate(
         n=50, seed=1, drift_ratio=0.1
     )

@@ -4,14 +4,12 @@ files, and memory that does not grow with clean live objects."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -22,20 +20,10 @@ from kubedrift.desired.documents import Location
 from kubedrift.diff import DiffOptions
 from kubedrift.engine import streamed
 from kubedrift.engine.streamed import compare_streamed
+from support.fixtures_files import deployments_generator
 
-BENCH = Path(__file__).parents[2] / "bench" / "gen_deployments.py"
 FORMATS = ("table", "wide", "json", "yaml", "markdown", "sarif", "junit")
 Obj = dict[str, Any]
-
-
-def generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gen_deployments", BENCH)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("gen_deployments", module)
-    spec.loader.exec_module(module)
-    return module
 
 
 def deployment(name: str, replicas: int, namespace: str | None = "apps") -> Obj:
@@ -100,7 +88,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """Desired: a folder of the benchmark's Deployments and the extras; live: one List as
     `kubectl get -o json` writes it."""
     root = tmp_path_factory.mktemp("streamed")
-    gen = generator()
+    gen = deployments_generator()
     desired, live, _ = gen.generate(n=300, seed=5, drift_ratio=0.05)
     extra_desired, extra_live = extras()
     (root / "desired").mkdir()
@@ -250,7 +238,7 @@ def test_a_desired_only_list_needs_no_whole_read(
 
 def live_items(count: int, drifted: int = 0) -> Iterator[Obj]:
     """Realistic live Deployments, one at a time (never a list)."""
-    gen = generator()
+    gen = deployments_generator()
     for i, (_, live, _) in enumerate(gen.pairs(count, 11, 0.0)):
         if i % 5 == 0 and i < 5 * drifted:  # i % 20 == 1 are HPA-scaled: not drift
             live["spec"]["replicas"] += 10
@@ -260,7 +248,7 @@ def live_items(count: int, drifted: int = 0) -> Iterator[Obj]:
 def streamed_peak(count: int) -> int:
     """Peak traced bytes of a streamed compare of `count` live objects against their
     desired ones (made before tracing starts: only the streaming is measured)."""
-    gen = generator()
+    gen = deployments_generator()
     desired = [
         SourcedObject(o, Location("d.json", None, i))
         for i, (o, _, _) in enumerate(gen.pairs(count, 11, 0.0))
@@ -287,7 +275,7 @@ def test_memory_per_clean_live_object_is_bookkeeping_not_the_object() -> None:
 def test_cli_diff_of_a_generated_file_end_to_end(tmp_path: Path) -> None:
     """The installed program, streamed, on the benchmark's files: exactly the drifted
     objects, exit 2."""
-    gen = generator()
+    gen = deployments_generator()
     drifted = gen.write(tmp_path, 400, 9, 0.02)
     done = subprocess.run(
         [
