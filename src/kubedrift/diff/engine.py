@@ -211,14 +211,16 @@ def diff_objects(
     )
     findings: list[Finding] = []
     for want, have in pairs:
-        scaled = bool(targets) and _target_key(want, have, default_namespace) in targets
+        scaled = bool(targets) and target_key(want, have, default_namespace) in targets
         findings.extend(diff_object(want, have, options, autoscaled=scaled))
     return findings
 
 
-def _target_key(
+def target_key(
     desired: JSONObject, live: JSONObject | None, namespace: str
 ) -> tuple[str, str, str]:
+    """(namespace, kind, name) of a pair as an autoscaler's target is keyed: the live
+    object's metadata when there is one, `namespace` when it names none."""
     meta = (live or desired).get("metadata") or {}
     return (
         str(meta.get("namespace") or namespace),

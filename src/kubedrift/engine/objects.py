@@ -50,9 +50,9 @@ def compare_objects(
     def scope(group: str, kind: str) -> bool | None:
         return live.scope.get((group, kind))
 
-    present, absent_notes = _in_snapshot(objects, live.kinds)
+    present, absent_notes = in_snapshot(objects, live.kinds)
     served = with_namespaces(
-        [o for o in present if _group_kind(o) not in unserved], live.default_namespace, scope
+        [o for o in present if group_kind(o) not in unserved], live.default_namespace, scope
     )
     outside = 0
     if only_namespace is not None:
@@ -68,10 +68,10 @@ def compare_objects(
         cluster_scoped=scope,
         default_namespace=live.default_namespace,
     )
-    findings = _explain_missing(findings, live)
+    findings = explain_missing(findings, live)
     findings += [unserved_finding(ref, options.revision) for ref in live.unserved]
     findings += [not_readable_finding(r, p, options.revision) for r, p in live.forbidden.items()]
-    findings = _located(findings, desired, scope, live.default_namespace)
+    findings = located(findings, desired, scope, live.default_namespace)
     skipped = len(objects) - len(present) + outside
     notes = absent_notes + _outside_notes(outside, only_namespace)
     return Compared(findings, skipped, notes + _forbidden_notes(live), _forbidden_notes(live))
@@ -93,7 +93,7 @@ def _ref_key(ref: ObjectRef, scope: ClusterScoped, default_namespace: str = "") 
     return (ref.group, ref.kind, ref.namespace or default_namespace, ref.name)
 
 
-def _located(
+def located(
     findings: list[Finding],
     desired: Sequence[SourcedObject],
     scope: ClusterScoped,
@@ -142,7 +142,7 @@ def _forbidden_notes(live: LiveState) -> tuple[str, ...]:
     return tuple(notes)
 
 
-def _in_snapshot(
+def in_snapshot(
     objects: Sequence[dict[str, Any]], kinds: frozenset[tuple[str, str]] | None
 ) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
     """Desired objects of kinds the snapshot holds, and one note per kind it does not hold.
@@ -155,7 +155,7 @@ def _in_snapshot(
     present: list[dict[str, Any]] = []
     absent: dict[tuple[str, str], int] = {}
     for obj in objects:
-        key = _group_kind(obj)
+        key = group_kind(obj)
         if key in kinds:
             present.append(obj)
         else:
@@ -177,7 +177,7 @@ def _outside_notes(skipped: int, namespace: str | None) -> tuple[str, ...]:
     )
 
 
-def _explain_missing(findings: list[Finding], live: LiveState) -> list[Finding]:
+def explain_missing(findings: list[Finding], live: LiveState) -> list[Finding]:
     """Missing objects whose kind and name live in another namespace say which one."""
     missing = [f for f in findings if f.rule == Rule.OBJECT_MISSING.value]
     if not missing:
@@ -217,7 +217,8 @@ def plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
 
 
-def _group_kind(obj: dict[str, Any]) -> tuple[str, str]:
+def group_kind(obj: dict[str, Any]) -> tuple[str, str]:
+    """(API group, kind) of an object, as snapshots and served kinds are keyed."""
     return (str(obj.get("apiVersion") or "").rpartition("/")[0], str(obj.get("kind")))
 
 

@@ -37,16 +37,18 @@ from typing import Any
 from kubedrift.cluster.streamlist import NotStreamable, stream_list
 from kubedrift.desired import SourcedObject
 from kubedrift.diff import DiffOptions, diff_object
+from kubedrift.diff.engine import target_key
 from kubedrift.diff.pairing import PairKey, group_of, pair_key
 from kubedrift.diff.trusted import autoscaled_targets
 from kubedrift.engine.live import LiveState, from_snapshots
 from kubedrift.engine.namespaces import with_namespaces
 from kubedrift.engine.objects import (
     Compared,
-    _explain_missing,
-    _in_snapshot,
-    _located,
     compare_objects,
+    explain_missing,
+    group_kind,
+    in_snapshot,
+    located,
 )
 from kubedrift.model import Finding, ref_of
 from kubedrift.model.gcpause import gc_paused
@@ -141,7 +143,7 @@ class _Pairs:
         self.desired = [o.obj for o in self.sourced]
         self.served = [None] * len(self.desired)
         for i, obj in enumerate(self.desired):
-            self.by_kind.setdefault(_group_kind(obj), []).append(i)
+            self.by_kind.setdefault(group_kind(obj), []).append(i)
         # Every desired autoscaler's target: those of kinds the snapshot lacks drop out at
         # the end, so these only ever say "maybe autoscaled".
         self.maybe_targets = autoscaled_targets(self.desired, self.default_namespace)
@@ -194,7 +196,7 @@ class _Pairs:
     def _diff(self, i: int, live: Obj) -> None:
         want = self.served[i]
         assert want is not None  # its kind was seen
-        target = _target_key(want, live, self.default_namespace)
+        target = target_key(want, live, self.default_namespace)
         targets = self.maybe_targets | self.live_targets
         scaled = bool(targets) and target in targets
         found = diff_object(want, live, self.options, autoscaled=scaled)
@@ -206,8 +208,8 @@ class _Pairs:
     def finish(self) -> Compared:
         """The findings, notes and counts `compare_objects` gives for the whole snapshot."""
         kinds = frozenset(self.scope)
-        _, absent_notes = _in_snapshot(self.desired, kinds)
-        present = [i for i, obj in enumerate(self.desired) if _group_kind(obj) in kinds]
+        _, absent_notes = in_snapshot(self.desired, kinds)
+        present = [i for i, obj in enumerate(self.desired) if group_kind(obj) in kinds]
         served = [self.served[i] for i in present]
         targets = self.live_targets | autoscaled_targets(
             (o for o in served if o is not None), self.default_namespace
@@ -223,8 +225,8 @@ class _Pairs:
             scope=self.scope,
             kinds=kinds,
         )
-        findings = _explain_missing(findings, state)
-        findings = _located(findings, self.sourced, self._scope_or_none, self.default_namespace)
+        findings = explain_missing(findings, state)
+        findings = located(findings, self.sourced, self._scope_or_none, self.default_namespace)
         return Compared(findings, len(self.desired) - len(present), absent_notes, ())
 
     def _final(self, i: int, targets: frozenset[tuple[str, str, str]] | set[Any]) -> list[Finding]:
@@ -232,16 +234,12 @@ class _Pairs:
         assert want is not None
         result = self.results.get(i)
         if result is None:  # not in the snapshot
-            scaled = bool(targets) and _target_key(want, None, self.default_namespace) in targets
+            scaled = bool(targets) and target_key(want, None, self.default_namespace) in targets
             return diff_object(want, None, self.options, autoscaled=scaled)
         scaled = bool(targets) and result.target in targets
         if scaled == result.scaled or result.live is None:
             return result.findings
         return diff_object(want, result.live, self.options, autoscaled=scaled)
-
-
-def _group_kind(obj: Obj) -> tuple[str, str]:
-    return (str(obj.get("apiVersion") or "").rpartition("/")[0], str(obj.get("kind")))
 
 
 def _identity(obj: Obj) -> Obj:
@@ -251,13 +249,3 @@ def _identity(obj: Obj) -> Obj:
         "kind": obj["kind"],
         "metadata": {"name": meta["name"], "namespace": meta.get("namespace")},
     }
-
-
-def _target_key(desired: Obj, live: Obj | None, namespace: str) -> tuple[str, str, str]:
-    """`diff_objects`'s key of an object an autoscaler may target."""
-    meta = (live or desired).get("metadata") or {}
-    return (
-        str(meta.get("namespace") or namespace),
-        str(desired.get("kind") or ""),
-        str(meta.get("name") or ""),
-    )
