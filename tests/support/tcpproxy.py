@@ -90,16 +90,24 @@ class TcpProxy:
             await server.wait_closed()
 
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Copy both ways until either side ends. It never ends cancelled: asyncio 3.11's
+        server callback then skips closing the accepted transport (it calls
+        `task.exception()`, which raises for a cancelled task) and the socket leaks."""
+        up_writer: asyncio.StreamWriter | None = None
         try:
             up_reader, up_writer = await asyncio.open_connection(self.host, self.target_port)
-        except OSError:
-            writer.close()
-            return
-        self._writers |= {writer, up_writer}
-        await asyncio.gather(
-            self._copy(reader, up_writer), self._copy(up_reader, writer), return_exceptions=True
-        )
-        self._writers -= {writer, up_writer}
+            self._writers |= {writer, up_writer}
+            await asyncio.gather(
+                self._copy(reader, up_writer), self._copy(up_reader, writer), return_exceptions=True
+            )
+        except (OSError, asyncio.CancelledError):
+            pass  # the target refused, or the proxy is shutting down: both ends close below
+        finally:
+            for end in (writer, up_writer):
+                if end is not None:
+                    self._writers.discard(end)
+                    with contextlib.suppress(OSError, RuntimeError):
+                        end.close()
 
     @staticmethod
     async def _copy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

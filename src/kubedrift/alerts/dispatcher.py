@@ -34,6 +34,7 @@ from kubedrift.alerts.sinks import Sink
 from kubedrift.alerts.stats import AlertStats
 from kubedrift.alerts.timing import Clock, Sleep, within
 from kubedrift.alerts.worker import SinkWorker
+from kubedrift.net.httpcore_seam import close_interrupted_handshakes
 from kubedrift.store.records import ScanDelta, StoredFinding
 
 USER_AGENT = "kubedrift-alerts/1"
@@ -125,6 +126,7 @@ class AlertDispatcher:
             trust_env=self.policy.trust_env,
             headers={"User-Agent": USER_AGENT},
         )
+        close_interrupted_handshakes(self._client)  # aclose cancels late senders
         self._tasks = [self._spawn(w, self._client) for w in self._workers]
 
     def _spawn(self, worker: SinkWorker, client: httpx2.AsyncClient) -> asyncio.Task[None]:

@@ -26,6 +26,7 @@ from kubedrift.cluster.lightkube_seam import adapter_client
 from kubedrift.cluster.target import SERVICE_ACCOUNT_DIR, ClusterTarget
 from kubedrift.model import ClusterError
 from kubedrift.model.gcpause import gc_paused
+from kubedrift.net.httpcore_seam import close_interrupted_handshakes
 
 _decoder = msgspec.json.Decoder()
 __all__ = ["ClusterTarget", "Connection", "context_name", "context_namespace", "resolve_config"]
@@ -122,6 +123,7 @@ class Connection:
             self._http = adapter_client(self.config, timeout)
         except (ConfigError, OSError) as err:
             raise ClusterError(f"cannot set up the connection: {err}", where=self.server) from None
+        close_interrupted_handshakes(self._http)
         return self
 
     async def __aexit__(

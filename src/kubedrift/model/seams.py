@@ -1,10 +1,12 @@
 """Where kubedrift leans on a library's internals, and the one error that says it broke.
 
-kubedrift uses four things its libraries do not promise to keep (issue 17.6), each behind
+kubedrift uses five things its libraries do not promise to keep (issue 17.6), each behind
 one module that is the only place touching it, with a test that exercises it for real:
 
 - `cluster/lightkube_seam.py`: lightkube's `config.client_adapter` (the configured
   httpx2 client, TLS and auth from a kubeconfig, without lightkube's object layer);
+- `net/httpcore_seam.py`: httpx2's connection pool's network backend, wrapped so a
+  socket whose TLS handshake is cancelled is closed (httpcore2 leaks it);
 - `cli/click_seam.py`: the click exception class typer raises (typer >= 0.2x vendors
   click as `typer._click`, older ones use plain click);
 - `cli/coercion_seam.py`: typer's `build_runtime_param`, to convert str/Path/Enum option
