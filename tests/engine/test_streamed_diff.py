@@ -18,6 +18,7 @@ from kubedrift.cli.main import run
 from kubedrift.desired import SourcedObject, load_desired
 from kubedrift.desired.documents import Location
 from kubedrift.diff import DiffOptions
+from kubedrift.engine import live as live_state
 from kubedrift.engine import streamed
 from kubedrift.engine.streamed import compare_streamed
 from support.fixtures_files import deployments_generator
@@ -120,6 +121,7 @@ def both_ways(
             raise AssertionError("read whole")
 
         patch.setattr(streamed, "from_snapshots", not_whole)
+        patch.setattr(live_state, "from_snapshots", not_whole)
         streamed_run = kubedrift(args, capsys, monkeypatch)
     with monkeypatch.context() as patch:
         patch.setattr(streamed, "streamable", lambda _path: False)
@@ -208,6 +210,41 @@ def test_a_bad_list_gives_the_whole_read_s_one_line_error(
     assert (code, out) == (1, "")
     assert len(err.strip().splitlines()) == 1
     assert str(bad) in err
+
+
+def test_a_bad_config_is_checked_after_the_live_file_without_reading_it_whole(
+    files: tuple[Path, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A bad `--config` is named once the live file has proved good, and a bad live file
+    before it, as ever; the live file is streamed to find out, never held whole (a config
+    typo must not cost a 1.8 GB live file's 5 GiB)."""
+    desired, live = files
+    config = tmp_path / "config.yaml"
+    config.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: not-a-config}\n")
+    streamed_run, whole_run = both_ways(
+        ["diff", str(desired), str(live), "--config", str(config)], capsys, monkeypatch
+    )
+    assert streamed_run == whole_run
+    code, out, err = streamed_run
+    assert (code, out) == (1, "")
+    assert str(config) in err
+    assert str(live) not in err
+    assert len(err.strip().splitlines()) == 1
+
+    bad = tmp_path / "live.json"
+    bad.write_text(live.read_text()[:-300])
+    args = ["diff", str(desired), str(bad), "--config", str(config)]
+    with monkeypatch.context() as patch:
+        patch.setattr(streamed, "streamable", lambda _path: False)
+        whole_run = kubedrift(args, capsys, monkeypatch)
+    assert kubedrift(args, capsys, monkeypatch) == whole_run
+    code, out, err = whole_run
+    assert (code, out) == (1, "")
+    assert str(bad) in err
+    assert str(config) not in err
 
 
 def test_a_desired_only_list_needs_no_whole_read(

@@ -226,8 +226,10 @@ def run_diff(request: DiffRequest, progress: Progress = _quiet) -> Report:
     try:
         options = diff_options(desired, ScanRequest(config=request.config))
     except InputError:
-        # The whole read named a bad live file before a bad config: it still does.
-        live_state.from_snapshots([request.live], default_ns)
+        # A bad live file is named before a bad config, as ever; checked as the diff reads
+        # it (streamed, nothing to pair), so a typo in the config of a 100k-object diff
+        # costs one pass over the file, not the whole file in memory.
+        compare_live_file((), request.live, default_ns, DiffOptions())
         raise
     # A large live JSON List is streamed, each object diffed as it is read (issue 18.2).
     compared = compare_live_file(desired.objects, request.live, default_ns, options, progress)
