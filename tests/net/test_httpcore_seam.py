@@ -104,7 +104,7 @@ def test_a_moved_internal_is_one_line_naming_httpx2_and_its_version(
     try:
         monkeypatch.delattr(client._transport, "_pool")
         with pytest.raises(LibraryChanged) as caught:
-            httpcore_seam.close_interrupted_handshakes(client)
+            httpcore_seam._wrap_pools(client)
     finally:
         monkeypatch.undo()
         asyncio.run(client.aclose())
@@ -113,3 +113,27 @@ def test_a_moved_internal_is_one_line_naming_httpx2_and_its_version(
     assert httpcore_seam.INTERNAL in message
     assert httpcore_seam.SEAM in message
     assert "\n" not in message
+
+
+def test_a_moved_internal_leaves_the_client_working_with_one_warning(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The guard is lost, not the command: the client is left as httpx2 made it, and the
+    warning is logged once per process, not once per connection."""
+    monkeypatch.setattr(httpcore_seam, "_warned", [])
+    clients = [httpx.AsyncClient(), httpx.AsyncClient()]
+    try:
+        for client in clients:
+            monkeypatch.setattr(client._transport, "_pool", object())
+        with caplog.at_level("WARNING", logger=httpcore_seam.__name__):
+            assert [httpcore_seam.close_interrupted_handshakes(c) for c in clients] == [
+                False,
+                False,
+            ]
+    finally:
+        monkeypatch.undo()
+        for client in clients:
+            asyncio.run(client.aclose())
+    warnings_logged = [r.getMessage() for r in caplog.records]
+    assert len(warnings_logged) == 1
+    assert f"httpx2 {installed_version('httpx2')} changed" in warnings_logged[0]
