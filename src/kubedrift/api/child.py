@@ -7,17 +7,38 @@ memory; a child process of its own per run does neither. `spawn`, not `fork`: th
 runs threads, and a forked child would inherit their locks (Python's multiprocessing
 documentation warns). The child opens the store read-only from its URL, which reaches it
 through the start pipe, never argv; a daemonic child ends with the server.
+
+A server that stops while a thread of it is starting a child must let that start finish:
+the interpreter otherwise ends the thread between spawning the child and writing its start
+data, and the child dies printing "EOFError: Ran out of input" into the server's log (seen
+in `make soak`). Starts happen under one lock, which an exit hook takes for good; it runs
+before multiprocessing's own hook (registered earlier: hooks run last-in, first-out), which
+then ends every started daemonic child.
 """
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
+import multiprocessing.util  # its exit hook first, so ours (below) runs before it
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from kubedrift.store import SqlStore
 
 T = TypeVar("T")
+
+_starting = threading.Lock()
+_stopped: list[bool] = []
+"""Non-empty once the process is exiting: no child is started after that."""
+
+
+@atexit.register
+def _stop_starting() -> None:
+    """Wait for a child being started, then refuse to start more (see the docstring)."""
+    with _starting:
+        _stopped.append(True)
 
 
 def in_child(name: str, url: str, work: Callable[..., T], *args: Any) -> T:
@@ -29,7 +50,12 @@ def in_child(name: str, url: str, work: Callable[..., T], *args: Any) -> T:
     child = context.Process(
         target=_run, args=(sender, url, work, *args), name=f"kubedrift-{name}", daemon=True
     )
-    child.start()
+    with _starting:
+        if _stopped:
+            sender.close()
+            receiver.close()
+            raise RuntimeError(f"the {name} process was not started: the server is stopping")
+        child.start()
     sender.close()
     try:
         status, value = receiver.recv()
