@@ -64,11 +64,6 @@ class TrustedRule:
     if_present: tuple[Pattern, ...] = ()
     if_autoscaled: bool = False
 
-    @property
-    def unconditional(self) -> bool:
-        """True when the rule has no condition at all."""
-        return not (self.managers or self.if_present or self.if_autoscaled)
-
 
 def _patterns(*texts: str) -> tuple[Pattern, ...]:
     return tuple(parse_pattern(text) for text in texts)
