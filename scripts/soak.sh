@@ -17,7 +17,7 @@ mkdir -p "$out"
 : > "$out/summary"
 
 make lint >/dev/null  # installs the test extras as well; also fails early on a broken tree
-make kube postgres monitoring chromium helm >/dev/null
+make kube postgres monitoring chromium helm image >/dev/null  # as `make test`: the image tests run too
 
 pids=()
 stop_hogs() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
